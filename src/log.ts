@@ -1,0 +1,23 @@
+// The process's root logger: structured JSON lines on stderr (stdout stays free for command output).
+// Level from LOG_LEVEL through config; callers attach request- or backup-scoped fields with child().
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
+  return pino(
+    {
+      name: opts.name ?? "hookguard",
+      level: opts.level ?? "info",
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ fd: 2, sync: false }),
+  );
+}
+
+/** A logger that writes nothing: for tests and library callers that did not ask for logs. */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}
