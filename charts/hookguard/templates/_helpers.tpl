@@ -1,0 +1,212 @@
+{{/* Names, labels and the pieces shared by several templates. */}}
+
+{{- define "hookguard.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "hookguard.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "hookguard.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "hookguard.labels" -}}
+helm.sh/chart: {{ include "hookguard.chart" . }}
+app.kubernetes.io/name: {{ include "hookguard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: hookguard
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels of one component: call with (dict "ctx" $ "component" "webhook"). */}}
+{{- define "hookguard.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "hookguard.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "hookguard.componentLabels" -}}
+{{ include "hookguard.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "hookguard.webhook.fullname" -}}
+{{- printf "%s-webhook" (include "hookguard.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "hookguard.agent.fullname" -}}
+{{- printf "%s-agent" (include "hookguard.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "hookguard.webhook.serviceAccountName" -}}
+{{- if .Values.webhook.serviceAccount.create }}
+{{- default (include "hookguard.webhook.fullname" .) .Values.webhook.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.webhook.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "hookguard.agent.serviceAccountName" -}}
+{{- if .Values.agent.serviceAccount.create }}
+{{- default (include "hookguard.agent.fullname" .) .Values.agent.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.agent.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Both webhook configurations (validating and mutating) carry this name. */}}
+{{- define "hookguard.webhookConfigName" -}}
+{{- include "hookguard.fullname" . }}
+{{- end }}
+
+{{- define "hookguard.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "hookguard.webhook.fullname" .)) .Values.certificates.secretName }}
+{{- end }}
+
+{{- define "hookguard.certificateName" -}}
+{{- printf "%s-serving" (include "hookguard.webhook.fullname" .) }}
+{{- end }}
+
+{{/* The webhook Service's in-cluster DNS name: the serving certificate must carry it. */}}
+{{- define "hookguard.webhook.dnsName" -}}
+{{- printf "%s.%s.svc" (include "hookguard.webhook.fullname" .) .Release.Namespace }}
+{{- end }}
+
+{{- define "hookguard.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+matchConditions CEL. Kept to a small subset on purpose (has(), map .exists() with string
+.contains(), &&, ||, ==, field selection, parentheses): the API-server double used in the e2e tests
+implements exactly that. contains() rather than a prefix test so that the legacy pre-hook keys
+(hook.backup.velero.io/command, no "pre.") are caught too.
+Call with (dict "meta" "object.metadata" "guard" "") where guard is a chain of has() checks that
+must hold before meta can be selected.
+*/}}
+{{- define "hookguard.cel.hookAnnotations" -}}
+({{ if .guard }}{{ .guard }} && {{ end }}has({{ .meta }}.annotations) && {{ .meta }}.annotations.exists(k, k.contains('hook.backup.velero.io/') || k.contains('hook.restore.velero.io/')))
+{{- end }}
+
+{{/* Hook annotations on the pod itself; on UPDATE also on oldObject, so removing or fixing a hook is seen. */}}
+{{- define "hookguard.cel.pod" -}}
+{{ include "hookguard.cel.hookAnnotations" (dict "meta" "object.metadata" "guard" "") }}
+|| (request.operation == 'UPDATE' && {{ include "hookguard.cel.hookAnnotations" (dict "meta" "oldObject.metadata" "guard" "") }})
+{{- end }}
+
+{{/* Hook annotations on a workload, its pod template, or a CronJob's job template's pod template. */}}
+{{- define "hookguard.cel.workloadOf" -}}
+{{ include "hookguard.cel.hookAnnotations" (dict "meta" (printf "%s.metadata" .) "guard" "") }}
+|| {{ include "hookguard.cel.hookAnnotations" (dict "meta" (printf "%s.spec.template.metadata" .) "guard" (printf "has(%s.spec) && has(%s.spec.template) && has(%s.spec.template.metadata)" . . .)) }}
+|| {{ include "hookguard.cel.hookAnnotations" (dict "meta" (printf "%s.spec.jobTemplate.spec.template.metadata" .) "guard" (printf "has(%s.spec) && has(%s.spec.jobTemplate) && has(%s.spec.jobTemplate.spec) && has(%s.spec.jobTemplate.spec.template) && has(%s.spec.jobTemplate.spec.template.metadata)" . . . . .)) }}
+{{- end }}
+
+{{- define "hookguard.cel.workload" -}}
+{{ include "hookguard.cel.workloadOf" "object" }}
+|| (request.operation == 'UPDATE' && (
+{{ include "hookguard.cel.workloadOf" "oldObject" }}
+))
+{{- end }}
+
+{{/* Webhook rules of each group; the operations are always CREATE and UPDATE (DELETE/CONNECT pass untouched). */}}
+{{- define "hookguard.rules.pods" -}}
+- apiGroups: [""]
+  apiVersions: ["v1"]
+  resources: ["pods"]
+  operations: ["CREATE", "UPDATE"]
+  scope: Namespaced
+{{- end }}
+
+{{- define "hookguard.rules.workloads" -}}
+- apiGroups: ["apps"]
+  apiVersions: ["v1"]
+  resources: ["deployments", "statefulsets", "daemonsets", "replicasets"]
+  operations: ["CREATE", "UPDATE"]
+  scope: Namespaced
+- apiGroups: [""]
+  apiVersions: ["v1"]
+  resources: ["replicationcontrollers"]
+  operations: ["CREATE", "UPDATE"]
+  scope: Namespaced
+- apiGroups: ["batch"]
+  apiVersions: ["v1"]
+  resources: ["jobs", "cronjobs"]
+  operations: ["CREATE", "UPDATE"]
+  scope: Namespaced
+{{- end }}
+
+{{- define "hookguard.rules.velero" -}}
+- apiGroups: ["velero.io"]
+  apiVersions: ["v1"]
+  resources: ["backups", "schedules"]
+  operations: ["CREATE", "UPDATE"]
+  scope: Namespaced
+{{- end }}
+
+{{/* Namespaces the webhook never sees: kube-system (by default) and its own namespace. */}}
+{{- define "hookguard.excludedNamespaces" -}}
+{{- $ns := concat (list .Release.Namespace) .Values.webhook.excludedNamespaces | uniq }}
+{{- toJson $ns }}
+{{- end }}
+
+{{- define "hookguard.caBundle" -}}
+{{- if eq .Values.certificates.mode "provided" -}}
+caBundle: {{ .Values.certificates.provided.caBundle | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Annotations of both webhook configurations. certManager: cainjector fills caBundle from the
+Certificate. managed: the webhook patches caBundle itself; the annotation only documents it.
+*/}}
+{{- define "hookguard.webhookConfigAnnotations" -}}
+{{- if eq .Values.certificates.mode "certManager" -}}
+annotations:
+  cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "hookguard.certificateName" .) }}
+{{- else if eq .Values.certificates.mode "managed" -}}
+annotations:
+  hookguard.io/ca-bundle: managed-by-webhook
+{{- end }}
+{{- end }}
+
+{{/* Agent affinity default: a ReadWriteOnce PVC attaches to one node, so its replicas must share it. */}}
+{{- define "hookguard.agent.affinity" -}}
+{{- if .Values.agent.affinity }}
+{{- toYaml .Values.agent.affinity }}
+{{- else if and (ne .Values.agent.storage.type "emptyDir") (has "ReadWriteOnce" .Values.agent.storage.accessModes) (not (has "ReadWriteMany" .Values.agent.storage.accessModes)) }}
+podAffinity:
+  requiredDuringSchedulingIgnoredDuringExecution:
+    - topologyKey: kubernetes.io/hostname
+      labelSelector:
+        matchLabels:
+          {{- include "hookguard.selectorLabels" (dict "ctx" . "component" "agent") | nindent 10 }}
+{{- else }}
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "hookguard.selectorLabels" (dict "ctx" . "component" "agent") | nindent 12 }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,21 @@
+// Named value sets covering each certificate mode and each feature toggle of the chart.
+export const caPem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY2E=\n-----END CERTIFICATE-----\n";
+export const caBundle = Buffer.from(caPem).toString("base64");
+
+export const valueCases: Record<string, object> = {
+  defaults: {},
+  certManager: { certificates: { mode: "certManager" } },
+  certManagerClusterIssuer: { certificates: { mode: "certManager", certManager: { issuerRef: { kind: "ClusterIssuer", name: "corp-ca" } } } },
+  provided: { certificates: { mode: "provided", secretName: "my-webhook-tls", provided: { caBundle } } },
+  allFeatures: {
+    networkPolicy: { enabled: true, apiServerCidrs: ["10.0.0.0/24"] },
+    metrics: { serviceMonitor: { enabled: true, labels: { release: "kube-prometheus" } }, prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true, namespace: "monitoring" } },
+    webhook: { mutating: { global: true }, requireExecPermission: false },
+    agent: { volumeSnapshotClass: "csi-snapclass", parallelHooks: true, backupSelector: "team=payments" },
+  },
+  mutatingOff: { webhook: { mutating: { enabled: false } } },
+  noLeaderElection: { agent: { replicas: 1, leaderElection: { enabled: false } } },
+  emptyDirStorage: { agent: { storage: { type: "emptyDir" } } },
+  existingClaim: { agent: { storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] } } },
+  digestImage: { image: { digest: "sha256:" + "a".repeat(64) } },
+};
