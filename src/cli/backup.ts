@@ -1,0 +1,287 @@
+// `hookguard backup create | get` (mirroring `velero backup create/get`); describe, logs and plan
+// are registered by backup-inspect.ts on the same `backup` command.
+import { Command, Option } from "commander";
+import { stringify as toYaml } from "yaml";
+import { createLogger } from "../log.js";
+import { loadClusterAccess } from "../kube/config.js";
+import { createAgentCluster } from "../kube/agent-cluster.js";
+import { isAlreadyExists } from "../kube/errors.js";
+import { parseLabelSelector } from "../agent/config.js";
+import { parseGoDuration } from "../domain/duration.js";
+import type { AgentCluster, BackupObject, BackupSpec } from "../agent/ports.js";
+import { registerBackupInspectCommands } from "./backup-inspect.js";
+
+const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
+/** DNS-1123 subdomain, what the API server accepts as an object name. */
+const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+class UsageError extends Error {}
+
+interface Common {
+  kubeconfig?: string;
+  namespace: string;
+}
+interface CreateOptions extends Common {
+  includeNamespaces?: string;
+  excludeNamespaces?: string;
+  includeResources?: string;
+  excludeResources?: string;
+  selector?: string;
+  snapshotVolumes?: string | boolean;
+  ttl: string;
+  wait?: boolean;
+  waitTimeout: string;
+  pollInterval: string;
+}
+interface GetOptions extends Common {
+  output?: "table" | "json" | "yaml";
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+    .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
+}
+
+function openCluster(opts: Common): AgentCluster {
+  const access = loadClusterAccess(opts.kubeconfig);
+  if (!access) throw new UsageError("no cluster access: pass --kubeconfig, set KUBECONFIG, or run in a pod");
+  return createAgentCluster(access.kc, createLogger({ level: "warn" }), { attempts: 3 });
+}
+
+async function guarded(fn: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await fn();
+  } catch (err) {
+    process.stderr.write(`An error occurred: ${(err as Error).message}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  }
+}
+
+const list = (v: string | undefined): string[] | undefined =>
+  v === undefined
+    ? undefined
+    : v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+
+function durationMs(flag: string, value: string): number {
+  const d = parseGoDuration(value);
+  if (!d.ok) throw new UsageError(`--${flag}: ${d.error}`);
+  return d.value / 1e6;
+}
+
+/** The Backup `velero backup create` would submit for these flags. */
+export function backupFromFlags(name: string, opts: CreateOptions): BackupObject {
+  if (!NAME_RE.test(name) || name.length > 253) throw new UsageError(`invalid backup name ${JSON.stringify(name)}: must be a lowercase RFC 1123 subdomain`);
+  const spec: BackupSpec = {};
+  const inc = list(opts.includeNamespaces);
+  spec.includedNamespaces = inc && inc.length > 0 ? inc : ["*"];
+  const exc = list(opts.excludeNamespaces);
+  if (exc?.length) spec.excludedNamespaces = exc;
+  const incR = list(opts.includeResources);
+  if (incR?.length) spec.includedResources = incR;
+  const excR = list(opts.excludeResources);
+  if (excR?.length) spec.excludedResources = excR;
+  if (opts.selector !== undefined) {
+    const sel = parseLabelSelector(opts.selector);
+    if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
+    const s: BackupSpec["labelSelector"] = {};
+    if (Object.keys(sel.value.matchLabels ?? {}).length > 0) s.matchLabels = sel.value.matchLabels;
+    if ((sel.value.matchExpressions ?? []).length > 0) s.matchExpressions = sel.value.matchExpressions;
+    spec.labelSelector = s;
+  }
+  if (opts.snapshotVolumes !== undefined) {
+    const v = opts.snapshotVolumes;
+    if (v === true || v === "true") spec.snapshotVolumes = true;
+    else if (v === "false") spec.snapshotVolumes = false;
+    else throw new UsageError(`--snapshot-volumes: expected true or false, got ${JSON.stringify(v)}`);
+  }
+  if (durationMs("ttl", opts.ttl) <= 0) throw new UsageError("--ttl must be positive");
+  spec.ttl = opts.ttl;
+  return { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: opts.namespace }, spec };
+}
+
+function progressLine(b: BackupObject): string {
+  const s = b.status ?? {};
+  const parts = [`phase ${s.phase || "New"}`];
+  if (s.progress?.totalItems !== undefined || s.progress?.itemsBackedUp !== undefined) {
+    parts.push(`items ${s.progress?.itemsBackedUp ?? 0}/${s.progress?.totalItems ?? 0}`);
+  }
+  if (s.hookStatus) parts.push(`hooks attempted ${s.hookStatus.hooksAttempted ?? 0}, failed ${s.hookStatus.hooksFailed ?? 0}`);
+  if (s.errors) parts.push(`errors ${s.errors}`);
+  if (s.warnings) parts.push(`warnings ${s.warnings}`);
+  return parts.join(", ");
+}
+
+async function create(name: string, opts: CreateOptions): Promise<number> {
+  const backup = backupFromFlags(name, opts);
+  const waitMs = opts.wait ? durationMs("wait-timeout", opts.waitTimeout) : 0;
+  const pollMs = durationMs("poll-interval", opts.pollInterval);
+  const cluster = openCluster(opts);
+  const created = await cluster.createBackup(backup);
+  if (!created.ok) {
+    if (isAlreadyExists(created.error)) throw new Error(`backups.velero.io "${name}" already exists`);
+    throw new Error(`creating backup ${opts.namespace}/${name}: ${created.error.message}`);
+  }
+  process.stdout.write(`Backup request "${name}" submitted successfully.\n`);
+  if (!opts.wait) {
+    process.stdout.write(`Run \`hookguard backup describe ${name}\` or \`hookguard backup logs ${name}\` for more details.\n`);
+    return 0;
+  }
+  process.stdout.write("Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.\n");
+  const deadline = Date.now() + waitMs;
+  let last = "";
+  for (;;) {
+    const got = await cluster.getBackup(opts.namespace, name);
+    if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+    if (!got.value) throw new Error(`backup ${opts.namespace}/${name} was deleted while waiting`);
+    const line = progressLine(got.value);
+    if (line !== last) process.stdout.write(`${line}\n`);
+    last = line;
+    const phase = got.value.status?.phase ?? "";
+    if (TERMINAL.has(phase)) {
+      process.stdout.write(
+        `Backup completed with status: ${phase}. You may check for more information using the commands \`hookguard backup describe ${name}\` and \`hookguard backup logs ${name}\`.\n`,
+      );
+      return phase === "Completed" ? 0 : 1;
+    }
+    if (Date.now() >= deadline) {
+      process.stderr.write(`Timed out after ${opts.waitTimeout} waiting for backup ${name} (phase ${phase || "New"}); it continues in the background.\n`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+// ---------------------------------------------------------------- get
+
+/** k8s.io/apimachinery ShortHumanDuration. */
+export function shortHumanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h`;
+  if (hours < 24 * 365) return `${Math.floor(hours / 24)}d`;
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+/** Go's time.Time String() for a UTC time: "2006-01-02 15:04:05 +0000 UTC". */
+function goTime(iso: string | undefined): string {
+  if (!iso) return "<nil>";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 19).replace("T", " ")} +0000 UTC`;
+}
+
+/** metav1.FormatLabelSelector. */
+function formatSelector(sel: BackupSpec["labelSelector"]): string {
+  if (!sel) return "<none>";
+  const terms: string[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b))) terms.push(`${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(",");
+    if (e.operator === "In") terms.push(`${e.key} in (${values})`);
+    else if (e.operator === "NotIn") terms.push(`${e.key} notin (${values})`);
+    else if (e.operator === "Exists") terms.push(e.key);
+    else if (e.operator === "DoesNotExist") terms.push(`!${e.key}`);
+  }
+  return terms.length ? terms.join(",") : "<none>";
+}
+
+/** One row of Velero's backup table (pkg/cmd/util/output/backup_printer.go). */
+export function backupRow(b: BackupObject, now: Date): string[] {
+  const meta = b.metadata as BackupObject["metadata"] & { deletionTimestamp?: string };
+  let status = b.status?.phase || "New";
+  if (meta.deletionTimestamp) status = "Deleting";
+  let expires = "n/a";
+  const expiration = (b.status?.expiration as string | undefined) ?? undefined;
+  let when: number | undefined = expiration ? Date.parse(expiration) : undefined;
+  if (when === undefined && b.spec.ttl && meta.creationTimestamp) {
+    const ttl = parseGoDuration(b.spec.ttl);
+    if (ttl.ok && ttl.value > 0) when = Date.parse(meta.creationTimestamp) + ttl.value / 1e6;
+  }
+  if (when !== undefined && !Number.isNaN(when)) {
+    const delta = when - now.getTime();
+    expires = delta === 0 ? "now" : delta < 0 ? `${shortHumanDuration(-delta)} ago` : shortHumanDuration(delta);
+  }
+  return [
+    meta.name,
+    status,
+    String(b.status?.errors ?? 0),
+    String(b.status?.warnings ?? 0),
+    goTime(b.status?.startTimestamp),
+    expires,
+    String(b.spec.storageLocation ?? ""),
+    formatSelector(b.spec.labelSelector),
+  ];
+}
+
+/** kubectl's tabwriter layout: 3 spaces of padding, minimum cell width 6, last column unpadded. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(6, ...all.map((r) => (r[i] ?? "").length + 3)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("").trimEnd()).join("\n") + "\n";
+}
+
+const HEADER = ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"];
+
+async function get(name: string | undefined, opts: GetOptions): Promise<number> {
+  const cluster = openCluster(opts);
+  let backups: BackupObject[];
+  if (name) {
+    const got = await cluster.getBackup(opts.namespace, name);
+    if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+    if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
+    backups = [got.value];
+  } else {
+    const listed = await cluster.listBackups(opts.namespace);
+    if (!listed.ok) throw new Error(`listing backups in ${opts.namespace}: ${listed.error.message}`);
+    backups = listed.value.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+  const output = opts.output ?? "table";
+  if (output !== "table") {
+    const doc = name ? backups[0] : { apiVersion: "v1", kind: "List", items: backups };
+    process.stdout.write(output === "json" ? `${JSON.stringify(doc, null, 4)}\n` : toYaml(doc));
+    return 0;
+  }
+  if (backups.length === 0) {
+    process.stderr.write(`No backups found in namespace ${opts.namespace}.\n`);
+    return 0;
+  }
+  const now = new Date();
+  process.stdout.write(formatTable(HEADER, backups.map((b) => backupRow(b, now))));
+  return 0;
+}
+
+export function registerBackupCommand(program: Command): void {
+  const backup = program.command("backup").description("Create and inspect velero.io/v1 Backups processed by the hookguard agent");
+
+  common(backup.command("create"))
+    .description("Create a Backup (like `velero backup create`)")
+    .argument("<name>", "backup name")
+    .option("--include-namespaces <list>", "namespaces to include, comma-separated (default *)")
+    .option("--exclude-namespaces <list>", "namespaces to exclude, comma-separated")
+    .option("--include-resources <list>", "resources to include, comma-separated (default all)")
+    .option("--exclude-resources <list>", "resources to exclude, comma-separated")
+    .option("-l, --selector <selector>", "only back up items matching this label selector (k=v,k2!=v2,k3,!k4)")
+    .option("--snapshot-volumes [bool]", "take VolumeSnapshots of PVCs (true|false; default: the agent's setting)")
+    .option("--ttl <duration>", "how long before the backup can be garbage collected", "720h0m0s")
+    .option("-w, --wait", "wait for the backup to finish, showing progress; exit 0 only for Completed")
+    .option("--wait-timeout <duration>", "give up waiting after this long (the backup continues)", "1h")
+    .addOption(new Option("--poll-interval <duration>", "how often --wait reads the Backup").default("1s").hideHelp())
+    .action((name: string, opts: CreateOptions) => guarded(() => create(name, opts)));
+
+  common(backup.command("get"))
+    .description("List Backups, or show one (like `velero backup get`)")
+    .argument("[name]", "backup name")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"))
+    .action((name: string | undefined, opts: GetOptions) => guarded(() => get(name, opts)));
+
+  registerBackupInspectCommands(backup);
+}

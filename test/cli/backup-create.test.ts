@@ -1,0 +1,86 @@
+// `hookguard backup create`: the Backup built from the flags (in-process, every validation case),
+// then the real CLI process against the API-server double.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { backupFromFlags } from "../../src/cli/backup.js";
+import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
+import { hookguard } from "./backup-create-spawn.js";
+
+const defaults = { namespace: "velero", ttl: "720h0m0s", waitTimeout: "1h", pollInterval: "1s" };
+
+describe("backupFromFlags", () => {
+  it("maps velero's flags onto the Backup spec", () => {
+    const b = backupFromFlags("nightly-1", {
+      ...defaults,
+      includeNamespaces: "app, db",
+      excludeNamespaces: "kube-system",
+      includeResources: "pods,persistentvolumeclaims",
+      excludeResources: "secrets",
+      selector: "app=db,tier!=cache,!legacy",
+      snapshotVolumes: true,
+      ttl: "24h",
+    });
+    assert.deepEqual(b, {
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { name: "nightly-1", namespace: "velero" },
+      spec: {
+        includedNamespaces: ["app", "db"],
+        excludedNamespaces: ["kube-system"],
+        includedResources: ["pods", "persistentvolumeclaims"],
+        excludedResources: ["secrets"],
+        labelSelector: {
+          matchLabels: { app: "db" },
+          matchExpressions: [
+            { key: "tier", operator: "NotIn", values: ["cache"] },
+            { key: "legacy", operator: "DoesNotExist" },
+          ],
+        },
+        snapshotVolumes: true,
+        ttl: "24h",
+      },
+    });
+    assert.deepEqual(backupFromFlags("b", { ...defaults, snapshotVolumes: "false" }).spec, { includedNamespaces: ["*"], snapshotVolumes: false, ttl: "720h0m0s" });
+  });
+
+  it("rejects bad input with a message naming the flag", () => {
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ["Bad_Name", {}, /invalid backup name "Bad_Name": must be a lowercase RFC 1123 subdomain/],
+      ["ok", { ttl: "forever" }, /--ttl: time: invalid duration "forever"/],
+      ["ok", { ttl: "0s" }, /--ttl must be positive/],
+      ["ok", { snapshotVolumes: "maybe" }, /--snapshot-volumes: expected true or false, got "maybe"/],
+      ["ok", { selector: "a in (b" }, /--selector: cannot parse label selector term/],
+    ];
+    for (const [name, extra, msg] of cases) assert.throws(() => backupFromFlags(name, { ...defaults, ...extra }), msg);
+  });
+});
+
+describe("hookguard backup create (process)", () => {
+  let api: ApiServerHandle;
+  let kube: string[];
+  before(async () => {
+    api = await startApiServer();
+    kube = ["--kubeconfig", api.kubeconfigPath];
+  });
+  after(async () => {
+    await api.stop();
+  });
+  const stored = (name: string) => api.getObject("velero.io/v1", "Backup", "velero", name);
+
+  it("creates the Backup in --namespace and says so", async () => {
+    const r = await hookguard(["backup", "create", "nightly-1", ...kube, "--include-namespaces", "app,db", "--selector", "app=db", "--snapshot-volumes", "--ttl", "24h"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Backup request "nightly-1" submitted successfully\.\nRun `hookguard backup describe nightly-1` or `hookguard backup logs nightly-1` for more details\.\n$/);
+    assert.deepEqual(stored("nightly-1").spec, { includedNamespaces: ["app", "db"], labelSelector: { matchLabels: { app: "db" } }, snapshotVolumes: true, ttl: "24h" });
+  });
+
+  it("exits 2 on a usage error without creating anything, and 1 when the name is taken", async () => {
+    const bad = await hookguard(["backup", "create", "ok-name", ...kube, "--snapshot-volumes=maybe"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--snapshot-volumes: expected true or false, got "maybe"/);
+    assert.equal(stored("ok-name"), undefined);
+    const dup = await hookguard(["backup", "create", "nightly-1", ...kube]);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /backups\.velero\.io "nightly-1" already exists/);
+  });
+});
