@@ -1,0 +1,52 @@
+// Small helpers shared by the parsers: finding constructors, field paths and "did you mean".
+import type { Finding } from "./types.js";
+
+export function error(code: string, path: string, message: string): Finding {
+  return { severity: "error", code, path, message };
+}
+export function warning(code: string, path: string, message: string): Finding {
+  return { severity: "warning", code, path, message };
+}
+
+/** `metadata.annotations["<key>"]` under a pod template prefix. */
+export function annotationPath(prefix: string, key: string): string {
+  return `${prefix}metadata.annotations[${JSON.stringify(key)}]`;
+}
+
+/** Go %q for the ASCII cases that matter in messages (JSON string quoting is the same there). */
+export function q(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** Shortens a user value for a message so warnings stay within the API server's limits. */
+export function shortValue(value: string, max = 32): string {
+  const quoted = q(value);
+  return quoted.length <= max ? quoted : `${quoted.slice(0, max - 4)}..."`;
+}
+
+export function levenshtein(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate closest to `value` (case-insensitive), if it is plausibly a typo of it. */
+export function closest(value: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = levenshtein(value.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  if (best === undefined) return undefined;
+  const allowed = Math.max(1, Math.floor(Math.min(value.length, best.length) / 3));
+  return bestDistance <= allowed && bestDistance < value.length ? best : undefined;
+}

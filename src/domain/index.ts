@@ -1,0 +1,31 @@
+// Public API of the pure hook domain. Callers import from here only.
+export * from "./types.js";
+export { parseGoDuration, formatGoDuration, nanosToMillis } from "./duration.js";
+export {
+  ALL_HOOK_ANNOTATION_KEYS,
+  BACKUP_HOOK_FIELDS,
+  DEFAULT_TIMEOUT_MS,
+  HOOK_ANNOTATIONS,
+  LEGACY_HOOK_PREFIX,
+  POST_HOOK_PREFIX,
+  PRE_HOOK_PREFIX,
+  RESTORE_EXEC_FIELDS,
+  RESTORE_EXEC_PREFIX,
+  RESTORE_INIT_FIELDS,
+  RESTORE_INIT_PREFIX,
+  checkContainer,
+  hookAnnotationKey,
+  isValidOnError,
+  parsePodHooks,
+} from "./annotations.js";
+export type { BackupHookField, HookKeySet, ParsePodHooksOptions } from "./annotations.js";
+export { parseCommandAnnotation, isShellArgv } from "./command.js";
+export { parseBackupHooks } from "./backup-spec.js";
+export type { ParseBackupHooksOptions } from "./backup-spec.js";
+export { compileGlob, matchLabelSelector, matchNamespace, resolveResourceName, resourceHookAppliesTo, resourceIncluded, whyNotApplicable } from "./selection.js";
+export { resolvePodHooks } from "./resolve.js";
+export type { ResolvedPodHooks } from "./resolve.js";
+export { podTemplateOf, validateObject } from "./objects.js";
+export { normalizePodHooks } from "./normalize.js";
+export { buildItemBlocks } from "./itemblocks.js";
+export type { ItemBlockInput } from "./itemblocks.js";
