@@ -11,7 +11,18 @@ program
   .showHelpAfterError()
   .exitOverride();
 
-// Command registrations (one line each; keep alphabetical).
+// Command registrations (one line each; keep alphabetical). Each command's module is imported only
+// when that command runs (or for help): loading client-node, express and prom-client costs seconds
+// of CPU that `hookguard lint` should not pay.
+const commands: Record<string, () => Promise<(p: Command) => void>> = {
+  agent: async () => (await import("./agent.js")).registerAgentCommand,
+  backup: async () => (await import("./backup.js")).registerBackupCommand,
+  lint: async () => (await import("./lint.js")).registerLintCommand,
+  webhook: async () => (await import("./webhook.js")).registerWebhookCommand,
+};
+const requested = process.argv[2];
+const toLoad = requested !== undefined && requested in commands ? [requested] : Object.keys(commands);
+for (const name of toLoad) (await commands[name]!())(program);
 
 try {
   await program.parseAsync(process.argv);
