@@ -1,0 +1,55 @@
+// The three servers the webhook bench compares, each run in its own process so the load generator
+// does not share its event loop: `hookguard` (the real WebhookServer with metrics and logging at its
+// default level), `express` (the express floor: a minimal express 5 app whose one route reads the
+// body, JSON.parses it and answers a fixed allowed AdmissionReview) and `bare` (the same handler on
+// node:https). Usage: servers.ts <mode> <certDir>; prints the port on stdout.
+import { readFileSync } from "node:fs";
+import { createServer, type ServerOptions } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import express from "express";
+import { WebhookMetrics } from "../../src/admission/metrics.js";
+import { createLogger } from "../../src/log.js";
+import { WebhookServer } from "../../src/server/webhook-server.js";
+
+const [mode, certDir] = process.argv.slice(2) as [string, string];
+const tls: ServerOptions = { cert: readFileSync(join(certDir, "tls.crt")), key: readFileSync(join(certDir, "tls.key")), minVersion: "TLSv1.2" };
+
+/** Reads the body, parses it, answers a fixed allowed review: the least any admission server must do. */
+function floorHandler(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    const review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { request: { uid: string } };
+    const body = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: review.request.uid, allowed: true } });
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  });
+}
+
+async function main(): Promise<number> {
+  if (mode === "hookguard" || mode === "hookguard-direct") {
+    const dispatch = mode === "hookguard" ? "express" : "direct";
+    const server = new WebhookServer({ host: "127.0.0.1", port: 0, certDir, metrics: new WebhookMetrics(), log: createLogger({ level: "info" }), validate: {}, dispatch });
+    return (await server.start()).port;
+  }
+  const listener =
+    mode === "express"
+      ? (() => {
+          const app = express();
+          app.disable("x-powered-by");
+          app.set("etag", false);
+          app.set("query parser", false);
+          app.post("/validate", floorHandler);
+          return app;
+        })()
+      : floorHandler;
+  const server = createServer(tls, listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+process.stdout.write(`${await main()}\n`);
+// A clean exit on SIGINT lets `node --cpu-prof` write its profile when profiling a server by hand.
+process.on("SIGINT", () => process.exit(0));

@@ -1,0 +1,169 @@
+// The HTTP edge of /validate and /mutate, shaped after controller-runtime's http.go: the body is read
+// by hand with a 7 MiB cap, Content-Type must be application/json, and every outcome, including bad
+// input and unexpected exceptions, is answered with an AdmissionReview carrying the request's uid.
+// It takes node's (req, res), so express mounts it as a route handler and nothing on the hot path
+// pays for body-parser, res.json or ETag hashing.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import type { Logger } from "../log.js";
+import { decodeReview } from "./decode.js";
+import type { Decision, WebhookMetrics, WebhookName } from "./metrics.js";
+import { mutateRequest } from "./mutate.js";
+import { complete, errored, reviewBody, type Response } from "./response.js";
+import { ADMISSION_V1, type AdmissionApiVersion, type AdmissionRequest } from "./types.js";
+import { validateRequest, type ValidateDeps } from "./validate.js";
+
+/**
+ * controller-runtime's reasoning (http.go): the API server caps a request body at 3 MiB, and an
+ * AdmissionReview can carry the object and the oldObject, plus envelope overhead; 7 MiB covers that.
+ */
+export const MAX_REQUEST_BYTES = 7 * 1024 * 1024;
+
+export interface EndpointDeps {
+  metrics: WebhookMetrics;
+  log: Logger;
+  validate: ValidateDeps;
+  maxRequestBytes?: number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Handler {
+  const limit = deps.maxRequestBytes ?? MAX_REQUEST_BYTES;
+  return (req, res) => {
+    const started = performance.now();
+    const declared = Number(req.headers["content-length"] ?? -1);
+    if (declared > limit) {
+      tooLarge(webhook, deps, req, res, started, limit);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        tooLarge(webhook, deps, req, res, started, limit);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (over) return;
+      const body = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+      answer(webhook, deps, req, res, body, started).catch((err: unknown) => {
+        // Only reachable if answering itself failed (e.g. a metrics or logging fault): still never
+        // an unhandled rejection, which would end the process on Node 20.
+        deps.metrics.panics.inc();
+        deps.log.error({ webhook, err: err instanceof Error ? err.message : String(err) }, "unexpected exception while answering admission request");
+        if (!res.headersSent) send(res, 500, ADMISSION_V1, "", errored(500, "internal error in hookguard"));
+        else res.destroy();
+      });
+    });
+    req.on("error", () => res.destroy());
+  };
+}
+
+function tooLarge(webhook: WebhookName, deps: EndpointDeps, req: IncomingMessage, res: ServerResponse, started: number, limit: number): void {
+  // The uid is inside the body we refuse to read, so there is none to answer with: HTTP 413.
+  // The connection is closed afterwards rather than draining megabytes of unwanted body.
+  const message = `request entity is too large; limit is ${limit} bytes`;
+  send(res, 413, ADMISSION_V1, "", errored(413, message), true);
+  res.on("finish", () => req.destroy());
+  finish(webhook, deps, { started, decision: "errored", message, code: 413 });
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const semi = contentType.indexOf(";");
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === "application/json";
+}
+
+async function answer(webhook: WebhookName, deps: EndpointDeps, req: IncomingMessage, res: ServerResponse, body: string, started: number): Promise<void> {
+  const decoded = decodeReview(body);
+  const contentType = req.headers["content-type"];
+  if (!isJson(contentType)) {
+    const message = `contentType=${contentType ?? ""}, expected application/json`;
+    const uid = decoded.ok ? decoded.request.uid : (decoded.uid ?? "");
+    send(res, uid ? 200 : 400, decoded.apiVersion, uid, errored(400, message));
+    finish(webhook, deps, { started, decision: "errored", message, code: 400, uid });
+    return;
+  }
+  if (!decoded.ok) {
+    const uid = decoded.uid ?? "";
+    send(res, uid ? 200 : 400, decoded.apiVersion, uid, errored(400, decoded.message));
+    finish(webhook, deps, { started, decision: "errored", message: decoded.message, code: 400, uid });
+    return;
+  }
+  const request = decoded.request;
+  let response: Response;
+  try {
+    response = webhook === "validate" ? await validateRequest(request, deps.validate) : mutateRequest(request);
+  } catch (err) {
+    // controller-runtime recovers panics the same way: answer 500 with the uid, count, log.
+    deps.metrics.panics.inc();
+    deps.log.error({ uid: request.uid, webhook, err: err instanceof Error ? err.stack ?? err.message : String(err) }, "unexpected exception while handling admission request");
+    response = errored(500, `internal error in hookguard while handling request ${request.uid}; the webhook's log has the details`);
+  }
+  send(res, 200, decoded.apiVersion, request.uid, response);
+  const decision: Decision = response.allowed ? "allowed" : response.status?.code === 403 ? "denied" : "errored";
+  if (response.warnings.length > 0) deps.metrics.warnings.inc({ webhook }, response.warnings.length);
+  finish(webhook, deps, { started, decision, request, code: response.status?.code ?? 200, patched: response.patches.length > 0, ...(decision === "errored" ? { message: response.status?.message ?? "" } : {}) });
+}
+
+function send(res: ServerResponse, httpStatus: number, apiVersion: AdmissionApiVersion, uid: string, response: Response, close = false): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = reviewBody(apiVersion, complete(response, uid));
+  const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+  if (close) headers.connection = "close";
+  res.writeHead(httpStatus, headers);
+  res.end(body);
+}
+
+interface Outcome {
+  started: number;
+  decision: Decision;
+  code: number;
+  uid?: string;
+  request?: AdmissionRequest;
+  message?: string;
+  patched?: boolean;
+}
+
+/** Metrics always; one log line per request, at debug for the common allowed case (it is the hot path). */
+function finish(webhook: WebhookName, deps: EndpointDeps, o: Outcome): void {
+  const seconds = (performance.now() - o.started) / 1000;
+  deps.metrics.observeDuration(webhook, seconds);
+  const r = o.request;
+  deps.metrics.countRequest(webhook, r?.resource.resource ?? "", r?.operation ?? "", o.decision);
+  const level = o.decision === "allowed" ? "debug" : o.decision === "denied" ? "info" : "warn";
+  if (!deps.log.isLevelEnabled(level)) return;
+  // Never the object, the oldObject or the denial text: annotation values can hold secrets.
+  deps.log[level](
+    {
+      webhook,
+      uid: o.uid ?? r?.uid ?? "",
+      kind: r?.kind.kind,
+      namespace: r?.namespace,
+      name: r?.name,
+      operation: r?.operation,
+      user: r?.userInfo.username,
+      dryRun: r?.dryRun === true ? true : undefined,
+      decision: o.decision,
+      code: o.code,
+      patched: o.patched || undefined,
+      latencyMs: Math.round(seconds * 1e6) / 1000,
+      ...(o.message !== undefined ? { error: loggable(o.message) } : {}),
+    },
+    "admission request",
+  );
+}
+
+/** JSON.parse errors quote a piece of the body; the log keeps only hookguard's own words. */
+function loggable(message: string): string {
+  const decode = "couldn't decode the AdmissionReview";
+  return message.startsWith(`${decode}: `) && !message.endsWith("not a JSON object") ? `${decode} (invalid JSON)` : message.slice(0, 200);
+}

@@ -1,0 +1,66 @@
+// The response constructors and the finaliser, field by field (controller-runtime response_test.go),
+// plus the "direct" dispatch alternative answering exactly like the default.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { allowed, capWarnings, complete, denialMessage, denied, errored, patched, withWarnings } from "../../src/admission/response.js";
+import { pod, post, review, startTestWebhook } from "./helpers.js";
+
+describe("admission responses", () => {
+  it("allowed / denied / errored / patched complete to the wire shape", () => {
+    assert.deepEqual(complete(allowed(), "u"), { uid: "u", allowed: true, status: { code: 200 } });
+    assert.deepEqual(complete(denied("no"), "u"), { uid: "u", allowed: false, status: { code: 403, reason: "Forbidden", message: "no" } });
+    assert.deepEqual(complete(errored(413, "too big"), "u"), { uid: "u", allowed: false, status: { code: 413, message: "too big" } });
+    const ops = [{ op: "add" as const, path: "/metadata/annotations/a~1b", value: "x" }];
+    assert.deepEqual(complete(patched(ops), "u"), {
+      uid: "u",
+      allowed: true,
+      status: { code: 200 },
+      patch: Buffer.from(JSON.stringify(ops)).toString("base64"),
+      patchType: "JSONPatch",
+    });
+    assert.equal(complete(patched([]), "u").patchType, undefined);
+  });
+
+  it("withWarnings appends and denials keep their warnings", () => {
+    const r = withWarnings(withWarnings(denied("no"), ["a"]), ["b"]);
+    assert.deepEqual(complete(r, "u").warnings, ["a", "b"]);
+    assert.equal(complete(r, "u").allowed, false);
+  });
+
+  it("denialMessage joins PATH: MESSAGE with '; '", () => {
+    assert.equal(
+      denialMessage([
+        { severity: "error", code: "c1", path: "spec.x", message: "bad x" },
+        { severity: "error", code: "c2", path: "", message: "bad object" },
+      ]),
+      "spec.x: bad x; bad object",
+    );
+  });
+
+  it("capWarnings keeps each under 120 and the total under 4096", () => {
+    const long = "p".repeat(60) + ": " + "m".repeat(100);
+    assert.deepEqual(capWarnings([long]), [`${long.slice(0, 116)}...`]);
+    assert.equal(capWarnings(["short"])[0], "short");
+    const many = capWarnings(Array.from({ length: 100 }, (_, i) => `w${i}: ${"x".repeat(100)}`));
+    assert.ok(many.reduce((n, w) => n + w.length, 0) < 4096);
+    assert.match(many.at(-1)!, /^\d+ more warnings omitted; run hookguard lint for all of them$/);
+  });
+});
+
+describe("direct dispatch (alternative measured in the bench)", () => {
+  it("answers admission routes and other routes like the default", async () => {
+    const wh = await startTestWebhook({ dispatch: "direct" });
+    try {
+      const body = review({ kind: "Pod", operation: "CREATE", object: pod({ "pre.hook.backup.velero.io/command": '["/bin/true"]', "pre.hook.backup.velero.io/timeout": "30" }), uid: "d" });
+      const res = await wh.post("/validate", body);
+      assert.equal(res.json.response.status.code, 403);
+      assert.equal(res.json.response.uid, "d");
+      const health = await post({ port: wh.port, agent: wh.agent, path: "/healthz", body: "", method: "GET" });
+      assert.equal(health.text, "ok");
+      const nf = await wh.post("/validate/extra", "{}");
+      assert.equal(nf.status, 404);
+    } finally {
+      await wh.stop();
+    }
+  });
+});
