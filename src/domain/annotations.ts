@@ -3,7 +3,7 @@
 import type { ContainerLike, ExecHook, Finding, OnError, Phase, PodHooksResult, PodLike, RawAnnotationHook } from "./types.js";
 import { checkCommandAnnotation } from "./command.js";
 import { nanosToMillis, parseGoDuration } from "./duration.js";
-import { annotationPath, closest, error, levenshtein, q, shortValue, warning } from "./findings.js";
+import { annotationPath, closest, error, q, shortValue, warning, withinEditDistance } from "./findings.js";
 import { podView } from "./pod-view.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -290,7 +290,7 @@ function unknownKeys(annotations: Record<string, string>, prefix: string): Findi
     const slash = key.indexOf("/");
     const domain = slash < 0 ? key : key.slice(0, slash);
     const underPrefix = KEY_SETS.some((s) => key.startsWith(s.prefix));
-    const nearPrefix = slash > 0 && DOMAINS.some((d) => levenshtein(d, domain) <= 2);
+    const nearPrefix = slash > 0 && DOMAINS.some((d) => withinEditDistance(d, domain, 2));
     if (!underPrefix && !nearPrefix) continue;
     const guess = closest(key, ALL_HOOK_ANNOTATION_KEYS);
     const hint = guess ? `did you mean ${q(guess)}?` : `valid keys end in ${BACKUP_HOOK_FIELDS.join(", ")}`;

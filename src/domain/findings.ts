@@ -38,6 +38,14 @@ export function levenshtein(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/**
+ * Whether two strings are at most `max` edits apart. The length check first keeps this cheap on the
+ * webhook's hot path, where every unrelated annotation domain on a pod is compared.
+ */
+export function withinEditDistance(a: string, b: string, max: number): boolean {
+  return Math.abs(a.length - b.length) <= max && levenshtein(a, b) <= max;
+}
+
 /** The candidate closest to `value` (case-insensitive), if it is plausibly a typo of it. */
 export function closest(value: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
