@@ -59,6 +59,18 @@ export function denialMessage(errors: Finding[]): string {
   return errors.map(findingLine).join("; ");
 }
 
+/**
+ * A warning line that keeps the advice: when `PATH: MESSAGE` is over the limit, the annotation path
+ * is shortened to the annotation key (`spec.template.metadata.annotations["K"]` -> `K`, which still
+ * names the field) before anything is cut, because the fix sits at the end of the message.
+ */
+export function warningLine(f: Finding): string {
+  const full = findingLine(f);
+  if (full.length <= WARNING_MAX_CHARS) return full;
+  const key = /metadata\.annotations\["([^"]+)"\]$/.exec(f.path);
+  return key ? `${key[1]}: ${f.message}` : full;
+}
+
 export const WARNING_MAX_CHARS = 119;
 export const WARNINGS_TOTAL_MAX_CHARS = 4000;
 

@@ -8,7 +8,7 @@ import { decodeObject } from "./decode.js";
 import { hookExecScope } from "./hook-changes.js";
 import { lookupKind, handledKindsText } from "./kinds.js";
 import type { AuthzDecision } from "./metrics.js";
-import { allowed, denialMessage, denied, errored, findingLine, withWarnings, type Response } from "./response.js";
+import { allowed, denialMessage, denied, errored, warningLine, withWarnings, type Response } from "./response.js";
 import type { AdmissionRequest } from "./types.js";
 
 export interface ValidateDeps {
@@ -51,7 +51,7 @@ async function validateWrite(req: AdmissionRequest, deps: ValidateDeps): Promise
     findings = findings.map((f) => (f.severity === "error" && legacy.has(key(f)) ? { ...f, severity: "warning" as const } : f));
   }
   const errors = findings.filter((f) => f.severity === "error");
-  const warnings = findings.filter((f) => f.severity === "warning").map(findingLine);
+  const warnings = findings.filter((f) => f.severity === "warning").map(warningLine);
   if (errors.length > 0) return withWarnings(denied(denialMessage(errors)), warnings);
   if (deps.authorizer) {
     const scope = hookExecScope(info, obj.value, old, req.namespace ?? "");

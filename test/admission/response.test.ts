@@ -2,7 +2,8 @@
 // plus the "direct" dispatch alternative answering exactly like the default.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { allowed, capWarnings, complete, denialMessage, denied, errored, patched, withWarnings } from "../../src/admission/response.js";
+import { allowed, capWarnings, complete, denialMessage, denied, errored, patched, warningLine, withWarnings } from "../../src/admission/response.js";
+import { validateObject } from "../../src/domain/index.js";
 import { pod, post, review, startTestWebhook } from "./helpers.js";
 
 describe("admission responses", () => {
@@ -44,6 +45,33 @@ describe("admission responses", () => {
     const many = capWarnings(Array.from({ length: 100 }, (_, i) => `w${i}: ${"x".repeat(100)}`));
     assert.ok(many.reduce((n, w) => n + w.length, 0) < 4096);
     assert.match(many.at(-1)!, /^\d+ more warnings omitted; run hookguard lint for all of them$/);
+  });
+});
+
+describe("warning lines keep their advice", () => {
+  it("a long template annotation path is shortened to its key before anything is cut", () => {
+    const deployment = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "d", namespace: "n" },
+      spec: {
+        template: {
+          metadata: { annotations: { "pre.hook.backup.velero.io/command": '/bin/sh -c "sync && echo frozen"' } },
+          spec: { containers: [{ name: "app", image: "busybox" }] },
+        },
+      },
+    };
+    const finding = validateObject(deployment).findings.find((f) => f.code === "command-whitespace");
+    assert.ok(finding, "the whitespace-command warning is reported");
+    const line = warningLine(finding);
+    assert.ok(line.length < 120, line);
+    assert.ok(line.startsWith("pre.hook.backup.velero.io/command: "), line);
+    assert.match(line, /use a JSON array$/);
+  });
+
+  it("a short path is kept whole", () => {
+    const f = { severity: "warning" as const, code: "c", path: "spec.hooks.resources[0].name", message: "duplicate" };
+    assert.equal(warningLine(f), "spec.hooks.resources[0].name: duplicate");
   });
 });
 
