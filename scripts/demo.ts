@@ -1,0 +1,141 @@
+// `npm run demo`: the whole system on this machine in under a minute, no cluster needed.
+// The "cluster" is the project's API-server double (test/apiserver): a stand-in for a real API
+// server that speaks the real wire protocols, with a kubelet, a snapshot controller and pod exec
+// confined to per-container image roots. Everything else is the real thing: kubectl, the webhook
+// registered through a ValidatingWebhookConfiguration, the agent, the hookguard CLI.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+import { startApiServer } from "../test/apiserver/server.js";
+
+const ROOT = join(fileURLToPath(import.meta.url), "../..");
+const started = Date.now();
+const work = mkdtempSync(join(tmpdir(), "hookguard-demo-"));
+const children: ChildProcess[] = [];
+const say = (text: string): void => void process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m  (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a command to completion, echoing it and its output (async: the double runs in this process). */
+function run(cmd: string, args: string[], opts: { stdin?: string; filter?: (line: string) => boolean; quiet?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  if (!opts.quiet) process.stdout.write(`$ ${[cmd === process.execPath ? "hookguard" : cmd, ...(cmd === process.execPath ? args.slice(1) : args)].join(" ")}${opts.stdin ? " <<EOF" : ""}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(opts.stdin ?? "");
+    child.on("exit", (code) => {
+      if (!opts.quiet) {
+        const out = opts.filter ? stdout.split("\n").filter(opts.filter).join("\n") : stdout.trimEnd();
+        if (out) process.stdout.write(`${out}\n`);
+        if (stderr.trim()) process.stdout.write(`${stderr.trimEnd()}\n`);
+      }
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const hookguard = (args: string[], opts: Parameters<typeof run>[2] = {}) => run(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], opts);
+const kubectl = (args: string[], opts: Parameters<typeof run>[2] = {}) => run("kubectl", ["--cache-dir", join(work, "kube-cache"), ...args], opts);
+
+/** Starts a long-running hookguard process and resolves when its log says `ready`. */
+function startProcess(args: string[], ready: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, KUBECONFIG: kubeconfig } });
+    children.push(child);
+    let err = "";
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (err.includes(ready)) resolve(child);
+    });
+    child.on("exit", (code) => reject(new Error(`hookguard ${args[0]} exited (${code}):\n${err}`)));
+  });
+}
+
+say("Starting the sandbox API server (the test double: a stand-in for a real cluster, not one)");
+mkdirSync(join(work, "cluster"));
+const api = await startApiServer({ namespaces: ["demo"], dir: join(work, "cluster") });
+const kubeconfig = api.kubeconfigPath;
+console.log(`KUBECONFIG=${kubeconfig}`);
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+  await api.stop();
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+  say("Starting the admission webhook and registering it with a ValidatingWebhookConfiguration");
+  const [whPort, whMetrics, agentMetrics] = [await freePort(), await freePort(), await freePort()];
+  const certDir = join(work, "certs");
+  await startProcess(["webhook", "--host", "127.0.0.1", "--port", String(whPort), "--metrics-port", String(whMetrics), "--cert-dir", certDir, "--kubeconfig", kubeconfig], "serving /validate");
+  const caBundle = Buffer.from(readFileSync(join(certDir, "ca.crt"))).toString("base64");
+  const rule = (groups: string[], resources: string[]) => `      - apiGroups: ${JSON.stringify(groups)}\n        apiVersions: ["*"]\n        operations: ["CREATE", "UPDATE"]\n        resources: ${JSON.stringify(resources)}\n`;
+  await kubectl(["apply", "-f", "-"], {
+    stdin:
+      `apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: hookguard\nwebhooks:\n  - name: validate.hookguard.io\n    admissionReviewVersions: ["v1"]\n    sideEffects: None\n    failurePolicy: Fail\n    timeoutSeconds: 10\n    clientConfig:\n      url: https://127.0.0.1:${whPort}/validate\n      caBundle: ${caBundle}\n    rules:\n` +
+      rule([""], ["pods"]) +
+      rule(["apps"], ["deployments", "statefulsets", "daemonsets"]) +
+      rule(["velero.io"], ["backups", "schedules"]),
+  });
+
+  say("Starting the hook agent");
+  const storageDir = join(work, "hookguard-data");
+  await startProcess(["agent", "--kubeconfig", kubeconfig, "--no-leader-elect", "--metrics-bind-address", "127.0.0.1", "--metrics-port", String(agentMetrics), "--storage-dir", storageDir, "--volume-snapshot-class", "csi-snapclass"], "hookguard agent started");
+
+  say("kubectl refuses a broken manifest with the webhook's message");
+  await kubectl(["apply", "-f", "examples/broken/on-error-lowercase.yaml"]);
+
+  say("Applying the nginx fsfreeze example (examples/nginx-fsfreeze.yaml)");
+  await kubectl(["apply", "-f", "examples/nginx-fsfreeze.yaml"]);
+  // The sandbox runs no controller-manager or volume provisioner: create what they would.
+  const docs = parseAllDocuments(readFileSync(join(ROOT, "examples/nginx-fsfreeze.yaml"), "utf8")).map((d) => d.toJSON());
+  const template = docs.find((d) => d.kind === "Deployment").spec.template;
+  api.createObject({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv-nginx-logs" }, spec: { capacity: { storage: "50Mi" }, accessModes: ["ReadWriteOnce"], claimRef: { namespace: "nginx-example", name: "nginx-logs" } }, status: { phase: "Bound" } });
+  await kubectl(["patch", "pvc", "nginx-logs", "-n", "nginx-example", "--type=merge", "-p", JSON.stringify({ spec: { volumeName: "pv-nginx-logs" } })], { quiet: true });
+  api.setStatus("v1", "PersistentVolumeClaim", "nginx-example", "nginx-logs", { phase: "Bound" });
+  api.createObject({ apiVersion: "v1", kind: "Pod", metadata: { ...template.metadata, name: "nginx-deployment-demo1", namespace: "nginx-example" }, spec: template.spec });
+  for (let i = 0; i < 200 && api.getObject("v1", "Pod", "nginx-example", "nginx-deployment-demo1")?.status?.phase !== "Running"; i++) await new Promise((r) => setTimeout(r, 50));
+  await kubectl(["get", "pods,pvc", "-n", "nginx-example"]);
+
+  say("Backing up: pre hook (fsfreeze --freeze), items + VolumeSnapshot, post hook (fsfreeze --unfreeze)");
+  await hookguard(["backup", "create", "nginx-hook-test", "--include-namespaces", "nginx-example", "--wait"]);
+  await kubectl(["get", "volumesnapshots", "-n", "nginx-example"]);
+  say("hookguard backup describe nginx-hook-test");
+  await hookguard(["backup", "describe", "nginx-hook-test", "--storage-dir", storageDir]);
+  say("hookguard backup logs nginx-hook-test | grep hookCommand");
+  await hookguard(["backup", "logs", "nginx-hook-test", "--storage-dir", storageDir], { filter: (l) => l.includes("hookCommand") });
+
+  say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  console.log(`Agent metrics:   http://127.0.0.1:${agentMetrics}/metrics`);
+  console.log(`Webhook metrics: http://127.0.0.1:${whMetrics}/metrics`);
+  console.log(`Archive, logs:   ${storageDir}/nginx-hook-test/`);
+  console.log(`Try it:  export KUBECONFIG=${kubeconfig}`);
+  console.log(`         kubectl get backups -n velero;  npx hookguard backup plan --include-namespaces nginx-example`);
+  console.log(`KUBECONFIG=${kubeconfig}`);
+  console.log("Running until Ctrl-C.");
+} catch (err) {
+  console.error(`demo failed: ${(err as Error).message}`);
+  await shutdown(1);
+}

@@ -1,0 +1,77 @@
+// `hookguard backup describe` text, Velero-style (pkg/cmd/util/output/backup_describer.go): label
+// columns aligned like Go's tabwriter with padding 2 inside each group, `HooksAttempted:  N` /
+// `HooksFailed:     N`, then what Velero does not show: a per-hook table and the errors.
+import type { BackupObject } from "./ports.js";
+import type { BackupResultsFile, HookRecord } from "./results.js";
+
+/** Go tabwriter (minwidth 0, padding 2) over two columns. */
+export function alignPairs(rows: Array<[string, string]>): string[] {
+  const width = Math.max(0, ...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k}${" ".repeat(width - k.length + 2)}${v}`);
+}
+
+/** A table with a header row, columns separated by at least two spaces. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 2))).join("").trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, "")}s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+const mapText = (m: Record<string, string> | undefined): string =>
+  m && Object.keys(m).length > 0
+    ? Object.entries(m)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",")
+    : "<none>";
+
+function hookRow(h: HookRecord): string[] {
+  const result = h.recovered ? `${h.result} (recovered)` : h.result;
+  return [`${h.namespace}/${h.pod}`, h.container || "<default>", h.phase, h.source, h.name, result, h.exitCode === undefined ? "-" : String(h.exitCode), formatDurationMs(h.durationMs)];
+}
+
+export function formatDescribe(backup: BackupObject, results: BackupResultsFile | undefined, resultsLocation: string): string {
+  const s = backup.status ?? {};
+  const spec = backup.spec ?? {};
+  const meta = backup.metadata;
+  const out: string[] = [];
+  out.push(...alignPairs([
+    ["Name:", meta.name],
+    ["Namespace:", meta.namespace],
+    ["Labels:", mapText(meta.labels)],
+    ["Annotations:", mapText(meta.annotations)],
+  ]));
+  out.push("", ...alignPairs([["Phase:", s.phase || "New"]]));
+  if (s.failureReason) out.push("", ...alignPairs([["Failure reason:", s.failureReason]]));
+  out.push("", ...alignPairs([["Errors:", String(s.errors ?? 0)], ["Warnings:", String(s.warnings ?? 0)]]));
+  out.push("", "Namespaces:", ...alignPairs([["Included:", (spec.includedNamespaces ?? []).join(", ") || "*"], ["Excluded:", (spec.excludedNamespaces ?? []).join(", ") || "<none>"]]).map((l) => `  ${l}`));
+  out.push("", ...alignPairs([["Started:", s.startTimestamp ?? "<n/a>"], ["Completed:", s.completionTimestamp ?? "<n/a>"]]));
+  if (s.progress) {
+    out.push("", ...alignPairs([["Total items to be backed up:", String(s.progress.totalItems ?? 0)], ["Items backed up:", String(s.progress.itemsBackedUp ?? 0)]]));
+  }
+  if (s.hookStatus) {
+    out.push("", ...alignPairs([["HooksAttempted:", String(s.hookStatus.hooksAttempted ?? 0)], ["HooksFailed:", String(s.hookStatus.hooksFailed ?? 0)]]));
+  }
+  out.push("");
+  if (!results) {
+    out.push(`Hooks:  <no hook results at ${resultsLocation}>`);
+  } else if (results.hooks.length === 0) {
+    out.push("Hooks:  <none>");
+  } else {
+    out.push("Hooks:");
+    out.push(...table(["POD", "CONTAINER", "PHASE", "SOURCE", "NAME", "RESULT", "EXIT CODE", "DURATION"], results.hooks.map(hookRow)).map((l) => `  ${l}`));
+  }
+  if (results) {
+    out.push("");
+    if (results.errors.length === 0) out.push("Errors:  <none>");
+    else out.push("Errors:", ...results.errors.map((e) => `  ${e}`));
+    if (results.warnings.length > 0) out.push("", "Warnings:", ...results.warnings.map((e) => `  ${e}`));
+  }
+  return `${out.join("\n")}\n`;
+}

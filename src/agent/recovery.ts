@@ -1,0 +1,100 @@
+// An InProgress Backup whose owner is gone (the agent died or lost its lease mid-backup): run the
+// post hooks recorded in hookguard.io/pending-post-hooks (at-least-once: a post hook may run twice
+// when the old owner got to it just before dying; fsfreeze --unfreeze on a thawed fs is harmless,
+// a pod left frozen is not), then mark the Backup Failed with a reason that says what happened.
+import { setMaxListeners } from "node:events";
+import { parseBackupHooks, type PodLike } from "../domain/index.js";
+import { BackupLog } from "./backup-log.js";
+import type { RunContext } from "./context.js";
+import type { AgentDeps } from "./deps.js";
+import { OWNER_ANNOTATION, PENDING_ANNOTATION, parsePending } from "./pending.js";
+import { runPodPhase } from "./pod-hooks.js";
+import type { BackupObject } from "./ports.js";
+import { backupLogPath } from "./process-backup.js";
+import { readResults, resultsPath, writeResults } from "./results.js";
+import { finishBackup } from "./status.js";
+import { HookTracker } from "./tracker.js";
+
+export function isOrphanCandidate(b: BackupObject): boolean {
+  return b.status?.phase === "InProgress" && Boolean(b.metadata.annotations?.[OWNER_ANNOTATION]);
+}
+
+export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signal: AbortSignal): Promise<{ recoveredPods: number; aborted: boolean }> {
+  const { name, namespace } = backup.metadata;
+  const owner = backup.metadata.annotations?.[OWNER_ANNOTATION] ?? "unknown";
+  const log = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
+  log.warn(`agent ${owner} stopped while this backup was InProgress; ${deps.identity} recovers it`);
+  const pending = parsePending(backup.metadata.annotations?.[PENDING_ANNOTATION]);
+  if (!pending.ok) log.error(pending.error);
+  const pods = pending.ok ? pending.value : [];
+  const tracker = new HookTracker();
+  setMaxListeners(0, signal);
+  const ctx: RunContext = {
+    backup,
+    cluster: deps.cluster,
+    executor: deps.executor,
+    podLocks: deps.podLocks,
+    tracker,
+    log,
+    metrics: deps.metrics,
+    records: [],
+    signal,
+    logger: deps.logger.child({ backup: name, recovery: true }),
+    recovering: true,
+    ...(deps.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: deps.options.handshakeTimeoutMs } : {}),
+  };
+  const specs = parseBackupHooks(backup.spec.hooks, { pathPrefix: "spec.hooks" }).resources;
+  const seen = new Set<string>();
+  let recovered = 0;
+  for (const p of pods) {
+    const key = `${p.namespace}/${p.pod}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (signal.aborted) break;
+    const got = await deps.cluster.getPod(p.namespace, p.pod);
+    if (!got.ok || !got.value) {
+      log.error("pod awaiting post hooks cannot be reached; its post hooks did not run", { namespace: p.namespace, pod: p.pod, error: got.ok ? "pod no longer exists" : got.error.message });
+      continue;
+    }
+    log.info("running pending post hooks of a recovered backup", { namespace: p.namespace, pod: p.pod });
+    deps.metrics.forcedPostHooks.inc({ reason: "recovery" });
+    const r = await runPodPhase(ctx, got.value as PodLike, "post", specs);
+    if (r.aborted) break;
+    recovered++;
+  }
+  if (signal.aborted) {
+    await log.close();
+    return { recoveredPods: recovered, aborted: true };
+  }
+  await deps.cluster.patchBackupMetadata(namespace, name, { annotations: { [PENDING_ANNOTATION]: null } });
+  const reason = `agent ${owner} stopped while the backup was in progress; ${deps.identity} ran the pending post hooks of ${recovered} pod(s) (at-least-once) and marked the backup Failed`;
+  log.error(reason);
+  await log.close();
+  const previous = await readResults(resultsPath(deps.options.storageDir, name));
+  const prev = previous.ok ? previous.value : undefined;
+  const hookStatus = tracker.stat();
+  await writeResults(resultsPath(deps.options.storageDir, name), {
+    backup: name,
+    hookStatus,
+    hooks: [...(prev?.hooks ?? []), ...ctx.records],
+    errors: [...(prev?.errors ?? []), ...log.errorMessages],
+    warnings: [...(prev?.warnings ?? []), ...log.warningMessages],
+  }).catch((err: Error) => deps.logger.error({ err, backup: name }, "writing hook results failed"));
+  const progress = backup.status?.progress ?? {};
+  await finishBackup(
+    deps.cluster,
+    backup,
+    {
+      phase: "Failed",
+      failureReason: reason,
+      errors: (backup.status?.errors ?? 0) + log.errors,
+      warnings: (backup.status?.warnings ?? 0) + log.warnings,
+      totalItems: progress.totalItems ?? 0,
+      itemsBackedUp: progress.itemsBackedUp ?? 0,
+      hookStatus,
+    },
+    deps.logger,
+  );
+  deps.metrics.backups.inc({ phase: "Failed" });
+  return { recoveredPods: recovered, aborted: false };
+}

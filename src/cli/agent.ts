@@ -1,0 +1,73 @@
+// `hookguard agent`: runs Backups' hooks per ItemBlock (see src/agent). Exits 2 on bad flags, 1 when
+// it cannot start; SIGTERM/SIGINT stop it gracefully (no new hooks; an interrupted Backup is
+// recovered by the next leader, which runs its pending post hooks).
+import { Command, Option } from "commander";
+import { createLogger } from "../log.js";
+import { loadClusterAccess, runningInCluster } from "../kube/config.js";
+import { startAgent } from "../agent/agent.js";
+import { buildAgentConfig, type AgentFlags } from "../agent/config.js";
+
+export function registerAgentCommand(program: Command): void {
+  program
+    .command("agent")
+    .description("Process velero.io/v1 Backups (and Schedules): pre hooks, items and snapshots, post hooks per ItemBlock")
+    .option("-n, --namespace <ns>", "namespace of Backup and Schedule objects", "velero")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+    .option("--metrics-port <port>", "Prometheus metrics port (0 = any free port)", "8081")
+    .option("--metrics-bind-address <addr>", "address the metrics server listens on", "0.0.0.0")
+    .option("--storage-dir <dir>", "archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)")
+    .option("--workers <n>", "ItemBlocks processed at once", "4")
+    .option("--parallel-hooks", "run the pods' hooks of one phase concurrently inside a block (default: sequential, like Velero)")
+    .option("--max-freeze-window <duration>", "longest time from a block's first pre hook to its post hooks (Go duration)", "10m")
+    .option("--volume-snapshot-class <name>", "create a VolumeSnapshot of each PVC of a block with this class (between pre and post hooks)")
+    .option("--snapshot-timeout <duration>", "how long to wait for a VolumeSnapshot to become readyToUse", "5m")
+    .addOption(new Option("--leader-elect", "elect a leader through a coordination.k8s.io Lease (default: on in-cluster)"))
+    .addOption(new Option("--no-leader-elect", "process backups without leader election (single agent)"))
+    .option("--lease-name <name>", "Lease name", "hookguard-agent")
+    .option("--leader-elect-lease-duration <duration>", "how long a lease is valid without renewal (like client-go)", "15s")
+    .option("--leader-elect-renew-deadline <duration>", "a leader that cannot renew within this stops leading", "10s")
+    .option("--leader-elect-retry-period <duration>", "how often candidates try to acquire or renew", "2s")
+    .option("--backup-selector <selector>", "only process Backups with these labels (k=v,k!=v,k,!k)")
+    .option("--identity <id>", "this agent's identity (default: hostname-pid)")
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
+    .action(async (flags: AgentFlags) => {
+      const cfg = buildAgentConfig(flags, process.env, runningInCluster());
+      if (!cfg.ok) {
+        for (const p of cfg.error) process.stderr.write(`hookguard agent: ${p}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const logger = createLogger({ level: cfg.value.logLevel, name: "hookguard-agent" });
+      let access;
+      try {
+        access = loadClusterAccess(cfg.value.kubeconfig);
+      } catch (err) {
+        process.stderr.write(`hookguard agent: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      if (!access) {
+        process.stderr.write("hookguard agent: no cluster access: pass --kubeconfig, set KUBECONFIG, or run in a pod\n");
+        process.exitCode = 1;
+        return;
+      }
+      let agent;
+      try {
+        agent = await startAgent(cfg.value, access.kc, logger);
+      } catch (err) {
+        process.stderr.write(`hookguard agent: cannot start: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const running = agent;
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string): void => {
+          logger.info({ signal }, "stopping");
+          void running.stop().finally(resolve);
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      });
+      logger.flush();
+    });
+}

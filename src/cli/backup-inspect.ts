@@ -1,0 +1,148 @@
+// `hookguard backup describe | logs | plan`: read what the agent recorded (status on the Backup,
+// logs and hook results in --storage-dir) and resolve what a Backup would do, without executing.
+// `backup` itself and `create`/`get` live in backup.ts, which calls registerBackupInspectCommands.
+import { readFile } from "node:fs/promises";
+import { Command, Option } from "commander";
+import { parse as parseYaml } from "yaml";
+import { createLogger } from "../log.js";
+import { loadClusterAccess } from "../kube/config.js";
+import { createAgentCluster } from "../kube/agent-cluster.js";
+import { defaultStorageDir, parseLabelSelector } from "../agent/config.js";
+import { formatDescribe } from "../agent/describe.js";
+import { formatPlan, planBackup } from "../agent/plan.js";
+import type { AgentCluster, BackupSpec } from "../agent/ports.js";
+import { backupLogPath } from "../agent/process-backup.js";
+import { readResults, resultsPath } from "../agent/results.js";
+
+interface CommonOptions {
+  kubeconfig?: string;
+  namespace: string;
+  storageDir?: string;
+  output: "text" | "json";
+}
+
+class UsageError extends Error {}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+    .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
+    .option("--storage-dir <dir>", "where the agent keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)");
+}
+
+function openCluster(opts: CommonOptions): AgentCluster {
+  const access = loadClusterAccess(opts.kubeconfig);
+  if (!access) throw new UsageError("no cluster access: pass --kubeconfig, set KUBECONFIG, or run in a pod");
+  return createAgentCluster(access.kc, createLogger({ level: "warn" }));
+}
+
+const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultStorageDir(process.env);
+
+async function guarded(fn: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await fn();
+  } catch (err) {
+    process.stderr.write(`hookguard backup: ${(err as Error).message}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  }
+}
+
+async function describe(name: string, opts: CommonOptions): Promise<number> {
+  const cluster = openCluster(opts);
+  const got = await cluster.getBackup(opts.namespace, name);
+  if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+  if (!got.value) throw new Error(`backup ${opts.namespace}/${name} not found`);
+  const where = resultsPath(storageDir(opts), name);
+  const results = await readResults(where);
+  if (!results.ok) process.stderr.write(`hookguard backup: ${results.error}\n`);
+  const file = results.ok ? results.value : undefined;
+  if (opts.output === "json") {
+    process.stdout.write(`${JSON.stringify({ metadata: got.value.metadata, spec: got.value.spec, status: got.value.status ?? {}, hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatDescribe(got.value, file, where));
+  }
+  return 0;
+}
+
+async function logs(name: string, opts: CommonOptions): Promise<number> {
+  const path = backupLogPath(storageDir(opts), name);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`no log for backup ${name} at ${path} (has the agent processed it? is --storage-dir the agent's?)`);
+    throw err;
+  }
+  process.stdout.write(text);
+  return 0;
+}
+
+interface PlanOptions extends CommonOptions {
+  includeNamespaces?: string;
+  excludeNamespaces?: string;
+  selector?: string;
+  fromBackupFile?: string;
+}
+
+async function specFromFile(path: string): Promise<BackupSpec> {
+  const text = path === "-" ? await readStdin() : await readFile(path, "utf8");
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  const obj = doc as { kind?: unknown; spec?: unknown };
+  if (!obj || typeof obj !== "object" || (obj.kind !== "Backup" && obj.kind !== "Schedule")) throw new UsageError(`${path}: expected a velero.io/v1 Backup or Schedule`);
+  const spec = obj.kind === "Schedule" ? (obj.spec as { template?: unknown } | undefined)?.template : obj.spec;
+  if (spec !== undefined && (typeof spec !== "object" || spec === null)) throw new UsageError(`${path}: spec must be a map`);
+  return (spec ?? {}) as BackupSpec;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter(Boolean));
+
+async function plan(opts: PlanOptions): Promise<number> {
+  const spec: BackupSpec = opts.fromBackupFile ? await specFromFile(opts.fromBackupFile) : {};
+  const inc = list(opts.includeNamespaces);
+  const exc = list(opts.excludeNamespaces);
+  if (inc) spec.includedNamespaces = inc;
+  if (exc) spec.excludedNamespaces = exc;
+  if (opts.selector !== undefined) {
+    const sel = parseLabelSelector(opts.selector);
+    if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
+    spec.labelSelector = sel.value;
+  }
+  const cluster = openCluster(opts);
+  const p = await planBackup(cluster, spec);
+  if (!p.ok) throw new Error(p.error);
+  process.stdout.write(opts.output === "json" ? `${JSON.stringify(p.value, null, 2)}\n` : formatPlan(p.value));
+  return 0;
+}
+
+const outputOption = (): Option => new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+
+/** Adds describe, logs and plan under `hookguard backup`. */
+export function registerBackupInspectCommands(backupCmd: Command): void {
+  common(backupCmd.command("describe").description("Show a Backup's phase, counts, per-hook results and errors").argument("<name>").addOption(outputOption())).action(
+    (name: string, opts: CommonOptions) => guarded(() => describe(name, opts)),
+  );
+  common(backupCmd.command("logs").description("Print a Backup's log (JSON lines; try: | grep hookCommand)").argument("<name>")).action((name: string, opts: CommonOptions) =>
+    guarded(() => logs(name, opts)),
+  );
+  common(
+    backupCmd
+      .command("plan")
+      .description("Resolve ItemBlocks and the hooks each pod would run, with skip reasons, without executing anything")
+      .option("--include-namespaces <list>", "namespaces (globs) to include, comma separated")
+      .option("--exclude-namespaces <list>", "namespaces (globs) to exclude, comma separated")
+      .option("-l, --selector <selector>", "label selector (k=v,k!=v,k,!k)")
+      .option("--from-backup-file <file>", "take the spec (including spec.hooks) from a Backup or Schedule manifest (- for stdin)")
+      .addOption(outputOption()),
+  ).action((opts: PlanOptions) => guarded(() => plan(opts)));
+}

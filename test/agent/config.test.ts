@@ -1,0 +1,52 @@
+// Agent flags: defaults, every problem reported at once, selector syntax.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildAgentConfig, parseLabelSelector, type AgentFlags } from "../../src/agent/config.js";
+
+const flags = (over: Partial<AgentFlags> = {}): AgentFlags => ({
+  namespace: "velero",
+  metricsPort: "8081",
+  workers: "4",
+  maxFreezeWindow: "10m",
+  snapshotTimeout: "5m",
+  leaseName: "hookguard-agent",
+  logLevel: "info",
+  ...over,
+});
+
+test("defaults: 4 workers, 10m freeze window, 5m snapshot timeout, storage dir from env, leader election in-cluster only", () => {
+  const c = buildAgentConfig(flags(), { HOOKGUARD_STORAGE_DIR: "/data" }, false);
+  assert.ok(c.ok);
+  assert.equal(c.value.workers, 4);
+  assert.equal(c.value.maxFreezeWindowMs, 600_000);
+  assert.equal(c.value.snapshotTimeoutMs, 300_000);
+  assert.equal(c.value.storageDir, "/data");
+  assert.equal(c.value.leaderElect, false);
+  assert.match(c.value.identity, /-\d+$/);
+  const inCluster = buildAgentConfig(flags(), {}, true);
+  assert.ok(inCluster.ok && inCluster.value.leaderElect && inCluster.value.storageDir === "./hookguard-data");
+  const off = buildAgentConfig(flags({ leaderElect: false }), {}, true);
+  assert.ok(off.ok && !off.value.leaderElect);
+});
+
+test("every bad flag is reported at once, in Go duration terms where it applies", () => {
+  const c = buildAgentConfig(flags({ workers: "0", maxFreezeWindow: "10", snapshotTimeout: "1d", metricsPort: "99999", backupSelector: "a=b,=c", logLevel: "loud" }), {}, false);
+  assert.equal(c.ok, false);
+  assert.ok(!c.ok);
+  assert.deepEqual(c.error, [
+    '--metrics-port must be an integer from 0 to 65535, got "99999"',
+    '--workers must be an integer from 1 to 256, got "0"',
+    '--max-freeze-window: time: missing unit in duration "10"',
+    '--snapshot-timeout: time: unknown unit "d" in duration "1d"',
+    "--log-level must be one of fatal, error, warn, info, debug, trace, silent",
+    '--backup-selector: cannot parse label selector term "=c" (use k=v, k!=v, k or !k)',
+  ]);
+});
+
+test("label selector syntax: k=v, k==v, k!=v, k, !k", () => {
+  assert.deepEqual(parseLabelSelector("a=b, c==d,e!=f,g,!h"), {
+    ok: true,
+    value: { matchLabels: { a: "b", c: "d" }, matchExpressions: [{ key: "e", operator: "NotIn", values: ["f"] }, { key: "g", operator: "Exists" }, { key: "h", operator: "DoesNotExist" }] },
+  });
+  assert.equal(parseLabelSelector("a=b,").ok, false);
+});

@@ -1,0 +1,140 @@
+// Tracker counting rules (Velero TestBackupHookTracker), the per-pod lock across two Backups,
+// --parallel-hooks, and the archive's tar format.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { HookTracker, type HookKey } from "../../src/agent/tracker.js";
+import { KeyedMutex } from "../../src/agent/pod-lock.js";
+import { archiveItemPath, readArchive, writeArchive } from "../../src/agent/archive.js";
+import { tarBytes, untar } from "../../src/agent/tar.js";
+import { processBackup } from "../../src/agent/process-backup.js";
+import { backupObject, exited, pod, pvcAndPv } from "./fakes.js";
+import { run, world } from "./harness.js";
+import type { BackupObject } from "../../src/agent/ports.js";
+
+const key = (over: Partial<HookKey>): HookKey => ({ namespace: "ns", pod: "p", phase: "pre", source: "spec", name: "h", containerAsWritten: "", index: 0, ...over });
+
+test("tracker: add counts attempted once per key; only the first record counts; unknown keys are refused", () => {
+  const t = new HookTracker();
+  // Velero's table: [1a fails, 1b, 2 fails, 3] -> attempted 4, failed 2
+  const keys = [key({ name: "1", index: 0 }), key({ name: "1", index: 1 }), key({ name: "2" }), key({ name: "3" })];
+  keys.forEach((k) => t.add(k));
+  t.add(keys[0]!);
+  t.record(keys[0]!, true);
+  t.record(keys[0]!, false); // second record of the same key is ignored
+  t.record(keys[1]!, false);
+  t.record(keys[2]!, true);
+  assert.deepEqual(t.stat(), { hooksAttempted: 4, hooksFailed: 2 });
+  assert.equal(t.record(key({ name: "never-added" }), true), false);
+  // container as written and phase are part of the key
+  t.add(key({ name: "1", containerAsWritten: "app" }));
+  t.add(key({ name: "1", phase: "post" }));
+  assert.equal(t.stat().hooksAttempted, 6);
+});
+
+test("KeyedMutex runs holders of one key one at a time, other keys concurrently", async () => {
+  const m = new KeyedMutex();
+  const log: string[] = [];
+  const hold = (k: string, id: string, ms: number) =>
+    m.run(k, async () => {
+      log.push(`start ${id}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${id}`);
+    });
+  await Promise.all([hold("a", "a1", 30), hold("a", "a2", 1), hold("b", "b1", 1)]);
+  assert.deepEqual(log.filter((l) => l.endsWith("a1") || l.endsWith("a2")), ["start a1", "end a1", "start a2", "end a2"]);
+  assert.ok(log.indexOf("end b1") < log.indexOf("end a1"), "b did not wait for a");
+  assert.equal(m.size, 0);
+});
+
+test("two Backups running at once: hooks on one pod never overlap, and one Backup's freeze..thaw is never split by the other's", async () => {
+  const w = world();
+  w.cluster.pods.push(pod("db").hook("pre", ["/bin/freeze"]).hook("post", ["/bin/thaw"]).build());
+  let inFlight = 0;
+  let maxInFlight = 0;
+  for (const cmd of ["/bin/freeze", "/bin/thaw"]) {
+    w.executor.behaviours.set(cmd, async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return exited(0);
+    });
+  }
+  const make = async (name: string) => ((await w.cluster.createBackup(backupObject(name))) as { ok: true; value: BackupObject }).value;
+  const [b1, b2] = [await make("one"), await make("two")];
+  const signal = new AbortController().signal;
+  const [r1, r2] = await Promise.all([processBackup(w.deps, b1, signal), processBackup(w.deps, b2, signal)]);
+  assert.equal(maxInFlight, 1);
+  assert.deepEqual(w.executor.calls.map((c) => c.argv[0]), ["/bin/freeze", "/bin/thaw", "/bin/freeze", "/bin/thaw"]);
+  assert.deepEqual([r1.hookStatus, r2.hookStatus], [{ hooksAttempted: 2, hooksFailed: 0 }, { hooksAttempted: 2, hooksFailed: 0 }]);
+});
+
+test("KeyedMutex.runAll takes overlapping key sets in a fixed order: no deadlock", async () => {
+  const m = new KeyedMutex();
+  const order: string[] = [];
+  const hold = (keys: string[], id: string) =>
+    m.runAll(keys, async () => {
+      order.push(id);
+      await new Promise((r) => setTimeout(r, 5));
+    });
+  await Promise.all([hold(["a", "b"], "x"), hold(["b", "a"], "y"), hold(["c", "a"], "z")]);
+  assert.equal(order.length, 3);
+  assert.equal(m.size, 0);
+});
+
+test("--parallel-hooks runs the pods' pre hooks of one block concurrently; default is sequential", async () => {
+  for (const parallelHooks of [true, false]) {
+    const w = world({ parallelHooks });
+    const { pvc, pv } = pvcAndPv("shared");
+    w.cluster.pvcs.push(pvc);
+    w.cluster.pvs.push(pv);
+    for (const n of ["p1", "p2", "p3"]) w.cluster.pods.push(pod(n).pvc("shared").hook("pre", ["/bin/pre"]).hook("post", ["/bin/post"]).build());
+    let inFlight = 0;
+    let maxInFlight = 0;
+    for (const cmd of ["/bin/pre", "/bin/post"]) {
+      w.executor.behaviours.set(cmd, async () => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return exited(0);
+      });
+    }
+    const r = await run(w);
+    assert.deepEqual(r.status.hookStatus, { hooksAttempted: 6, hooksFailed: 0 });
+    assert.equal(maxInFlight, parallelHooks ? 3 : 1);
+    // whatever the mode, every pre hook ends before the first post hook starts
+    const firstPost = w.events.findIndex((e) => e.endsWith("/bin/post"));
+    assert.equal(w.events.slice(firstPost).filter((e) => e.endsWith("/bin/pre")).length, 0);
+  }
+});
+
+test("archive: Velero layout paths, gzip'd ustar readable by the system tar, long names via PAX", async () => {
+  assert.equal(archiveItemPath({ resource: "pods", group: "", namespace: "ns", name: "p" }), "resources/pods/namespaces/ns/p.json");
+  assert.equal(archiveItemPath({ resource: "persistentvolumes", group: "", name: "pv1" }), "resources/persistentvolumes/cluster/pv1.json");
+  assert.equal(archiveItemPath({ resource: "volumesnapshots", group: "snapshot.storage.k8s.io", namespace: "ns", name: "s" }), "resources/volumesnapshots.snapshot.storage.k8s.io/namespaces/ns/s.json");
+  const dir = mkdtempSync(join(tmpdir(), "hookguard-tar-"));
+  const long = "x".repeat(240);
+  const path = join(dir, "b.tar.gz");
+  const w = await writeArchive(path, [
+    { resource: "pods", group: "", namespace: "ns", name: "p", object: { kind: "Pod" } },
+    { resource: "persistentvolumeclaims", group: "", namespace: "ns", name: long, object: { kind: "PersistentVolumeClaim" } },
+  ]);
+  assert.ok(w.ok);
+  const back = await readArchive(path);
+  assert.ok(back.ok);
+  assert.deepEqual([...back.value.keys()], ["metadata/version", "resources/pods/namespaces/ns/p.json", `resources/persistentvolumeclaims/namespaces/ns/${long}.json`]);
+  const listed = await promisify(execFile)("tar", ["-tzf", path]);
+  assert.deepEqual(listed.stdout.trim().split("\n"), [...back.value.keys()]);
+  // round trip of odd sizes
+  const entries = [{ path: "a", data: Buffer.alloc(513, 7) }, { path: "b/c", data: Buffer.alloc(0) }];
+  assert.deepEqual(untar(tarBytes(entries)), entries);
+  writeFileSync(join(dir, "garbage.tar.gz"), "not gzip");
+  const bad = await readArchive(join(dir, "garbage.tar.gz"));
+  assert.equal(bad.ok, false);
+});
