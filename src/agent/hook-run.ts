@@ -63,7 +63,7 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
   const g = gate(pod, hook);
   if (g?.kind === "skip") {
     ctx.log.info(g.message, fields);
-    ctx.metrics.hookHandled(hook.phase, hook.source, "skipped");
+    ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "skipped");
     return { ...base, ...withWarnings, result: "skipped", durationMs: 0 };
   }
   if (g?.kind === "fail") return failed(ctx, ref, pod, hook, { ...base, ...withWarnings, result: "failed", durationMs: 0, error: g.error }, undefined);
@@ -94,7 +94,7 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
     ...(error !== undefined ? { error } : {}),
   };
   if (error === undefined) {
-    ctx.metrics.hookHandled(hook.phase, hook.source, "succeeded", r.durationMs);
+    ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "succeeded", r.durationMs);
     return record;
   }
   return failed(ctx, ref, pod, hook, record, r.durationMs);
@@ -113,7 +113,7 @@ function failed(ctx: RunContext, ref: { namespace: string; name: string }, pod: 
     error: record.error,
   });
   const metricResult: HookMetricResult = record.result === "timed_out" ? "timed_out" : "failed";
-  ctx.metrics.hookHandled(hook.phase, hook.source, metricResult, durationMs);
+  ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, metricResult, durationMs);
   const message = `${hook.phase} hook ${hookDisplayName(hook)} in ${ref.namespace}/${ref.name} container ${hook.container}: ${record.error}`;
   const b = ctx.backup.metadata;
   void ctx.cluster.createEvent({ apiVersion: "velero.io/v1", kind: "Backup", namespace: b.namespace, name: b.name, ...(b.uid ? { uid: b.uid } : {}) }, "Warning", "HookFailed", message).catch(() => undefined);

@@ -10,7 +10,7 @@ export type HookMetricResult = "succeeded" | "failed" | "timed_out" | "skipped";
 
 export class AgentMetrics {
   readonly registry: Registry;
-  readonly hookExecutions: Counter<"phase" | "source" | "result">;
+  readonly hookExecutions: Counter<"namespace" | "phase" | "source" | "result">;
   readonly hookDuration: Histogram<"phase" | "source">;
   readonly backups: Counter<"phase">;
   readonly backupDuration: Histogram;
@@ -26,8 +26,8 @@ export class AgentMetrics {
     const registers = [registry];
     this.hookExecutions = new Counter({
       name: "hookguard_hook_executions_total",
-      help: "Backup hooks handled by the agent, by phase, source and result",
-      labelNames: ["phase", "source", "result"],
+      help: "Backup hooks handled by the agent, by the pod's namespace, phase, source and result",
+      labelNames: ["namespace", "phase", "source", "result"],
       registers,
     });
     this.hookDuration = new Histogram({
@@ -78,8 +78,9 @@ export class AgentMetrics {
     for (const reason of ["freeze_window", "recovery"]) this.forcedPostHooks.inc({ reason }, 0);
   }
 
-  hookHandled(phase: Phase, source: HookSource, result: HookMetricResult, durationMs?: number): void {
-    this.hookExecutions.inc({ phase, source, result });
+  /** `namespace` is the pod's: the one object label dashboards may group failures by. */
+  hookHandled(namespace: string, phase: Phase, source: HookSource, result: HookMetricResult, durationMs?: number): void {
+    this.hookExecutions.inc({ namespace, phase, source, result });
     if (durationMs !== undefined) this.hookDuration.observe({ phase, source }, durationMs / 1000);
   }
 }

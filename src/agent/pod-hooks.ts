@@ -58,7 +58,7 @@ export async function runPodPhase(ctx: RunContext, collected: PodLike, phase: Ph
       if (failedFail) {
         // Velero: registered, neither executed nor recorded
         ctx.records.push(notRun(ref, hook, "not run: an earlier hook of this pod failed with on-error Fail", ctx.recovering));
-        ctx.metrics.hookHandled(hook.phase, hook.source, "skipped");
+        ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "skipped");
         continue;
       }
       if (ctx.signal.aborted) return { hooks: hooks.length, failedFail, aborted: true, ...(error ? { error } : {}) };

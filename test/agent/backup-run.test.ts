@@ -174,6 +174,10 @@ test("transport errors pass through verbatim and count as failed", async () => {
   const r = await run(w);
   assert.equal(r.records[0]!.error, "unable to upgrade connection: pod does not exist");
   assert.equal(await metricValue(w.metrics, "hookguard_hook_executions_total", { result: "failed", phase: "pre", source: "annotation" }), 1);
+  // failures by namespace: the pod's namespace is the one object label
+  const ns = w.cluster.pods[0]!.metadata!.namespace!;
+  assert.equal(await metricValue(w.metrics, "hookguard_hook_executions_total", { namespace: ns, result: "failed" }), 1);
+  assert.equal(await metricValue(w.metrics, "hookguard_hook_executions_total", { namespace: `not-${ns}`, result: "failed" }), 0);
 });
 
 test("E16: command [] is blocked by the domain finding: recorded failed, never executed", async () => {
