@@ -35,14 +35,9 @@ export function outcomeError(r: ExecResult, timeoutMs: number): string | undefin
   }
 }
 
-/**
- * Runs `hook` on `pod` (the copy re-read just before this pod's hooks; undefined when it is gone).
- * Logs Velero's lines to the backup log, counts the metric, emits events on failure, and returns
- * the record. The caller handles the tracker and the on-error mode.
- */
-export async function runHook(ctx: RunContext, ref: { namespace: string; name: string }, pod: PodLike | undefined, hook: ExecHook): Promise<HookRecord> {
-  const fields = hookFields(hook, ref);
-  const base = {
+/** What every per-hook record starts with: which hook of which pod, as `backup describe` shows it. */
+export function hookRecordBase(ref: { namespace: string; name: string }, hook: ExecHook, recovered?: boolean) {
+  return {
     namespace: ref.namespace,
     pod: ref.name,
     container: hook.container,
@@ -51,8 +46,18 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
     name: hookDisplayName(hook),
     argv: hook.argv,
     onError: hook.onError,
-    ...(ctx.recovering ? { recovered: true } : {}),
+    ...(recovered ? { recovered: true } : {}),
   };
+}
+
+/**
+ * Runs `hook` on `pod` (the copy re-read just before this pod's hooks; undefined when it is gone).
+ * Logs Velero's lines to the backup log, counts the metric, emits events on failure, and returns
+ * the record. The caller handles the tracker and the on-error mode.
+ */
+export async function runHook(ctx: RunContext, ref: { namespace: string; name: string }, pod: PodLike | undefined, hook: ExecHook): Promise<HookRecord> {
+  const fields = hookFields(hook, ref);
+  const base = hookRecordBase(ref, hook, ctx.recovering);
   const warnings = hook.warnings.map((w) => `${w.path}: ${w.message}`);
   for (const w of warnings) {
     ctx.log.warn(w, { namespace: ref.namespace, pod: ref.name, hookPhase: hook.phase, hookSource: hook.source });

@@ -4,8 +4,8 @@
 // not Velero's Continue-like code) stops the remaining hooks, which stay counted as attempted.
 import { resolvePodHooks } from "../domain/index.js";
 import type { ExecHook, Phase, PodLike, ResourceHookSpec } from "../domain/index.js";
-import { hookDisplayName, podRef, type RunContext } from "./context.js";
-import { runHook } from "./hook-run.js";
+import { podRef, type RunContext } from "./context.js";
+import { hookRecordBase, runHook } from "./hook-run.js";
 import { podKey } from "./pod-lock.js";
 import type { HookKey } from "./tracker.js";
 
@@ -82,18 +82,5 @@ export async function runPodPhase(ctx: RunContext, collected: PodLike, phase: Ph
 }
 
 function notRun(ref: { namespace: string; name: string }, hook: ExecHook, error: string, recovered?: boolean) {
-  return {
-    namespace: ref.namespace,
-    pod: ref.name,
-    container: hook.container,
-    phase: hook.phase,
-    source: hook.source,
-    name: hookDisplayName(hook),
-    argv: hook.argv,
-    onError: hook.onError,
-    result: "not_run" as const,
-    durationMs: 0,
-    error,
-    ...(recovered ? { recovered: true } : {}),
-  };
+  return { ...hookRecordBase(ref, hook, recovered), result: "not_run" as const, durationMs: 0, error };
 }
