@@ -56,8 +56,12 @@ describe("hookguard webhook (CLI)", () => {
   const port = () => Number(/https:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)![1]);
   const metricsPort = () => Number(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stdout)![1]);
 
-  it("generates dev certificates into the empty cert dir and says so; the check is off without cluster access", () => {
+  it("generates dev certificates into the empty cert dir and says so; the check is off without cluster access", async () => {
     for (const f of ["ca.crt", "ca.key", "tls.crt", "tls.key"]) assert.ok(existsSync(join(dir, "certs", f)), f);
+    // The JSON logs go to stderr through pino's asynchronous destination, so they may arrive after
+    // the curl on stdout: wait (bounded) for the startup line that is logged last.
+    const deadline = Date.now() + 30_000;
+    while (!stderr.includes("hookguard webhook serving") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const logs = stderr.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: string });
     assert.ok(logs.some((l) => l.level === "info" && l.msg.startsWith("no tls.crt/tls.key in the cert dir: generated a development CA")));
     assert.ok(logs.some((l) => l.level === "warn" && l.msg.startsWith("exec-permission check is OFF: no cluster access")));
