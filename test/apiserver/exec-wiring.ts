@@ -1,7 +1,7 @@
 // Wires pod exec into the double: authenticates and authorizes the WebSocket upgrade (create on
 // pods/exec, as Velero's RBAC grants it), then hands the socket to the exec implementation in
-// ./exec/index.ts (built separately; loaded lazily so the double works without it). Errors before
-// the upgrade are written as plain HTTP responses carrying a Status, as the real server does.
+// ./exec/index.ts. Errors before the upgrade are written as plain HTTP responses carrying a
+// Status, as the real server does.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { STATUS_CODES } from "node:http";
@@ -9,32 +9,13 @@ import type { AdmissionChain } from "./admission-types.js";
 import type { UserInfo } from "./authn.js";
 import { forbiddenError, type Policy } from "./authz.js";
 import { RESOURCES } from "./resources.js";
-import { ApiError, badRequest, internalError, notFoundPath, unauthorized } from "./status.js";
+import { ApiError, internalError, notFoundPath, unauthorized } from "./status.js";
 import type { ObjectStore } from "./store.js";
 import { withKind } from "./list-watch.js";
+import * as execModule from "./exec/index.js";
+import type { ExecContext, ExecKnobs } from "./exec/index.js";
 
-export interface ExecKnobs {
-  upgradeDelayMs?: number;
-  dropAfterBytes?: number;
-  neverSendStatus?: boolean;
-}
-
-/** The contract with ./exec/index.ts. */
-export interface ExecContext {
-  namespace: string;
-  podName: string;
-  getPod(ns: string, name: string): any | undefined;
-  user: { username: string; groups: string[] };
-  stateDir: string;
-  knobs: ExecKnobs;
-}
-
-type ExecHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ExecContext) => void;
-interface ExecModule {
-  handleExecUpgrade: ExecHandler;
-  handleExecHttp?: (req: IncomingMessage, res: ServerResponse, ctx: ExecContext) => void;
-  shutdownExecs?: () => unknown;
-}
+export type { ExecKnobs };
 
 export interface UpgradeDeps {
   authenticate(req: IncomingMessage): UserInfo | undefined;
@@ -48,26 +29,9 @@ export interface UpgradeDeps {
 
 const PODS = RESOURCES.find((r) => r.kind === "Pod")!;
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec\/?$/;
-let loaded: Promise<ExecModule | string> | undefined;
-let loadedModule: ExecModule | undefined;
-
-function loadExec(): Promise<ExecModule | string> {
-  // A computed specifier: the module is optional at type-check time and at run time.
-  const spec = "./exec/index.js";
-  loaded ??= import(spec).then(
-    (m: Partial<ExecModule>) => {
-      if (typeof m.handleExecUpgrade !== "function") return "test/apiserver/exec/index.ts does not export handleExecUpgrade";
-      loadedModule = m as ExecModule;
-      return loadedModule;
-    },
-    (e: Error) => `pod exec is not available in this double: ${e.message}`,
-  );
-  return loaded;
-}
-
-/** Stops exec'd processes still running (called when the double stops), if exec was ever used. */
-export async function shutdownExecIfLoaded(): Promise<void> {
-  await loadedModule?.shutdownExecs?.();
+/** Stops exec'd processes still running (called when the double stops). */
+export async function shutdownExecs(): Promise<void> {
+  await execModule.shutdownExecs();
 }
 
 function execContext(deps: UpgradeDeps, namespace: string, podName: string, user: UserInfo): ExecContext {
@@ -86,9 +50,7 @@ function execContext(deps: UpgradeDeps, namespace: string, podName: string, user
 
 /** pods/exec without an upgrade: the exec module validates the pod and asks for an upgrade. */
 export async function handleExecHttp(req: IncomingMessage, res: ServerResponse, deps: UpgradeDeps, namespace: string, podName: string, user: UserInfo): Promise<void> {
-  const m = await loadExec();
-  if (typeof m === "string" || !m.handleExecHttp) throw badRequest("Upgrade request required");
-  m.handleExecHttp(req, res, execContext(deps, namespace, podName, user));
+  execModule.handleExecHttp(req, res, execContext(deps, namespace, podName, user));
 }
 
 export function writeStatusResponse(socket: Duplex, err: ApiError): void {
@@ -117,9 +79,7 @@ export function handleExecUpgrade(req: IncomingMessage, socket: Duplex, head: Bu
 
 async function serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: UpgradeDeps, q: URLSearchParams, namespace: string, podName: string, user: UserInfo): Promise<void> {
   await admitConnect(deps, q, namespace, podName, user);
-  const m = await loadExec();
-  if (typeof m === "string") return writeStatusResponse(socket, internalError(m));
-  m.handleExecUpgrade(req, socket, head, execContext(deps, namespace, podName, user));
+  execModule.handleExecUpgrade(req, socket, head, execContext(deps, namespace, podName, user));
 }
 
 function queryBool(v: string | null): boolean | undefined {

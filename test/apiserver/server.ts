@@ -29,7 +29,7 @@ import { TokenAuthenticator, type UserInfo } from "./authn.js";
 import { Policy, type PolicyRule } from "./authz.js";
 import { makeServerCerts } from "./certs.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.js";
-import { handleExecHttp, handleExecUpgrade, shutdownExecIfLoaded, type ExecKnobs, type UpgradeDeps } from "./exec-wiring.js";
+import { handleExecHttp, handleExecUpgrade, shutdownExecs, type ExecKnobs, type UpgradeDeps } from "./exec-wiring.js";
 import { sendError, sendJson } from "./http-util.js";
 import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig.js";
 import { KubeletDouble, type KubeletKnobs, type PodPhase } from "./kubelet.js";
@@ -293,7 +293,7 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
       kubelet.stop();
       snapshots.stop();
       watches.closeAll();
-      await shutdownExecIfLoaded();
+      await shutdownExecs();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
