@@ -3,13 +3,11 @@
 // which leaves the Backup InProgress with its pending record for the recovering agent.
 import { setMaxListeners } from "node:events";
 import { BackupLog } from "./backup-log.js";
-import type { RunContext } from "./context.js";
-import type { AgentDeps } from "./deps.js";
+import { newRunContext, type AgentDeps } from "./deps.js";
 import { runBackup, type BackupRunOutcome } from "./backup-run.js";
 import type { BackupObject } from "./ports.js";
 import { resultsPath, writeResults, type HookRecord } from "./results.js";
 import { finishBackup } from "./status.js";
-import { HookTracker } from "./tracker.js";
 
 export function backupLogPath(storageDir: string, backup: string): string {
   return `${storageDir}/${backup}/${backup}-logs.jsonl`;
@@ -32,21 +30,7 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
   const signal = linked.signal;
   const started = Date.now();
   const log = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
-  const tracker = new HookTracker();
-  const records: HookRecord[] = [];
-  const ctx: RunContext = {
-    backup,
-    cluster: deps.cluster,
-    executor: deps.executor,
-    podLocks: deps.podLocks,
-    tracker,
-    log,
-    metrics: deps.metrics,
-    records,
-    signal,
-    logger: deps.logger.child({ backup: name }),
-    ...(deps.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: deps.options.handshakeTimeoutMs } : {}),
-  };
+  const ctx = newRunContext(deps, backup, log, signal);
   let outcome: BackupRunOutcome;
   try {
     outcome = await runBackup(ctx, deps.options);
@@ -58,11 +42,11 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
     outcome = { phase: "Failed", failureReason: reason, totalItems: 0, itemsBackedUp: 0, aborted: false };
   }
   outer.removeEventListener("abort", onAbort);
-  const hookStatus = tracker.stat();
+  const hookStatus = ctx.tracker.stat();
   if (outcome.aborted) {
     log.warn("backup interrupted (leadership lost or agent stopping); the next leader recovers it");
     await log.close();
-    return { outcome, hookStatus, records };
+    return { outcome, hookStatus, records: ctx.records };
   }
   log.info(`hookAttempted: ${hookStatus.hooksAttempted}, hookFailed: ${hookStatus.hooksFailed}`);
   log.info(`backup finished: ${outcome.phase}`);
@@ -70,7 +54,7 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
   await writeResults(resultsPath(deps.options.storageDir, name), {
     backup: name,
     hookStatus,
-    hooks: records,
+    hooks: ctx.records,
     errors: log.errorMessages,
     warnings: log.warningMessages,
   }).catch((err: Error) => deps.logger.error({ err, backup: name }, "writing hook results failed"));
@@ -92,5 +76,5 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
   if (!finished.ok) deps.logger.error({ backup: name, err: finished.error }, "could not write the final backup status");
   deps.metrics.backups.inc({ phase: outcome.phase });
   deps.metrics.backupDuration.observe((Date.now() - started) / 1000);
-  return { outcome, hookStatus, records };
+  return { outcome, hookStatus, records: ctx.records };
 }

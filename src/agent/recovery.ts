@@ -5,15 +5,13 @@
 import { setMaxListeners } from "node:events";
 import { parseBackupHooks, type PodLike } from "../domain/index.js";
 import { BackupLog } from "./backup-log.js";
-import type { RunContext } from "./context.js";
-import type { AgentDeps } from "./deps.js";
+import { newRunContext, type AgentDeps } from "./deps.js";
 import { OWNER_ANNOTATION, PENDING_ANNOTATION, parsePending } from "./pending.js";
 import { runPodPhase } from "./pod-hooks.js";
 import type { BackupObject } from "./ports.js";
 import { backupLogPath } from "./process-backup.js";
 import { readResults, resultsPath, writeResults } from "./results.js";
 import { finishBackup } from "./status.js";
-import { HookTracker } from "./tracker.js";
 
 export function isOrphanCandidate(b: BackupObject): boolean {
   return b.status?.phase === "InProgress" && Boolean(b.metadata.annotations?.[OWNER_ANNOTATION]);
@@ -27,22 +25,8 @@ export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signa
   const pending = parsePending(backup.metadata.annotations?.[PENDING_ANNOTATION]);
   if (!pending.ok) log.error(pending.error);
   const pods = pending.ok ? pending.value : [];
-  const tracker = new HookTracker();
   setMaxListeners(0, signal);
-  const ctx: RunContext = {
-    backup,
-    cluster: deps.cluster,
-    executor: deps.executor,
-    podLocks: deps.podLocks,
-    tracker,
-    log,
-    metrics: deps.metrics,
-    records: [],
-    signal,
-    logger: deps.logger.child({ backup: name, recovery: true }),
-    recovering: true,
-    ...(deps.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: deps.options.handshakeTimeoutMs } : {}),
-  };
+  const ctx = newRunContext(deps, backup, log, signal, true);
   const specs = parseBackupHooks(backup.spec.hooks, { pathPrefix: "spec.hooks" }).resources;
   const seen = new Set<string>();
   let recovered = 0;
@@ -72,7 +56,7 @@ export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signa
   await log.close();
   const previous = await readResults(resultsPath(deps.options.storageDir, name));
   const prev = previous.ok ? previous.value : undefined;
-  const hookStatus = tracker.stat();
+  const hookStatus = ctx.tracker.stat();
   await writeResults(resultsPath(deps.options.storageDir, name), {
     backup: name,
     hookStatus,
