@@ -299,14 +299,19 @@ function unknownKeys(annotations: Record<string, string>, prefix: string): Findi
   return out;
 }
 
+const RESTORE_KEYS = ALL_HOOK_ANNOTATION_KEYS.filter((k) => k.startsWith(RESTORE_EXEC_PREFIX) || k.startsWith(RESTORE_INIT_PREFIX));
+const ex = (field: string): string => RESTORE_EXEC_PREFIX + field;
+const init = (field: string): string => RESTORE_INIT_PREFIX + field;
+
 // Go strconv.ParseBool
 const GO_BOOLS = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"]);
 
 /** Restore hook annotations: same command parser, durations, Go ParseBool booleans. */
 export function checkRestoreAnnotations(pod: PodLike, prefix: string): Finding[] {
   const a = pod.metadata?.annotations ?? {};
+  // Most pods have no restore hooks; this is on the webhook's hot path.
+  if (!RESTORE_KEYS.some((key) => a[key] !== undefined)) return [];
   const out: Finding[] = [];
-  const ex = (f: string): string => RESTORE_EXEC_PREFIX + f;
   const command = a[ex("command")];
   if (command) {
     const cmd = checkCommandAnnotation(command, annotationPath(prefix, ex("command")));
@@ -333,7 +338,6 @@ export function checkRestoreAnnotations(pod: PodLike, prefix: string): Finding[]
       else out.push(warning("ignored-without-command", annotationPath(prefix, ex(field)), `ignored: no post.hook.restore.velero.io/command; add it or drop this key`));
     }
   }
-  const init = (f: string): string => RESTORE_INIT_PREFIX + f;
   if (a[init("container-image")]) {
     const initCommand = a[init("command")];
     if (initCommand) {

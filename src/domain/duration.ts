@@ -38,13 +38,16 @@ function goQuote(bytes: Uint8Array): string {
   return `${out}"`;
 }
 
+const invalid = (bytes: Uint8Array): Result<number, string> => ({ ok: false, error: `time: invalid duration ${goQuote(bytes)}` });
+
+// Go parses durations byte by byte; one encoder serves every call.
+const UTF8 = new TextEncoder();
 const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
 const DOT = 0x2e;
 
 /** Parses a Go duration; ok value is nanoseconds, error is Go's exact error text. */
 export function parseGoDuration(text: string): Result<number, string> {
-  const bytes = new TextEncoder().encode(text);
-  const invalid = (): Result<number, string> => ({ ok: false, error: `time: invalid duration ${goQuote(bytes)}` });
+  const bytes = UTF8.encode(text);
   let i = 0;
   let neg = false;
   if (bytes.length > 0 && (bytes[0] === 0x2d || bytes[0] === 0x2b)) {
@@ -52,18 +55,18 @@ export function parseGoDuration(text: string): Result<number, string> {
     i = 1;
   }
   if (bytes.length - i === 1 && bytes[i] === 0x30) return { ok: true, value: 0 };
-  if (i === bytes.length) return invalid();
+  if (i === bytes.length) return invalid(bytes);
   let total = 0n;
   while (i < bytes.length) {
     const c = bytes[i]!;
-    if (!(c === DOT || isDigit(c))) return invalid();
+    if (!(c === DOT || isDigit(c))) return invalid(bytes);
     // leadingInt: [0-9]*, overflow is an invalid duration
     let v = 0n;
     const intStart = i;
     while (i < bytes.length && isDigit(bytes[i]!)) {
-      if (v > MAX_MAGNITUDE / 10n) return invalid();
+      if (v > MAX_MAGNITUDE / 10n) return invalid(bytes);
       v = v * 10n + BigInt(bytes[i]! - 0x30);
-      if (v > MAX_MAGNITUDE) return invalid();
+      if (v > MAX_MAGNITUDE) return invalid(bytes);
       i++;
     }
     const pre = i !== intStart;
@@ -91,7 +94,7 @@ export function parseGoDuration(text: string): Result<number, string> {
       }
       post = i !== fracStart;
     }
-    if (!pre && !post) return invalid();
+    if (!pre && !post) return invalid(bytes);
     const unitStart = i;
     while (i < bytes.length && !(bytes[i] === DOT || isDigit(bytes[i]!))) i++;
     if (i === unitStart) return { ok: false, error: `time: missing unit in duration ${goQuote(bytes)}` };
@@ -101,18 +104,18 @@ export function parseGoDuration(text: string): Result<number, string> {
     if (unit === undefined) {
       return { ok: false, error: `time: unknown unit ${goQuote(unitBytes)} in duration ${goQuote(bytes)}` };
     }
-    if (v > MAX_MAGNITUDE / unit) return invalid();
+    if (v > MAX_MAGNITUDE / unit) return invalid(bytes);
     v *= unit;
     if (f > 0n) {
       // Go: v += uint64(float64(f) * (float64(unit) / scale))
       v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
-      if (v > MAX_MAGNITUDE) return invalid();
+      if (v > MAX_MAGNITUDE) return invalid(bytes);
     }
     total += v;
-    if (total > MAX_MAGNITUDE) return invalid();
+    if (total > MAX_MAGNITUDE) return invalid(bytes);
   }
   if (neg) return { ok: true, value: total === 0n ? 0 : -Number(total) };
-  if (total > MAX_MAGNITUDE - 1n) return invalid();
+  if (total > MAX_MAGNITUDE - 1n) return invalid(bytes);
   return { ok: true, value: Number(total) };
 }
 

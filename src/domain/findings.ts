@@ -43,7 +43,22 @@ export function levenshtein(a: string, b: string): number {
  * webhook's hot path, where every unrelated annotation domain on a pod is compared.
  */
 export function withinEditDistance(a: string, b: string, max: number): boolean {
-  return Math.abs(a.length - b.length) <= max && levenshtein(a, b) <= max;
+  if (Math.abs(a.length - b.length) > max) return false;
+  // Levenshtein row by row, stopping as soon as a whole row exceeds max: the distance never shrinks
+  // from one row to the next, and unrelated keys (most annotations) differ within a few characters.
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cell = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row.push(cell);
+      if (cell < rowMin) rowMin = cell;
+    }
+    if (rowMin > max) return false;
+    prev = row;
+  }
+  return prev[b.length]! <= max;
 }
 
 /** The candidate closest to `value` (case-insensitive), if it is plausibly a typo of it. */

@@ -59,3 +59,25 @@ test("normalizePodHooks is idempotent and never touches a hook with an error", (
     { numRuns: 500 },
   );
 });
+
+test("an annotation key whose hook domain is misspelt by one or two edits is always reported", () => {
+  const domains = ["pre.hook.backup.velero.io", "post.hook.backup.velero.io", "hook.backup.velero.io", "post.hook.restore.velero.io", "init.hook.restore.velero.io"];
+  const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom("substitute", "delete", "insert"), char: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz.-") });
+  const apply = (s: string, e: { at: number; kind: string; char: string }): string => {
+    const i = e.at % (s.length + 1);
+    if (e.kind === "insert") return s.slice(0, i) + e.char + s.slice(i);
+    if (i === s.length) return s;
+    return e.kind === "delete" ? s.slice(0, i) + s.slice(i + 1) : s.slice(0, i) + e.char + s.slice(i + 1);
+  };
+  fc.assert(
+    fc.property(fc.constantFrom(...domains), fc.array(edit, { minLength: 1, maxLength: 2 }), (domain, edits) => {
+      const misspelt = edits.reduce(apply, domain);
+      if (domains.includes(misspelt)) return;
+      const key = `${misspelt}/command`;
+      const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", annotations: { [key]: '["/bin/true"]', "kubectl.kubernetes.io/default-container": "app" } }, spec: { containers: [{ name: "app" }] } };
+      const findings = validateObject(pod).findings.filter((f) => f.code === "unknown-key");
+      assert.deepEqual(findings.map((f) => f.path), [`metadata.annotations[${JSON.stringify(key)}]`], `typo ${key} not reported`);
+    }),
+    { numRuns: 500 },
+  );
+});
