@@ -13,13 +13,21 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { ensureDevCerts } from "../../src/tls/cert-dir.js";
+import { compileForBench, compiledPath } from "../build.js";
 import { benchReview } from "./body.js";
 import { pacedLoad } from "./paced.js";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUND_S = Number(process.env.BENCH_ROUND_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SERVERS = fileURLToPath(new URL("./servers.ts", import.meta.url));
+const SERVERS_ENTRY = "bench/webhook/servers.ts";
+// The servers run compiled by tsc, as the image runs hookguard; BENCH_RUNTIME=tsx runs the sources.
+const RUNTIME = process.env.BENCH_RUNTIME === "tsx" ? "tsx" : "tsc";
+
+async function serverCommand(): Promise<string[]> {
+  if (RUNTIME === "tsx") return ["--import", "tsx", fileURLToPath(new URL("./servers.ts", import.meta.url))];
+  return [compiledPath(await compileForBench("webhook", [SERVERS_ENTRY]), SERVERS_ENTRY)];
+}
 
 interface Measured {
   rps: number;
@@ -31,9 +39,9 @@ interface Measured {
   non2xx: number;
 }
 
-function startServer(mode: string, certDir: string): Promise<{ child: ChildProcess; port: number }> {
+function startServer(command: string[], mode: string, certDir: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", SERVERS, mode, certDir], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...command, mode, certDir], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
@@ -90,15 +98,16 @@ try {
   const modes = ["bare", "express", "hookguard", "hookguard-direct"] as const;
   const servers = new Map<string, number>();
   const pids = new Map<string, number>();
+  const command = await serverCommand();
   for (const mode of modes) {
-    const { child, port } = await startServer(mode, certDir);
+    const { child, port } = await startServer(command, mode, certDir);
     children.push(child);
     servers.set(mode, port);
     pids.set(mode, child.pid!);
   }
   console.log(
     `webhook bench: autocannon, TLS keep-alive, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${ROUND_S} s per server (medians), ` +
-      `POST of a ${body.length}-byte Pod AdmissionReview with hooks; load average before: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+      `POST of a ${body.length}-byte Pod AdmissionReview with hooks; servers ${RUNTIME === "tsc" ? "compiled by tsc (as the image runs them)" : "run from source through tsx"}; load average before: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`,
   );
   for (const mode of modes) await load(servers.get(mode)!, body, 1); // JIT warm-up
   const runs = new Map<string, Measured[]>(modes.map((m) => [m, []]));
@@ -107,7 +116,11 @@ try {
   }
   const [bare, floor, hg, direct] = modes.map((m) => summarise(runs.get(m)!)) as [Measured, Measured, Measured, Measured];
   const halfRate = Math.max(1, Math.round(hg.rps / 2));
-  const half = await pacedLoad({ port: servers.get("hookguard")!, body, rate: halfRate, seconds: ROUND_S + 2, connections: CONNECTIONS });
+  const paced = (mode: string) => pacedLoad({ port: servers.get(mode)!, body, rate: halfRate, seconds: ROUND_S + 2, connections: CONNECTIONS });
+  const half = await paced("hookguard");
+  // The same client and rate against the floor and bare node: the tail this machine and client add.
+  const halfFloor = await paced("express");
+  const halfBare = await paced("bare");
   // For the record: the same rate through autocannon's per-second burst limiter.
   const halfBurst = await load(servers.get("hookguard")!, body, ROUND_S, halfRate);
   console.log(fmt("(3) bare node:https", bare));
@@ -115,11 +128,12 @@ try {
   console.log(fmt("(1) hookguard /validate", hg));
   console.log(`    hookguard at half load, evenly paced (${halfRate}/s, ${half.sent} requests, ${half.errors} errors): p50 ${half.p50} ms   p99 ${half.p99} ms`);
   console.log(`    (same rate via autocannon's per-second bursts: p50 ${halfBurst.p50} ms, p99 ${halfBurst.p99} ms)`);
+  console.log(`    the same paced client and rate against the express floor: p50 ${halfFloor.p50} ms, p99 ${halfFloor.p99} ms; against bare node:https: p50 ${halfBare.p50} ms, p99 ${halfBare.p99} ms`);
   console.log(fmt("(1b) alternative: routes before express", direct));
   console.log(`ratios from server CPU per request (throughput per core, insensitive to outside load): hookguard/express floor ${ratio(floor.cpuUs, hg.cpuUs)}, hookguard/bare ${ratio(bare.cpuUs, hg.cpuUs)}, express floor/bare ${ratio(bare.cpuUs, floor.cpuUs)}, alternative/bare ${ratio(bare.cpuUs, direct.cpuUs)}`);
   console.log(`ratios: hookguard/express floor ${ratio(hg.rps, floor.rps)}, hookguard/bare ${ratio(hg.rps, bare.rps)}, express floor/bare ${ratio(floor.rps, bare.rps)}, alternative/bare ${ratio(direct.rps, bare.rps)}`);
   console.log(`per-round req/s: ${modes.map((m) => `${m} ${runs.get(m)!.map((r) => r.rps).join("/")}`).join(", ")}; load average after: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-  if ([bare, floor, hg, direct, halfBurst].some((m) => m.errors > 0 || m.non2xx > 0) || half.errors > 0) process.exitCode = 1;
+  if ([bare, floor, hg, direct, halfBurst].some((m) => m.errors > 0 || m.non2xx > 0) || [half, halfFloor, halfBare].some((h) => h.errors > 0)) process.exitCode = 1;
   console.log(
     JSON.stringify({
       bench: "webhook",
@@ -130,6 +144,9 @@ try {
       ratioToBare: ratio(hg.rps, bare.rps),
       p50Ms: hg.p50,
       p99MsAtHalfLoad: half.p99,
+      cpuRatioToExpressFloor: ratio(floor.cpuUs, hg.cpuUs),
+      p99MsAtHalfLoadExpressFloor: halfFloor.p99,
+      p99MsAtHalfLoadBare: halfBare.p99,
     }),
   );
 } finally {
