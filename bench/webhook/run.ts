@@ -39,14 +39,36 @@ interface Measured {
   non2xx: number;
 }
 
+interface GcPauses {
+  scavenges: number;
+  scavengeMeanMs: number;
+  scavengeMaxMs: number;
+  markCompacts: number;
+  pausedMs: number;
+}
+const gcReports = new Map<ChildProcess, (r: GcPauses) => void>();
+
+/** The server's garbage-collection pauses since the last call (servers.ts answers SIGUSR2). */
+function gcSince(child: ChildProcess): Promise<GcPauses> {
+  return new Promise((resolve) => {
+    gcReports.set(child, resolve);
+    child.kill("SIGUSR2");
+  });
+}
+
 function startServer(command: string[], mode: string, certDir: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...command, mode, certDir], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
-      const m = /^(\d+)\n/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
+      let nl: number;
+      while ((nl = out.indexOf("\n")) >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (/^\d+$/.test(line)) resolve({ child, port: Number(line) });
+        else if (line.startsWith("gc ")) gcReports.get(child)?.(JSON.parse(line.slice(3)) as GcPauses);
+      }
     });
     child.on("exit", (code) => reject(new Error(`${mode} server exited with ${code} before listening`)));
   });
@@ -116,11 +138,17 @@ try {
   }
   const [bare, floor, hg, direct] = modes.map((m) => summarise(runs.get(m)!)) as [Measured, Measured, Measured, Measured];
   const halfRate = Math.max(1, Math.round(hg.rps / 2));
-  const paced = (mode: string) => pacedLoad({ port: servers.get(mode)!, body, rate: halfRate, seconds: ROUND_S + 2, connections: CONNECTIONS });
+  const childOf = new Map<string, ChildProcess>(modes.map((m, i) => [m, children[i]!]));
+  const paced = async (mode: string) => {
+    await gcSince(childOf.get(mode)!);
+    const r = await pacedLoad({ port: servers.get(mode)!, body, rate: halfRate, seconds: ROUND_S + 2, connections: CONNECTIONS });
+    return { ...r, gc: await gcSince(childOf.get(mode)!) };
+  };
   const half = await paced("hookguard");
   // The same client and rate against the floor and bare node: the tail this machine and client add.
   const halfFloor = await paced("express");
   const halfBare = await paced("bare");
+  const halfDirect = await paced("hookguard-direct");
   // For the record: the same rate through autocannon's per-second burst limiter.
   const halfBurst = await load(servers.get("hookguard")!, body, ROUND_S, halfRate);
   console.log(fmt("(3) bare node:https", bare));
@@ -129,11 +157,14 @@ try {
   console.log(`    hookguard at half load, evenly paced (${halfRate}/s, ${half.sent} requests, ${half.errors} errors): p50 ${half.p50} ms   p99 ${half.p99} ms`);
   console.log(`    (same rate via autocannon's per-second bursts: p50 ${halfBurst.p50} ms, p99 ${halfBurst.p99} ms)`);
   console.log(`    the same paced client and rate against the express floor: p50 ${halfFloor.p50} ms, p99 ${halfFloor.p99} ms; against bare node:https: p50 ${halfBare.p50} ms, p99 ${halfBare.p99} ms`);
+  const gcText = (g: GcPauses) => `${g.scavenges} scavenges, mean ${g.scavengeMeanMs.toFixed(1)} ms, max ${g.scavengeMaxMs.toFixed(1)} ms; ${g.markCompacts} mark-compacts; ${Math.round(g.pausedMs)} ms paused in all`;
+  console.log(`    the alternative (1b) at the same rate: p50 ${halfDirect.p50} ms, p99 ${halfDirect.p99} ms`);
+  console.log(`    server GC pauses during those paced runs: hookguard ${gcText(half.gc)} | express floor ${gcText(halfFloor.gc)} | bare ${gcText(halfBare.gc)} | alternative ${gcText(halfDirect.gc)}`);
   console.log(fmt("(1b) alternative: routes before express", direct));
   console.log(`ratios from server CPU per request (throughput per core, insensitive to outside load): hookguard/express floor ${ratio(floor.cpuUs, hg.cpuUs)}, hookguard/bare ${ratio(bare.cpuUs, hg.cpuUs)}, express floor/bare ${ratio(bare.cpuUs, floor.cpuUs)}, alternative/bare ${ratio(bare.cpuUs, direct.cpuUs)}`);
   console.log(`ratios: hookguard/express floor ${ratio(hg.rps, floor.rps)}, hookguard/bare ${ratio(hg.rps, bare.rps)}, express floor/bare ${ratio(floor.rps, bare.rps)}, alternative/bare ${ratio(direct.rps, bare.rps)}`);
   console.log(`per-round req/s: ${modes.map((m) => `${m} ${runs.get(m)!.map((r) => r.rps).join("/")}`).join(", ")}; load average after: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-  if ([bare, floor, hg, direct, halfBurst].some((m) => m.errors > 0 || m.non2xx > 0) || [half, halfFloor, halfBare].some((h) => h.errors > 0)) process.exitCode = 1;
+  if ([bare, floor, hg, direct, halfBurst].some((m) => m.errors > 0 || m.non2xx > 0) || [half, halfFloor, halfBare, halfDirect].some((h) => h.errors > 0)) process.exitCode = 1;
   console.log(
     JSON.stringify({
       bench: "webhook",
@@ -147,6 +178,7 @@ try {
       cpuRatioToExpressFloor: ratio(floor.cpuUs, hg.cpuUs),
       p99MsAtHalfLoadExpressFloor: halfFloor.p99,
       p99MsAtHalfLoadBare: halfBare.p99,
+      p99MsAtHalfLoadAlternative: halfDirect.p99,
     }),
   );
 } finally {

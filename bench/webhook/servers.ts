@@ -8,6 +8,7 @@ import { createServer, type ServerOptions } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import express from "express";
 import { WebhookMetrics } from "../../src/admission/metrics.js";
 import { createLogger } from "../../src/log.js";
@@ -49,6 +50,20 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
 }
+
+// Garbage-collection pauses, reported on SIGUSR2 (and reset) so the bench can show what the
+// half-load tail is made of: kind 1 is a scavenge (young generation), 4 a mark-compact.
+let pauses: Array<{ kind: number; ms: number }> = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) pauses.push({ kind: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0, ms: e.duration });
+}).observe({ entryTypes: ["gc"] });
+process.on("SIGUSR2", () => {
+  const minor = pauses.filter((p) => p.kind === 1).map((p) => p.ms);
+  const major = pauses.filter((p) => p.kind === 4).map((p) => p.ms);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  process.stdout.write(`gc ${JSON.stringify({ scavenges: minor.length, scavengeMeanMs: minor.length ? sum(minor) / minor.length : 0, scavengeMaxMs: Math.max(0, ...minor), markCompacts: major.length, pausedMs: sum(pauses.map((p) => p.ms)) })}\n`);
+  pauses = [];
+});
 
 process.stdout.write(`${await main()}\n`);
 // A clean exit on SIGINT lets `node --cpu-prof` write its profile when profiling a server by hand.
