@@ -18,6 +18,7 @@ import type { PodLike, PvcLike, PvLike } from "../domain/types.js";
 import type { AgentCluster, BackupObject, KubeResult, ScheduleObject } from "../agent/ports.js";
 import { isNotFound } from "./errors.js";
 import { withRetry, type RetryOptions } from "./retry.js";
+import { makePooledApiClient } from "./transport.js";
 
 export const VELERO = { group: "velero.io", version: "v1" } as const;
 export const SNAPSHOTS = { group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshots" } as const;
@@ -42,8 +43,9 @@ function mapOk<T, U>(r: KubeResult<T>, f: (v: T) => U): KubeResult<U> {
 }
 
 export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOptions = {}): AgentCluster {
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  // keep-alive connections and TLS session reuse instead of a new handshake per call
+  const core = makePooledApiClient(kc, CoreV1Api);
+  const custom = makePooledApiClient(kc, CustomObjectsApi);
   const call = <T>(fn: () => Promise<T>): Promise<KubeResult<T>> => withRetry(fn, retry);
   const backups = (namespace: string) => ({ ...VELERO, namespace, plural: "backups" });
   const schedules = (namespace: string) => ({ ...VELERO, namespace, plural: "schedules" });

@@ -18,6 +18,7 @@ import type { IncomingMessage } from "node:http";
 import type { Writable } from "node:stream";
 import WebSocket from "ws";
 import type { ExecRequest, ExecResult, PodExecutor } from "../agent/ports.js";
+import { transportFor, type KubeTransport } from "./transport.js";
 
 export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -117,10 +118,11 @@ function upgradeErrorMessage(err: unknown): string {
 
 export function createPodExecutor(kc: KubeConfig, opts: { outputCapBytes?: number } = {}): PodExecutor {
   const cap = opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
-  return { exec: (req) => runExec(kc, cap, req) };
+  const transport = transportFor(kc);
+  return { exec: (req) => runExec(kc, transport, cap, req) };
 }
 
-function runExec(kc: KubeConfig, cap: number, req: ExecRequest): Promise<ExecResult> {
+function runExec(kc: KubeConfig, transport: KubeTransport, cap: number, req: ExecRequest): Promise<ExecResult> {
   const started = performance.now();
   const stdout = new CappedCapture(cap);
   const stderr = new CappedCapture(cap);
@@ -156,7 +158,10 @@ function runExec(kc: KubeConfig, cap: number, req: ExecRequest): Promise<ExecRes
     timer = setTimeout(() => finish({ kind: "timed_out" }), Math.max(0, req.timeoutMs));
 
     const factory = (uri: string, protocols: string[], wsOpts: WebSocket.ClientOptions): WebSocket => {
-      const ws = new WebSocket(uri, protocols, { ...wsOpts, handshakeTimeout: handshakeTimeoutMs });
+      // The shared stream agent: a new connection per exec (as the protocol needs), resuming a
+      // cached TLS session with the same CA and client certificate instead of a full handshake.
+      const agent = transport.reuse(wsOpts.agent, "stream");
+      const ws = new WebSocket(uri, protocols, { ...wsOpts, ...(agent ? { agent } : {}), handshakeTimeout: handshakeTimeoutMs });
       socket = ws;
       // Errors reach us through exec()'s rejection or the close event; this keeps a stray 'error'
       // (emitted with no other listener) from becoming an uncaughtException.

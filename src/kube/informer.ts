@@ -13,6 +13,7 @@ import { ListWatch, Watch, CustomObjectsApi, type KubeConfig } from "@kubernetes
 import type { Logger } from "../log.js";
 import type { BackupObject, ScheduleObject } from "../agent/ports.js";
 import { VELERO } from "./agent-cluster.js";
+import { makePooledApiClient } from "./transport.js";
 
 export type InformerEvent = "add" | "update" | "delete";
 export interface Watchable {
@@ -207,12 +208,12 @@ export function watchObjects<T extends Watchable>(
 
 /** List function for Backups in one namespace (label selector applied to the list too). */
 export function listBackupsFn(kc: KubeConfig, namespace: string, labelSelector?: string): () => Promise<ListResult<BackupObject>> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const api = makePooledApiClient(kc, CustomObjectsApi);
   return () => api.listNamespacedCustomObject({ ...VELERO, namespace, plural: "backups", labelSelector }) as Promise<ListResult<BackupObject>>;
 }
 
 export function listSchedulesFn(kc: KubeConfig, namespace: string, labelSelector?: string): () => Promise<ListResult<ScheduleObject>> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const api = makePooledApiClient(kc, CustomObjectsApi);
   return () => api.listNamespacedCustomObject({ ...VELERO, namespace, plural: "schedules", labelSelector }) as Promise<ListResult<ScheduleObject>>;
 }
 

@@ -13,6 +13,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@
 import type { Logger } from "../log.js";
 import { toKubeApiError } from "./errors.js";
 import { sleep } from "./retry.js";
+import { makePooledApiClient } from "./transport.js";
 
 export interface LeaderElectorOptions {
   namespace: string;
@@ -51,7 +52,7 @@ export class LeaderElector {
     private readonly callbacks: LeaderCallbacks,
     private readonly log: Logger,
   ) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+    this.api = makePooledApiClient(kc, CoordinationV1Api);
     this.leaseMs = opts.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.retryMs = opts.retryPeriodMs ?? 2_000;

@@ -71,6 +71,8 @@ export interface ApiServerHandle {
   dir: string;
   store: ObjectStore;
   knobs: Knobs;
+  /** TLS connections accepted so far, and how many of them resumed an earlier session (no full handshake). */
+  tlsConnections(): { connections: number; resumed: number };
   /** The last 2000 requests (method and URL), oldest first: lets tests see relists and retries. */
   requestLog: Array<{ method: string; url: string; user?: string }>;
   /** Adds a user (token → username + groups) and writes a kubeconfig whose current context is that user. */
@@ -228,7 +230,10 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     handleExecUpgrade(req, socket, head, upgradeDeps);
   });
   const sockets = new Set<Duplex>();
+  const tls = { connections: 0, resumed: 0 };
   server.on("secureConnection", (s) => {
+    tls.connections++;
+    if (s.isSessionReused()) tls.resumed++;
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
@@ -257,6 +262,7 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     store,
     knobs,
     requestLog,
+    tlsConnections: () => ({ ...tls }),
     addUser(username, groups = []) {
       const token = authn.add(username, groups);
       const path = writeKubeconfig(dir, `kubeconfig-${username}`, kubeconfigYaml(url, certs.ca.certPem, [{ name: username, token }], username));
