@@ -25,6 +25,7 @@ export class BackupLog implements BackupLogSink {
   readonly errorMessages: string[] = [];
   readonly warningMessages: string[] = [];
   private closed: Promise<void> | undefined;
+  private corked = false;
 
   /** path undefined: count only (tests, `backup plan`). Appends, so a recovery adds to the same log. */
   constructor(
@@ -76,6 +77,16 @@ export class BackupLog implements BackupLogSink {
   private write(level: BackupLogLevel, msg: string, fields: LogFields): void {
     if (!this.stream || this.closed) return;
     const line = { level, time: this.now().toISOString(), msg, backup: this.backup, ...fields };
+    // Lines written in the same tick (a hook's "stdout:"/"stderr:" pair, 16 workers' lines) go
+    // to the file in one write instead of one write syscall each.
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.stream?.uncork();
+      });
+    }
     this.stream.write(`${JSON.stringify(line)}\n`);
   }
 }
