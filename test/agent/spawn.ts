@@ -12,8 +12,9 @@ export interface AgentProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnAgent(args: string[]): AgentProcess {
-  const child = spawn(process.execPath, [join(ROOT, "bin/hookguard.js"), "agent", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KUBECONFIG: "" } });
+/** `entry`: the CLI script to run (default bin/hookguard.js, i.e. the sources through tsx). */
+export function spawnAgent(args: string[], entry = join(ROOT, "bin/hookguard.js")): AgentProcess {
+  const child = spawn(process.execPath, [entry, "agent", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KUBECONFIG: "" } });
   let err = "";
   let markReady!: () => void;
   let failReady!: (e: Error) => void;
