@@ -8,10 +8,9 @@
 //     image runs it, not through tsx (which compiles TypeScript in-process and adds ~80 MB RSS).
 // (c) ItemBlock grouping of 10,000 pods / 5,000 PVCs (pairs of pods share a PVC).
 // The last line of output is one JSON object.
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { KubeConfig } from "@kubernetes/client-node";
 import { buildItemBlocks, type PodLike, type PvcLike, type PvLike } from "../../src/domain/index.js";
@@ -29,26 +28,13 @@ import { startApiServer, type ApiServerHandle } from "../../test/apiserver/serve
 import { containerRootPath } from "../../test/apiserver/exec/rootfs.js";
 import { startConfined } from "../../test/apiserver/exec/runner.js";
 import { spawnAgent, kill } from "../../test/agent/spawn.js";
+import { compileForBench, compiledPath } from "../build.js";
 import { ROOT, waitFor } from "../../test/agent/double.js";
 
 const HOOK_RUNS = Number(process.env.BENCH_HOOK_RUNS ?? 200);
 const PODS = Number(process.env.BENCH_PODS ?? 200);
 const WORKERS = 16;
-/** Inside node_modules so the compiled files resolve the project's packages; not under git. */
-const BUILD_DIR = join(ROOT, "node_modules/.cache/hookguard-bench/dist");
-
-/** Compiles src/ like the Dockerfile's build stage (async: nothing else runs yet, but keep it so). */
-function compileAgent(): Promise<string> {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  return new Promise((resolve, reject) => {
-    const tsc = spawn(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json"), "--outDir", BUILD_DIR, "--sourceMap", "false"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    tsc.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    tsc.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    tsc.on("error", reject);
-    tsc.on("close", (code) => (code === 0 ? resolve(join(BUILD_DIR, "cli/main.js")) : reject(new Error(`tsc -p tsconfig.build.json failed (${code}):\n${out}`))));
-  });
-}
+const AGENT_ENTRY = "src/cli/main.ts";
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -212,8 +198,8 @@ function benchGrouping(): number {
   return ms;
 }
 
-const agentEntry = await compileAgent();
-console.log(`compiled the agent (tsc -p tsconfig.build.json) to ${BUILD_DIR}: (b) runs node ${agentEntry.slice(ROOT.length + 1)} agent`);
+const agentEntry = compiledPath(await compileForBench("agent", [AGENT_ENTRY]), AGENT_ENTRY);
+console.log(`compiled the agent with tsc, as the image does: (b) runs node ${relative(ROOT, agentEntry)} agent`);
 const groupingMs = benchGrouping();
 console.log(`(c) ItemBlock grouping, 10,000 pods / 5,000 PVCs: ${round(groupingMs)} ms (target < 200 ms)`);
 const api = await startApiServer({ namespaces: ["bench"] });
