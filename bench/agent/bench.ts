@@ -4,7 +4,7 @@
 //     process directly (same unshare/chroot confinement, same root); p50/p99 of the difference.
 // (b) a Backup of N pods, each with pre and post `sleep 0.05` hooks, run by the agent as a real
 //     process with --workers 16, vs the ideal ceil(N/16) x 100 ms; plus the agent's peak RSS. The
-//     agent runs from a compiled build (tsc -p tsconfig.build.json, made by the bench first), as the
+//     agent runs from a compiled build (tsc, through bench/build.ts, made by the bench first), as the
 //     image runs it, not through tsx (which compiles TypeScript in-process and adds ~80 MB RSS).
 // (c) ItemBlock grouping of 10,000 pods / 5,000 PVCs (pairs of pods share a PVC).
 // The last line of output is one JSON object.
