@@ -2,10 +2,11 @@
 // does not share its event loop: `hookguard` (the real WebhookServer with metrics and logging at its
 // default level), `express` (the express floor: a minimal express 5 app whose one route reads the
 // body, JSON.parses it and answers a fixed allowed AdmissionReview) and `bare` (the same handler on
-// node:https). Usage: servers.ts <mode> <certDir>; prints the port on stdout.
+// node:https), plus `hookguard-direct` (the alternative) and `prototypes` (see promotion.ts).
+// Usage: servers.ts <mode> <certDir>; prints the port on stdout.
 import { readFileSync } from "node:fs";
 import { createServer, type ServerOptions } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
@@ -29,6 +30,21 @@ function floorHandler(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/**
+ * The bare handler plus the first thing express's app.handle does to every request: swap the
+ * prototypes of req and res (to app.request / app.response). bench/webhook/promotion.ts shows what
+ * that alone does to garbage collection.
+ */
+function prototypeSwapHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+  const requestProto = Object.create(IncomingMessage.prototype) as object;
+  const responseProto = Object.create(ServerResponse.prototype) as object;
+  return (req, res) => {
+    Object.setPrototypeOf(req, requestProto);
+    Object.setPrototypeOf(res, responseProto);
+    floorHandler(req, res);
+  };
+}
+
 async function main(): Promise<number> {
   if (mode === "hookguard" || mode === "hookguard-direct") {
     const dispatch = mode === "hookguard" ? "express" : "direct";
@@ -45,7 +61,9 @@ async function main(): Promise<number> {
           app.post("/validate", floorHandler);
           return app;
         })()
-      : floorHandler;
+      : mode === "prototypes"
+        ? prototypeSwapHandler()
+        : floorHandler;
   const server = createServer(tls, listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;

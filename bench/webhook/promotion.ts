@@ -1,0 +1,72 @@
+// `npm run bench:webhook:gc`: why express-routed servers have a long half-load tail here. Each server
+// of the webhook bench (compiled, as there) runs under `node --trace-gc-nvp` while the paced client
+// sends the bench body at one fixed rate; V8's own per-collection lines give, per scavenge, the
+// pause and the bytes promoted to the old generation. `prototypes` is bare node:https plus only the
+// prototype swap express's app.handle does to every req and res.
+// Usage: promotion.ts [rate=1000] [seconds=5]. The last line is one JSON object.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureDevCerts } from "../../src/tls/cert-dir.js";
+import { compileForBench, compiledPath } from "../build.js";
+import { benchReview } from "./body.js";
+import { pacedLoad } from "./paced.js";
+
+const RATE = Number(process.argv[2] ?? 1000);
+const SECONDS = Number(process.argv[3] ?? 5);
+const MODES = ["bare", "prototypes", "express", "hookguard", "hookguard-direct"] as const;
+const ENTRY = "bench/webhook/servers.ts";
+
+interface Scavenges {
+  count: number;
+  meanPauseMs: number;
+  meanPromotedKb: number;
+}
+
+/** Averages the `gc=s` (scavenge) lines of --trace-gc-nvp output. */
+function scavenges(output: string): Scavenges {
+  const rows = output.split("\n").filter((l) => / gc=s /.test(l));
+  const field = (line: string, key: string) => Number(new RegExp(`\\b${key}=([0-9.]+)`).exec(line)?.[1] ?? 0);
+  const mean = (key: string) => (rows.length ? rows.reduce((a, l) => a + field(l, key), 0) / rows.length : 0);
+  return { count: rows.length, meanPauseMs: Math.round(mean("pause") * 100) / 100, meanPromotedKb: Math.round(mean("promoted") / 1024) };
+}
+
+async function measure(server: string, mode: string, certDir: string, body: string): Promise<Scavenges & { p99: number }> {
+  const child = spawn(process.execPath, ["--trace-gc-nvp", server, mode, certDir], { stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on("data", (c: Buffer) => {
+      output += c.toString();
+      const m = /^(\d+)$/m.exec(output);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on("exit", (code) => reject(new Error(`${mode} server exited with ${code} before listening`)));
+  });
+  const start = output.length;
+  const paced = await pacedLoad({ port, body, rate: RATE, seconds: SECONDS, connections: 32 });
+  // SIGINT makes servers.ts exit cleanly, which flushes V8's buffered trace lines
+  child.kill("SIGINT");
+  await exited;
+  if (paced.errors > 0) process.exitCode = 1;
+  return { ...scavenges(output.slice(start)), p99: paced.p99 };
+}
+
+const certDir = mkdtempSync(join(tmpdir(), "hookguard-gc-"));
+try {
+  const made = ensureDevCerts(certDir);
+  if (!made.ok) throw new Error(made.error);
+  const server = compiledPath(await compileForBench("webhook", [ENTRY]), ENTRY);
+  const body = benchReview();
+  console.log(`scavenges per server at ${RATE} req/s for ${SECONDS + 1} s (paced client, 32 TLS connections, compiled servers):`);
+  const results: Record<string, Scavenges & { p99: number }> = {};
+  for (const mode of MODES) {
+    const r = await measure(server, mode, certDir, body);
+    results[mode] = r;
+    console.log(`${mode.padEnd(18)} ${String(r.count).padStart(4)} scavenges, mean pause ${r.meanPauseMs} ms, mean promoted ${r.meanPromotedKb} KB; paced p99 ${r.p99} ms`);
+  }
+  console.log(JSON.stringify({ bench: "webhook-gc", rate: RATE, ...results }));
+} finally {
+  rmSync(certDir, { recursive: true, force: true });
+}
