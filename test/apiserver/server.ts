@@ -234,6 +234,10 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
   server.on("secureConnection", (s) => {
     tls.connections++;
     if (s.isSessionReused()) tls.resumed++;
+  });
+  // Raw TCP connections, so stop() also ends one still in its TLS handshake (server.close() would
+  // otherwise wait for it forever).
+  server.on("connection", (s: Duplex) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });

@@ -107,7 +107,8 @@ export async function startExecHarness(): Promise<ExecHarness> {
 
   const server: Server = createServer({ key: keyPem, cert: certPem, minVersion: "TLSv1.2" }, onRequest);
   const sockets = new Set<Duplex>();
-  server.on("secureConnection", (s: Duplex) => {
+  // raw TCP connections: stop() must also end one still in its TLS handshake
+  server.on("connection", (s: Duplex) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });

@@ -45,7 +45,9 @@ export async function startTestServer(handler: Handler = notFound, upgrade?: Upg
       });
     });
   });
-  server.on("secureConnection", (s: Socket) => {
+  // Raw TCP connections, not "secureConnection": a client that reconnects just as a test ends can
+  // leave a connection mid-handshake, which server.close() would otherwise wait for forever.
+  server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
