@@ -24,41 +24,31 @@ export function shortValue(value: string, max = 32): string {
   return quoted.length <= max ? quoted : `${quoted.slice(0, max - 4)}..."`;
 }
 
-export function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}
-
 /**
- * Whether two strings are at most `max` edits apart. The length check first keeps this cheap on the
- * webhook's hot path, where every unrelated annotation domain on a pod is compared.
+ * Levenshtein distance, row by row. With a `bound`, it stops as soon as a whole row exceeds it (the
+ * distance never shrinks from one row to the next) and returns bound + 1: unrelated annotation
+ * domains, compared on the webhook's hot path, differ within a few characters.
  */
-export function withinEditDistance(a: string, b: string, max: number): boolean {
-  if (Math.abs(a.length - b.length) > max) return false;
-  // Levenshtein row by row, stopping as soon as a whole row exceeds max: the distance never shrinks
-  // from one row to the next, and unrelated keys (most annotations) differ within a few characters.
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+export function levenshtein(a: string, b: string, bound = Infinity): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
+    let diag = row[0]!;
+    row[0] = i;
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
-      const cell = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      row.push(cell);
-      if (cell < rowMin) rowMin = cell;
+      const up = row[j]!;
+      row[j] = Math.min(up + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (row[j]! < rowMin) rowMin = row[j]!;
+      diag = up;
     }
-    if (rowMin > max) return false;
-    prev = row;
+    if (rowMin > bound) return bound + 1;
   }
-  return prev[b.length]! <= max;
+  return row[b.length]!;
+}
+
+/** Whether two strings are at most `max` edits apart; the length check alone settles most pairs. */
+export function withinEditDistance(a: string, b: string, max: number): boolean {
+  return Math.abs(a.length - b.length) <= max && levenshtein(a, b, max) <= max;
 }
 
 /** The candidate closest to `value` (case-insensitive), if it is plausibly a typo of it. */

@@ -6,14 +6,15 @@ import { annotationPath, error } from "./findings.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+const isContainer = (c: unknown): c is ContainerLike => isObject(c) && typeof c.name === "string";
+
 function containersOf(list: unknown): ContainerLike[] {
-  if (!Array.isArray(list)) return [];
-  return list.filter((c): c is ContainerLike => isObject(c) && typeof c.name === "string");
+  return Array.isArray(list) ? list.filter(isContainer) : [];
 }
 
 function isWellFormedList(list: unknown, optional: boolean): boolean {
   if (list === undefined) return optional;
-  return Array.isArray(list) && list.every((c) => isObject(c) && typeof c.name === "string");
+  return Array.isArray(list) && list.every(isContainer);
 }
 
 /** Annotations present with string values only, and container lists whose entries all have a name. */
