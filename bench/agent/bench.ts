@@ -29,6 +29,7 @@ import { containerRootPath } from "../../test/apiserver/exec/rootfs.js";
 import { startConfined } from "../../test/apiserver/exec/runner.js";
 import { spawnAgent, kill } from "../../test/agent/spawn.js";
 import { compileForBench, compiledPath } from "../build.js";
+import { cpuTimes } from "../proc.js";
 import { ROOT, waitFor } from "../../test/agent/double.js";
 
 const HOOK_RUNS = Number(process.env.BENCH_HOOK_RUNS ?? 200);
@@ -101,12 +102,6 @@ async function benchOverhead(api: ApiServerHandle, kc: KubeConfig): Promise<{ p5
   }
   const diffs = viaAgent.map((v, i) => v - direct[i]!);
   return { p50: pct(viaAgent, 50) - pct(direct, 50), p99: pct(diffs, 99), execP50: pct(viaAgent, 50), directP50: pct(direct, 50) };
-}
-
-/** user and system CPU seconds of a process so far (/proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s). */
-function cpuTimes(pid: number | "self"): { user: number; sys: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
 }
 
 /** Busy and total CPU time of the whole machine so far (/proc/stat, all cores, clock ticks). */

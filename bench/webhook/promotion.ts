@@ -4,7 +4,6 @@
 // pause and the bytes promoted to the old generation. `prototypes` is bare node:https plus only the
 // prototype swap express's app.handle does to every req and res.
 // Usage: promotion.ts [rate=1000] [seconds=5]. The last line is one JSON object.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { ensureDevCerts } from "../../src/tls/cert-dir.js";
 import { compileForBench, compiledPath } from "../build.js";
 import { benchReview } from "./body.js";
 import { pacedLoad } from "./paced.js";
+import { startServer } from "./server-process.js";
 
 const RATE = Number(process.argv[2] ?? 1000);
 const SECONDS = Number(process.argv[3] ?? 5);
@@ -25,32 +25,25 @@ interface Scavenges {
 }
 
 /** Averages the `gc=s` (scavenge) lines of --trace-gc-nvp output. */
-function scavenges(output: string): Scavenges {
-  const rows = output.split("\n").filter((l) => / gc=s /.test(l));
+function scavenges(lines: string[]): Scavenges {
+  const rows = lines.filter((l) => / gc=s /.test(l));
   const field = (line: string, key: string) => Number(new RegExp(`\\b${key}=([0-9.]+)`).exec(line)?.[1] ?? 0);
   const mean = (key: string) => (rows.length ? rows.reduce((a, l) => a + field(l, key), 0) / rows.length : 0);
   return { count: rows.length, meanPauseMs: Math.round(mean("pause") * 100) / 100, meanPromotedKb: Math.round(mean("promoted") / 1024) };
 }
 
 async function measure(server: string, mode: string, certDir: string, body: string): Promise<Scavenges & { p99: number }> {
-  const child = spawn(process.execPath, ["--trace-gc-nvp", server, mode, certDir], { stdio: ["ignore", "pipe", "inherit"] });
-  let output = "";
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on("data", (c: Buffer) => {
-      output += c.toString();
-      const m = /^(\d+)$/m.exec(output);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on("exit", (code) => reject(new Error(`${mode} server exited with ${code} before listening`)));
-  });
-  const start = output.length;
+  const lines: string[] = [];
+  const { child, port } = await startServer(["--trace-gc-nvp", server], mode, certDir, (line) => lines.push(line));
+  // "close": after stdout has ended too, so no trace line is still in the pipe
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  const start = lines.length;
   const paced = await pacedLoad({ port, body, rate: RATE, seconds: SECONDS, connections: 32 });
   // SIGINT makes servers.ts exit cleanly, which flushes V8's buffered trace lines
   child.kill("SIGINT");
   await exited;
   if (paced.errors > 0) process.exitCode = 1;
-  return { ...scavenges(output.slice(start)), p99: paced.p99 };
+  return { ...scavenges(lines.slice(start)), p99: paced.p99 };
 }
 
 const certDir = mkdtempSync(join(tmpdir(), "hookguard-gc-"));

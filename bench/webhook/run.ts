@@ -6,16 +6,18 @@
 // The machine is shared, so load from elsewhere comes and goes: the servers run in their own
 // processes, all started up front, and are measured in interleaved rounds (median per server), so a
 // burst of outside load hits every contender rather than one.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { ensureDevCerts } from "../../src/tls/cert-dir.js";
 import { compileForBench, compiledPath } from "../build.js";
+import { cpuTimes } from "../proc.js";
 import { benchReview } from "./body.js";
 import { pacedLoad } from "./paced.js";
+import { startServer } from "./server-process.js";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUND_S = Number(process.env.BENCH_ROUND_SECONDS ?? 4);
@@ -46,38 +48,27 @@ interface GcPauses {
   markCompacts: number;
   pausedMs: number;
 }
-const gcReports = new Map<ChildProcess, (r: GcPauses) => void>();
+
+/** Waiting gcSince() calls, by server mode. */
+const gcReports = new Map<string, (r: GcPauses) => void>();
 
 /** The server's garbage-collection pauses since the last call (servers.ts answers SIGUSR2). */
-function gcSince(child: ChildProcess): Promise<GcPauses> {
+function gcSince(mode: string, child: ChildProcess): Promise<GcPauses> {
   return new Promise((resolve) => {
-    gcReports.set(child, resolve);
+    gcReports.set(mode, resolve);
     child.kill("SIGUSR2");
   });
 }
 
-function startServer(command: string[], mode: string, certDir: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...command, mode, certDir], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      let nl: number;
-      while ((nl = out.indexOf("\n")) >= 0) {
-        const line = out.slice(0, nl);
-        out = out.slice(nl + 1);
-        if (/^\d+$/.test(line)) resolve({ child, port: Number(line) });
-        else if (line.startsWith("gc ")) gcReports.get(child)?.(JSON.parse(line.slice(3)) as GcPauses);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`${mode} server exited with ${code} before listening`)));
-  });
-}
+/** servers.ts's "gc {...}" answer, passed to the waiting gcSince(). */
+const gcAnswer = (mode: string) => (line: string) => {
+  if (line.startsWith("gc ")) gcReports.get(mode)?.(JSON.parse(line.slice(3)) as GcPauses);
+};
 
-/** utime+stime of a process in microseconds (Linux /proc; clock ticks are 100 Hz here). */
+/** user+system CPU of a process in microseconds. */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  const t = cpuTimes(pid);
+  return Math.round((t.user + t.sys) * 1e6);
 }
 
 async function load(port: number, body: string, seconds: number, overallRate?: number, pid?: number): Promise<Measured> {
@@ -122,7 +113,7 @@ try {
   const pids = new Map<string, number>();
   const command = await serverCommand();
   for (const mode of modes) {
-    const { child, port } = await startServer(command, mode, certDir);
+    const { child, port } = await startServer(command, mode, certDir, gcAnswer(mode));
     children.push(child);
     servers.set(mode, port);
     pids.set(mode, child.pid!);
@@ -140,9 +131,9 @@ try {
   const halfRate = Math.max(1, Math.round(hg.rps / 2));
   const childOf = new Map<string, ChildProcess>(modes.map((m, i) => [m, children[i]!]));
   const paced = async (mode: string) => {
-    await gcSince(childOf.get(mode)!);
+    await gcSince(mode, childOf.get(mode)!);
     const r = await pacedLoad({ port: servers.get(mode)!, body, rate: halfRate, seconds: ROUND_S + 2, connections: CONNECTIONS });
-    return { ...r, gc: await gcSince(childOf.get(mode)!) };
+    return { ...r, gc: await gcSince(mode, childOf.get(mode)!) };
   };
   const half = await paced("hookguard");
   // The same client and rate against the floor and bare node: the tail this machine and client add.
