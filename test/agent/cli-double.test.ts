@@ -5,13 +5,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
-import { silentLogger } from "../../src/log.js";
-import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
-import { buildAgentConfig } from "../../src/agent/config.js";
+import type { RunningAgent } from "../../src/agent/agent.js";
 import { readContainerFile } from "../apiserver/exec/index.js";
 import type { ApiServerHandle } from "../apiserver/server.js";
-import { applyNginxExample, startDouble, waitForPodRunning } from "./double.js";
+import { applyNginxExample, startDouble, startTestAgent, waitForPodRunning } from "./double.js";
 import { runCli } from "./spawn.js";
 
 const POD = "nginx-deployment-7d9c5-cli01";
@@ -24,15 +21,7 @@ before(async () => {
   api = await startDouble();
   storageDir = mkdtempSync(join(tmpdir(), "hookguard-cli-"));
   common = ["--kubeconfig", api.kubeconfigPath, "-n", "velero", "--storage-dir", storageDir];
-  const cfg = buildAgentConfig(
-    { namespace: "velero", metricsPort: "0", metricsBindAddress: "127.0.0.1", storageDir, workers: "4", maxFreezeWindow: "1m", snapshotTimeout: "30s", volumeSnapshotClass: "csi-snapclass", leaderElect: false, leaseName: "hookguard-agent", logLevel: "silent", identity: "cli-agent" },
-    {},
-    false,
-  );
-  assert.ok(cfg.ok);
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfigPath);
-  agent = await startAgent(cfg.value, kc, silentLogger());
+  agent = await startTestAgent(api, storageDir, "cli-agent");
   applyNginxExample(api, POD);
   await waitForPodRunning(api, "nginx-example", POD);
 });

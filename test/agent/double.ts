@@ -1,16 +1,37 @@
 // Shared set-up for agent tests against the API-server double: the nginx fsfreeze example from
 // examples/ (its Deployment's pod template as a Pod, since the double runs no controller-manager),
 // a bound PV, and helpers to wait for a Backup's phase and to read the fsfreeze stand-in's log.
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
+import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
+import { buildAgentConfig } from "../../src/agent/config.js";
+import { silentLogger } from "../../src/log.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 
 export const ROOT = join(fileURLToPath(import.meta.url), "../../..");
 
 export async function startDouble(opts: Parameters<typeof startApiServer>[0] = {}): Promise<ApiServerHandle> {
   return startApiServer({ namespaces: ["nginx-example"], ...opts });
+}
+
+/**
+ * The agent in this process against the double, configured through the CLI's own flag parser:
+ * 4 workers, a 1m freeze window, the double's snapshot class, no leader election, silent logs.
+ */
+export async function startTestAgent(api: ApiServerHandle, storageDir: string, identity: string): Promise<RunningAgent> {
+  const cfg = buildAgentConfig(
+    { namespace: "velero", metricsPort: "0", metricsBindAddress: "127.0.0.1", storageDir, workers: "4", maxFreezeWindow: "1m", snapshotTimeout: "30s", volumeSnapshotClass: "csi-snapclass", leaderElect: false, leaseName: "hookguard-agent", logLevel: "silent", identity },
+    {},
+    false,
+  );
+  assert.ok(cfg.ok);
+  const kc = new KubeConfig();
+  kc.loadFromFile(api.kubeconfigPath);
+  return startAgent(cfg.value, kc, silentLogger());
 }
 
 /** Creates the nginx fsfreeze example (PVC bound to a PV, pod from the Deployment template). */

@@ -6,10 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
-import { silentLogger } from "../../src/log.js";
-import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
-import { buildAgentConfig } from "../../src/agent/config.js";
+import type { RunningAgent } from "../../src/agent/agent.js";
 import { archivePath, readArchive } from "../../src/agent/archive.js";
 import { backupLogPath } from "../../src/agent/process-backup.js";
 import { readResults, resultsPath } from "../../src/agent/results.js";
@@ -17,7 +14,7 @@ import { formatDescribe } from "../../src/agent/describe.js";
 import { readContainerFile } from "../apiserver/exec/index.js";
 import type { ApiServerHandle } from "../apiserver/server.js";
 import { RESOURCES } from "../apiserver/resources.js";
-import { applyNginxExample, backupPhase, newBackup, startDouble, waitFor, waitForPodRunning } from "./double.js";
+import { applyNginxExample, backupPhase, newBackup, startDouble, startTestAgent, waitFor, waitForPodRunning } from "./double.js";
 
 let api: ApiServerHandle;
 let agent: RunningAgent;
@@ -26,15 +23,7 @@ let storageDir: string;
 before(async () => {
   api = await startDouble();
   storageDir = mkdtempSync(join(tmpdir(), "hookguard-e2e-"));
-  const cfg = buildAgentConfig(
-    { namespace: "velero", metricsPort: "0", metricsBindAddress: "127.0.0.1", storageDir, workers: "4", maxFreezeWindow: "1m", snapshotTimeout: "30s", volumeSnapshotClass: "csi-snapclass", leaderElect: false, leaseName: "hookguard-agent", logLevel: "silent", identity: "e2e-agent" },
-    {},
-    false,
-  );
-  assert.ok(cfg.ok);
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfigPath);
-  agent = await startAgent(cfg.value, kc, silentLogger());
+  agent = await startTestAgent(api, storageDir, "e2e-agent");
 });
 
 after(async () => {

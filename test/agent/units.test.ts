@@ -51,25 +51,31 @@ test("KeyedMutex runs holders of one key one at a time, other keys concurrently"
   assert.equal(m.size, 0);
 });
 
-test("two Backups running at once: hooks on one pod never overlap, and one Backup's freeze..thaw is never split by the other's", async () => {
-  const w = world();
-  w.cluster.pods.push(pod("db").hook("pre", ["/bin/freeze"]).hook("post", ["/bin/thaw"]).build());
+/** Makes each command take 20 ms and records how many ran at once at most. */
+function trackConcurrency(w: ReturnType<typeof world>, commands: string[]): { max: number } {
+  const seen = { max: 0 };
   let inFlight = 0;
-  let maxInFlight = 0;
-  for (const cmd of ["/bin/freeze", "/bin/thaw"]) {
+  for (const cmd of commands) {
     w.executor.behaviours.set(cmd, async () => {
       inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
+      seen.max = Math.max(seen.max, inFlight);
       await new Promise((r) => setTimeout(r, 20));
       inFlight--;
       return exited(0);
     });
   }
+  return seen;
+}
+
+test("two Backups running at once: hooks on one pod never overlap, and one Backup's freeze..thaw is never split by the other's", async () => {
+  const w = world();
+  w.cluster.pods.push(pod("db").hook("pre", ["/bin/freeze"]).hook("post", ["/bin/thaw"]).build());
+  const concurrency = trackConcurrency(w, ["/bin/freeze", "/bin/thaw"]);
   const make = async (name: string) => ((await w.cluster.createBackup(backupObject(name))) as { ok: true; value: BackupObject }).value;
   const [b1, b2] = [await make("one"), await make("two")];
   const signal = new AbortController().signal;
   const [r1, r2] = await Promise.all([processBackup(w.deps, b1, signal), processBackup(w.deps, b2, signal)]);
-  assert.equal(maxInFlight, 1);
+  assert.equal(concurrency.max, 1);
   assert.deepEqual(w.executor.calls.map((c) => c.argv[0]), ["/bin/freeze", "/bin/thaw", "/bin/freeze", "/bin/thaw"]);
   assert.deepEqual([r1.hookStatus, r2.hookStatus], [{ hooksAttempted: 2, hooksFailed: 0 }, { hooksAttempted: 2, hooksFailed: 0 }]);
 });
@@ -94,20 +100,10 @@ test("--parallel-hooks runs the pods' pre hooks of one block concurrently; defau
     w.cluster.pvcs.push(pvc);
     w.cluster.pvs.push(pv);
     for (const n of ["p1", "p2", "p3"]) w.cluster.pods.push(pod(n).pvc("shared").hook("pre", ["/bin/pre"]).hook("post", ["/bin/post"]).build());
-    let inFlight = 0;
-    let maxInFlight = 0;
-    for (const cmd of ["/bin/pre", "/bin/post"]) {
-      w.executor.behaviours.set(cmd, async () => {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        await new Promise((r) => setTimeout(r, 20));
-        inFlight--;
-        return exited(0);
-      });
-    }
+    const concurrency = trackConcurrency(w, ["/bin/pre", "/bin/post"]);
     const r = await run(w);
     assert.deepEqual(r.status.hookStatus, { hooksAttempted: 6, hooksFailed: 0 });
-    assert.equal(maxInFlight, parallelHooks ? 3 : 1);
+    assert.equal(concurrency.max, parallelHooks ? 3 : 1);
     // whatever the mode, every pre hook ends before the first post hook starts
     const firstPost = w.events.findIndex((e) => e.endsWith("/bin/post"));
     assert.equal(w.events.slice(firstPost).filter((e) => e.endsWith("/bin/pre")).length, 0);
