@@ -9,9 +9,7 @@ import { loadPair, type LoadedPair } from "../tls/cert-dir.js";
 import { CertReloader } from "../tls/reloader.js";
 import type { WebhookMetrics } from "../admission/metrics.js";
 import type { ValidateDeps } from "../admission/validate.js";
-import { createApp } from "./app.js";
-import { admissionEndpoint, type EndpointDeps } from "../admission/http.js";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { appMessageClasses, createApp } from "./app.js";
 
 export interface WebhookServerOptions {
   host: string;
@@ -23,12 +21,6 @@ export interface WebhookServerOptions {
   /** Backstop poll for certificate changes (the directory watch is the primary signal). */
   certPollMs?: number;
   maxRequestBytes?: number;
-  /**
-   * "express" (default): every request goes through the express app. "direct": POST /validate and
-   * /mutate are dispatched to the same admission handlers before express's router, everything else
-   * still goes through express. Measured in bench/webhook as an alternative; not the default.
-   */
-  dispatch?: "express" | "direct";
 }
 
 const MIN_TLS = "TLSv1.2" as const;
@@ -51,8 +43,7 @@ export class WebhookServer {
     metrics.setCertExpiry("serving", loaded.value.notAfter);
     const deps = { ...this.#opts, ready: () => this.ready() };
     const app = createApp(deps);
-    const listener = this.#opts.dispatch === "direct" ? directDispatch(app, deps) : app;
-    const server = createServer({ cert: loaded.value.certPem, key: loaded.value.keyPem, minVersion: MIN_TLS }, listener);
+    const server = createServer({ cert: loaded.value.certPem, key: loaded.value.keyPem, minVersion: MIN_TLS, ...appMessageClasses(app) }, app);
     // Bound slow clients so a stalled body cannot hold a connection (and a drain) forever.
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
@@ -137,15 +128,4 @@ export class WebhookServer {
     this.#server = undefined;
     return { forced };
   }
-}
-
-/** The "direct" dispatch: admission POSTs skip express's router; everything else goes to the app. */
-function directDispatch(app: (req: IncomingMessage, res: ServerResponse) => void, deps: EndpointDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const validate = admissionEndpoint("validate", deps);
-  const mutate = admissionEndpoint("mutate", deps);
-  return (req, res) => {
-    if (req.method === "POST" && req.url === "/validate") return validate(req, res);
-    if (req.method === "POST" && req.url === "/mutate") return mutate(req, res);
-    return app(req, res);
-  };
 }

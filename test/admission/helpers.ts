@@ -30,7 +30,7 @@ export interface HttpReply {
 }
 
 export async function startTestWebhook(
-  opts: { validate?: ValidateDeps; log?: Logger; maxRequestBytes?: number; certDir?: string; certPollMs?: number; dispatch?: "express" | "direct" } = {},
+  opts: { validate?: ValidateDeps; log?: Logger; maxRequestBytes?: number; certDir?: string; certPollMs?: number } = {},
 ): Promise<TestWebhook> {
   const certDir = opts.certDir ?? mkdtempSync(join(tmpdir(), "hookguard-certs-"));
   const made = ensureDevCerts(certDir, []);
@@ -45,7 +45,6 @@ export async function startTestWebhook(
     validate: opts.validate ?? {},
     ...(opts.maxRequestBytes ? { maxRequestBytes: opts.maxRequestBytes } : {}),
     certPollMs: opts.certPollMs ?? 0,
-    ...(opts.dispatch ? { dispatch: opts.dispatch } : {}),
   });
   const { port } = await server.start();
   const ca = readFileSync(join(certDir, "ca.crt"), "utf8");

@@ -1,10 +1,8 @@
-// The response constructors and the finaliser, field by field (controller-runtime response_test.go),
-// plus the "direct" dispatch alternative answering exactly like the default.
+// The response constructors and the finaliser, field by field (controller-runtime response_test.go).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { allowed, capWarnings, complete, denialMessage, denied, errored, patched, warningLine, withWarnings } from "../../src/admission/response.js";
 import { validateObject } from "../../src/domain/index.js";
-import { pod, post, review, startTestWebhook } from "./helpers.js";
 
 describe("admission responses", () => {
   it("allowed / denied / errored / patched complete to the wire shape", () => {
@@ -72,23 +70,5 @@ describe("warning lines keep their advice", () => {
   it("a short path is kept whole", () => {
     const f = { severity: "warning" as const, code: "c", path: "spec.hooks.resources[0].name", message: "duplicate" };
     assert.equal(warningLine(f), "spec.hooks.resources[0].name: duplicate");
-  });
-});
-
-describe("direct dispatch (alternative measured in the bench)", () => {
-  it("answers admission routes and other routes like the default", async () => {
-    const wh = await startTestWebhook({ dispatch: "direct" });
-    try {
-      const body = review({ kind: "Pod", operation: "CREATE", object: pod({ "pre.hook.backup.velero.io/command": '["/bin/true"]', "pre.hook.backup.velero.io/timeout": "30" }), uid: "d" });
-      const res = await wh.post("/validate", body);
-      assert.equal(res.json.response.status.code, 403);
-      assert.equal(res.json.response.uid, "d");
-      const health = await post({ port: wh.port, agent: wh.agent, path: "/healthz", body: "", method: "GET" });
-      assert.equal(health.text, "ok");
-      const nf = await wh.post("/validate/extra", "{}");
-      assert.equal(nf.status, 404);
-    } finally {
-      await wh.stop();
-    }
   });
 });
