@@ -1,15 +1,15 @@
-// The three servers the webhook bench compares, each run in its own process so the load generator
+// The servers the webhook bench compares, each run in its own process so the load generator
 // does not share its event loop: `hookguard` (the real WebhookServer with metrics and logging at its
 // default level), `express` (the express floor: a minimal express 5 app whose one route reads the
 // body, JSON.parses it and answers a fixed allowed AdmissionReview) and `bare` (the same handler on
-// node:https), plus `hookguard-direct` (the alternative) and `prototypes` (see promotion.ts).
+// node:https), plus `prototypes` and `prototypes-born` (see promotion.ts).
 // Usage: servers.ts <mode> <certDir>; prints the port on stdout.
 import { readFileSync } from "node:fs";
 import { createServer, type ServerOptions } from "node:https";
 import { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import express from "express";
 import { WebhookMetrics } from "../../src/admission/metrics.js";
 import { createLogger } from "../../src/log.js";
@@ -31,13 +31,16 @@ function floorHandler(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
- * The bare handler plus the first thing express's app.handle does to every request: swap the
- * prototypes of req and res (to app.request / app.response). bench/webhook/promotion.ts shows what
- * that alone does to garbage collection.
+ * The bare handler plus the first thing express's app.handle does to every request: set the
+ * prototypes of req and res (to app.request / app.response). `prototypes` swaps to new ones, as a
+ * plain express app does; `prototypes-born` creates req and res from subclasses whose prototypes
+ * are those already, as hookguard does (src/server/app.ts). bench/webhook/promotion.ts shows what
+ * each does to garbage collection.
  */
-function prototypeSwapHandler(): (req: IncomingMessage, res: ServerResponse) => void {
-  const requestProto = Object.create(IncomingMessage.prototype) as object;
-  const responseProto = Object.create(ServerResponse.prototype) as object;
+function prototypeSwapHandler(
+  requestProto: object = Object.create(IncomingMessage.prototype) as object,
+  responseProto: object = Object.create(ServerResponse.prototype) as object,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     Object.setPrototypeOf(req, requestProto);
     Object.setPrototypeOf(res, responseProto);
@@ -45,26 +48,35 @@ function prototypeSwapHandler(): (req: IncomingMessage, res: ServerResponse) => 
   };
 }
 
+/** A node:https listener for the modes other than hookguard, and any server options it needs. */
+function plainServer(): { listener: (req: IncomingMessage, res: ServerResponse) => void; options?: ServerOptions } {
+  if (mode === "express") {
+    const app = express();
+    app.disable("x-powered-by");
+    app.set("etag", false);
+    app.set("query parser", false);
+    app.post("/validate", floorHandler);
+    return { listener: app };
+  }
+  if (mode === "prototypes") return { listener: prototypeSwapHandler() };
+  if (mode === "prototypes-born") {
+    class BornRequest extends IncomingMessage {}
+    class BornResponse extends ServerResponse {}
+    return {
+      listener: prototypeSwapHandler(BornRequest.prototype, BornResponse.prototype),
+      options: { IncomingMessage: BornRequest, ServerResponse: BornResponse as typeof ServerResponse },
+    };
+  }
+  return { listener: floorHandler };
+}
+
 async function main(): Promise<number> {
-  if (mode === "hookguard" || mode === "hookguard-direct") {
-    const dispatch = mode === "hookguard" ? "express" : "direct";
-    const server = new WebhookServer({ host: "127.0.0.1", port: 0, certDir, metrics: new WebhookMetrics(), log: createLogger({ level: "info" }), validate: {}, dispatch });
+  if (mode === "hookguard") {
+    const server = new WebhookServer({ host: "127.0.0.1", port: 0, certDir, metrics: new WebhookMetrics(), log: createLogger({ level: "info" }), validate: {} });
     return (await server.start()).port;
   }
-  const listener =
-    mode === "express"
-      ? (() => {
-          const app = express();
-          app.disable("x-powered-by");
-          app.set("etag", false);
-          app.set("query parser", false);
-          app.post("/validate", floorHandler);
-          return app;
-        })()
-      : mode === "prototypes"
-        ? prototypeSwapHandler()
-        : floorHandler;
-  const server = createServer(tls, listener);
+  const { listener, options } = plainServer();
+  const server = createServer({ ...tls, ...options }, listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
 }
@@ -75,12 +87,18 @@ let pauses: Array<{ kind: number; ms: number }> = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) pauses.push({ kind: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0, ms: e.duration });
 }).observe({ entryTypes: ["gc"] });
+// Event-loop delay over the same span: how long a request that arrived could have waited inside
+// the server process, whatever the cause (GC, JIT, a long handler). The rest of a client-measured
+// tail is outside the server: client, kernel, scheduling.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 process.on("SIGUSR2", () => {
   const minor = pauses.filter((p) => p.kind === 1).map((p) => p.ms);
   const major = pauses.filter((p) => p.kind === 4).map((p) => p.ms);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  process.stdout.write(`gc ${JSON.stringify({ scavenges: minor.length, scavengeMeanMs: minor.length ? sum(minor) / minor.length : 0, scavengeMaxMs: Math.max(0, ...minor), markCompacts: major.length, pausedMs: sum(pauses.map((p) => p.ms)) })}\n`);
+  process.stdout.write(`gc ${JSON.stringify({ scavenges: minor.length, scavengeMeanMs: minor.length ? sum(minor) / minor.length : 0, scavengeMaxMs: Math.max(0, ...minor), markCompacts: major.length, pausedMs: sum(pauses.map((p) => p.ms)), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 })}\n`);
   pauses = [];
+  loopDelay.reset();
 });
 
 process.stdout.write(`${await main()}\n`);
