@@ -1,7 +1,7 @@
 // The paced half-load client (paced.ts) in a fresh process of its own. Run inside the bench process,
-// it shared a heap with autocannon's earlier rounds, so the client's own garbage collections (old
-// generation, tens of ms) landed in the p99 of whichever server it was measuring. Here the client
-// starts clean, and reports its own GC pauses next to the result so that can be checked.
+// it shared a heap with autocannon's earlier rounds, whose garbage could then be collected during a
+// paced run, in the p99 of whichever server was being measured. Here the client starts clean, and
+// reports its own GC pauses next to the result so that can be checked.
 // As a script: paced-process.js '<json options>'; prints one JSON line, PacedResult plus `clientGc`.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
