@@ -3,7 +3,6 @@
 // WebhookServer, whose exec-permission check asks the same double with a SubjectAccessReview.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,17 +14,10 @@ import { silentLogger } from "../../src/log.js";
 import { WebhookServer } from "../../src/server/webhook-server.js";
 import { ensureDevCerts } from "../../src/tls/cert-dir.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
+import { runProcess, type ProcessResult } from "../helpers/process.js";
 
-function kubectl(kubeconfig: string, home: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", join(home, "cache"), ...args], { env: { ...process.env, HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function kubectl(kubeconfig: string, home: string, args: string[]): Promise<ProcessResult> {
+  return runProcess("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", join(home, "cache"), ...args], { env: { ...process.env, HOME: home } });
 }
 
 function podManifest(name: string, annotations: Record<string, string>): string {

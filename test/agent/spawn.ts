@@ -2,6 +2,7 @@
 // event loop, so a synchronous call would stall its TLS handshakes).
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { runProcess, type ProcessResult } from "../helpers/process.js";
 import { ROOT } from "./double.js";
 
 export interface AgentProcess {
@@ -43,14 +44,6 @@ export async function kill(p: AgentProcess, signal: NodeJS.Signals = "SIGKILL"):
 }
 
 /** Runs `hookguard ...` to completion (async). */
-export function runCli(args: string[], opts: { stdin?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, KUBECONFIG: "" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdin!.end(opts.stdin ?? "");
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+export function runCli(args: string[], opts: { stdin?: string } = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" }, input: opts.stdin ?? "" });
 }

@@ -2,41 +2,21 @@
 // only v5.channel.k8s.io, and it must print what it prints against a real cluster.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readContainerFile } from "../apiserver/exec/index.js";
 import { runningPod, startExecHarness, type ExecHarness } from "../apiserver/exec/test-harness.js";
+import { runProcess, type ProcessResult } from "../helpers/process.js";
 
 let h: ExecHarness;
 let home: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Async on purpose: a synchronous child process would block the in-process TLS server. */
-function kubectl(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/kubectl", ["--kubeconfig", h.kubeconfigPath, "--cache-dir", join(home, "cache"), ...args], {
-      env: { HOME: home, PATH: "/usr/bin:/bin" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    if (stdin !== undefined) child.stdin.end(stdin);
-    else child.stdin.end();
+function kubectl(args: string[], stdin?: string): Promise<ProcessResult> {
+  return runProcess("/usr/bin/kubectl", ["--kubeconfig", h.kubeconfigPath, "--cache-dir", join(home, "cache"), ...args], {
+    env: { HOME: home, PATH: "/usr/bin:/bin" },
+    input: stdin ?? "",
+    timeoutMs: 60_000,
   });
 }
 

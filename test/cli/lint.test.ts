@@ -1,31 +1,16 @@
 // Spawns the real `hookguard lint` binary (async child processes) on fixture files.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { runProcess, type ProcessResult } from "../helpers/process.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const fx = (name: string): string => `test/fixtures/lint/${name}`;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function lint(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/hookguard.js", "lint", ...args], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
+function lint(args: string[], stdin?: string): Promise<ProcessResult> {
+  return runProcess(process.execPath, ["bin/hookguard.js", "lint", ...args], { cwd: root, input: stdin ?? "" });
 }
 
 // Every run starts the real CLI (tsx + all command modules), which is slow on a loaded machine:

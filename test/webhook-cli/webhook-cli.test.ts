@@ -10,20 +10,9 @@ import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runProcess } from "../helpers/process.js";
 
 const BIN = fileURLToPath(new URL("../../bin/hookguard.js", import.meta.url));
-
-function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("hookguard webhook (CLI)", () => {
   let dir: string;
@@ -70,7 +59,7 @@ describe("hookguard webhook (CLI)", () => {
   it("prints a curl that, pasted into a shell, gets the example refused", async () => {
     const curl = stdout.slice(stdout.indexOf("curl --cacert certs/ca.crt"), stdout.indexOf("\nEOF\n") + 5);
     assert.ok(curl.startsWith(`curl --cacert certs/ca.crt -H 'Content-Type: application/json' --data @- https://localhost:${port()}/validate <<'EOF'\n`), curl);
-    const res = await run("bash", ["-c", curl], dir);
+    const res = await runProcess("bash", ["-c", curl], { cwd: dir });
     assert.equal(res.code, 0, res.stderr);
     const review = JSON.parse(res.stdout);
     assert.equal(review.response.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
@@ -131,7 +120,7 @@ describe("hookguard webhook (CLI)", () => {
   });
 
   it("rejects a bad flag value with exit code 2 and a clear message", async () => {
-    const res = await run(process.execPath, [BIN, "webhook", "--port", "http"], dir);
+    const res = await runProcess(process.execPath, [BIN, "webhook", "--port", "http"], { cwd: dir });
     assert.equal(res.code, 2);
     assert.match(res.stderr, /--port must be a port number \(0-65535\), got "http"/);
   });
