@@ -11,7 +11,6 @@ import { readContainerFile, runningExecCount, shutdownExecs } from "../apiserver
 import { runningPod, startExecHarness, type ExecHarness } from "../apiserver/exec/test-harness.js";
 import { clientExec, execPath, exitCodeOf, kubeConfigFor, rawExec, rawUpgrade, text } from "./helpers.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 let h: ExecHarness;
 let kc: KubeConfig;
 

@@ -49,7 +49,6 @@ export interface ExecKnobs {
 export interface ExecContext {
   namespace: string;
   podName: string;
-  /* eslint-disable-next-line @typescript-eslint/no-explicit-any */
   getPod(ns: string, name: string): any | undefined;
   user: { username: string; groups: string[] };
   /** Absolute directory owned by the double; container roots are created under it. */

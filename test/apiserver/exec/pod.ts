@@ -4,7 +4,6 @@
 // only), and the container's environment and working directory.
 import { badRequest, notFoundPod, type HttpStatusBody } from "./status.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface ContainerSpecLike {
   name: string;
   image?: string;

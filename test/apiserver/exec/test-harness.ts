@@ -14,7 +14,6 @@ import { handleExecHttp, handleExecUpgrade, shutdownExecs, type ExecKnobs } from
 
 export const TEST_TOKEN = "exec-harness-token";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface ExecHarness {
   url: string;
   port: number;
