@@ -1,5 +1,5 @@
 // The process's root logger: structured JSON lines on stderr (stdout stays free for command output).
-// Level from LOG_LEVEL through config; callers attach request- or backup-scoped fields with child().
+// Level from the commands' --log-level flag; callers attach request- or backup-scoped fields with child().
 import { pino, type Logger } from "pino";
 
 export type { Logger };

@@ -1,5 +1,5 @@
 // Every backup gets its own log: JSON lines in `<storage-dir>/<backup>/<backup>-logs.jsonl`, with
-// Velero's hook field names (section 5.3 of the semantics file, JSON flavour: hookCommand is an
+// Velero's hook field names (docs/velero-hook-semantics.md "Log lines", JSON flavour: hookCommand is an
 // array, hookTimeout a Go duration string) plus namespace and pod, which Velero 1.15+ lost.
 // Like Velero's log counter hook, error- and warning-level lines are counted: those counts become
 // status.errors / status.warnings.

@@ -44,7 +44,7 @@ export interface RunContext {
   handshakeTimeoutMs?: number;
 }
 
-/** Velero's hook log fields (section 5.3), JSON flavour, plus the pod. */
+/** Velero's hook log fields (docs/velero-hook-semantics.md, "Log lines"), JSON flavour, plus the pod. */
 export function hookFields(hook: ExecHook, pod: { namespace: string; name: string }): Record<string, unknown> {
   return {
     namespace: pod.namespace,

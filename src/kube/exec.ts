@@ -2,7 +2,7 @@
 // no stdin, no tty, capped output, a handshake timeout, a command timeout, abort, and the exit code
 // decoded from the channel-3 Status exactly like client-go (`tools/remotecommand/v4.go`).
 //
-// Library facts this file works around (see shared/reference/style.md "Exec"):
+// Library facts this file works around (see docs/client-node.md "Exec"):
 // - exec() resolves when the socket opens; the status may arrive before that, and the socket may
 //   already be CLOSING. So the outcome promise exists before exec() is called.
 // - No timeout, no abort, no handshake timeout: we own the socket (through the socket factory) and

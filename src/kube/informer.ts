@@ -1,5 +1,5 @@
 // A resilient informer around client-node 1.4.0 `ListWatch`. The library lists, diffs, watches and
-// re-lists on 410 by itself; what it lacks (see shared/reference/style.md "Informer"):
+// re-lists on 410 by itself; what it lacks (see docs/client-node.md "Watch and informer"):
 // - any non-410 error stops it for good → we start a fresh ListWatch with exponential backoff;
 // - a cleanly closed watch is reopened at once with no backoff → a server that keeps closing the
 //   watch immediately is treated as an error after a burst of reconnects;

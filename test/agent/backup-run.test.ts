@@ -1,6 +1,6 @@
 // The Backup lifecycle against recording fakes: ordering, on-error modes, pod states, tracker counts,
 // guaranteed post hooks, the freeze window and the pending-post-hooks record. Case ids (E..) refer
-// to section 7 of the Velero semantics file; deviations are hookguard's documented choices.
+// to the edge-case table of docs/velero-hook-semantics.md; deviations are hookguard's documented choices.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { exited, pod, pvcAndPv, timedOut, transportError } from "./fakes.js";

@@ -1,4 +1,4 @@
-// Velero edge cases E1-E24 (velero-hooks-semantics.md section 7) for annotation hooks: the parsed
+// Velero edge cases E1-E24 (docs/velero-hook-semantics.md, edge-case table) for annotation hooks: the parsed
 // hook (argv, container, onError, timeout) and the exact findings for each.
 import { test } from "node:test";
 import assert from "node:assert/strict";

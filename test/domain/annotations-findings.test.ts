@@ -1,4 +1,4 @@
-// One row per annotation finding of issue 2: the findings (severity, code, path) and, where the
+// One row per annotation finding code: the findings (severity, code, path) and, where the
 // wording is the point, the message.
 import { test } from "node:test";
 import assert from "node:assert/strict";

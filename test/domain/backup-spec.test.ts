@@ -1,4 +1,4 @@
-// Backup/Schedule spec hooks: edge cases E25-E37 and every spec finding of issue 2.
+// Backup/Schedule spec hooks: edge cases E25-E37 (docs/velero-hook-semantics.md) and every spec finding.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matchLabelSelector, parseBackupHooks, resolvePodHooks, validateObject } from "../../src/domain/index.js";
