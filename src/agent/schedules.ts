@@ -125,7 +125,7 @@ export class ScheduleController {
       return;
     }
     let backups: BackupObject[] | undefined;
-    for (const s of listed.value) {
+    for (let s of listed.value) {
       const log = this.log.child({ schedule: s.metadata.name, namespace: s.metadata.namespace });
       const parsed = parseSchedule(s.spec?.schedule);
       if (!parsed.ok) {
@@ -135,7 +135,11 @@ export class ScheduleController {
         }
         continue;
       }
-      if (s.status?.phase !== "Enabled") await this.patch(s, { phase: "Enabled", validationErrors: null }, log);
+      if (s.status?.phase !== "Enabled") {
+        const enabled = await this.patch(s, { phase: "Enabled", validationErrors: null }, log);
+        if (!enabled) continue;
+        s = enabled;
+      }
       if (s.spec.paused) continue;
       const now = this.now();
       const lastRun = new Date(s.status?.lastBackup ?? s.metadata.creationTimestamp ?? now.toISOString());
@@ -166,8 +170,15 @@ export class ScheduleController {
     }
   }
 
-  private async patch(s: ScheduleObject, status: Record<string, unknown>, log: Logger): Promise<void> {
-    const r = await this.cluster.patchScheduleStatus(s.metadata.namespace, s.metadata.name, status);
-    if (!r.ok) log.warn({ code: r.error.code, err: r.error.message }, "could not update schedule status");
+  /**
+   * Merge-patches the status through the Schedule itself (no status subresource), at the version
+   * this pass read: a Schedule changed meanwhile (a new spec, another controller's write) gets a 409
+   * and is looked at again next pass. Returns the updated Schedule, or undefined when not written.
+   */
+  private async patch(s: ScheduleObject, status: Record<string, unknown>, log: Logger): Promise<ScheduleObject | undefined> {
+    const r = await this.cluster.patchScheduleStatus(s.metadata.namespace, s.metadata.name, status, s.metadata.resourceVersion);
+    if (r.ok) return r.value;
+    log.warn({ code: r.error.code, err: r.error.message }, "could not update schedule status; retried next pass");
+    return undefined;
   }
 }

@@ -15,6 +15,7 @@ import { processBackup } from "../../src/agent/process-backup.js";
 import { backupObject, exited, pod, pvcAndPv } from "./fakes.js";
 import { run, world } from "./harness.js";
 import type { BackupObject } from "../../src/agent/ports.js";
+import { finishBackup } from "../../src/agent/status.js";
 
 const key = (over: Partial<HookKey>): HookKey => ({ namespace: "ns", pod: "p", phase: "pre", source: "spec", name: "h", containerAsWritten: "", index: 0, ...over });
 
@@ -133,4 +134,36 @@ test("archive: Velero layout paths, gzip'd ustar readable by the system tar, lon
   writeFileSync(join(dir, "garbage.tar.gz"), "not gzip");
   const bad = await readArchive(join(dir, "garbage.tar.gz"));
   assert.equal(bad.ok, false);
+});
+
+test("the final status lands only on a Backup still InProgress under the run's owner, at the version read", async () => {
+  const w = world();
+  const b = backupObject("fin", {});
+  b.metadata.annotations = { "hookguard.io/owner": "agent-a" };
+  b.status = { phase: "InProgress" };
+  const stored = (await w.cluster.createBackup(b)) as { ok: true; value: BackupObject };
+  const final = { phase: "Completed" as const, errors: 0, warnings: 0, totalItems: 1, itemsBackedUp: 1 };
+
+  // another agent took it over meanwhile (recovery): this run's final phase must not overwrite it
+  w.cluster.backups.get("velero/fin")!.metadata.annotations = { "hookguard.io/owner": "agent-b" };
+  const lost = await finishBackup(w.cluster, stored.value, final, w.deps.logger);
+  assert.equal(lost.ok, false);
+  assert.match(!lost.ok ? lost.error : "", /now owned by agent-b, not agent-a; final status not written/);
+  assert.equal(w.cluster.backups.get("velero/fin")!.status?.phase, "InProgress");
+
+  // a write racing in between the read and the patch: 409, re-read, written at the new version
+  w.cluster.backups.get("velero/fin")!.metadata.annotations = { "hookguard.io/owner": "agent-a" };
+  const orig = w.cluster.patchBackupStatus.bind(w.cluster);
+  let raced = false;
+  w.cluster.patchBackupStatus = async (ns, name, status, rv) => {
+    if (!raced) {
+      raced = true;
+      await w.cluster.patchBackupMetadata(ns, name, { annotations: { other: "write" } });
+    }
+    return orig(ns, name, status, rv);
+  };
+  const won = await finishBackup(w.cluster, stored.value, final, w.deps.logger);
+  assert.ok(won.ok);
+  assert.equal(w.cluster.backups.get("velero/fin")!.status?.phase, "Completed");
+  assert.equal(w.cluster.statusPatches.length, 1, "the raced attempt wrote nothing");
 });
