@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { HookTracker, type HookKey } from "../../src/agent/tracker.js";
 import { KeyedMutex } from "../../src/agent/pod-lock.js";
-import { archiveItemPath, readArchive, writeArchive } from "../../src/agent/archive.js";
+import { archiveItemPath, preferredVersionPath, readArchive, writeArchive } from "../../src/agent/archive.js";
 import { tarBytes, untar } from "../../src/agent/tar.js";
 import { processBackup } from "../../src/agent/process-backup.js";
 import { backupObject, exited, pod, pvcAndPv } from "./fakes.js";
@@ -125,7 +125,20 @@ test("archive: Velero layout paths, gzip'd ustar readable by the system tar, lon
   assert.ok(w.ok);
   const back = await readArchive(path);
   assert.ok(back.ok);
-  assert.deepEqual([...back.value.keys()], ["metadata/version", "resources/pods/namespaces/ns/p.json", `resources/persistentvolumeclaims/namespaces/ns/${long}.json`]);
+  // format 1.1.0: every item under the 1.0 path and under <version>-preferredversion, as Velero writes them
+  assert.deepEqual([...back.value.keys()], [
+    "metadata/version",
+    "resources/pods/namespaces/ns/p.json",
+    "resources/pods/v1-preferredversion/namespaces/ns/p.json",
+    `resources/persistentvolumeclaims/namespaces/ns/${long}.json`,
+    `resources/persistentvolumeclaims/v1-preferredversion/namespaces/ns/${long}.json`,
+  ]);
+  assert.equal(back.value.get("metadata/version")!.toString(), "1.1.0\n");
+  assert.equal(preferredVersionPath({ resource: "persistentvolumes", group: "", name: "pv1", object: { apiVersion: "v1" } }), "resources/persistentvolumes/v1-preferredversion/cluster/pv1.json");
+  assert.equal(
+    preferredVersionPath({ resource: "volumesnapshots", group: "snapshot.storage.k8s.io", namespace: "ns", name: "s", object: { apiVersion: "snapshot.storage.k8s.io/v1" } }),
+    "resources/volumesnapshots.snapshot.storage.k8s.io/v1-preferredversion/namespaces/ns/s.json",
+  );
   const listed = await promisify(execFile)("tar", ["-tzf", path]);
   assert.deepEqual(listed.stdout.trim().split("\n"), [...back.value.keys()]);
   // round trip of odd sizes
