@@ -1,6 +1,9 @@
-// The backup archive in Velero's layout: `resources/<resource>[.<group>]/namespaces/<ns>/<name>.json`
-// for namespaced items, `resources/<resource>[.<group>]/cluster/<name>.json` for cluster-scoped ones,
-// plus `metadata/version`. Written as `<storage-dir>/<backup>/<backup>.tar.gz` atomically (tmp file +
+// The backup archive in Velero's layout, format version 1.1.0 (`metadata/version`): each item is
+// written twice, as Velero does, under `resources/<resource>[.<group>]/<version>-preferredversion/`
+// (1.1.0's versioned path, e.g. `v1-preferredversion`) and under the 1.0 path without the version
+// directory; below either, `namespaces/<ns>/<name>.json` for namespaced items and
+// `cluster/<name>.json` for cluster-scoped ones. hookguard backs up only the preferred version (it
+// reads pods, PVCs and PVs as core/v1), which is all Velero writes for kinds served in one version. Written as `<storage-dir>/<backup>/<backup>.tar.gz` atomically (tmp file +
 // rename), so a crash never leaves a half archive under the final name.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -31,6 +34,15 @@ export function archivePath(storageDir: string, backup: string): string {
   return `${storageDir}/${backup}/${backup}.tar.gz`;
 }
 
+/** The 1.1.0 path: `resources/<gr>/<version>-preferredversion/...`; the version is the object's own. */
+export function preferredVersionPath(item: Pick<ArchiveItem, "resource" | "group" | "namespace" | "name" | "object">): string {
+  const gr = item.group ? `${item.resource}.${item.group}` : item.resource;
+  const apiVersion = (item.object as { apiVersion?: unknown } | null)?.apiVersion;
+  const version = typeof apiVersion === "string" && apiVersion !== "" ? apiVersion.split("/").pop()! : "v1";
+  const rest = item.namespace ? `namespaces/${item.namespace}/${item.name}.json` : `cluster/${item.name}.json`;
+  return `resources/${gr}/${version}-preferredversion/${rest}`;
+}
+
 export async function writeArchive(path: string, items: readonly ArchiveItem[]): Promise<Result<{ bytes: number }, string>> {
   try {
     const entries: TarEntry[] = [{ path: "metadata/version", data: Buffer.from(`${FORMAT_VERSION}\n`) }];
@@ -39,7 +51,8 @@ export async function writeArchive(path: string, items: readonly ArchiveItem[]):
       const p = archiveItemPath(it);
       if (seen.has(p)) continue;
       seen.add(p);
-      entries.push({ path: p, data: Buffer.from(JSON.stringify(it.object)) });
+      const data = Buffer.from(JSON.stringify(it.object));
+      entries.push({ path: p, data }, { path: preferredVersionPath(it), data });
     }
     const gz = gzipSync(tarBytes(entries));
     await mkdir(dirname(path), { recursive: true });

@@ -9,7 +9,6 @@ import { OWNER_ANNOTATION } from "./pending.js";
 import type { BackupObject } from "./ports.js";
 import { processBackup } from "./process-backup.js";
 import { isOrphanCandidate, recoverBackup } from "./recovery.js";
-import { writeStatus } from "./status.js";
 
 export interface ControllerOptions {
   namespace: string;
@@ -145,16 +144,8 @@ export class BackupController {
       return this.retryLater(name, put.error.message);
     }
     this.retries.delete(name);
-    let claimed = put.value;
-    if (claimed.status?.phase !== "InProgress") {
-      // the Backup CRD may have a status subresource, which ignores status on a PUT of the object
-      const st = await writeStatus(this.deps.cluster, ns, name, { phase: "InProgress", startTimestamp }, this.deps.logger);
-      if (!st.ok) {
-        this.deps.logger.error({ backup: name, err: st.error }, "claimed backup but could not set InProgress");
-        return;
-      }
-      claimed = st.value;
-    }
+    // Velero's Backup has no status subresource: the guarded PUT above wrote InProgress with the claim.
+    const claimed = put.value;
     const uid = claimed.metadata.uid;
     await this.deps.cluster
       .createEvent({ apiVersion: "velero.io/v1", kind: "Backup", namespace: ns, name, ...(uid ? { uid } : {}) }, "Normal", "BackupStarted", `backup started by hookguard agent ${this.deps.identity}`)

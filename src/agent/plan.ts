@@ -1,8 +1,8 @@
 // `hookguard backup plan`: everything a Backup would do, resolved and not executed. ItemBlocks, and
 // per pod and phase the hooks that would run (source, container, argv, on-error, timeout) or why
 // not. Skip reasons are data (an ordered list of predicates), the same rules the agent applies.
-import { buildItemBlocks, matchNamespace, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../domain/index.js";
-import { EXCLUDE_LABEL, collectItems } from "./collect.js";
+import { buildItemBlocks, describeInclusion, EXCLUDE_LABEL, matchNamespace, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../domain/index.js";
+import { collectItems } from "./collect.js";
 import { goDurationMs } from "./context.js";
 import type { AgentCluster, BackupSpec } from "./ports.js";
 
@@ -29,7 +29,8 @@ export interface PlannedPod {
 }
 
 export interface BackupPlan {
-  blocks: Array<{ items: string[]; pods: PlannedPod[] }>;
+  /** `pulledIn`: the block's items that did not match the selector, and what pulled each in. */
+  blocks: Array<{ items: string[]; pulledIn: Array<{ item: string; why: string }>; pods: PlannedPod[] }>;
   excludedPods: Array<{ namespace: string; name: string; reason: string }>;
   findings: Finding[];
 }
@@ -83,7 +84,12 @@ export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promi
       }
       return planned;
     });
-    plan.blocks.push({ items: block.items.map((i) => (i.namespace ? `${i.resource}/${i.namespace}/${i.name}` : `${i.resource}/${i.name}`)), pods });
+    const items = block.items.map((i) => (i.namespace ? `${i.resource}/${i.namespace}/${i.name}` : `${i.resource}/${i.name}`));
+    const pulledIn = items.flatMap((item) => {
+      const why = collected.value.why.get(item);
+      return why && why.reason !== "selected" ? [{ item, why: describeInclusion(why) }] : [];
+    });
+    plan.blocks.push({ items, pulledIn, pods });
   }
   // pods in the selected namespaces that the backup leaves out, with the reason
   const all = await cluster.listPods();
@@ -104,6 +110,7 @@ export function formatPlan(plan: BackupPlan): string {
   if (plan.blocks.length === 0) out.push("No items selected.");
   plan.blocks.forEach((b, i) => {
     out.push(`ItemBlock ${i + 1}: ${b.items.join(", ")}`);
+    for (const p of b.pulledIn) out.push(`  pulled in: ${p.item} (${p.why})`);
     for (const p of b.pods) {
       out.push(`  Pod ${p.namespace}/${p.name}${p.podSkip ? `  (${p.podSkip})` : ""}`);
       for (const phase of ["pre", "post"] as const) {

@@ -109,13 +109,17 @@ export interface AgentCluster {
   createBackup(backup: BackupObject): Promise<KubeResult<BackupObject>>;
   /** PUT guarded by metadata.resourceVersion: a stale copy gets {code: 409}. */
   replaceBackup(backup: BackupObject): Promise<KubeResult<BackupObject>>;
-  /** JSON merge patch on the status subresource. */
-  patchBackupStatus(namespace: string, name: string, status: Partial<BackupStatus>): Promise<KubeResult<BackupObject>>;
+  /**
+   * JSON merge patch of `status` through the Backup itself (Velero's kinds have no status
+   * subresource). With `resourceVersion`, the patch applies only to that version: else {code: 409}.
+   */
+  patchBackupStatus(namespace: string, name: string, status: Partial<BackupStatus>, resourceVersion?: string): Promise<KubeResult<BackupObject>>;
   /** JSON merge patch on metadata (annotations), e.g. the pending-post-hooks record. */
   patchBackupMetadata(namespace: string, name: string, metadata: { annotations?: Record<string, string | null>; labels?: Record<string, string | null> }): Promise<KubeResult<BackupObject>>;
 
   listSchedules(namespace: string): Promise<KubeResult<ScheduleObject[]>>;
-  patchScheduleStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<KubeResult<ScheduleObject>>;
+  /** JSON merge patch of `status` through the Schedule itself, optionally guarded by resourceVersion. */
+  patchScheduleStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubeResult<ScheduleObject>>;
 
   createVolumeSnapshot(namespace: string, name: string, pvcName: string, snapshotClass: string, labels: Record<string, string>): Promise<KubeResult<VolumeSnapshotRef>>;
   /** readyToUse true/false, or an error message the snapshot controller reported. */

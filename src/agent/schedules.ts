@@ -1,7 +1,8 @@
 // Velero Schedules (velero.io/v1), run by the elected agent. Per Velero's schedule controller:
-// - spec.schedule is a 5-field cron (or @daily-style nickname), UTC unless prefixed with
-//   `CRON_TZ=Zone ` or `TZ=Zone `; an invalid one sets status.phase FailedValidation with
-//   validationErrors ["invalid schedule: ..."], a valid one phase Enabled;
+// - spec.schedule is read by the domain's grammar (src/domain/schedule.ts, robfig/cron's standard
+//   parser: 5 fields, descriptors, `@every <duration>`, UTC unless `CRON_TZ=Zone `/`TZ=Zone `); an
+//   invalid one sets status.phase FailedValidation with validationErrors ["invalid schedule: ..."],
+//   a valid one phase Enabled;
 // - the last run is status.lastBackup, or the Schedule's creationTimestamp before the first backup;
 //   a schedule is due when a cron time lies in (lastRun, now];
 // - no new Backup while one of this schedule's Backups is still New/InProgress (no overlap);
@@ -13,40 +14,36 @@
 // the loser's AlreadyExists simply means "done". Several missed times (no leader for hours)
 // produce ONE Backup, for the latest missed time.
 import { Cron } from "croner";
+import { parseSchedule as parseScheduleSpec, type ScheduleSpec } from "../domain/index.js";
 import type { Logger } from "../log.js";
 import type { AgentCluster, BackupObject, ScheduleObject } from "./ports.js";
 import { isAlreadyExists } from "../kube/errors.js";
 
 export const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
 
+/** A parsed schedule and the next-time computation for it. */
 export interface ParsedSchedule {
-  cron: Cron;
-  timezone: string;
+  spec: ScheduleSpec;
+  /** The latest run time t with lastRun < t <= now, or undefined when not due. */
+  due(lastRun: Date, now: Date): Date | undefined;
 }
 
-/** Parse `spec.schedule` like Velero (robfig/cron ParseStandard with CRON_TZ=/TZ= prefixes). */
-export function parseSchedule(spec: string): { ok: true; value: ParsedSchedule } | { ok: false; error: string } {
-  let expr = (spec ?? "").trim();
-  let timezone = "UTC";
-  const tz = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(expr);
-  if (tz) {
-    timezone = tz[1]!;
-    expr = tz[2]!.trim();
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-    } catch {
-      return { ok: false, error: `invalid schedule: provided bad location ${timezone}: unknown time zone ${timezone}` };
-    }
+/**
+ * Parses `spec.schedule` with the domain's grammar (Velero's, robfig/cron's standard parser). Next
+ * times come from croner, fed the domain's normalized five fields (explicit value lists, day fields
+ * `*` only when robfig's star bit is set), so croner's own grammar and messages never reach a user
+ * and its OR/AND day matching is robfig's. `@every` is robfig's constant delay from the last run.
+ */
+export function parseSchedule(text: string): { ok: true; value: ParsedSchedule } | { ok: false; error: string } {
+  const parsed = parseScheduleSpec(text);
+  if (!parsed.ok) return { ok: false, error: `invalid schedule: ${parsed.error}` };
+  const spec = parsed.value;
+  if (spec.kind === "every") {
+    return { ok: true, value: { spec, due: (lastRun, now) => (lastRun.getTime() + spec.everyMs <= now.getTime() ? new Date(lastRun.getTime() + spec.everyMs) : undefined) } };
   }
-  if (expr === "") return { ok: false, error: "invalid schedule: empty spec string" };
-  if (/^@every\b/.test(expr)) return { ok: false, error: `invalid schedule: "@every" intervals are not supported by hookguard; use a cron expression` };
-  try {
-    const cron = new Cron(expr, { paused: true, timezone, mode: "5-part", domAndDow: false });
-    if (!cron.nextRun(new Date())) return { ok: false, error: `invalid schedule: "${expr}" never fires` };
-    return { ok: true, value: { cron, timezone } };
-  } catch (err) {
-    return { ok: false, error: `invalid schedule: ${err instanceof Error ? err.message : String(err)}` };
-  }
+  const cron = new Cron(spec.normalized, { paused: true, timezone: spec.timezone, mode: "5-part", domAndDow: false });
+  if (!cron.nextRun(new Date())) return { ok: false, error: `invalid schedule: ${JSON.stringify(text)} never fires` };
+  return { ok: true, value: { spec, due: (lastRun, now) => dueTime(cron, lastRun, now) } };
 }
 
 /** `yyyyMMddHHmmss` in UTC, Velero's TimestampedName format. */
@@ -125,7 +122,7 @@ export class ScheduleController {
       return;
     }
     let backups: BackupObject[] | undefined;
-    for (const s of listed.value) {
+    for (let s of listed.value) {
       const log = this.log.child({ schedule: s.metadata.name, namespace: s.metadata.namespace });
       const parsed = parseSchedule(s.spec?.schedule);
       if (!parsed.ok) {
@@ -135,11 +132,15 @@ export class ScheduleController {
         }
         continue;
       }
-      if (s.status?.phase !== "Enabled") await this.patch(s, { phase: "Enabled", validationErrors: null }, log);
+      if (s.status?.phase !== "Enabled") {
+        const enabled = await this.patch(s, { phase: "Enabled", validationErrors: null }, log);
+        if (!enabled) continue;
+        s = enabled;
+      }
       if (s.spec.paused) continue;
       const now = this.now();
       const lastRun = new Date(s.status?.lastBackup ?? s.metadata.creationTimestamp ?? now.toISOString());
-      const at = dueTime(parsed.value.cron, lastRun, now);
+      const at = parsed.value.due(lastRun, now);
       if (!at) continue;
       if (!backups) {
         const b = await this.cluster.listBackups(this.opts.namespace);
@@ -166,8 +167,15 @@ export class ScheduleController {
     }
   }
 
-  private async patch(s: ScheduleObject, status: Record<string, unknown>, log: Logger): Promise<void> {
-    const r = await this.cluster.patchScheduleStatus(s.metadata.namespace, s.metadata.name, status);
-    if (!r.ok) log.warn({ code: r.error.code, err: r.error.message }, "could not update schedule status");
+  /**
+   * Merge-patches the status through the Schedule itself (no status subresource), at the version
+   * this pass read: a Schedule changed meanwhile (a new spec, another controller's write) gets a 409
+   * and is looked at again next pass. Returns the updated Schedule, or undefined when not written.
+   */
+  private async patch(s: ScheduleObject, status: Record<string, unknown>, log: Logger): Promise<ScheduleObject | undefined> {
+    const r = await this.cluster.patchScheduleStatus(s.metadata.namespace, s.metadata.name, status, s.metadata.resourceVersion);
+    if (r.ok) return r.value;
+    log.warn({ code: r.error.code, err: r.error.message }, "could not update schedule status; retried next pass");
+    return undefined;
   }
 }

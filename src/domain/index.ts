@@ -28,4 +28,8 @@ export type { ResolvedPodHooks } from "./resolve.js";
 export { podTemplateOf, validateObject } from "./objects.js";
 export { normalizePodHooks } from "./normalize.js";
 export { buildItemBlocks } from "./itemblocks.js";
+export { EXCLUDE_LABEL, describeInclusion, excludedFromBackup, isPodRunning, podClaimNames, podKey, pvKey, pvcKey, selectRelatedItems } from "./related-items.js";
+export type { Candidates, Inclusion, RelatedSelection } from "./related-items.js";
 export type { ItemBlockInput } from "./itemblocks.js";
+export { isTimeZone, parseSchedule } from "./schedule.js";
+export type { ScheduleSpec } from "./schedule.js";

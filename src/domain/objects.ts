@@ -2,7 +2,8 @@
 import type { Finding, PodLike, ResourceHookSpec } from "./types.js";
 import { parsePodHooks } from "./annotations.js";
 import { parseBackupHooks } from "./backup-spec.js";
-import { warning } from "./findings.js";
+import { error, warning } from "./findings.js";
+import { parseSchedule } from "./schedule.js";
 import { matchNamespace, resourceIncluded } from "./selection.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -50,7 +51,13 @@ export function validateObject(obj: unknown): { handled: boolean; kind?: string;
     const backupSpec = kind === "Backup" ? spec : isObject(spec.template) ? spec.template : {};
     const prefix = kind === "Backup" ? "spec." : "spec.template.";
     const parsed = parseBackupHooks(backupSpec.hooks, { pathPrefix: `${prefix}hooks` });
-    return { handled: true, kind, findings: [...parsed.findings, ...unreachableHooks(backupSpec, parsed.resources, prefix)] };
+    const findings = [...parsed.findings, ...unreachableHooks(backupSpec, parsed.resources, prefix)];
+    if (kind === "Schedule") {
+      // the same grammar the agent (and Velero) runs the Schedule by
+      const sched = parseSchedule(spec.schedule);
+      if (!sched.ok) findings.unshift(error("invalid-schedule", "spec.schedule", sched.error));
+    }
+    return { handled: true, kind, findings };
   }
   return { handled: false, ...(kind ? { kind } : {}), findings: [] };
 }

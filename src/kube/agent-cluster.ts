@@ -33,6 +33,14 @@ function wire<T>(obj: unknown, model: string, apiVersion: string, kind: string):
   return { apiVersion, kind, ...plain } as T;
 }
 
+/**
+ * Velero's kinds have no status subresource (docs/velero-crds.md): status is merge-patched through
+ * the object itself. A resourceVersion in the patch makes the server apply it only to that version.
+ */
+function statusPatch(status: object, resourceVersion: string | undefined): object {
+  return resourceVersion ? { metadata: { resourceVersion }, status } : { status };
+}
+
 function found<T>(r: KubeResult<T>): KubeResult<T | undefined> {
   if (!r.ok && isNotFound(r.error)) return { ok: true, value: undefined };
   return r;
@@ -89,10 +97,9 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
       const { namespace, name } = backup.metadata;
       return call(() => custom.replaceNamespacedCustomObject({ ...backups(namespace), name, body: backup }) as Promise<BackupObject>);
     },
-    async patchBackupStatus(namespace, name, status) {
-      return call(
-        () => custom.patchNamespacedCustomObjectStatus({ ...backups(namespace), name, body: { status } }, mergePatch()) as Promise<BackupObject>,
-      );
+    async patchBackupStatus(namespace, name, status, resourceVersion) {
+      const body = statusPatch(status, resourceVersion);
+      return call(() => custom.patchNamespacedCustomObject({ ...backups(namespace), name, body }, mergePatch()) as Promise<BackupObject>);
     },
     async patchBackupMetadata(namespace, name, metadata) {
       return call(() => custom.patchNamespacedCustomObject({ ...backups(namespace), name, body: { metadata } }, mergePatch()) as Promise<BackupObject>);
@@ -102,10 +109,9 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
       const r = await call(() => custom.listNamespacedCustomObject(schedules(namespace)) as Promise<{ items?: ScheduleObject[] }>);
       return mapOk(r, (l) => l.items ?? []);
     },
-    async patchScheduleStatus(namespace, name, status) {
-      return call(
-        () => custom.patchNamespacedCustomObjectStatus({ ...schedules(namespace), name, body: { status } }, mergePatch()) as Promise<ScheduleObject>,
-      );
+    async patchScheduleStatus(namespace, name, status, resourceVersion) {
+      const body = statusPatch(status, resourceVersion);
+      return call(() => custom.patchNamespacedCustomObject({ ...schedules(namespace), name, body }, mergePatch()) as Promise<ScheduleObject>);
     },
 
     async createVolumeSnapshot(namespace, name, pvcName, snapshotClass, labels) {

@@ -88,9 +88,10 @@ export class FakeCluster implements AgentCluster {
     this.backups.set(this.key(b.metadata.namespace, b.metadata.name), stored);
     return ok(structuredClone(stored));
   }
-  async patchBackupStatus(ns: string, name: string, status: Partial<BackupStatus>) {
+  async patchBackupStatus(ns: string, name: string, status: Partial<BackupStatus>, resourceVersion?: string) {
     const cur = this.backups.get(this.key(ns, name));
     if (!cur) return fail(404, "not found");
+    if (resourceVersion !== undefined && cur.metadata.resourceVersion !== resourceVersion) return fail(409, "the object has been modified");
     this.statusPatches.push(status);
     cur.status = { ...(cur.status ?? {}), ...status };
     cur.metadata.resourceVersion = String(this.rv++);

@@ -53,7 +53,11 @@ export interface RunView extends ProcessResult {
 }
 
 export async function run(w: World, spec: BackupObject["spec"] = {}, name = "b1", signal = new AbortController().signal): Promise<RunView> {
-  const backup = (await w.cluster.createBackup(backupObject(name, spec))) as { ok: true; value: BackupObject };
+  // as the controller's claim leaves it: InProgress under this agent (the final status is written only then)
+  const claimed = backupObject(name, spec);
+  claimed.metadata.annotations = { ...(claimed.metadata.annotations ?? {}), "hookguard.io/owner": w.deps.identity };
+  claimed.status = { phase: "InProgress" };
+  const backup = (await w.cluster.createBackup(claimed)) as { ok: true; value: BackupObject };
   const r = await processBackup(w.deps, backup.value, signal);
   const stored = w.cluster.backups.get(`velero/${name}`)!;
   const logPath = backupLogPath(w.deps.options.storageDir, name);

@@ -187,7 +187,7 @@ test("wrong shapes are reported, never thrown", () => {
 });
 
 test("Schedule hooks are validated under spec.template.hooks", () => {
-  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { template: { hooks: hooksOf({ name: "h", pre: [exec(["a"], { onError: "continue" })] }) } } };
+  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { schedule: "0 1 * * *", template: { hooks: hooksOf({ name: "h", pre: [exec(["a"], { onError: "continue" })] }) } } };
   assert.deepEqual(brief(validateObject(schedule).findings), [`error on-error-invalid spec.template.hooks.resources[0].pre[0].exec.onError`]);
   const backup = { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b" }, spec: { hooks: hooksOf({ name: "" , pre: [exec(["a"])] }) } };
   assert.deepEqual(brief(validateObject(backup).findings), [`error name-empty spec.hooks.resources[0].name`]);
@@ -212,6 +212,6 @@ test("hooks the Backup itself makes unreachable are warnings (Backup and Schedul
   assert.deepEqual(brief(validateObject(backup({})).findings), []);
   assert.deepEqual(brief(validateObject(backup({ includedResources: ["deployments", "pvc"] })).findings), [`warning backup-excludes-pods spec.includedResources`]);
   assert.deepEqual(brief(validateObject(backup({ excludedResources: ["pods"] })).findings), [`warning backup-excludes-pods spec.excludedResources`]);
-  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { template: { includedResources: ["po"], includedNamespaces: ["web"], hooks } } };
+  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { schedule: "0 1 * * *", template: { includedResources: ["po"], includedNamespaces: ["web"], hooks } } };
   assert.deepEqual(brief(validateObject(schedule).findings), [`warning hook-namespaces-not-in-backup spec.template.hooks.resources[0].includedNamespaces`]);
 });
