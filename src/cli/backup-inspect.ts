@@ -7,12 +7,12 @@ import { parse as parseYaml } from "yaml";
 import { createLogger } from "../log.js";
 import { loadClusterAccess } from "../kube/config.js";
 import { createAgentCluster } from "../kube/agent-cluster.js";
-import { defaultStorageDir, parseLabelSelector } from "../agent/config.js";
-import { formatDescribe } from "../agent/describe.js";
-import { formatPlan, planBackup } from "../agent/plan.js";
+import { defaultStorageDir, parseLabelSelector } from "../agent/runtime/config.js";
+import { formatDescribe } from "./describe.js";
+import { formatPlan, planBackup } from "../agent/scope/plan.js";
 import type { AgentCluster, BackupSpec } from "../agent/ports.js";
-import { backupLogPath } from "../agent/process-backup.js";
-import { readResults, resultsPath } from "../agent/results.js";
+import { backupLogPath } from "../agent/standalone/lifecycle.js";
+import { readResults, resultsPath } from "../agent/store/results.js";
 
 interface CommonOptions {
   kubeconfig?: string;

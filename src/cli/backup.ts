@@ -6,7 +6,7 @@ import { createLogger } from "../log.js";
 import { loadClusterAccess } from "../kube/config.js";
 import { createAgentCluster } from "../kube/agent-cluster.js";
 import { isAlreadyExists } from "../kube/errors.js";
-import { parseLabelSelector } from "../agent/config.js";
+import { parseLabelSelector } from "../agent/runtime/config.js";
 import { parseGoDuration } from "../domain/duration.js";
 import type { AgentCluster, BackupObject, BackupSpec } from "../agent/ports.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";

@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log.js";
-import { ScheduleController, parseSchedule, SCHEDULE_NAME_LABEL } from "../../src/agent/schedules.js";
+import { ScheduleController, parseSchedule, SCHEDULE_NAME_LABEL } from "../../src/agent/standalone/schedules.js";
 import type { AgentCluster, BackupObject, ScheduleObject } from "../../src/agent/ports.js";
 
 class MemoryCluster {

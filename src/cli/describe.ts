@@ -1,8 +1,8 @@
 // `hookguard backup describe` text, Velero-style (pkg/cmd/util/output/backup_describer.go): label
 // columns aligned like Go's tabwriter with padding 2 inside each group, `HooksAttempted:  N` /
 // `HooksFailed:     N`, then what Velero does not show: a per-hook table and the errors.
-import type { BackupObject } from "./ports.js";
-import type { BackupResultsFile, HookRecord } from "./results.js";
+import type { BackupObject } from "../agent/ports.js";
+import type { BackupResultsFile, HookRecord } from "../agent/store/results.js";
 
 /** Go tabwriter (minwidth 0, padding 2) over two columns. */
 export function alignPairs(rows: Array<[string, string]>): string[] {

@@ -2,9 +2,9 @@
 // VolumeSnapshotClass configured) one VolumeSnapshot per PVC of the block, waited for until
 // readyToUse within --snapshot-timeout. This is what the fsfreeze example needs between freeze and
 // unfreeze. Errors are returned as data; they never stop the block's post hooks.
-import type { ItemBlock, PodLike } from "../domain/index.js";
-import type { ArchiveItem } from "./archive.js";
-import type { AgentRunOptions, RunContext } from "./context.js";
+import type { ItemBlock, PodLike } from "../../domain/index.js";
+import type { ArchiveItem } from "../store/archive.js";
+import type { AgentRunOptions, RunContext } from "../runtime/context.js";
 
 export interface ItemStepResult {
   items: ArchiveItem[];

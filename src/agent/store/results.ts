@@ -3,7 +3,7 @@
 // what tells a user *which* hook failed and why.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { HookSource, Phase, Result } from "../domain/index.js";
+import type { HookSource, Phase, Result } from "../../domain/index.js";
 
 export type HookResultKind =
   /** exited 0 */

@@ -13,9 +13,9 @@
 // the loser's AlreadyExists simply means "done". Several missed times (no leader for hours)
 // produce ONE Backup, for the latest missed time.
 import { Cron } from "croner";
-import type { Logger } from "../log.js";
-import type { AgentCluster, BackupObject, ScheduleObject } from "./ports.js";
-import { isAlreadyExists } from "../kube/errors.js";
+import type { Logger } from "../../log.js";
+import type { AgentCluster, BackupObject, ScheduleObject } from "../ports.js";
+import { isAlreadyExists } from "../../kube/errors.js";
 
 export const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
 

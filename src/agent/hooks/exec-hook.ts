@@ -1,10 +1,10 @@
 // One hook on one pod: the checks that decide whether it may run, the exec, and the outcome in
 // Velero's words (`command terminated with exit code N`, `timed out after 30s`). Never throws.
-import type { ExecHook, PodLike } from "../domain/index.js";
-import { goDurationMs, hookDisplayName, hookFields, type RunContext } from "./context.js";
-import type { HookMetricResult } from "./metrics.js";
-import type { ExecResult } from "./ports.js";
-import type { HookRecord, HookResultKind } from "./results.js";
+import type { ExecHook, PodLike } from "../../domain/index.js";
+import { goDurationMs, hookDisplayName, hookFields, type RunContext } from "../runtime/context.js";
+import type { HookMetricResult } from "../runtime/metrics.js";
+import type { ExecResult } from "../ports.js";
+import type { HookRecord, HookResultKind } from "../store/results.js";
 
 /** Why a hook must not be executed on this pod (null = go ahead). Checked in this order. */
 type Gate = { kind: "fail"; error: string } | { kind: "skip"; message: string } | null;

@@ -3,14 +3,14 @@
 // items (bounded by the freeze window) -> post hooks for every pod whose pre hooks did not fail in
 // Fail mode, ALWAYS, whatever happened to the items -> clear the record. Returns the outcome; the
 // caller (controller) writes the status. Never throws for cluster or hook problems.
-import { buildItemBlocks, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../domain/index.js";
-import { archivePath, writeArchive, type ArchiveItem } from "./archive.js";
-import { goDurationMs, podRef, type AgentRunOptions, type RunContext } from "./context.js";
-import { collectItems } from "./collect.js";
-import { backUpBlockItems, type ItemStepResult } from "./items.js";
+import { buildItemBlocks, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../../domain/index.js";
+import { archivePath, writeArchive, type ArchiveItem } from "../store/archive.js";
+import { goDurationMs, podRef, type AgentRunOptions, type RunContext } from "../runtime/context.js";
+import { collectItems } from "../scope/collect.js";
+import { backUpBlockItems, type ItemStepResult } from "./block-items.js";
 import { PendingRecord } from "./pending.js";
-import { podSessionKey } from "./pod-lock.js";
-import { runPodPhase } from "./pod-hooks.js";
+import { podSessionKey } from "../runtime/pod-lock.js";
+import { runPodPhase } from "../hooks/run-phase.js";
 import { runPool } from "./worker-pool.js";
 
 export interface BackupRunOutcome {

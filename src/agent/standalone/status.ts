@@ -1,9 +1,9 @@
 // Writing a Backup's status: the claim's InProgress and the final phase. A 409 is answered by
 // re-reading and retrying; other API errors are retried with backoff, so no error path leaves a
 // Backup InProgress while the agent is alive.
-import type { Logger } from "../log.js";
-import type { Result } from "../domain/index.js";
-import type { AgentCluster, BackupObject, BackupStatus } from "./ports.js";
+import type { Logger } from "../../log.js";
+import type { Result } from "../../domain/index.js";
+import type { AgentCluster, BackupObject, BackupStatus } from "../ports.js";
 
 export interface FinalStatus {
   phase: "Completed" | "PartiallyFailed" | "Failed";

@@ -1,7 +1,7 @@
 // The agent's one typed configuration, built from flags (and the environment for the storage-dir
 // default), validated up front: every problem is reported at startup, before anything runs.
 import { hostname } from "node:os";
-import { parseGoDuration, type LabelSelector, type Result } from "../domain/index.js";
+import { parseGoDuration, type LabelSelector, type Result } from "../../domain/index.js";
 
 export interface AgentConfig {
   namespace: string;

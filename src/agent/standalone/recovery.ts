@@ -3,14 +3,14 @@
 // when the old owner got to it just before dying; fsfreeze --unfreeze on a thawed fs is harmless,
 // a pod left frozen is not), then mark the Backup Failed with a reason that says what happened.
 import { setMaxListeners } from "node:events";
-import { parseBackupHooks, type PodLike } from "../domain/index.js";
-import { BackupLog } from "./backup-log.js";
-import { newRunContext, type AgentDeps } from "./deps.js";
+import { parseBackupHooks, type PodLike } from "../../domain/index.js";
+import { BackupLog } from "../store/backup-log.js";
+import { newRunContext, type AgentDeps } from "../runtime/deps.js";
 import { OWNER_ANNOTATION, PENDING_ANNOTATION, parsePending } from "./pending.js";
-import { runPodPhase } from "./pod-hooks.js";
-import type { BackupObject } from "./ports.js";
-import { backupLogPath } from "./process-backup.js";
-import { readResults, resultsPath, writeResults } from "./results.js";
+import { runPodPhase } from "../hooks/run-phase.js";
+import type { BackupObject } from "../ports.js";
+import { backupLogPath } from "./lifecycle.js";
+import { readResults, resultsPath, writeResults } from "../store/results.js";
 import { finishBackup } from "./status.js";
 
 export function isOrphanCandidate(b: BackupObject): boolean {

@@ -1,11 +1,11 @@
 // Collaborators shared by the controller, the backup processor and recovery (one set per agent).
-import type { Logger } from "../log.js";
-import type { BackupLog } from "./backup-log.js";
+import type { Logger } from "../../log.js";
+import type { BackupLog } from "../store/backup-log.js";
 import type { AgentRunOptions, RunContext } from "./context.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { KeyedMutex } from "./pod-lock.js";
-import type { AgentCluster, BackupObject, PodExecutor } from "./ports.js";
-import { HookTracker } from "./tracker.js";
+import type { AgentCluster, BackupObject, PodExecutor } from "../ports.js";
+import { HookTracker } from "../hooks/tracker.js";
 
 export interface AgentDeps {
   cluster: AgentCluster;

@@ -1,14 +1,14 @@
 // What one Backup run carries through its blocks, pods and hooks. Built by backup-run.ts (and by
 // recovery.ts for a dead owner's post hooks); tests build it around recording fakes.
-import type { Logger } from "../log.js";
-import { formatGoDuration } from "../domain/index.js";
-import type { ExecHook, PodLike } from "../domain/index.js";
-import type { BackupLog } from "./backup-log.js";
+import type { Logger } from "../../log.js";
+import { formatGoDuration } from "../../domain/index.js";
+import type { ExecHook, PodLike } from "../../domain/index.js";
+import type { BackupLog } from "../store/backup-log.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { KeyedMutex } from "./pod-lock.js";
-import type { AgentCluster, BackupObject, PodExecutor } from "./ports.js";
-import type { HookRecord } from "./results.js";
-import type { HookTracker } from "./tracker.js";
+import type { AgentCluster, BackupObject, PodExecutor } from "../ports.js";
+import type { HookRecord } from "../store/results.js";
+import type { HookTracker } from "../hooks/tracker.js";
 
 export interface AgentRunOptions {
   /** ItemBlocks processed at once (default 4) */

@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
-import type { Result } from "../domain/index.js";
+import type { Result } from "../../domain/index.js";
 import { tarBytes, untar, type TarEntry } from "./tar.js";
 
 export interface ArchiveItem {

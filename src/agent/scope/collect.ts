@@ -3,9 +3,9 @@
 // orLabelSelectors, and never items being deleted or labelled velero.io/exclude-from-backup=true.
 // PVs come in through their bound PVCs. `extraPods` are Running pods that mount a collected PVC
 // without matching the selector: Velero's PVC ItemBlockAction pulls those into the block (E46).
-import { matchLabelSelector, matchNamespace, resourceIncluded } from "../domain/index.js";
-import type { LabelSelector, ObjectMeta, PodLike, PvcLike, PvLike, Result } from "../domain/index.js";
-import type { AgentCluster, BackupSpec } from "./ports.js";
+import { matchLabelSelector, matchNamespace, resourceIncluded } from "../../domain/index.js";
+import type { LabelSelector, ObjectMeta, PodLike, PvcLike, PvLike, Result } from "../../domain/index.js";
+import type { AgentCluster, BackupSpec } from "../ports.js";
 
 export interface Collected {
   pods: PodLike[];
