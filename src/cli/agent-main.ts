@@ -14,7 +14,8 @@ import { AgentMetrics } from "../agent/runtime/metrics.js";
 import { startMetricsServer } from "../agent/runtime/metrics-server.js";
 import { KeyedMutex } from "../agent/runtime/pod-lock.js";
 import { ScheduleController } from "../agent/standalone/schedules.js";
-import type { AgentCluster, BackupObject, PodExecutor } from "../agent/ports.js";
+import type { AgentCluster, PodExecutor } from "../agent/ports.js";
+import type { BackupObject } from "../velero/types.js";
 
 export interface AgentOverrides {
   cluster?: AgentCluster;

@@ -10,7 +10,8 @@ import { createAgentCluster } from "../kube/agent-cluster.js";
 import { defaultStorageDir, parseLabelSelector } from "../agent/runtime/config.js";
 import { formatDescribe } from "./describe.js";
 import { formatPlan, planBackup } from "../agent/scope/plan.js";
-import type { AgentCluster, BackupSpec } from "../agent/ports.js";
+import type { AgentCluster } from "../agent/ports.js";
+import type { BackupSpec } from "../velero/types.js";
 import { backupLogPath } from "../agent/standalone/lifecycle.js";
 import { readResults, resultsPath } from "../agent/store/results.js";
 

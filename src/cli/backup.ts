@@ -8,7 +8,8 @@ import { createAgentCluster } from "../kube/agent-cluster.js";
 import { isAlreadyExists } from "../kube/errors.js";
 import { parseLabelSelector } from "../agent/runtime/config.js";
 import { parseGoDuration } from "../domain/duration.js";
-import type { AgentCluster, BackupObject, BackupSpec } from "../agent/ports.js";
+import type { AgentCluster } from "../agent/ports.js";
+import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);

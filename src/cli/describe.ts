@@ -1,7 +1,7 @@
 // `hookguard backup describe` text, Velero-style (pkg/cmd/util/output/backup_describer.go): label
 // columns aligned like Go's tabwriter with padding 2 inside each group, `HooksAttempted:  N` /
 // `HooksFailed:     N`, then what Velero does not show: a per-hook table and the errors.
-import type { BackupObject } from "../agent/ports.js";
+import type { BackupObject } from "../velero/types.js";
 import type { BackupResultsFile, HookRecord } from "../agent/store/results.js";
 
 /** Go tabwriter (minwidth 0, padding 2) over two columns. */

@@ -9,7 +9,7 @@ import type { AgentRunOptions } from "../../src/agent/runtime/context.js";
 import type { AgentDeps } from "../../src/agent/runtime/deps.js";
 import { AgentMetrics } from "../../src/agent/runtime/metrics.js";
 import { KeyedMutex } from "../../src/agent/runtime/pod-lock.js";
-import type { BackupObject, BackupStatus } from "../../src/agent/ports.js";
+import type { BackupObject, BackupStatus } from "../../src/velero/types.js";
 import { backupLogPath, processBackup, type ProcessResult } from "../../src/agent/standalone/lifecycle.js";
 import { FakeCluster, RecordingExecutor, backupObject } from "./fakes.js";
 

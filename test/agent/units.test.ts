@@ -14,7 +14,7 @@ import { tarBytes, untar } from "../../src/agent/store/tar.js";
 import { processBackup } from "../../src/agent/standalone/lifecycle.js";
 import { backupObject, exited, pod, pvcAndPv } from "./fakes.js";
 import { run, world } from "./harness.js";
-import type { BackupObject } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
 
 const key = (over: Partial<HookKey>): HookKey => ({ namespace: "ns", pod: "p", phase: "pre", source: "spec", name: "h", containerAsWritten: "", index: 0, ...over });
 

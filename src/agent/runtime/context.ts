@@ -6,7 +6,8 @@ import type { ExecHook, PodLike } from "../../domain/index.js";
 import type { BackupLog } from "../store/backup-log.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { KeyedMutex } from "./pod-lock.js";
-import type { AgentCluster, BackupObject, PodExecutor } from "../ports.js";
+import type { AgentCluster, PodExecutor } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 import type { HookRecord } from "../store/results.js";
 import type { HookTracker } from "../hooks/tracker.js";
 

@@ -4,7 +4,8 @@ import type { BackupLog } from "../store/backup-log.js";
 import type { AgentRunOptions, RunContext } from "./context.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { KeyedMutex } from "./pod-lock.js";
-import type { AgentCluster, BackupObject, PodExecutor } from "../ports.js";
+import type { AgentCluster, PodExecutor } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 import { HookTracker } from "../hooks/tracker.js";
 
 export interface AgentDeps {

@@ -5,7 +5,8 @@
 // without matching the selector: Velero's PVC ItemBlockAction pulls those into the block (E46).
 import { matchLabelSelector, matchNamespace, resourceIncluded } from "../../domain/index.js";
 import type { LabelSelector, ObjectMeta, PodLike, PvcLike, PvLike, Result } from "../../domain/index.js";
-import type { AgentCluster, BackupSpec } from "../ports.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupSpec } from "../../velero/types.js";
 
 export interface Collected {
   pods: PodLike[];

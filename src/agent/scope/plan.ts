@@ -4,7 +4,8 @@
 import { buildItemBlocks, matchNamespace, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
 import { EXCLUDE_LABEL, collectItems } from "./collect.js";
 import { goDurationMs } from "../runtime/context.js";
-import type { AgentCluster, BackupSpec } from "../ports.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupSpec } from "../../velero/types.js";
 
 export interface PlannedHook {
   phase: "pre" | "post";

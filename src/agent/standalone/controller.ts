@@ -6,7 +6,7 @@
 import { matchLabelSelector, type LabelSelector } from "../../domain/index.js";
 import type { AgentDeps } from "../runtime/deps.js";
 import { OWNER_ANNOTATION } from "./pending.js";
-import type { BackupObject } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 import { processBackup } from "./lifecycle.js";
 import { isOrphanCandidate, recoverBackup } from "./recovery.js";
 import { writeStatus } from "./status.js";

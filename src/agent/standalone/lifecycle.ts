@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
 import { BackupLog } from "../store/backup-log.js";
 import { newRunContext, type AgentDeps } from "../runtime/deps.js";
 import { runBackup, type BackupRunOutcome } from "./run-blocks.js";
-import type { BackupObject } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 import { resultsPath, writeResults, type HookRecord } from "../store/results.js";
 import { finishBackup } from "./status.js";
 

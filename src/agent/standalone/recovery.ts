@@ -8,7 +8,7 @@ import { BackupLog } from "../store/backup-log.js";
 import { newRunContext, type AgentDeps } from "../runtime/deps.js";
 import { OWNER_ANNOTATION, PENDING_ANNOTATION, parsePending } from "./pending.js";
 import { runPodPhase } from "../hooks/run-phase.js";
-import type { BackupObject } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 import { backupLogPath } from "./lifecycle.js";
 import { readResults, resultsPath, writeResults } from "../store/results.js";
 import { finishBackup } from "./status.js";

@@ -3,7 +3,8 @@
 // Backup InProgress while the agent is alive.
 import type { Logger } from "../../log.js";
 import type { Result } from "../../domain/index.js";
-import type { AgentCluster, BackupObject, BackupStatus } from "../ports.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupObject, BackupStatus } from "../../velero/types.js";
 
 export interface FinalStatus {
   phase: "Completed" | "PartiallyFailed" | "Failed";
