@@ -7,12 +7,13 @@ import { parse as parseYaml } from "yaml";
 import { createLogger } from "../log.js";
 import { loadClusterAccess } from "../kube/config.js";
 import { createAgentCluster } from "../kube/agent-cluster.js";
-import { defaultStorageDir, parseLabelSelector } from "../agent/runtime/config.js";
+import { defaultStorageDir } from "../agent/runtime/config.js";
+import { parseLabelSelector } from "../domain/index.js";
 import { formatDescribe } from "./describe.js";
 import { formatPlan, planBackup } from "../agent/scope/plan.js";
 import type { AgentCluster } from "../agent/ports.js";
 import type { BackupSpec } from "../velero/types.js";
-import { backupLogPath } from "../agent/standalone/lifecycle.js";
+import { backupLogPath } from "../agent/store/backup-log.js";
 import { readResults, resultsPath } from "../agent/store/results.js";
 
 interface CommonOptions {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/cli/agent-main.js";
 import { archivePath, readArchive } from "../../src/agent/store/archive.js";
-import { backupLogPath } from "../../src/agent/standalone/lifecycle.js";
+import { backupLogPath } from "../../src/agent/store/backup-log.js";
 import { readResults, resultsPath } from "../../src/agent/store/results.js";
 import { formatDescribe } from "../../src/cli/describe.js";
 import { readContainerFile } from "../apiserver/exec/index.js";

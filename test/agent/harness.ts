@@ -10,7 +10,8 @@ import type { AgentDeps } from "../../src/agent/runtime/deps.js";
 import { AgentMetrics } from "../../src/agent/runtime/metrics.js";
 import { KeyedMutex } from "../../src/agent/runtime/pod-lock.js";
 import type { BackupObject, BackupStatus } from "../../src/velero/types.js";
-import { backupLogPath, processBackup, type ProcessResult } from "../../src/agent/standalone/lifecycle.js";
+import { processBackup, type ProcessResult } from "../../src/agent/standalone/lifecycle.js";
+import { backupLogPath } from "../../src/agent/store/backup-log.js";
 import { FakeCluster, RecordingExecutor, backupObject } from "./fakes.js";
 
 export interface World {

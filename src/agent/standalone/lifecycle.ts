@@ -2,16 +2,12 @@
 // status. Every exit path writes a final status, except an abort (leadership lost / shutdown),
 // which leaves the Backup InProgress with its pending record for the recovering agent.
 import { setMaxListeners } from "node:events";
-import { BackupLog } from "../store/backup-log.js";
+import { BackupLog, backupLogPath } from "../store/backup-log.js";
 import { newRunContext, type AgentDeps } from "../runtime/deps.js";
 import { runBackup, type BackupRunOutcome } from "./run-blocks.js";
 import type { BackupObject } from "../../velero/types.js";
 import { resultsPath, writeResults, type HookRecord } from "../store/results.js";
 import { finishBackup } from "./status.js";
-
-export function backupLogPath(storageDir: string, backup: string): string {
-  return `${storageDir}/${backup}/${backup}-logs.jsonl`;
-}
 
 export interface ProcessResult {
   outcome: BackupRunOutcome;

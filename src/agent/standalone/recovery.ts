@@ -4,12 +4,11 @@
 // a pod left frozen is not), then mark the Backup Failed with a reason that says what happened.
 import { setMaxListeners } from "node:events";
 import { parseBackupHooks, type PodLike } from "../../domain/index.js";
-import { BackupLog } from "../store/backup-log.js";
+import { BackupLog, backupLogPath } from "../store/backup-log.js";
 import { newRunContext, type AgentDeps } from "../runtime/deps.js";
 import { OWNER_ANNOTATION, PENDING_ANNOTATION, parsePending } from "./pending.js";
 import { runPodPhase } from "../hooks/run-phase.js";
 import type { BackupObject } from "../../velero/types.js";
-import { backupLogPath } from "./lifecycle.js";
 import { readResults, resultsPath, writeResults } from "../store/results.js";
 import { finishBackup } from "./status.js";
 

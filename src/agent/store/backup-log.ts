@@ -17,6 +17,11 @@ export interface BackupLogSink {
 
 const MAX_KEPT_MESSAGES = 1000;
 
+/** Where a backup's log lives under the storage dir (the agent writes it, `backup logs` reads it). */
+export function backupLogPath(storageDir: string, backup: string): string {
+  return `${storageDir}/${backup}/${backup}-logs.jsonl`;
+}
+
 export class BackupLog implements BackupLogSink {
   private readonly stream: WriteStream | undefined;
   private errorCount = 0;
