@@ -18,7 +18,7 @@ import { silentLogger } from "../../src/log.js";
 import { createAgentCluster } from "../../src/kube/agent-cluster.js";
 import { createPodExecutor } from "../../src/kube/exec.js";
 import { BackupLog } from "../../src/agent/store/backup-log.js";
-import type { RunContext } from "../../src/agent/runtime/context.js";
+import type { RunContext } from "../../src/agent/runtime/run-context.js";
 import { runHook } from "../../src/agent/hooks/exec-hook.js";
 import { AgentMetrics } from "../../src/agent/runtime/metrics.js";
 import { KeyedMutex } from "../../src/agent/runtime/pod-lock.js";

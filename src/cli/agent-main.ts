@@ -9,7 +9,7 @@ import { LeaderElector } from "../kube/leader.js";
 import { backupsPath, listBackupsFn, watchObjects, type ObjectWatcher } from "../kube/informer.js";
 import type { AgentConfig } from "../agent/runtime/config.js";
 import { BackupController } from "../agent/standalone/controller.js";
-import type { AgentDeps } from "../agent/runtime/deps.js";
+import type { AgentDeps } from "../agent/runtime/run-context.js";
 import { AgentMetrics } from "../agent/runtime/metrics.js";
 import { startMetricsServer } from "../agent/runtime/metrics-server.js";
 import { KeyedMutex } from "../agent/runtime/pod-lock.js";

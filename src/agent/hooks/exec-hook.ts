@@ -1,10 +1,30 @@
 // One hook on one pod: the checks that decide whether it may run, the exec, and the outcome in
 // Velero's words (`command terminated with exit code N`, `timed out after 30s`). Never throws.
 import type { ExecHook, PodLike } from "../../domain/index.js";
-import { goDurationMs, hookDisplayName, hookFields, type RunContext } from "../runtime/context.js";
+import { goDurationMs, type RunContext } from "../runtime/run-context.js";
 import type { HookMetricResult } from "../runtime/metrics.js";
 import type { ExecResult } from "../ports.js";
 import type { HookRecord, HookResultKind } from "../store/results.js";
+
+/** Velero's hook log fields (section 5.3), JSON flavour, plus the pod. */
+export function hookFields(hook: ExecHook, pod: { namespace: string; name: string }): Record<string, unknown> {
+  return {
+    namespace: pod.namespace,
+    pod: pod.name,
+    hookCommand: hook.argv,
+    hookContainer: hook.container,
+    hookName: hookDisplayName(hook),
+    hookOnError: hook.onError,
+    hookPhase: hook.phase,
+    hookSource: hook.source,
+    hookTimeout: goDurationMs(hook.timeoutMs),
+    hookType: "exec",
+  };
+}
+
+export function hookDisplayName(hook: ExecHook): string {
+  return hook.source === "annotation" ? "<from-annotation>" : hook.name;
+}
 
 /** Why a hook must not be executed on this pod (null = go ahead). Checked in this order. */
 type Gate = { kind: "fail"; error: string } | { kind: "skip"; message: string } | null;

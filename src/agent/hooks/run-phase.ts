@@ -4,7 +4,7 @@
 // not Velero's Continue-like code) stops the remaining hooks, which stay counted as attempted.
 import { resolvePodHooks } from "../../domain/index.js";
 import type { ExecHook, Phase, PodLike, ResourceHookSpec } from "../../domain/index.js";
-import { podRef, type RunContext } from "../runtime/context.js";
+import { podRef, type RunContext } from "../runtime/run-context.js";
 import { hookRecordBase, runHook } from "./exec-hook.js";
 import { podKey } from "../runtime/pod-lock.js";
 import type { HookKey } from "./tracker.js";

@@ -3,7 +3,7 @@
 // not. Skip reasons are data (an ordered list of predicates), the same rules the agent applies.
 import { buildItemBlocks, matchNamespace, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
 import { EXCLUDE_LABEL, collectItems } from "./collect.js";
-import { goDurationMs } from "../runtime/context.js";
+import { goDurationMs } from "../runtime/run-context.js";
 import type { AgentCluster } from "../ports.js";
 import type { BackupSpec } from "../../velero/types.js";
 

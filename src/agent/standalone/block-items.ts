@@ -4,7 +4,7 @@
 // unfreeze. Errors are returned as data; they never stop the block's post hooks.
 import type { ItemBlock, PodLike } from "../../domain/index.js";
 import type { ArchiveItem } from "../store/archive.js";
-import type { AgentRunOptions, RunContext } from "../runtime/context.js";
+import type { AgentRunOptions, RunContext } from "../runtime/run-context.js";
 
 export interface ItemStepResult {
   items: ArchiveItem[];

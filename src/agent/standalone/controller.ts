@@ -4,7 +4,7 @@
 // leader recover InProgress Backups whose owner is gone. Losing leadership aborts the shared
 // signal: no new hook starts after that.
 import { matchLabelSelector, type LabelSelector } from "../../domain/index.js";
-import type { AgentDeps } from "../runtime/deps.js";
+import type { AgentDeps } from "../runtime/run-context.js";
 import { OWNER_ANNOTATION } from "./pending.js";
 import type { BackupObject } from "../../velero/types.js";
 import { processBackup } from "./lifecycle.js";

@@ -3,7 +3,7 @@
 // which leaves the Backup InProgress with its pending record for the recovering agent.
 import { setMaxListeners } from "node:events";
 import { BackupLog, backupLogPath } from "../store/backup-log.js";
-import { newRunContext, type AgentDeps } from "../runtime/deps.js";
+import { newRunContext, type AgentDeps } from "../runtime/run-context.js";
 import { runBackup, type BackupRunOutcome } from "./run-blocks.js";
 import type { BackupObject } from "../../velero/types.js";
 import { resultsPath, writeResults, type HookRecord } from "../store/results.js";

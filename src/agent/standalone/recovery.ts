@@ -5,7 +5,7 @@
 import { setMaxListeners } from "node:events";
 import { parseBackupHooks, type PodLike } from "../../domain/index.js";
 import { BackupLog, backupLogPath } from "../store/backup-log.js";
-import { newRunContext, type AgentDeps } from "../runtime/deps.js";
+import { newRunContext, type AgentDeps } from "../runtime/run-context.js";
 import { OWNER_ANNOTATION, PENDING_ANNOTATION, parsePending } from "./pending.js";
 import { runPodPhase } from "../hooks/run-phase.js";
 import type { BackupObject } from "../../velero/types.js";

@@ -5,7 +5,7 @@
 // caller (controller) writes the status. Never throws for cluster or hook problems.
 import { buildItemBlocks, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../../domain/index.js";
 import { archivePath, writeArchive, type ArchiveItem } from "../store/archive.js";
-import { goDurationMs, podRef, type AgentRunOptions, type RunContext } from "../runtime/context.js";
+import { goDurationMs, podRef, type AgentRunOptions, type RunContext } from "../runtime/run-context.js";
 import { collectItems } from "../scope/collect.js";
 import { backUpBlockItems, type ItemStepResult } from "./block-items.js";
 import { PendingRecord } from "./pending.js";
@@ -45,24 +45,34 @@ function raceWindow(step: Promise<ItemStepResult>, windowMs: number, abortStep: 
   });
 }
 
-export async function runBlock(ctx: RunContext, opts: AgentRunOptions, block: ItemBlock, index: number, specs: ResourceHookSpec[], pending: PendingRecord, archive: ArchiveItem[]): Promise<{ itemsBackedUp: number; aborted: boolean }> {
-  if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
-  const hasHooks = (pod: PodLike, phase: "pre" | "post"): boolean => resolvePodHooks(pod, specs, phase).hooks.length > 0;
-  // the block's pods with hooks are held from the first pre hook to the last post hook
-  const sessions = block.pods.filter((p) => hasHooks(p, "pre") || hasHooks(p, "post")).map((p) => podSessionKey(podRef(p).namespace, podRef(p).name));
-  return ctx.podLocks.runAll(sessions, () => runBlockLocked(ctx, opts, block, index, specs, pending, archive, hasHooks));
+/** One ItemBlock's run: the backup's run context plus what this block needs. */
+interface BlockContext {
+  ctx: RunContext;
+  opts: AgentRunOptions;
+  block: ItemBlock;
+  /** the block's position, as the pending record and the log lines name it */
+  index: number;
+  /** the Backup's spec hooks, parsed once */
+  specs: ResourceHookSpec[];
+  /** the Backup's record of pods awaiting post hooks */
+  pending: PendingRecord;
+  /** the Backup's archive items, appended to as blocks finish */
+  archive: ArchiveItem[];
 }
 
-async function runBlockLocked(
-  ctx: RunContext,
-  opts: AgentRunOptions,
-  block: ItemBlock,
-  index: number,
-  specs: ResourceHookSpec[],
-  pending: PendingRecord,
-  archive: ArchiveItem[],
-  hasHooks: (pod: PodLike, phase: "pre" | "post") => boolean,
-): Promise<{ itemsBackedUp: number; aborted: boolean }> {
+type HasHooks = (pod: PodLike, phase: "pre" | "post") => boolean;
+
+async function runBlock(bc: BlockContext): Promise<{ itemsBackedUp: number; aborted: boolean }> {
+  const { ctx, block, specs } = bc;
+  if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
+  const hasHooks: HasHooks = (pod, phase) => resolvePodHooks(pod, specs, phase).hooks.length > 0;
+  // the block's pods with hooks are held from the first pre hook to the last post hook
+  const sessions = block.pods.filter((p) => hasHooks(p, "pre") || hasHooks(p, "post")).map((p) => podSessionKey(podRef(p).namespace, podRef(p).name));
+  return ctx.podLocks.runAll(sessions, () => runBlockLocked(bc, hasHooks));
+}
+
+async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ itemsBackedUp: number; aborted: boolean }> {
+  const { ctx, opts, block, index, specs, pending, archive } = bc;
   if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
   const needPost = block.pods.filter((p) => hasHooks(p, "post"));
   const anyPre = block.pods.some((p) => hasHooks(p, "pre"));
@@ -149,7 +159,7 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   let itemsBackedUp = 0;
   let aborted = false;
   await runPool(blocks, opts.workers, async (block, i) => {
-    const r = await runBlock(ctx, opts, block, i, parsed.resources, pending, archive);
+    const r = await runBlock({ ctx, opts, block, index: i, specs: parsed.resources, pending, archive });
     itemsBackedUp += r.itemsBackedUp;
     aborted ||= r.aborted;
   });

@@ -1,15 +1,17 @@
-// What one Backup run carries through its blocks, pods and hooks. Built by backup-run.ts (and by
-// recovery.ts for a dead owner's post hooks); tests build it around recording fakes.
+// The run context: what one agent shares across Backups (AgentDeps: cluster, executor, metrics, pod
+// locks, options) and what one Backup run carries through its blocks, pods and hooks (RunContext,
+// built by newRunContext for a run and for a recovery of a dead owner's post hooks). Tests build
+// both around recording fakes.
 import type { Logger } from "../../log.js";
 import { formatGoDuration } from "../../domain/index.js";
-import type { ExecHook, PodLike } from "../../domain/index.js";
+import type { PodLike } from "../../domain/index.js";
 import type { BackupLog } from "../store/backup-log.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { KeyedMutex } from "./pod-lock.js";
 import type { AgentCluster, PodExecutor } from "../ports.js";
 import type { BackupObject } from "../../velero/types.js";
 import type { HookRecord } from "../store/results.js";
-import type { HookTracker } from "../hooks/tracker.js";
+import { HookTracker } from "../hooks/tracker.js";
 
 export interface AgentRunOptions {
   /** ItemBlocks processed at once (default 4) */
@@ -26,6 +28,17 @@ export interface AgentRunOptions {
   handshakeTimeoutMs?: number;
   /** how often snapshot readiness is polled */
   snapshotPollMs?: number;
+}
+
+export interface AgentDeps {
+  cluster: AgentCluster;
+  executor: PodExecutor;
+  metrics: AgentMetrics;
+  podLocks: KeyedMutex;
+  logger: Logger;
+  options: AgentRunOptions;
+  /** this agent's identity (owner annotation value) */
+  identity: string;
 }
 
 export interface RunContext {
@@ -45,30 +58,28 @@ export interface RunContext {
   handshakeTimeoutMs?: number;
 }
 
-/** Velero's hook log fields (section 5.3), JSON flavour, plus the pod. */
-export function hookFields(hook: ExecHook, pod: { namespace: string; name: string }): Record<string, unknown> {
-  return {
-    namespace: pod.namespace,
-    pod: pod.name,
-    hookCommand: hook.argv,
-    hookContainer: hook.container,
-    hookName: hookDisplayName(hook),
-    hookOnError: hook.onError,
-    hookPhase: hook.phase,
-    hookSource: hook.source,
-    hookTimeout: goDurationMs(hook.timeoutMs),
-    hookType: "exec",
-  };
-}
-
-export function hookDisplayName(hook: ExecHook): string {
-  return hook.source === "annotation" ? "<from-annotation>" : hook.name;
-}
-
 export function podRef(pod: PodLike): { namespace: string; name: string } {
   return { namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" };
 }
 
 export function goDurationMs(ms: number): string {
   return formatGoDuration(ms * 1e6);
+}
+
+/** A fresh run of one Backup (a new tracker and record list), for processing it or recovering it. */
+export function newRunContext(deps: AgentDeps, backup: BackupObject, log: BackupLog, signal: AbortSignal, recovering = false): RunContext {
+  return {
+    backup,
+    cluster: deps.cluster,
+    executor: deps.executor,
+    podLocks: deps.podLocks,
+    tracker: new HookTracker(),
+    log,
+    metrics: deps.metrics,
+    records: [],
+    signal,
+    logger: deps.logger.child(recovering ? { backup: backup.metadata.name, recovery: true } : { backup: backup.metadata.name }),
+    ...(recovering ? { recovering: true } : {}),
+    ...(deps.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: deps.options.handshakeTimeoutMs } : {}),
+  };
 }
