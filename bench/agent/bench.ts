@@ -73,7 +73,7 @@ async function benchOverhead(api: ApiServerHandle, kc: KubeConfig): Promise<{ p5
     executor,
     podLocks: new KeyedMutex(),
     tracker: new HookTracker(),
-    log: new BackupLog("velero/bench"),
+    backupLog: new BackupLog("velero/bench"),
     metrics: new AgentMetrics(),
     records: [],
     signal: new AbortController().signal,

@@ -80,20 +80,20 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
   const base = hookRecordBase(ref, hook, ctx.recovering);
   const warnings = hook.warnings.map((w) => `${w.path}: ${w.message}`);
   for (const w of warnings) {
-    ctx.log.warn(w, { namespace: ref.namespace, pod: ref.name, hookPhase: hook.phase, hookSource: hook.source });
+    ctx.backupLog.recordWarning(w, { namespace: ref.namespace, pod: ref.name, hookPhase: hook.phase, hookSource: hook.source });
     ctx.metrics.hookConfigWarnings.inc();
   }
   const withWarnings = warnings.length > 0 ? { warnings } : {};
 
   const g = gate(pod, hook);
   if (g?.kind === "skip") {
-    ctx.log.info(g.message, fields);
+    ctx.backupLog.info(g.message, fields);
     ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "skipped");
     return { ...base, ...withWarnings, result: "skipped", durationMs: 0 };
   }
   if (g?.kind === "fail") return failed(ctx, ref, pod, hook, { ...base, ...withWarnings, result: "failed", durationMs: 0, error: g.error }, undefined);
 
-  ctx.log.info("running exec hook", fields);
+  ctx.backupLog.info("running exec hook", fields);
   const r = await ctx.executor.exec({
     namespace: ref.namespace,
     pod: ref.name,
@@ -105,8 +105,8 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
   });
   if (r.kind === "exited") {
     // Velero logs both streams whenever the command finished, even empty, even on a non-zero exit
-    ctx.log.info(`stdout: ${r.stdout}`, fields);
-    ctx.log.info(`stderr: ${r.stderr}`, fields);
+    ctx.backupLog.info(`stdout: ${r.stdout}`, fields);
+    ctx.backupLog.info(`stderr: ${r.stderr}`, fields);
   }
   const error = outcomeError(r, hook.timeoutMs);
   const result: HookResultKind = error === undefined ? "succeeded" : r.kind === "timed_out" ? "timed_out" : "failed";
@@ -127,7 +127,7 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
 
 function failed(ctx: RunContext, ref: { namespace: string; name: string }, pod: PodLike | undefined, hook: ExecHook, record: HookRecord, durationMs: number | undefined): HookRecord {
   // Velero's error line carries no hookCommand, so `grep hookCommand` does not match it (E50)
-  ctx.log.error("Error executing hook", {
+  ctx.backupLog.recordError("Error executing hook", {
     namespace: ref.namespace,
     pod: ref.name,
     hookName: hookDisplayName(hook),

@@ -75,7 +75,7 @@ export async function runPodPhase(ctx: RunContext, collected: PodLike, phase: Ph
       }
     }
     if (failedFail) {
-      ctx.log.error(`Error running ${phase} hooks for pod`, { namespace: ref.namespace, pod: ref.name, error });
+      ctx.backupLog.recordError(`Error running ${phase} hooks for pod`, { namespace: ref.namespace, pod: ref.name, error });
     }
     return { hooks: hooks.length, failedFail, aborted: false, ...(error ? { error } : {}) };
   });

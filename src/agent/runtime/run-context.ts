@@ -47,7 +47,12 @@ export interface RunContext {
   executor: PodExecutor;
   podLocks: KeyedMutex;
   tracker: HookTracker;
-  log: BackupLog;
+  /**
+   * The per-backup log. Its recordError lines decide the Backup's phase: any of them makes it
+   * PartiallyFailed (Velero's rule), and they and recordWarning's are counted into status.errors
+   * and status.warnings. Operational noise goes to `logger` (pino), never here.
+   */
+  backupLog: BackupLog;
   metrics: AgentMetrics;
   records: HookRecord[];
   /** aborted when leadership is lost or the agent stops: no new hook starts after that */
@@ -67,14 +72,14 @@ export function goDurationMs(ms: number): string {
 }
 
 /** A fresh run of one Backup (a new tracker and record list), for processing it or recovering it. */
-export function newRunContext(deps: AgentDeps, backup: BackupObject, log: BackupLog, signal: AbortSignal, recovering = false): RunContext {
+export function newRunContext(deps: AgentDeps, backup: BackupObject, backupLog: BackupLog, signal: AbortSignal, recovering = false): RunContext {
   return {
     backup,
     cluster: deps.cluster,
     executor: deps.executor,
     podLocks: deps.podLocks,
     tracker: new HookTracker(),
-    log,
+    backupLog,
     metrics: deps.metrics,
     records: [],
     signal,

@@ -58,7 +58,7 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
       out.errors.push(`creating VolumeSnapshot for persistentvolumeclaim ${ns}/${pvc.name}: ${r.error.message}`);
       continue;
     }
-    ctx.log.info("created VolumeSnapshot", { namespace: ns, persistentVolumeClaim: pvc.name, volumeSnapshot: r.value.name });
+    ctx.backupLog.info("created VolumeSnapshot", { namespace: ns, persistentVolumeClaim: pvc.name, volumeSnapshot: r.value.name });
     created.push({ namespace: r.value.namespace, name: r.value.name, pvc: pvc.name });
   }
   const deadline = Date.now() + opts.snapshotTimeoutMs;
@@ -72,7 +72,7 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
         break;
       }
       if (state.ok && state.value.readyToUse) {
-        ctx.log.info("VolumeSnapshot is ready to use", { namespace: snap.namespace, volumeSnapshot: snap.name });
+        ctx.backupLog.info("VolumeSnapshot is ready to use", { namespace: snap.namespace, volumeSnapshot: snap.name });
         out.items.push({
           resource: "volumesnapshots",
           group: SNAPSHOT_GROUP,

@@ -82,7 +82,7 @@ async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ i
     if (!r.ok) {
       // without the record a crash would leave pods frozen with nobody to thaw them: run no hooks
       persisted = false;
-      ctx.log.error("could not persist the pods awaiting post hooks; this block's hooks are not run", { error: r.error, itemBlock: index });
+      ctx.backupLog.recordError("could not persist the pods awaiting post hooks; this block's hooks are not run", { error: r.error, itemBlock: index });
     }
   }
   const freezeStart = Date.now();
@@ -108,12 +108,12 @@ async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ i
   let itemsBackedUp = 0;
   if (step === "expired") {
     const postPods = needPost.filter((p) => !failedPre.has(p)).length;
-    ctx.log.error(`item step abandoned: the freeze window of ${goDurationMs(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`, { itemBlock: index });
+    ctx.backupLog.recordError(`item step abandoned: the freeze window of ${goDurationMs(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`, { itemBlock: index });
     ctx.metrics.forcedPostHooks.inc({ reason: "freeze_window" }, postPods);
   } else {
     archive.push(...step.items);
     itemsBackedUp = step.itemsBackedUp;
-    for (const e of step.errors) ctx.log.error("Error backing up item", { itemBlock: index, error: e });
+    for (const e of step.errors) ctx.backupLog.recordError("Error backing up item", { itemBlock: index, error: e });
   }
   if (ctx.signal.aborted) {
     if (persisted) ctx.metrics.podsAwaitingPostHooks.dec(needPost.length);
@@ -133,7 +133,7 @@ async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ i
 
 export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise<BackupRunOutcome> {
   const failed = (reason: string): BackupRunOutcome => {
-    ctx.log.error(reason);
+    ctx.backupLog.recordError(reason);
     return { phase: "Failed", failureReason: reason, totalItems: 0, itemsBackedUp: 0, aborted: false };
   };
   const parsed = parseBackupHooks(ctx.backup.spec.hooks, { pathPrefix: "spec.hooks" });
@@ -143,7 +143,7 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   if (fatal) return failed(`${fatal.path}: ${fatal.message}`);
   for (const f of parsed.findings) {
     if (f.severity === "warning") {
-      ctx.log.warn(`${f.path}: ${f.message}`);
+      ctx.backupLog.recordWarning(`${f.path}: ${f.message}`);
       ctx.metrics.hookConfigWarnings.inc();
     }
   }
@@ -151,7 +151,7 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   if (!collected.ok) return failed(collected.error);
   const blocks = buildItemBlocks(collected.value);
   const totalItems = blocks.reduce((n, b) => n + b.items.length, 0);
-  ctx.log.info(`collected ${totalItems} items in ${blocks.length} item blocks`);
+  ctx.backupLog.info(`collected ${totalItems} items in ${blocks.length} item blocks`);
 
   const b = ctx.backup.metadata;
   const pending = new PendingRecord(ctx.cluster, b.namespace, b.name, ctx.logger);
@@ -166,7 +166,7 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   if (aborted || ctx.signal.aborted) return { phase: "Failed", totalItems, itemsBackedUp, aborted: true };
 
   const written = await writeArchive(archivePath(opts.storageDir, b.name), archive);
-  if (!written.ok) ctx.log.error(written.error);
-  else ctx.log.info(`wrote archive with ${archive.length} items`, { bytes: written.value.bytes });
-  return { phase: ctx.log.errors > 0 ? "PartiallyFailed" : "Completed", totalItems, itemsBackedUp, aborted: false };
+  if (!written.ok) ctx.backupLog.recordError(written.error);
+  else ctx.backupLog.info(`wrote archive with ${archive.length} items`, { bytes: written.value.bytes });
+  return { phase: ctx.backupLog.errors > 0 ? "PartiallyFailed" : "Completed", totalItems, itemsBackedUp, aborted: false };
 }
