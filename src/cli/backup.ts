@@ -10,6 +10,7 @@ import { parseGoDuration, parseLabelSelector } from "../domain/index.js";
 import type { AgentCluster } from "../agent/ports.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
+import { sleep } from "../util/async.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
 /** DNS-1123 subdomain, what the API server accepts as an object name. */
@@ -151,7 +152,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
       process.stderr.write(`Timed out after ${opts.waitTimeout} waiting for backup ${name} (phase ${phase || "New"}); it continues in the background.\n`);
       return 1;
     }
-    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
   }
 }
 

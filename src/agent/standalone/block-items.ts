@@ -3,6 +3,7 @@
 // readyToUse within --snapshot-timeout. This is what the fsfreeze example needs between freeze and
 // unfreeze. Errors are returned as data; they never stop the block's post hooks.
 import type { ItemBlock, PodLike } from "../../domain/index.js";
+import { sleep } from "../../util/async.js";
 import type { ArchiveItem } from "../store/archive.js";
 import type { AgentRunOptions, RunContext } from "../runtime/run-context.js";
 
@@ -13,19 +14,6 @@ export interface ItemStepResult {
 }
 
 const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 export function snapshotName(backup: string, pvc: string): string {
   const name = `${backup}-${pvc}`;

@@ -3,6 +3,7 @@
 // Backup InProgress while the agent is alive.
 import type { Logger } from "../../log.js";
 import type { Result } from "../../domain/index.js";
+import { sleep } from "../../util/async.js";
 import type { AgentCluster } from "../ports.js";
 import type { BackupObject, BackupStatus } from "../../velero/types.js";
 
@@ -15,8 +16,6 @@ export interface FinalStatus {
   itemsBackedUp: number;
   hookStatus?: { hooksAttempted: number; hooksFailed: number };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Merge-patches the status; retries 409s (after a re-read) and transient errors. */
 export async function writeStatus(cluster: AgentCluster, namespace: string, name: string, status: Partial<BackupStatus>, logger: Logger, attempts = 10, backoffMs = 200): Promise<Result<BackupObject, string>> {
