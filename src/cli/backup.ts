@@ -6,7 +6,7 @@ import { createLogger } from "../log.js";
 import { loadClusterAccess } from "../kube/config.js";
 import { createAgentCluster } from "../kube/agent-cluster.js";
 import { isAlreadyExists } from "../kube/errors.js";
-import { parseGoDuration, parseLabelSelector } from "../domain/index.js";
+import { nanosToMillis, parseGoDuration, parseLabelSelector } from "../domain/index.js";
 import type { AgentCluster } from "../agent/ports.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
@@ -70,7 +70,7 @@ const list = (v: string | undefined): string[] | undefined =>
 function durationMs(flag: string, value: string): number {
   const d = parseGoDuration(value);
   if (!d.ok) throw new UsageError(`--${flag}: ${d.error}`);
-  return d.value / 1e6;
+  return nanosToMillis(d.value);
 }
 
 /** The Backup `velero backup create` would submit for these flags. */
@@ -205,7 +205,7 @@ export function backupRow(b: BackupObject, now: Date): string[] {
   let when: number | undefined = expiration ? Date.parse(expiration) : undefined;
   if (when === undefined && b.spec.ttl && meta.creationTimestamp) {
     const ttl = parseGoDuration(b.spec.ttl);
-    if (ttl.ok && ttl.value > 0) when = Date.parse(meta.creationTimestamp) + ttl.value / 1e6;
+    if (ttl.ok && ttl.value > 0) when = Date.parse(meta.creationTimestamp) + nanosToMillis(ttl.value);
   }
   if (when !== undefined && !Number.isNaN(when)) {
     const delta = when - now.getTime();

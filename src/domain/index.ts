@@ -1,6 +1,6 @@
 // Public API of the pure hook domain. Callers import from here only.
 export * from "./types.js";
-export { parseGoDuration, formatGoDuration, nanosToMillis } from "./duration.js";
+export { parseGoDuration, formatGoDuration, millisToGoDuration, nanosToMillis } from "./duration.js";
 export {
   ALL_HOOK_ANNOTATION_KEYS,
   BACKUP_HOOK_FIELDS,

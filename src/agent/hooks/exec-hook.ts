@@ -1,7 +1,7 @@
 // One hook on one pod: the checks that decide whether it may run, the exec, and the outcome in
 // Velero's words (`command terminated with exit code N`, `timed out after 30s`). Never throws.
-import type { ExecHook, PodLike } from "../../domain/index.js";
-import { goDurationMs, type RunContext } from "../runtime/run-context.js";
+import { millisToGoDuration, type ExecHook, type PodLike } from "../../domain/index.js";
+import type { RunContext } from "../runtime/run-context.js";
 import type { HookMetricResult } from "../runtime/metrics.js";
 import type { ExecResult } from "../ports.js";
 import type { HookRecord, HookResultKind } from "../store/results.js";
@@ -17,7 +17,7 @@ export function hookFields(hook: ExecHook, pod: { namespace: string; name: strin
     hookOnError: hook.onError,
     hookPhase: hook.phase,
     hookSource: hook.source,
-    hookTimeout: goDurationMs(hook.timeoutMs),
+    hookTimeout: millisToGoDuration(hook.timeoutMs),
     hookType: "exec",
   };
 }
@@ -49,7 +49,7 @@ export function outcomeError(r: ExecResult, timeoutMs: number): string | undefin
     case "exited":
       return r.exitCode === 0 ? undefined : `command terminated with exit code ${r.exitCode}`;
     case "timed_out":
-      return `timed out after ${goDurationMs(timeoutMs)}`;
+      return `timed out after ${millisToGoDuration(timeoutMs)}`;
     case "transport_error":
       return r.message;
   }

@@ -1,7 +1,7 @@
 // The agent's one typed configuration, built from flags (and the environment for the storage-dir
 // default), validated up front: every problem is reported at startup, before anything runs.
 import { hostname } from "node:os";
-import { parseGoDuration, parseLabelSelector, type LabelSelector, type Result } from "../../domain/index.js";
+import { nanosToMillis, parseGoDuration, parseLabelSelector, type LabelSelector, type Result } from "../../domain/index.js";
 
 export interface AgentConfig {
   namespace: string;
@@ -60,7 +60,7 @@ function durationMs(flag: string, value: string, problems: string[]): number {
     return 0;
   }
   if (d.value <= 0) problems.push(`--${flag} must be positive, got ${value}`);
-  return Math.ceil(d.value / 1e6);
+  return nanosToMillis(d.value);
 }
 
 function intFlag(flag: string, value: string, min: number, max: number, problems: string[]): number {

@@ -3,7 +3,6 @@
 // built by newRunContext for a run and for a recovery of a dead owner's post hooks). Tests build
 // both around recording fakes.
 import type { Logger } from "../../log.js";
-import { formatGoDuration } from "../../domain/index.js";
 import type { PodLike } from "../../domain/index.js";
 import type { BackupLog } from "../store/backup-log.js";
 import type { AgentMetrics } from "./metrics.js";
@@ -65,10 +64,6 @@ export interface RunContext {
 
 export function podRef(pod: PodLike): { namespace: string; name: string } {
   return { namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" };
-}
-
-export function goDurationMs(ms: number): string {
-  return formatGoDuration(ms * 1e6);
 }
 
 /** A fresh run of one Backup (a new tracker and record list), for processing it or recovering it. */

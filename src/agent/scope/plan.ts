@@ -1,9 +1,8 @@
 // `hookguard backup plan`: everything a Backup would do, resolved and not executed. ItemBlocks, and
 // per pod and phase the hooks that would run (source, container, argv, on-error, timeout) or why
 // not. Skip reasons are data (an ordered list of predicates), the same rules the agent applies.
-import { buildItemBlocks, matchNamespace, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
+import { buildItemBlocks, matchNamespace, millisToGoDuration as goDurationMs, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
 import { EXCLUDE_LABEL, collectItems } from "./collect.js";
-import { goDurationMs } from "../runtime/run-context.js";
 import type { AgentCluster } from "../ports.js";
 import type { BackupSpec } from "../../velero/types.js";
 

@@ -3,9 +3,9 @@
 // items (bounded by the freeze window) -> post hooks for every pod whose pre hooks did not fail in
 // Fail mode, ALWAYS, whatever happened to the items -> clear the record. Returns the outcome; the
 // caller (controller) writes the status. Never throws for cluster or hook problems.
-import { buildItemBlocks, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../../domain/index.js";
+import { buildItemBlocks, millisToGoDuration, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../../domain/index.js";
 import { archivePath, writeArchive, type ArchiveItem } from "../store/archive.js";
-import { goDurationMs, podRef, type AgentRunOptions, type RunContext } from "../runtime/run-context.js";
+import { podRef, type AgentRunOptions, type RunContext } from "../runtime/run-context.js";
 import { collectItems } from "../scope/collect.js";
 import { backUpBlockItems, type ItemStepResult } from "./block-items.js";
 import { PendingRecord } from "./pending.js";
@@ -108,7 +108,7 @@ async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ i
   let itemsBackedUp = 0;
   if (step === "expired") {
     const postPods = needPost.filter((p) => !failedPre.has(p)).length;
-    ctx.backupLog.recordError(`item step abandoned: the freeze window of ${goDurationMs(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`, { itemBlock: index });
+    ctx.backupLog.recordError(`item step abandoned: the freeze window of ${millisToGoDuration(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`, { itemBlock: index });
     ctx.metrics.forcedPostHooks.inc({ reason: "freeze_window" }, postPods);
   } else {
     archive.push(...step.items);
