@@ -11,6 +11,7 @@ import type { AgentCluster } from "../agent/ports.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
+import { tabulate } from "./table.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
 /** DNS-1123 subdomain, what the API server accepts as an object name. */
@@ -225,9 +226,7 @@ export function backupRow(b: BackupObject, now: Date): string[] {
 
 /** kubectl's tabwriter layout: 3 spaces of padding, minimum cell width 6, last column unpadded. */
 export function formatTable(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(6, ...all.map((r) => (r[i] ?? "").length + 3)));
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("").trimEnd()).join("\n") + "\n";
+  return `${tabulate([header, ...rows], { padding: 3, minWidth: 6 }).join("\n")}\n`;
 }
 
 const HEADER = ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"];
