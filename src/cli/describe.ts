@@ -2,7 +2,8 @@
 // columns aligned like Go's tabwriter with padding 2 inside each group, `HooksAttempted:  N` /
 // `HooksFailed:     N`, then what Velero does not show: a per-hook table and the errors.
 import type { BackupObject } from "../velero/types.js";
-import type { BackupResultsFile, HookRecord } from "../agent/store/results.js";
+import type { HookRecord } from "../agent/hooks/record.js";
+import type { BackupResultsFile } from "../agent/store/results.js";
 import { tabulate } from "./table.js";
 
 /** Label/value lines as Velero's describer aligns them (Go tabwriter, minwidth 0, padding 2). */

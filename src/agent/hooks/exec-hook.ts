@@ -4,7 +4,7 @@ import { millisToGoDuration, type ExecHook, type PodLike } from "../../domain/in
 import type { RunContext } from "../runtime/run-context.js";
 import type { HookMetricResult } from "../runtime/metrics.js";
 import type { ExecResult } from "../ports.js";
-import type { HookRecord, HookResultKind } from "../store/results.js";
+import type { HookRecord, HookResultKind } from "./record.js";
 
 /** Velero's hook log fields (section 5.3), JSON flavour, plus the pod. */
 export function hookFields(hook: ExecHook, pod: { namespace: string; name: string }): Record<string, unknown> {

@@ -9,7 +9,7 @@ import type { AgentMetrics } from "./metrics.js";
 import type { KeyedMutex } from "./pod-lock.js";
 import type { AgentCluster, PodExecutor } from "../ports.js";
 import type { BackupObject } from "../../velero/types.js";
-import type { HookRecord } from "../store/results.js";
+import type { HookRecord } from "../hooks/record.js";
 import { HookTracker } from "../hooks/tracker.js";
 
 export interface AgentRunOptions {

@@ -6,7 +6,8 @@ import { BackupLog, backupLogPath } from "../store/backup-log.js";
 import { newRunContext, type AgentDeps } from "../runtime/run-context.js";
 import { runBackup, type BackupRunOutcome } from "./run-blocks.js";
 import type { BackupObject } from "../../velero/types.js";
-import { resultsPath, writeResults, type HookRecord } from "../store/results.js";
+import type { HookRecord } from "../hooks/record.js";
+import { resultsPath, writeResults } from "../store/results.js";
 import { finishBackup } from "./status.js";
 
 export interface ProcessResult {
