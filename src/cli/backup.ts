@@ -2,22 +2,17 @@
 // are registered by backup-inspect.ts on the same `backup` command.
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
-import { createLogger } from "../log.js";
-import { loadClusterAccess } from "../kube/config.js";
-import { createAgentCluster } from "../kube/agent-cluster.js";
 import { isAlreadyExists } from "../kube/errors.js";
 import { nanosToMillis, parseGoDuration, parseLabelSelector } from "../domain/index.js";
-import type { AgentCluster } from "../agent/ports.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
 import { tabulate } from "./table.js";
+import { UsageError, guarded, openCluster } from "./backup-common.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
 /** DNS-1123 subdomain, what the API server accepts as an object name. */
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-class UsageError extends Error {}
 
 interface Common {
   kubeconfig?: string;
@@ -45,20 +40,8 @@ function common(cmd: Command): Command {
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
 }
 
-function openCluster(opts: Common): AgentCluster {
-  const access = loadClusterAccess(opts.kubeconfig);
-  if (!access) throw new UsageError("no cluster access: pass --kubeconfig, set KUBECONFIG, or run in a pod");
-  return createAgentCluster(access.kc, createLogger({ level: "warn" }), { attempts: 3 });
-}
-
-async function guarded(fn: () => Promise<number>): Promise<void> {
-  try {
-    process.exitCode = await fn();
-  } catch (err) {
-    process.stderr.write(`An error occurred: ${(err as Error).message}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  }
-}
+/** Velero's CLI prefix for a failed command. */
+const guard = (fn: () => Promise<number>): Promise<void> => guarded("An error occurred: ", fn);
 
 const list = (v: string | undefined): string[] | undefined =>
   v === undefined
@@ -121,7 +104,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
   const backup = backupFromFlags(name, opts);
   const waitMs = opts.wait ? durationMs("wait-timeout", opts.waitTimeout) : 0;
   const pollMs = durationMs("poll-interval", opts.pollInterval);
-  const cluster = openCluster(opts);
+  const cluster = openCluster(opts.kubeconfig);
   const created = await cluster.createBackup(backup);
   if (!created.ok) {
     if (isAlreadyExists(created.error)) throw new Error(`backups.velero.io "${name}" already exists`);
@@ -232,7 +215,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 const HEADER = ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"];
 
 async function get(name: string | undefined, opts: GetOptions): Promise<number> {
-  const cluster = openCluster(opts);
+  const cluster = openCluster(opts.kubeconfig);
   let backups: BackupObject[];
   if (name) {
     const got = await cluster.getBackup(opts.namespace, name);
@@ -275,13 +258,13 @@ export function registerBackupCommand(program: Command): void {
     .option("-w, --wait", "wait for the backup to finish, showing progress; exit 0 only for Completed")
     .option("--wait-timeout <duration>", "give up waiting after this long (the backup continues)", "1h")
     .addOption(new Option("--poll-interval <duration>", "how often --wait reads the Backup").default("1s").hideHelp())
-    .action((name: string, opts: CreateOptions) => guarded(() => create(name, opts)));
+    .action((name: string, opts: CreateOptions) => guard(() => create(name, opts)));
 
   common(backup.command("get"))
     .description("List Backups, or show one (like `velero backup get`)")
     .argument("[name]", "backup name")
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"))
-    .action((name: string | undefined, opts: GetOptions) => guarded(() => get(name, opts)));
+    .action((name: string | undefined, opts: GetOptions) => guard(() => get(name, opts)));
 
   registerBackupInspectCommands(backup);
 }
