@@ -1,6 +1,6 @@
 // Public API of the pure hook domain. Callers import from here only.
 export * from "./types.js";
-export { parseGoDuration, formatGoDuration, nanosToMillis } from "./duration.js";
+export { parseGoDuration, formatGoDuration, millisToGoDuration, nanosToMillis } from "./duration.js";
 export {
   ALL_HOOK_ANNOTATION_KEYS,
   BACKUP_HOOK_FIELDS,
@@ -23,6 +23,7 @@ export { parseCommandAnnotation, isShellArgv } from "./command.js";
 export { parseBackupHooks } from "./backup-spec.js";
 export type { ParseBackupHooksOptions } from "./backup-spec.js";
 export { compileGlob, matchLabelSelector, matchNamespace, resolveResourceName, resourceHookAppliesTo, resourceIncluded, whyNotApplicable } from "./selection.js";
+export { parseLabelSelector } from "./selector-text.js";
 export { resolvePodHooks } from "./resolve.js";
 export type { ResolvedPodHooks } from "./resolve.js";
 export { podTemplateOf, validateObject } from "./objects.js";

@@ -15,7 +15,8 @@ import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/Object
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { PodLike, PvcLike, PvLike } from "../domain/types.js";
-import type { AgentCluster, BackupObject, KubeResult, ScheduleObject } from "../agent/ports.js";
+import type { AgentCluster, KubeResult } from "../agent/ports.js";
+import type { BackupObject, ScheduleObject } from "../velero/types.js";
 import { isNotFound } from "./errors.js";
 import { withRetry, type RetryOptions } from "./retry.js";
 import { makePooledApiClient } from "./transport.js";

@@ -2,7 +2,8 @@
 // small builders. The fakes keep one shared `events` list so tests can assert the order of hook
 // executions relative to the item step (snapshots).
 import type { PodLike, PvcLike, PvLike } from "../../src/domain/types.js";
-import type { AgentCluster, BackupObject, BackupStatus, ExecRequest, ExecResult, KubeResult, PodExecutor, ScheduleObject, VolumeSnapshotRef } from "../../src/agent/ports.js";
+import type { AgentCluster, ExecRequest, ExecResult, KubeResult, PodExecutor, VolumeSnapshotRef } from "../../src/agent/ports.js";
+import type { BackupObject, BackupStatus, ScheduleObject } from "../../src/velero/types.js";
 
 export type Behaviour = (req: ExecRequest) => ExecResult | Promise<ExecResult>;
 

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger } from "../../src/log.js";
 import { createAgentCluster } from "../../src/kube/agent-cluster.js";
-import type { AgentCluster, BackupObject } from "../../src/agent/ports.js";
+import type { AgentCluster } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 import { sendJson, startTestServer, status, waitFor } from "./helpers/https-server.js";
 

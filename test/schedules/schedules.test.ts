@@ -2,8 +2,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log.js";
-import { ScheduleController, parseSchedule, SCHEDULE_NAME_LABEL } from "../../src/agent/schedules.js";
-import type { AgentCluster, BackupObject, ScheduleObject } from "../../src/agent/ports.js";
+import { ScheduleController, parseSchedule, SCHEDULE_NAME_LABEL } from "../../src/agent/standalone/schedules.js";
+import type { AgentCluster } from "../../src/agent/ports.js";
+import type { BackupObject, ScheduleObject } from "../../src/velero/types.js";
 
 class MemoryCluster {
   schedules = new Map<string, ScheduleObject>();

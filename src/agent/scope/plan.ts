@@ -1,10 +1,10 @@
 // `hookguard backup plan`: everything a Backup would do, resolved and not executed. ItemBlocks, and
 // per pod and phase the hooks that would run (source, container, argv, on-error, timeout) or why
 // not. Skip reasons are data (an ordered list of predicates), the same rules the agent applies.
-import { buildItemBlocks, describeInclusion, EXCLUDE_LABEL, matchNamespace, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../domain/index.js";
+import { buildItemBlocks, describeInclusion, EXCLUDE_LABEL, matchNamespace, millisToGoDuration as goDurationMs, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
 import { collectItems } from "./collect.js";
-import { goDurationMs } from "./context.js";
-import type { AgentCluster, BackupSpec } from "./ports.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupSpec } from "../../velero/types.js";
 
 export interface PlannedHook {
   phase: "pre" | "post";

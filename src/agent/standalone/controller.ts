@@ -3,11 +3,11 @@
 // (a per-backup queue: events for a Backup already being handled are dropped), and on becoming
 // leader recover InProgress Backups whose owner is gone. Losing leadership aborts the shared
 // signal: no new hook starts after that.
-import { matchLabelSelector, type LabelSelector } from "../domain/index.js";
-import type { AgentDeps } from "./deps.js";
+import { matchLabelSelector, type LabelSelector } from "../../domain/index.js";
+import type { AgentDeps } from "../runtime/run-context.js";
 import { OWNER_ANNOTATION } from "./pending.js";
-import type { BackupObject } from "./ports.js";
-import { processBackup } from "./process-backup.js";
+import type { BackupObject } from "../../velero/types.js";
+import { processBackup } from "./lifecycle.js";
 import { isOrphanCandidate, recoverBackup } from "./recovery.js";
 
 export interface ControllerOptions {

@@ -3,10 +3,12 @@
 // only on the version that was checked (still InProgress, still this owner's), and a concurrent
 // writer makes it fail with 409, answered by re-reading and checking again. Other API errors are
 // retried with backoff, so no error path leaves a Backup InProgress while the agent is alive.
-import type { Logger } from "../log.js";
-import type { Result } from "../domain/index.js";
+import type { Logger } from "../../log.js";
+import type { Result } from "../../domain/index.js";
+import { sleep } from "../../util/async.js";
 import { OWNER_ANNOTATION } from "./pending.js";
-import type { AgentCluster, BackupObject, BackupStatus } from "./ports.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupObject, BackupStatus } from "../../velero/types.js";
 
 export interface FinalStatus {
   phase: "Completed" | "PartiallyFailed" | "Failed";
@@ -20,8 +22,6 @@ export interface FinalStatus {
 
 /** Why the current Backup must not get this write, or undefined when it may. */
 export type StatusGuard = (current: BackupObject) => string | undefined;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Re-reads, checks `guard`, then merge-patches the status at the version read; retries 409s and transient errors. */
 export async function writeStatus(

@@ -1,10 +1,30 @@
 // One hook on one pod: the checks that decide whether it may run, the exec, and the outcome in
 // Velero's words (`command terminated with exit code N`, `timed out after 30s`). Never throws.
-import type { ExecHook, PodLike } from "../domain/index.js";
-import { goDurationMs, hookDisplayName, hookFields, type RunContext } from "./context.js";
-import type { HookMetricResult } from "./metrics.js";
-import type { ExecResult } from "./ports.js";
-import type { HookRecord, HookResultKind } from "./results.js";
+import { millisToGoDuration, type ExecHook, type PodLike } from "../../domain/index.js";
+import type { RunContext } from "../runtime/run-context.js";
+import type { HookMetricResult } from "../runtime/metrics.js";
+import type { ExecResult } from "../ports.js";
+import type { HookRecord, HookResultKind } from "./record.js";
+
+/** Velero's hook log fields (docs/velero-hook-semantics.md, "Log lines"), JSON flavour, plus the pod. */
+export function hookFields(hook: ExecHook, pod: { namespace: string; name: string }): Record<string, unknown> {
+  return {
+    namespace: pod.namespace,
+    pod: pod.name,
+    hookCommand: hook.argv,
+    hookContainer: hook.container,
+    hookName: hookDisplayName(hook),
+    hookOnError: hook.onError,
+    hookPhase: hook.phase,
+    hookSource: hook.source,
+    hookTimeout: millisToGoDuration(hook.timeoutMs),
+    hookType: "exec",
+  };
+}
+
+export function hookDisplayName(hook: ExecHook): string {
+  return hook.source === "annotation" ? "<from-annotation>" : hook.name;
+}
 
 /** Why a hook must not be executed on this pod (null = go ahead). Checked in this order. */
 type Gate = { kind: "fail"; error: string } | { kind: "skip"; message: string } | null;
@@ -29,7 +49,7 @@ export function outcomeError(r: ExecResult, timeoutMs: number): string | undefin
     case "exited":
       return r.exitCode === 0 ? undefined : `command terminated with exit code ${r.exitCode}`;
     case "timed_out":
-      return `timed out after ${goDurationMs(timeoutMs)}`;
+      return `timed out after ${millisToGoDuration(timeoutMs)}`;
     case "transport_error":
       return r.message;
   }
@@ -60,20 +80,20 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
   const base = hookRecordBase(ref, hook, ctx.recovering);
   const warnings = hook.warnings.map((w) => `${w.path}: ${w.message}`);
   for (const w of warnings) {
-    ctx.log.warn(w, { namespace: ref.namespace, pod: ref.name, hookPhase: hook.phase, hookSource: hook.source });
+    ctx.backupLog.recordWarning(w, { namespace: ref.namespace, pod: ref.name, hookPhase: hook.phase, hookSource: hook.source });
     ctx.metrics.hookConfigWarnings.inc();
   }
   const withWarnings = warnings.length > 0 ? { warnings } : {};
 
   const g = gate(pod, hook);
   if (g?.kind === "skip") {
-    ctx.log.info(g.message, fields);
+    ctx.backupLog.info(g.message, fields);
     ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "skipped");
     return { ...base, ...withWarnings, result: "skipped", durationMs: 0 };
   }
   if (g?.kind === "fail") return failed(ctx, ref, pod, hook, { ...base, ...withWarnings, result: "failed", durationMs: 0, error: g.error }, undefined);
 
-  ctx.log.info("running exec hook", fields);
+  ctx.backupLog.info("running exec hook", fields);
   const r = await ctx.executor.exec({
     namespace: ref.namespace,
     pod: ref.name,
@@ -85,8 +105,8 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
   });
   if (r.kind === "exited") {
     // Velero logs both streams whenever the command finished, even empty, even on a non-zero exit
-    ctx.log.info(`stdout: ${r.stdout}`, fields);
-    ctx.log.info(`stderr: ${r.stderr}`, fields);
+    ctx.backupLog.info(`stdout: ${r.stdout}`, fields);
+    ctx.backupLog.info(`stderr: ${r.stderr}`, fields);
   }
   const error = outcomeError(r, hook.timeoutMs);
   const result: HookResultKind = error === undefined ? "succeeded" : r.kind === "timed_out" ? "timed_out" : "failed";
@@ -107,7 +127,7 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
 
 function failed(ctx: RunContext, ref: { namespace: string; name: string }, pod: PodLike | undefined, hook: ExecHook, record: HookRecord, durationMs: number | undefined): HookRecord {
   // Velero's error line carries no hookCommand, so `grep hookCommand` does not match it (E50)
-  ctx.log.error("Error executing hook", {
+  ctx.backupLog.recordError("Error executing hook", {
     namespace: ref.namespace,
     pod: ref.name,
     hookName: hookDisplayName(hook),

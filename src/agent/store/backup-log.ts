@@ -2,7 +2,9 @@
 // Velero's hook field names (docs/velero-hook-semantics.md "Log lines", JSON flavour: hookCommand is an
 // array, hookTimeout a Go duration string) plus namespace and pod, which Velero 1.15+ lost.
 // Like Velero's log counter hook, error- and warning-level lines are counted: those counts become
-// status.errors / status.warnings.
+// status.errors / status.warnings, and any error-level line makes the Backup PartiallyFailed. That is
+// why the methods that write them are named recordError / recordWarning: calling one is a decision
+// about the Backup's outcome, not just a log line.
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 
@@ -10,12 +12,20 @@ export type BackupLogLevel = "info" | "warning" | "error";
 export type LogFields = Record<string, unknown>;
 
 export interface BackupLogSink {
+  /** A line for the user's record; changes nothing about the Backup's outcome. */
   info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
+  /** Counts into status.warnings and the results file's warnings; the phase is unchanged. */
+  recordWarning(msg: string, fields?: LogFields): void;
+  /** Counts into status.errors and makes the Backup PartiallyFailed (Velero: any error-level line). */
+  recordError(msg: string, fields?: LogFields): void;
 }
 
 const MAX_KEPT_MESSAGES = 1000;
+
+/** Where a backup's log lives under the storage dir (the agent writes it, `backup logs` reads it). */
+export function backupLogPath(storageDir: string, backup: string): string {
+  return `${storageDir}/${backup}/${backup}-logs.jsonl`;
+}
 
 export class BackupLog implements BackupLogSink {
   private readonly stream: WriteStream | undefined;
@@ -45,13 +55,13 @@ export class BackupLog implements BackupLogSink {
     this.write("info", msg, fields);
   }
 
-  warn(msg: string, fields: LogFields = {}): void {
+  recordWarning(msg: string, fields: LogFields = {}): void {
     this.warningCount++;
     if (this.warningMessages.length < MAX_KEPT_MESSAGES) this.warningMessages.push(describeLine(msg, fields));
     this.write("warning", msg, fields);
   }
 
-  error(msg: string, fields: LogFields = {}): void {
+  recordError(msg: string, fields: LogFields = {}): void {
     this.errorCount++;
     if (this.errorMessages.length < MAX_KEPT_MESSAGES) this.errorMessages.push(describeLine(msg, fields));
     this.write("error", msg, fields);

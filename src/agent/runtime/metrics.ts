@@ -3,8 +3,8 @@
 // prom-client's default process metrics are not registered: its nodejs_active_*_total gauges fail
 // promtool's naming lint.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { HookSource, Phase } from "../domain/index.js";
-import { VERSION } from "../version.js";
+import type { HookSource, Phase } from "../../domain/index.js";
+import { VERSION } from "../../version.js";
 
 export type HookMetricResult = "succeeded" | "failed" | "timed_out" | "skipped";
 

@@ -14,10 +14,11 @@
 // the loser's AlreadyExists simply means "done". Several missed times (no leader for hours)
 // produce ONE Backup, for the latest missed time.
 import { Cron } from "croner";
-import { parseSchedule as parseScheduleSpec, type ScheduleSpec } from "../domain/index.js";
-import type { Logger } from "../log.js";
-import type { AgentCluster, BackupObject, ScheduleObject } from "./ports.js";
-import { isAlreadyExists } from "../kube/errors.js";
+import { parseSchedule as parseScheduleSpec, type ScheduleSpec } from "../../domain/index.js";
+import type { Logger } from "../../log.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupObject, ScheduleObject } from "../../velero/types.js";
+import { isAlreadyExists } from "../ports.js";
 
 export const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
 

@@ -1,7 +1,7 @@
 // The agent's one typed configuration, built from flags (and the environment for the storage-dir
 // default), validated up front: every problem is reported at startup, before anything runs.
 import { hostname } from "node:os";
-import { parseGoDuration, type LabelSelector, type Result } from "../domain/index.js";
+import { nanosToMillis, parseGoDuration, parseLabelSelector, type LabelSelector, type Result } from "../../domain/index.js";
 
 export interface AgentConfig {
   namespace: string;
@@ -53,22 +53,6 @@ export function defaultStorageDir(env: NodeJS.ProcessEnv): string {
   return env.HOOKGUARD_STORAGE_DIR || "./hookguard-data";
 }
 
-/** Equality-based selector syntax like kubectl's -l: `a=b,c!=d,e,!f`. */
-export function parseLabelSelector(text: string): Result<LabelSelector, string> {
-  const sel: Required<LabelSelector> = { matchLabels: {}, matchExpressions: [] };
-  for (const raw of text.split(",")) {
-    const part = raw.trim();
-    if (part === "") return { ok: false, error: `empty term in label selector ${JSON.stringify(text)}` };
-    let m: RegExpExecArray | null;
-    if ((m = /^([A-Za-z0-9._/-]+)\s*!=\s*([A-Za-z0-9._-]*)$/.exec(part))) sel.matchExpressions.push({ key: m[1]!, operator: "NotIn", values: [m[2]!] });
-    else if ((m = /^([A-Za-z0-9._/-]+)\s*==?\s*([A-Za-z0-9._-]*)$/.exec(part))) sel.matchLabels[m[1]!] = m[2]!;
-    else if ((m = /^!([A-Za-z0-9._/-]+)$/.exec(part))) sel.matchExpressions.push({ key: m[1]!, operator: "DoesNotExist" });
-    else if ((m = /^([A-Za-z0-9._/-]+)$/.exec(part))) sel.matchExpressions.push({ key: m[1]!, operator: "Exists" });
-    else return { ok: false, error: `cannot parse label selector term ${JSON.stringify(part)} (use k=v, k!=v, k or !k)` };
-  }
-  return { ok: true, value: sel };
-}
-
 function durationMs(flag: string, value: string, problems: string[]): number {
   const d = parseGoDuration(value);
   if (!d.ok) {
@@ -76,7 +60,7 @@ function durationMs(flag: string, value: string, problems: string[]): number {
     return 0;
   }
   if (d.value <= 0) problems.push(`--${flag} must be positive, got ${value}`);
-  return Math.ceil(d.value / 1e6);
+  return nanosToMillis(d.value);
 }
 
 function intFlag(flag: string, value: string, min: number, max: number, problems: string[]): number {

@@ -2,16 +2,13 @@
 // status. Every exit path writes a final status, except an abort (leadership lost / shutdown),
 // which leaves the Backup InProgress with its pending record for the recovering agent.
 import { setMaxListeners } from "node:events";
-import { BackupLog } from "./backup-log.js";
-import { newRunContext, type AgentDeps } from "./deps.js";
-import { runBackup, type BackupRunOutcome } from "./backup-run.js";
-import type { BackupObject } from "./ports.js";
-import { resultsPath, writeResults, type HookRecord } from "./results.js";
+import { BackupLog, backupLogPath } from "../store/backup-log.js";
+import { newRunContext, type AgentDeps } from "../runtime/run-context.js";
+import { runBackup, type BackupRunOutcome } from "./run-blocks.js";
+import type { BackupObject } from "../../velero/types.js";
+import type { HookRecord } from "../hooks/record.js";
+import { resultsPath, writeResults } from "../store/results.js";
 import { finishBackup } from "./status.js";
-
-export function backupLogPath(storageDir: string, backup: string): string {
-  return `${storageDir}/${backup}/${backup}-logs.jsonl`;
-}
 
 export interface ProcessResult {
   outcome: BackupRunOutcome;
@@ -29,34 +26,34 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
   else outer.addEventListener("abort", onAbort, { once: true });
   const signal = linked.signal;
   const started = Date.now();
-  const log = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
-  const ctx = newRunContext(deps, backup, log, signal);
+  const backupLog = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
+  const ctx = newRunContext(deps, backup, backupLog, signal);
   let outcome: BackupRunOutcome;
   try {
     outcome = await runBackup(ctx, deps.options);
   } catch (err) {
     // a programmer error must still end the backup, not leave it InProgress
     const reason = `internal error: ${(err as Error).message}`;
-    log.error(reason);
+    backupLog.recordError(reason);
     deps.logger.error({ err, backup: name }, "backup run threw");
     outcome = { phase: "Failed", failureReason: reason, totalItems: 0, itemsBackedUp: 0, aborted: false };
   }
   outer.removeEventListener("abort", onAbort);
   const hookStatus = ctx.tracker.stat();
   if (outcome.aborted) {
-    log.warn("backup interrupted (leadership lost or agent stopping); the next leader recovers it");
-    await log.close();
+    backupLog.recordWarning("backup interrupted (leadership lost or agent stopping); the next leader recovers it");
+    await backupLog.close();
     return { outcome, hookStatus, records: ctx.records };
   }
-  log.info(`hookAttempted: ${hookStatus.hooksAttempted}, hookFailed: ${hookStatus.hooksFailed}`);
-  log.info(`backup finished: ${outcome.phase}`);
-  await log.close();
+  backupLog.info(`hookAttempted: ${hookStatus.hooksAttempted}, hookFailed: ${hookStatus.hooksFailed}`);
+  backupLog.info(`backup finished: ${outcome.phase}`);
+  await backupLog.close();
   await writeResults(resultsPath(deps.options.storageDir, name), {
     backup: name,
     hookStatus,
     hooks: ctx.records,
-    errors: log.errorMessages,
-    warnings: log.warningMessages,
+    errors: backupLog.errorMessages,
+    warnings: backupLog.warningMessages,
   }).catch((err: Error) => deps.logger.error({ err, backup: name }, "writing hook results failed"));
   const finished = await finishBackup(
     deps.cluster,
@@ -64,8 +61,8 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
     {
       phase: outcome.phase,
       ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
-      errors: log.errors,
-      warnings: log.warnings,
+      errors: backupLog.errors,
+      warnings: backupLog.warnings,
       totalItems: outcome.totalItems,
       itemsBackedUp: outcome.itemsBackedUp,
       // like Velero, absent when the backup failed before item processing

@@ -2,11 +2,11 @@
 // per pod and phase), register them all in the tracker, then run them in order under the pod's
 // lock. on-error Fail (also the effective value when unset: hookguard follows the documentation,
 // not Velero's Continue-like code) stops the remaining hooks, which stay counted as attempted.
-import { resolvePodHooks } from "../domain/index.js";
-import type { ExecHook, Phase, PodLike, ResourceHookSpec } from "../domain/index.js";
-import { podRef, type RunContext } from "./context.js";
-import { hookRecordBase, runHook } from "./hook-run.js";
-import { podKey } from "./pod-lock.js";
+import { resolvePodHooks } from "../../domain/index.js";
+import type { ExecHook, Phase, PodLike, ResourceHookSpec } from "../../domain/index.js";
+import { podRef, type RunContext } from "../runtime/run-context.js";
+import { hookRecordBase, runHook } from "./exec-hook.js";
+import { podKey } from "../runtime/pod-lock.js";
 import type { HookKey } from "./tracker.js";
 
 export interface PodPhaseOutcome {
@@ -75,7 +75,7 @@ export async function runPodPhase(ctx: RunContext, collected: PodLike, phase: Ph
       }
     }
     if (failedFail) {
-      ctx.log.error(`Error running ${phase} hooks for pod`, { namespace: ref.namespace, pod: ref.name, error });
+      ctx.backupLog.recordError(`Error running ${phase} hooks for pod`, { namespace: ref.namespace, pod: ref.name, error });
     }
     return { hooks: hooks.length, failedFail, aborted: false, ...(error ? { error } : {}) };
   });

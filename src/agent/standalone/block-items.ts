@@ -2,9 +2,10 @@
 // VolumeSnapshotClass configured) one VolumeSnapshot per PVC of the block, waited for until
 // readyToUse within --snapshot-timeout. This is what the fsfreeze example needs between freeze and
 // unfreeze. Errors are returned as data; they never stop the block's post hooks.
-import type { ItemBlock, PodLike } from "../domain/index.js";
-import type { ArchiveItem } from "./archive.js";
-import type { AgentRunOptions, RunContext } from "./context.js";
+import type { ItemBlock, PodLike } from "../../domain/index.js";
+import { sleep } from "../../util/async.js";
+import type { ArchiveItem } from "../store/archive.js";
+import type { AgentRunOptions, RunContext } from "../runtime/run-context.js";
 
 export interface ItemStepResult {
   items: ArchiveItem[];
@@ -13,19 +14,6 @@ export interface ItemStepResult {
 }
 
 const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 export function snapshotName(backup: string, pvc: string): string {
   const name = `${backup}-${pvc}`;
@@ -58,7 +46,7 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
       out.errors.push(`creating VolumeSnapshot for persistentvolumeclaim ${ns}/${pvc.name}: ${r.error.message}`);
       continue;
     }
-    ctx.log.info("created VolumeSnapshot", { namespace: ns, persistentVolumeClaim: pvc.name, volumeSnapshot: r.value.name });
+    ctx.backupLog.info("created VolumeSnapshot", { namespace: ns, persistentVolumeClaim: pvc.name, volumeSnapshot: r.value.name });
     created.push({ namespace: r.value.namespace, name: r.value.name, pvc: pvc.name });
   }
   const deadline = Date.now() + opts.snapshotTimeoutMs;
@@ -72,7 +60,7 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
         break;
       }
       if (state.ok && state.value.readyToUse) {
-        ctx.log.info("VolumeSnapshot is ready to use", { namespace: snap.namespace, volumeSnapshot: snap.name });
+        ctx.backupLog.info("VolumeSnapshot is ready to use", { namespace: snap.namespace, volumeSnapshot: snap.name });
         out.items.push({
           resource: "volumesnapshots",
           group: SNAPSHOT_GROUP,

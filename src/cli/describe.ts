@@ -1,20 +1,14 @@
 // `hookguard backup describe` text, Velero-style (pkg/cmd/util/output/backup_describer.go): label
 // columns aligned like Go's tabwriter with padding 2 inside each group, `HooksAttempted:  N` /
 // `HooksFailed:     N`, then what Velero does not show: a per-hook table and the errors.
-import type { BackupObject } from "./ports.js";
-import type { BackupResultsFile, HookRecord } from "./results.js";
+import type { BackupObject } from "../velero/types.js";
+import type { HookRecord } from "../agent/hooks/record.js";
+import type { BackupResultsFile } from "../agent/store/results.js";
+import { tabulate } from "./table.js";
 
-/** Go tabwriter (minwidth 0, padding 2) over two columns. */
+/** Label/value lines as Velero's describer aligns them (Go tabwriter, minwidth 0, padding 2). */
 export function alignPairs(rows: Array<[string, string]>): string[] {
-  const width = Math.max(0, ...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k}${" ".repeat(width - k.length + 2)}${v}`);
-}
-
-/** A table with a header row, columns separated by at least two spaces. */
-export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 2))).join("").trimEnd();
-  return [line(header), ...rows.map(line)];
+  return tabulate(rows, { padding: 2 });
 }
 
 export function formatDurationMs(ms: number): string {
@@ -65,7 +59,7 @@ export function formatDescribe(backup: BackupObject, results: BackupResultsFile 
     out.push("Hooks:  <none>");
   } else {
     out.push("Hooks:");
-    out.push(...table(["POD", "CONTAINER", "PHASE", "SOURCE", "NAME", "RESULT", "EXIT CODE", "DURATION"], results.hooks.map(hookRow)).map((l) => `  ${l}`));
+    out.push(...tabulate([["POD", "CONTAINER", "PHASE", "SOURCE", "NAME", "RESULT", "EXIT CODE", "DURATION"], ...results.hooks.map(hookRow)], { padding: 2 }).map((l) => `  ${l}`));
   }
   if (results) {
     out.push("");

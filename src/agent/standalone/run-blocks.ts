@@ -3,14 +3,14 @@
 // items (bounded by the freeze window) -> post hooks for every pod whose pre hooks did not fail in
 // Fail mode, ALWAYS, whatever happened to the items -> clear the record. Returns the outcome; the
 // caller (controller) writes the status. Never throws for cluster or hook problems.
-import { buildItemBlocks, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../domain/index.js";
-import { archivePath, writeArchive, type ArchiveItem } from "./archive.js";
-import { goDurationMs, podRef, type AgentRunOptions, type RunContext } from "./context.js";
-import { collectItems } from "./collect.js";
-import { backUpBlockItems, type ItemStepResult } from "./items.js";
+import { buildItemBlocks, millisToGoDuration, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../../domain/index.js";
+import { archivePath, writeArchive, type ArchiveItem } from "../store/archive.js";
+import { podRef, type AgentRunOptions, type RunContext } from "../runtime/run-context.js";
+import { collectItems } from "../scope/collect.js";
+import { backUpBlockItems, type ItemStepResult } from "./block-items.js";
 import { PendingRecord } from "./pending.js";
-import { podSessionKey } from "./pod-lock.js";
-import { runPodPhase } from "./pod-hooks.js";
+import { podSessionKey } from "../runtime/pod-lock.js";
+import { runPodPhase } from "../hooks/run-phase.js";
 import { runPool } from "./worker-pool.js";
 
 export interface BackupRunOutcome {
@@ -45,24 +45,34 @@ function raceWindow(step: Promise<ItemStepResult>, windowMs: number, abortStep: 
   });
 }
 
-export async function runBlock(ctx: RunContext, opts: AgentRunOptions, block: ItemBlock, index: number, specs: ResourceHookSpec[], pending: PendingRecord, archive: ArchiveItem[]): Promise<{ itemsBackedUp: number; aborted: boolean }> {
-  if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
-  const hasHooks = (pod: PodLike, phase: "pre" | "post"): boolean => resolvePodHooks(pod, specs, phase).hooks.length > 0;
-  // the block's pods with hooks are held from the first pre hook to the last post hook
-  const sessions = block.pods.filter((p) => hasHooks(p, "pre") || hasHooks(p, "post")).map((p) => podSessionKey(podRef(p).namespace, podRef(p).name));
-  return ctx.podLocks.runAll(sessions, () => runBlockLocked(ctx, opts, block, index, specs, pending, archive, hasHooks));
+/** One ItemBlock's run: the backup's run context plus what this block needs. */
+interface BlockContext {
+  ctx: RunContext;
+  opts: AgentRunOptions;
+  block: ItemBlock;
+  /** the block's position, as the pending record and the log lines name it */
+  index: number;
+  /** the Backup's spec hooks, parsed once */
+  specs: ResourceHookSpec[];
+  /** the Backup's record of pods awaiting post hooks */
+  pending: PendingRecord;
+  /** the Backup's archive items, appended to as blocks finish */
+  archive: ArchiveItem[];
 }
 
-async function runBlockLocked(
-  ctx: RunContext,
-  opts: AgentRunOptions,
-  block: ItemBlock,
-  index: number,
-  specs: ResourceHookSpec[],
-  pending: PendingRecord,
-  archive: ArchiveItem[],
-  hasHooks: (pod: PodLike, phase: "pre" | "post") => boolean,
-): Promise<{ itemsBackedUp: number; aborted: boolean }> {
+type HasHooks = (pod: PodLike, phase: "pre" | "post") => boolean;
+
+async function runBlock(bc: BlockContext): Promise<{ itemsBackedUp: number; aborted: boolean }> {
+  const { ctx, block, specs } = bc;
+  if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
+  const hasHooks: HasHooks = (pod, phase) => resolvePodHooks(pod, specs, phase).hooks.length > 0;
+  // the block's pods with hooks are held from the first pre hook to the last post hook
+  const sessions = block.pods.filter((p) => hasHooks(p, "pre") || hasHooks(p, "post")).map((p) => podSessionKey(podRef(p).namespace, podRef(p).name));
+  return ctx.podLocks.runAll(sessions, () => runBlockLocked(bc, hasHooks));
+}
+
+async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ itemsBackedUp: number; aborted: boolean }> {
+  const { ctx, opts, block, index, specs, pending, archive } = bc;
   if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
   const needPost = block.pods.filter((p) => hasHooks(p, "post"));
   const anyPre = block.pods.some((p) => hasHooks(p, "pre"));
@@ -72,7 +82,7 @@ async function runBlockLocked(
     if (!r.ok) {
       // without the record a crash would leave pods frozen with nobody to thaw them: run no hooks
       persisted = false;
-      ctx.log.error("could not persist the pods awaiting post hooks; this block's hooks are not run", { error: r.error, itemBlock: index });
+      ctx.backupLog.recordError("could not persist the pods awaiting post hooks; this block's hooks are not run", { error: r.error, itemBlock: index });
     }
   }
   const freezeStart = Date.now();
@@ -98,12 +108,12 @@ async function runBlockLocked(
   let itemsBackedUp = 0;
   if (step === "expired") {
     const postPods = needPost.filter((p) => !failedPre.has(p)).length;
-    ctx.log.error(`item step abandoned: the freeze window of ${goDurationMs(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`, { itemBlock: index });
+    ctx.backupLog.recordError(`item step abandoned: the freeze window of ${millisToGoDuration(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`, { itemBlock: index });
     ctx.metrics.forcedPostHooks.inc({ reason: "freeze_window" }, postPods);
   } else {
     archive.push(...step.items);
     itemsBackedUp = step.itemsBackedUp;
-    for (const e of step.errors) ctx.log.error("Error backing up item", { itemBlock: index, error: e });
+    for (const e of step.errors) ctx.backupLog.recordError("Error backing up item", { itemBlock: index, error: e });
   }
   if (ctx.signal.aborted) {
     if (persisted) ctx.metrics.podsAwaitingPostHooks.dec(needPost.length);
@@ -123,7 +133,7 @@ async function runBlockLocked(
 
 export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise<BackupRunOutcome> {
   const failed = (reason: string): BackupRunOutcome => {
-    ctx.log.error(reason);
+    ctx.backupLog.recordError(reason);
     return { phase: "Failed", failureReason: reason, totalItems: 0, itemsBackedUp: 0, aborted: false };
   };
   const parsed = parseBackupHooks(ctx.backup.spec.hooks, { pathPrefix: "spec.hooks" });
@@ -133,7 +143,7 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   if (fatal) return failed(`${fatal.path}: ${fatal.message}`);
   for (const f of parsed.findings) {
     if (f.severity === "warning") {
-      ctx.log.warn(`${f.path}: ${f.message}`);
+      ctx.backupLog.recordWarning(`${f.path}: ${f.message}`);
       ctx.metrics.hookConfigWarnings.inc();
     }
   }
@@ -141,7 +151,7 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   if (!collected.ok) return failed(collected.error);
   const blocks = buildItemBlocks(collected.value);
   const totalItems = blocks.reduce((n, b) => n + b.items.length, 0);
-  ctx.log.info(`collected ${totalItems} items in ${blocks.length} item blocks`);
+  ctx.backupLog.info(`collected ${totalItems} items in ${blocks.length} item blocks`);
 
   const b = ctx.backup.metadata;
   const pending = new PendingRecord(ctx.cluster, b.namespace, b.name, ctx.logger);
@@ -149,14 +159,14 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   let itemsBackedUp = 0;
   let aborted = false;
   await runPool(blocks, opts.workers, async (block, i) => {
-    const r = await runBlock(ctx, opts, block, i, parsed.resources, pending, archive);
+    const r = await runBlock({ ctx, opts, block, index: i, specs: parsed.resources, pending, archive });
     itemsBackedUp += r.itemsBackedUp;
     aborted ||= r.aborted;
   });
   if (aborted || ctx.signal.aborted) return { phase: "Failed", totalItems, itemsBackedUp, aborted: true };
 
   const written = await writeArchive(archivePath(opts.storageDir, b.name), archive);
-  if (!written.ok) ctx.log.error(written.error);
-  else ctx.log.info(`wrote archive with ${archive.length} items`, { bytes: written.value.bytes });
-  return { phase: ctx.log.errors > 0 ? "PartiallyFailed" : "Completed", totalItems, itemsBackedUp, aborted: false };
+  if (!written.ok) ctx.backupLog.recordError(written.error);
+  else ctx.backupLog.info(`wrote archive with ${archive.length} items`, { bytes: written.value.bytes });
+  return { phase: ctx.backupLog.errors > 0 ? "PartiallyFailed" : "Completed", totalItems, itemsBackedUp, aborted: false };
 }

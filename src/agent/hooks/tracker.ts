@@ -2,7 +2,7 @@
 // it runs (so it counts as attempted even when it is then skipped after an on-error Fail) and its
 // result is *recorded* afterwards; only the first record of a key counts. The key uses the container
 // as written ("" when defaulted) and the hook's index, exactly like Velero 1.17+.
-import type { HookSource, Phase } from "../domain/index.js";
+import type { HookSource, Phase } from "../../domain/index.js";
 
 export interface HookKey {
   namespace: string;

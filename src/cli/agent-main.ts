@@ -7,14 +7,15 @@ import { createAgentCluster } from "../kube/agent-cluster.js";
 import { createPodExecutor } from "../kube/exec.js";
 import { LeaderElector } from "../kube/leader.js";
 import { backupsPath, listBackupsFn, watchObjects, type ObjectWatcher } from "../kube/informer.js";
-import type { AgentConfig } from "./config.js";
-import { BackupController } from "./controller.js";
-import type { AgentDeps } from "./deps.js";
-import { AgentMetrics } from "./metrics.js";
-import { startMetricsServer } from "./metrics-server.js";
-import { KeyedMutex } from "./pod-lock.js";
-import { ScheduleController } from "./schedules.js";
-import type { AgentCluster, BackupObject, PodExecutor } from "./ports.js";
+import type { AgentConfig } from "../agent/runtime/config.js";
+import { BackupController } from "../agent/standalone/controller.js";
+import type { AgentDeps } from "../agent/runtime/run-context.js";
+import { AgentMetrics } from "../agent/runtime/metrics.js";
+import { startMetricsServer } from "../agent/runtime/metrics-server.js";
+import { KeyedMutex } from "../agent/runtime/pod-lock.js";
+import { ScheduleController } from "../agent/standalone/schedules.js";
+import type { AgentCluster, PodExecutor } from "../agent/ports.js";
+import type { BackupObject } from "../velero/types.js";
 
 export interface AgentOverrides {
   cluster?: AgentCluster;

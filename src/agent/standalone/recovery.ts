@@ -3,14 +3,13 @@
 // when the old owner got to it just before dying; fsfreeze --unfreeze on a thawed fs is harmless,
 // a pod left frozen is not), then mark the Backup Failed with a reason that says what happened.
 import { setMaxListeners } from "node:events";
-import { parseBackupHooks, type PodLike } from "../domain/index.js";
-import { BackupLog } from "./backup-log.js";
-import { newRunContext, type AgentDeps } from "./deps.js";
+import { parseBackupHooks, type PodLike } from "../../domain/index.js";
+import { BackupLog, backupLogPath } from "../store/backup-log.js";
+import { newRunContext, type AgentDeps } from "../runtime/run-context.js";
 import { OWNER_ANNOTATION, PENDING_ANNOTATION, parsePending } from "./pending.js";
-import { runPodPhase } from "./pod-hooks.js";
-import type { BackupObject } from "./ports.js";
-import { backupLogPath } from "./process-backup.js";
-import { readResults, resultsPath, writeResults } from "./results.js";
+import { runPodPhase } from "../hooks/run-phase.js";
+import type { BackupObject } from "../../velero/types.js";
+import { readResults, resultsPath, writeResults } from "../store/results.js";
 import { finishBackup } from "./status.js";
 
 export function isOrphanCandidate(b: BackupObject): boolean {
@@ -20,13 +19,13 @@ export function isOrphanCandidate(b: BackupObject): boolean {
 export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signal: AbortSignal): Promise<{ recoveredPods: number; aborted: boolean }> {
   const { name, namespace } = backup.metadata;
   const owner = backup.metadata.annotations?.[OWNER_ANNOTATION] ?? "unknown";
-  const log = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
-  log.warn(`agent ${owner} stopped while this backup was InProgress; ${deps.identity} recovers it`);
+  const backupLog = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
+  backupLog.recordWarning(`agent ${owner} stopped while this backup was InProgress; ${deps.identity} recovers it`);
   const pending = parsePending(backup.metadata.annotations?.[PENDING_ANNOTATION]);
-  if (!pending.ok) log.error(pending.error);
+  if (!pending.ok) backupLog.recordError(pending.error);
   const pods = pending.ok ? pending.value : [];
   setMaxListeners(0, signal);
-  const ctx = newRunContext(deps, backup, log, signal, true);
+  const ctx = newRunContext(deps, backup, backupLog, signal, true);
   const specs = parseBackupHooks(backup.spec.hooks, { pathPrefix: "spec.hooks" }).resources;
   const seen = new Set<string>();
   let recovered = 0;
@@ -37,23 +36,23 @@ export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signa
     if (signal.aborted) break;
     const got = await deps.cluster.getPod(p.namespace, p.pod);
     if (!got.ok || !got.value) {
-      log.error("pod awaiting post hooks cannot be reached; its post hooks did not run", { namespace: p.namespace, pod: p.pod, error: got.ok ? "pod no longer exists" : got.error.message });
+      backupLog.recordError("pod awaiting post hooks cannot be reached; its post hooks did not run", { namespace: p.namespace, pod: p.pod, error: got.ok ? "pod no longer exists" : got.error.message });
       continue;
     }
-    log.info("running pending post hooks of a recovered backup", { namespace: p.namespace, pod: p.pod });
+    backupLog.info("running pending post hooks of a recovered backup", { namespace: p.namespace, pod: p.pod });
     deps.metrics.forcedPostHooks.inc({ reason: "recovery" });
     const r = await runPodPhase(ctx, got.value as PodLike, "post", specs);
     if (r.aborted) break;
     recovered++;
   }
   if (signal.aborted) {
-    await log.close();
+    await backupLog.close();
     return { recoveredPods: recovered, aborted: true };
   }
   await deps.cluster.patchBackupMetadata(namespace, name, { annotations: { [PENDING_ANNOTATION]: null } });
   const reason = `agent ${owner} stopped while the backup was in progress; ${deps.identity} ran the pending post hooks of ${recovered} pod(s) (at-least-once) and marked the backup Failed`;
-  log.error(reason);
-  await log.close();
+  backupLog.recordError(reason);
+  await backupLog.close();
   const previous = await readResults(resultsPath(deps.options.storageDir, name));
   const prev = previous.ok ? previous.value : undefined;
   const hookStatus = ctx.tracker.stat();
@@ -61,8 +60,8 @@ export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signa
     backup: name,
     hookStatus,
     hooks: [...(prev?.hooks ?? []), ...ctx.records],
-    errors: [...(prev?.errors ?? []), ...log.errorMessages],
-    warnings: [...(prev?.warnings ?? []), ...log.warningMessages],
+    errors: [...(prev?.errors ?? []), ...backupLog.errorMessages],
+    warnings: [...(prev?.warnings ?? []), ...backupLog.warningMessages],
   }).catch((err: Error) => deps.logger.error({ err, backup: name }, "writing hook results failed"));
   const progress = backup.status?.progress ?? {};
   await finishBackup(
@@ -71,8 +70,8 @@ export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signa
     {
       phase: "Failed",
       failureReason: reason,
-      errors: (backup.status?.errors ?? 0) + log.errors,
-      warnings: (backup.status?.warnings ?? 0) + log.warnings,
+      errors: (backup.status?.errors ?? 0) + backupLog.errors,
+      warnings: (backup.status?.warnings ?? 0) + backupLog.warnings,
       totalItems: progress.totalItems ?? 0,
       itemsBackedUp: progress.itemsBackedUp ?? 0,
       hookStatus,

@@ -2,9 +2,9 @@
 // the Backup (annotation hookguard.io/pending-post-hooks, JSON); after the post hooks they are
 // removed. A recovering agent runs what is left (recovery.ts). Blocks run concurrently, so the
 // annotation holds the union of all in-flight blocks and patches are serialised.
-import type { Logger } from "../log.js";
-import type { Result } from "../domain/index.js";
-import type { AgentCluster } from "./ports.js";
+import type { Logger } from "../../log.js";
+import type { Result } from "../../domain/index.js";
+import type { AgentCluster } from "../ports.js";
 
 export const PENDING_ANNOTATION = "hookguard.io/pending-post-hooks";
 export const OWNER_ANNOTATION = "hookguard.io/owner";

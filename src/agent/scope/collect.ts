@@ -3,9 +3,10 @@
 // (selectRelatedItems): labelSelector / orLabelSelectors decide only where the walk starts; a pod
 // pulls in its PVCs, a Bound PVC its PV and the Running pods mounting it, whatever their labels; items
 // being deleted or labelled velero.io/exclude-from-backup=true are never taken.
-import { matchLabelSelector, matchNamespace, resourceIncluded, selectRelatedItems } from "../domain/index.js";
-import type { LabelSelector, ObjectMeta, PodLike, PvcLike, PvLike, RelatedSelection, Result } from "../domain/index.js";
-import type { AgentCluster, BackupSpec } from "./ports.js";
+import { matchLabelSelector, matchNamespace, resourceIncluded, selectRelatedItems } from "../../domain/index.js";
+import type { LabelSelector, ObjectMeta, PodLike, PvcLike, PvLike, RelatedSelection, Result } from "../../domain/index.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupSpec } from "../../velero/types.js";
 
 export type Collected = RelatedSelection;
 
