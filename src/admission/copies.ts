@@ -10,7 +10,9 @@ import { isTemplateCopyingController } from "./authz.js";
 export const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
 
 export interface CopyOrigin {
-  /** Where the mistake must be fixed, for the warning: `Deployment "web"`, `Schedule "nightly"`. */
+  /** Who copied: "a controller", or the controller's username when no owner names the source. */
+  by: string;
+  /** Where the mistake must be fixed: `the template of Deployment "web"`, `Schedule "nightly"`. */
   fixIn: string;
 }
 
@@ -28,11 +30,11 @@ export function controllerCopyOrigin(kind: string, obj: Record<string, unknown>,
   if (owner) {
     const ownerKind = typeof owner.kind === "string" && owner.kind ? owner.kind : "owner";
     const template = ownerKind === "Schedule" ? "" : "the template of ";
-    return { fixIn: `${template}${ownerKind} ${JSON.stringify(String(owner.name ?? ""))}` };
+    return { by: "a controller", fixIn: `${template}${ownerKind} ${JSON.stringify(String(owner.name ?? ""))}` };
   }
   const labels = isObject(meta.labels) ? meta.labels : {};
   const schedule = labels[SCHEDULE_NAME_LABEL];
-  if (kind === "Backup" && typeof schedule === "string" && schedule !== "") return { fixIn: `Schedule ${JSON.stringify(schedule)}` };
-  if (isTemplateCopyingController(user, trusted)) return { fixIn: `the object ${user.username} copied it from` };
+  if (kind === "Backup" && typeof schedule === "string" && schedule !== "") return { by: "a controller", fixIn: `Schedule ${JSON.stringify(schedule)}` };
+  if (isTemplateCopyingController(user, trusted)) return { by: user.username ?? "a controller", fixIn: "its source" };
   return undefined;
 }

@@ -75,7 +75,7 @@ async function validateWrite(req: AdmissionRequest, deps: ValidateDeps): Promise
       deps.onControllerCopy?.(info.kind);
       // The errors come first: kubectl and controller logs show warnings in order, and the API
       // server drops what exceeds 4 KiB in total.
-      warnings = [`${info.kind} copied by a controller: fix its hooks in ${copy.fixIn}`, ...errors.map((f) => COPY_ERROR_PREFIX + warningLine(f)), ...warnings];
+      warnings = [`${info.kind} copied by ${copy.by}: fix its hooks in ${copy.fixIn}`, ...errors.map((f) => COPY_ERROR_PREFIX + warningLine(f)), ...warnings];
     } else if (deps.enforcement === "warn") {
       deps.onWouldDeny?.(info.kind);
       warnings = [...errors.map((f) => WARN_ONLY_PREFIX + warningLine(f)), ...warnings];
