@@ -36,6 +36,7 @@ export function registerWebhookCommand(program: Command): void {
     .option("--secret-namespace <ns>", "namespace of that Secret (default: the pod's namespace)")
     .option("--webhook-config <name>", "Validating/MutatingWebhookConfiguration whose caBundle to patch (repeatable)", collect, [] as string[])
     .option("--trusted-controller <username>", "another controller that copies pod templates, exempt from the exec-permission check (repeatable)", collect, [] as string[])
+    .addOption(new Option("--enforcement <mode>", "deny: refuse hook errors; warn: admit them as warnings and count them (audit before enforcing)").choices(["deny", "warn"]).default("deny"))
     .option("--shutdown-timeout <seconds>", "how long SIGTERM waits for in-flight requests", seconds, 25)
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error"]).default("info"))
     .action(async (opts: Record<string, unknown>) => {
@@ -56,6 +57,7 @@ export function registerWebhookCommand(program: Command): void {
         webhookConfigs: opts.webhookConfig as string[],
         shutdownTimeoutMs: (opts.shutdownTimeout as number) * 1000,
         trustedControllers: opts.trustedController as string[],
+        enforcement: opts.enforcement as "deny" | "warn",
       };
       const running = await runWebhook(cfg, log, (text) => process.stdout.write(`${text}\n`));
       await new Promise<void>((resolve) => {

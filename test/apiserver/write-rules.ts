@@ -7,6 +7,9 @@ import type { ResourceDef } from "./resources.js";
 import { invalid, type ApiError } from "./status.js";
 import { validateWebhookConfiguration } from "./webhook-config-validation.js";
 
+/** apimachinery's rand alphabet (util/rand): no vowels, no confusable characters. */
+export const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -31,7 +34,8 @@ function nameRule(r: ResourceDef): { re: RegExp; msg: string; max: number } {
 /** Name checks of ObjectMeta validation; generateName is resolved here like BeforeCreate does. */
 export function resolveName(r: ResourceDef, obj: any): ApiError | undefined {
   const meta = obj.metadata;
-  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomBytes(4).toString("hex").replace(/[^a-z0-9]/g, "").slice(0, 5)}`;
+  // names.SimpleNameGenerator: five characters of apimachinery's rand alphabet
+  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${[...randomBytes(5)].map((b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join("")}`;
   if (!meta.name) {
     return invalid(r, "", [{ field: "metadata.name", reason: "FieldValueRequired", message: "Required value: name or generateName is required" }]);
   }

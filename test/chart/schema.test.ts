@@ -11,6 +11,7 @@ const bad: Array<[string, object, RegExp]> = [
   ["an unknown certificate mode", { certificates: { mode: "bogus" } }, /\/certificates\/mode.*one of 'managed', 'certManager', 'provided'/],
   ["provided mode without Secret and CA", { certificates: { mode: "provided" } }, /\/certificates\/provided\/caBundle[\s\S]*\/certificates\/secretName|\/certificates\/secretName[\s\S]*\/certificates\/provided\/caBundle/],
   ["a failurePolicy other than Fail/Ignore", { webhook: { failurePolicy: { pods: "Sometimes" } } }, /\/webhook\/failurePolicy\/pods.*one of 'Fail', 'Ignore'/],
+  ["an enforcement other than deny/warn", { webhook: { enforcement: "audit" } }, /\/webhook\/enforcement.*one of 'deny', 'warn'/],
   ["timeoutSeconds above the API server's 30", { webhook: { timeoutSeconds: 31 } }, /\/webhook\/timeoutSeconds.*maximum/],
   ["a misspelt key", { webhook: { replica: 3 } }, /\/webhook.*additional properties 'replica' not allowed/],
   ["a writable root filesystem", { containerSecurityContext: { readOnlyRootFilesystem: false } }, /\/containerSecurityContext\/readOnlyRootFilesystem.*true/],

@@ -42,6 +42,7 @@ test("webhook: two replicas spread by preferred anti-affinity, HTTPS probes on /
   assert.equal(flagValue(args, "--host"), "0.0.0.0");
   assert.equal(flagValue(args, "--dns-name"), "hookguard-webhook.hookguard.svc");
   assert.equal(flagValue(args, "--log-level"), "info");
+  assert.equal(flagValue(args, "--enforcement"), "deny");
   assert.ok(!args.includes("--no-require-exec-permission"), "exec-permission check on by default");
   assert.ok(!args.includes("--mutate-all"), "mutation is per namespace by default");
 
@@ -96,6 +97,8 @@ test("webhook toggles map to their flags", async () => {
   assert.equal(flagValue(args, "--port"), "10443");
   assert.equal(flagValue(args, "--metrics-port"), "9090");
   assert.equal(flagValue(args, "--log-level"), "debug");
+  const warn: string[] = findOne(await renderChart({ webhook: { enforcement: "warn" } }), "Deployment", webhookName).spec.template.spec.containers[0].args;
+  assert.equal(flagValue(warn, "--enforcement"), "warn");
   assert.equal(args.at(-1), "--x");
 });
 

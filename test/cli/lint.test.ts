@@ -77,7 +77,7 @@ describe("hookguard lint", { concurrency: 4 }, () => {
   test("usage errors exit 2: no path, unknown output format", async () => {
     const none = await lint([]);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /missing required argument 'paths'/);
+    assert.match(none.stderr, /missing PATH \(files, directories or - for stdin\), or --cluster/);
     const bad = await lint(["-o", "xml", fx("valid.yaml")]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /Allowed choices are text, json/);
