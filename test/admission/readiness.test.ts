@@ -7,17 +7,12 @@ import assert from "node:assert/strict";
 import { ExecAuthorizer } from "../../src/admission/authz.js";
 import { post, startTestWebhook } from "./helpers.js";
 import { pino } from "pino";
-import { Writable } from "node:stream";
+import type { Logger } from "../../src/log.js";
 
-function capturingLogger(): { log: ReturnType<typeof pino>; lines: Array<{ level: number; msg: string; [k: string]: unknown }> } {
+function capturingLogger(): { log: Logger; lines: Array<{ level: number; msg: string; [k: string]: unknown }> } {
   const lines: Array<{ level: number; msg: string }> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { log: pino({ level: "debug" }, sink), lines };
+  const log = pino({ level: "debug", base: undefined }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  return { log, lines };
 }
 
 describe("readiness waits for the warm-up", () => {
