@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { Agent } from "node:https";
 import { connect as tcpConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { waitFor } from "../kube/helpers/https-server.js";
 import { pod, post, review, startTestWebhook, type TestWebhook } from "./helpers.js";
 
 const LIMITS = { handshakeTimeoutMs: 3_000, headersTimeoutMs: 3_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 2_000, checkIntervalMs: 250 };
@@ -73,12 +74,6 @@ async function realReview(wh: TestWebhook, uid: string): Promise<{ status: numbe
   }
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>): Promise<void> {
-  await guard(what, (async () => {
-    while (!(await check())) await new Promise((r) => setTimeout(r, 25));
-  })());
-}
-
 describe("slow and stalled clients", () => {
   it("stalled connections of every kind are closed by the server, and real reviews are answered meanwhile", async () => {
     const wh = await startTestWebhook({ limits: { ...LIMITS, maxConnections: 100 } });
@@ -97,7 +92,7 @@ describe("slow and stalled clients", () => {
         else if (s.kind === "idle after a request") assert.doesNotMatch(ends[i]!.received, /408/, s.kind);
         else assert.match(ends[i]!.received, /^HTTP\/1\.1 408 Request Timeout/, s.kind);
       }
-      await waitUntil("the server to count no open connections", async () => (await wh.server.connections()) === 0);
+      await waitFor(async () => (await wh.server.connections()) === 0, "the server to count no open connections", HANG_GUARD_MS);
       assert.deepEqual(await realReview(wh, "after"), { status: 200, uid: "after", allowed: true });
     } finally {
       await wh.stop();
@@ -111,7 +106,7 @@ describe("slow and stalled clients", () => {
       // Fill the cap: half never start TLS, half stop inside their headers.
       const stalled: Stalled[] = [];
       for (let i = 0; i < cap / 2; i++) stalled.push(await stall(wh, "no handshake"), await stall(wh, "partial headers"));
-      await waitUntil("the server to hold the stalled connections", async () => (await wh.server.connections()) === cap);
+      await waitFor(async () => (await wh.server.connections()) === cap, "the server to hold the stalled connections", HANG_GUARD_MS);
       // Beyond the cap, connections are closed at once, before any byte of TLS.
       const extra = await Promise.all(Array.from({ length: 10 }, () => stall(wh, "no handshake")));
       const extraEnds = await guard("connections beyond the cap to be closed", Promise.all(extra.map((s) => s.closed)));
