@@ -143,12 +143,10 @@ async function answer(webhook: WebhookName, deps: EndpointDeps, req: IncomingMes
   finish(webhook, deps, { started, decision, request, code: response.status?.code ?? 200, patched: response.patches.length > 0, ...(decision === "errored" ? { message: response.status?.message ?? "" } : {}) });
 }
 
-function send(res: ServerResponse, httpStatus: number, apiVersion: AdmissionApiVersion, uid: string, response: Response, close = false): void {
+function send(res: ServerResponse, httpStatus: number, apiVersion: AdmissionApiVersion, uid: string, response: Response): void {
   if (res.headersSent || res.destroyed) return;
   const body = reviewBody(apiVersion, complete(response, uid));
-  const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-  if (close) headers.connection = "close";
-  res.writeHead(httpStatus, headers);
+  res.writeHead(httpStatus, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
 
