@@ -29,6 +29,8 @@ export interface WebhookConfig {
   secretNamespace?: string;
   webhookConfigs: string[];
   shutdownTimeoutMs: number;
+  /** Concurrent connections on the admission port (DEFAULT_MAX_CONNECTIONS when unset). */
+  maxConnections?: number;
   /** Extra template-copying controllers exempt from the exec-permission check (full usernames). */
   trustedControllers?: string[];
   /** "warn": hook errors are admitted as warnings and counted (audit before enforcing). Default "deny". */
@@ -79,7 +81,8 @@ export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: 
     { mutation: cfg.mutateAll ? "all namespaces" : "namespaces selected by the MutatingWebhookConfiguration (label hookguard.io/mutate=enabled)" },
     "mutation scope",
   );
-  const server = new WebhookServer({ host: cfg.host, port: cfg.port, certDir: cfg.certDir, metrics, log, validate });
+  const limits = cfg.maxConnections !== undefined ? { limits: { maxConnections: cfg.maxConnections } } : {};
+  const server = new WebhookServer({ host: cfg.host, port: cfg.port, certDir: cfg.certDir, metrics, log, validate, ...limits });
   const { port } = await server.start();
   const metricsServer = new MetricsServer(metrics.registry);
   let metricsPort: number;

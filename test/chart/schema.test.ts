@@ -22,6 +22,7 @@ const bad: Array<[string, object, RegExp]> = [
   ["an unknown storage type", { agent: { storage: { type: "hostPath" } } }, /\/agent\/storage\/type/],
   ["a freeze window that is not a duration", { agent: { maxFreezeWindow: "ten minutes" } }, /\/agent\/maxFreezeWindow.*does not match pattern/],
   ["zero workers", { agent: { workers: 0 } }, /\/agent\/workers.*minimum/],
+  ["zero webhook connections", { webhook: { maxConnections: 0 } }, /\/webhook\/maxConnections.*minimum/],
   ["a CIDR without prefix length", { networkPolicy: { apiServerCidrs: ["10.0.0.1"] } }, /\/networkPolicy\/apiServerCidrs\/0/],
   ["a non-base64 CA bundle", { certificates: { mode: "provided", secretName: "s", provided: { caBundle: "-----BEGIN CERTIFICATE-----" } } }, /\/certificates\/provided\/caBundle.*does not match pattern/],
   ["a port out of range", { agent: { metricsPort: 70000 } }, /\/agent\/metricsPort.*maximum/],
