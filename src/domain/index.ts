@@ -27,5 +27,6 @@ export { resolvePodHooks } from "./resolve.js";
 export type { ResolvedPodHooks } from "./resolve.js";
 export { podTemplateOf, validateObject } from "./objects.js";
 export { normalizePodHooks } from "./normalize.js";
+export type { Normalization } from "./normalize.js";
 export { buildItemBlocks } from "./itemblocks.js";
 export type { ItemBlockInput } from "./itemblocks.js";
