@@ -6,15 +6,17 @@ import { exitCodeOf, formatJson, formatText, lintSources } from "../lint/lint.js
 interface LintOptions {
   output: "text" | "json";
   strict?: boolean;
+  recursive?: boolean;
 }
 
 export function registerLintCommand(program: Command): void {
   program
     .command("lint")
     .description("Check hook annotations (Pods and pod-template workloads) and velero.io/v1 Backup/Schedule hook specs")
-    .argument("<paths...>", "files, directories (recursive *.yaml, *.yml, *.json) or - for stdin")
+    .argument("<paths...>", "files, directories (their *.yaml, *.yml, *.json) or - for stdin")
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .option("--strict", "exit 1 on warnings too")
+    .option("-R, --recursive", "also read the subdirectories of directory arguments (as kubectl -f DIR -R)")
     .addHelpText(
       "after",
       `
@@ -24,7 +26,7 @@ Multi-document YAML and List kinds are read; objects of other kinds are skipped.
 Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error or unreadable/invalid input.`,
     )
     .action(async (paths: string[], opts: LintOptions) => {
-      const { sources, problems } = await readInputs(paths, process.stdin);
+      const { sources, problems } = await readInputs(paths, process.stdin, { recursive: opts.recursive === true });
       const report = lintSources(sources);
       report.problems.unshift(...problems);
       if (opts.output === "json") process.stdout.write(`${formatJson(report)}\n`);
