@@ -86,7 +86,7 @@ function corpus(): Finding[] {
   const dir = join(root, "examples/broken");
   const objects: any[] = [];
   for (const file of readdirSync(dir)) for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8"))) objects.push(doc.toJS());
-  const wrapped = objects.flatMap((o) => {
+  const wrapped = objects.flatMap((o): unknown[] => {
     if (o.kind === "Pod") return [{ apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "c" }, spec: { jobTemplate: { spec: { template: { metadata: o.metadata, spec: o.spec } } } } }];
     if (o.kind === "Backup") return [{ apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { template: o.spec } }];
     return [];
