@@ -73,7 +73,7 @@ function misplacedHooks(obj: Record<string, unknown>, templatePrefix: string): F
     const annotations = isObject(meta) && isObject(meta.annotations) ? meta.annotations : {};
     for (const key of Object.keys(annotations)) {
       if (!HOOK_KEY_PREFIXES.some((p) => key.startsWith(p))) continue;
-      out.push(error("hook-on-workload", annotationPath(prefix, key), `Velero never runs hooks from here, only from pods; move it to ${templatePrefix}metadata.annotations`));
+      out.push(error("hook-on-workload", annotationPath(prefix, key), `Velero runs only pods' hooks; move it to ${templatePrefix}metadata.annotations`));
     }
   }
   return out;

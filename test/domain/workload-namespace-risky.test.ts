@@ -25,7 +25,7 @@ describe("hook annotations on a workload's own metadata", () => {
       const obj = { apiVersion, kind, metadata: { name: "w", annotations: { [PRE + "command"]: '["/bin/sync"]', "app.kubernetes.io/name": "w" } }, spec: { template: template() } };
       const findings = validateObject(obj).findings;
       assert.deepEqual(brief(findings), [`error hook-on-workload ${ann(PRE + "command")}`]);
-      assert.equal(findings[0]!.message, "Velero never runs hooks from here, only from pods; move it to spec.template.metadata.annotations");
+      assert.equal(findings[0]!.message, "Velero runs only pods' hooks; move it to spec.template.metadata.annotations");
     });
   }
 
