@@ -1,6 +1,6 @@
 // Hook commands that run but do not hold what they promise. One row per known pattern: adding one
-// is one line. Each message says why it fails and, after the last "; ", what works instead (the
-// admission warning keeps that part when it has to be cut).
+// is one line. Each message says why it fails and, after the last "; ", what works instead, in at
+// most 82 characters, so that `KEY: MESSAGE` fits a 120-character admission warning whole.
 import type { ContainerLike, Finding } from "./types.js";
 import { q, warning } from "./findings.js";
 
@@ -21,9 +21,9 @@ export interface RiskyPattern {
 const KEPT_OPEN = /(^|[^&])&(\s|$)|\bmkfifo\b|\bcoproc\b|\bnohup\b|\bsetsid\b/;
 
 export const RISKY_PATTERNS: readonly RiskyPattern[] = [
-  { code: "mysql-lock-released", command: /\bmysql\b[\s\S]*FLUSH\s+TABLES\s+WITH\s+READ\s+LOCK/i, unless: KEPT_OPEN, message: () => `FLUSH TABLES WITH READ LOCK ends when this mysql exits; freeze the volume (fsfreeze) instead` },
-  { code: "pg-backup-removed", command: /\bpg_(start|stop)_backup\b/i, message: () => `pg_start_backup/pg_stop_backup are gone in PostgreSQL 15; use pg_backup_start/_stop in one session` },
-  { code: "pg-backup-session", command: /\bpsql\b[\s\S]*\bpg_backup_start\b/i, unless: KEPT_OPEN, message: () => `pg_backup_start is aborted when this psql exits; keep one session open until pg_backup_stop` },
+  { code: "mysql-lock-released", command: /\bmysql\b[\s\S]*FLUSH\s+TABLES\s+WITH\s+READ\s+LOCK/i, unless: KEPT_OPEN, message: () => `FLUSH TABLES WITH READ LOCK ends as mysql exits; freeze the volume instead` },
+  { code: "pg-backup-removed", command: /\bpg_(start|stop)_backup\b/i, message: () => `pg_start/stop_backup are gone in PostgreSQL 15; use pg_backup_start/stop` },
+  { code: "pg-backup-session", command: /\bpsql\b[\s\S]*\bpg_backup_start\b/i, unless: KEPT_OPEN, message: () => `pg_backup_start ends as this psql exits; keep a session open to pg_backup_stop` },
   { code: "bash-on-alpine", command: /[\s\S]*/, program: /^(\/usr)?(\/bin\/)?bash$/, image: /alpine/i, message: ({ image }) => `image ${q(image)} has no bash (Alpine ships BusyBox sh); use /bin/sh` },
 ];
 
