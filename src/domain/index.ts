@@ -22,6 +22,9 @@ export type { BackupHookField, HookKeySet, ParsePodHooksOptions } from "./annota
 export { parseCommandAnnotation, isShellArgv } from "./command.js";
 export { parseBackupHooks } from "./backup-spec.js";
 export type { ParseBackupHooksOptions } from "./backup-spec.js";
+export { globCovers, globMatchesSomeNamespace, globsMeet } from "./glob-overlap.js";
+export { RISKY_PATTERNS, riskyCommandFindings } from "./risky-commands.js";
+export type { RiskyPattern } from "./risky-commands.js";
 export { compileGlob, matchLabelSelector, matchNamespace, resolveResourceName, resourceHookAppliesTo, resourceIncluded, whyNotApplicable } from "./selection.js";
 export { resolvePodHooks } from "./resolve.js";
 export type { ResolvedPodHooks } from "./resolve.js";

@@ -2,9 +2,7 @@
 // database hooks that run but do not hold what they promise.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { parseBackupHooks, parsePodHooks, validateObject } from "../../src/domain/index.js";
-import { globCovers, globMatchesSomeNamespace, globsMeet } from "../../src/domain/glob-overlap.js";
-import { RISKY_PATTERNS } from "../../src/domain/risky-commands.js";
+import { RISKY_PATTERNS, globCovers, globMatchesSomeNamespace, globsMeet, parseBackupHooks, parsePodHooks, validateObject } from "../../src/domain/index.js";
 import { PRE, POST, ann, brief } from "./builders.js";
 
 const template = (annotations: Record<string, string> = {}, image = "busybox") => ({
