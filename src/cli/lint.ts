@@ -13,15 +13,17 @@ interface LintOptions {
   context?: string;
   namespace?: string;
   allNamespaces?: boolean;
+  recursive?: boolean;
 }
 
 export function registerLintCommand(program: Command): void {
   program
     .command("lint")
     .description("Check hook annotations (Pods and pod-template workloads) and velero.io/v1 Backup/Schedule hook specs")
-    .argument("[paths...]", "files, directories (recursive *.yaml, *.yml, *.json) or - for stdin")
+    .argument("[paths...]", "files, directories (their *.yaml, *.yml, *.json) or - for stdin")
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .option("--strict", "exit 1 on warnings too")
+    .option("-R, --recursive", "also read the subdirectories of directory arguments (as kubectl -f DIR -R)")
     .option("--cluster", "check the live Pods, workloads, Backups and Schedules of a cluster instead of files")
     .option("--kubeconfig <path>", "with --cluster: kubeconfig file (default: $KUBECONFIG, then in-cluster)")
     .option("--context <name>", "with --cluster: kubeconfig context (default: its current context)")
@@ -46,7 +48,7 @@ input, or (--cluster) an unreachable cluster or a kind that could not be listed.
       }
       if (clusterOnly.length > 0) cmd.error(`error: --${clusterOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --cluster`, { exitCode: 2 });
       if (paths.length === 0) cmd.error("error: missing PATH (files, directories or - for stdin), or --cluster", { exitCode: 2 });
-      const { sources, problems } = await readInputs(paths, process.stdin);
+      const { sources, problems } = await readInputs(paths, process.stdin, { recursive: opts.recursive === true });
       const report = lintSources(sources);
       report.problems.unshift(...problems);
       if (opts.output === "json") process.stdout.write(`${formatJson(report)}\n`);
