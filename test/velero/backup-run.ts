@@ -261,7 +261,8 @@ async function runBlock(run: Run, block: Item[]): Promise<void> {
   }
   for (const item of block) run.backupItem(item);
   await run.progress();
-  await run.hold();
+  // Only a block with pods has a window between pre and post hooks worth holding open.
+  if (pods.length > 0) await run.hold();
   const postMsg = run.deps.version.postHooksDoubleSpace ? "Error running post  hooks for pod" : "Error running post hooks for pod";
   for (const pod of ok) {
     const err = await handleHooks(run.hookCtx, pod.obj, "post");

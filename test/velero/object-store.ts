@@ -74,7 +74,8 @@ export async function startObjectStore(dir: string): Promise<ObjectStore> {
       return file !== undefined && existsSync(file);
     },
     sign(bucket, key, ttlMs) {
-      const expiresAt = Date.now() + ttlMs;
+      // Whole seconds, as S3 signs expiry, so the DownloadRequest's RFC3339 expiration is exact.
+      const expiresAt = Math.floor((Date.now() + ttlMs) / 1000) * 1000;
       const q = new URLSearchParams({ "X-Expires-At": String(expiresAt), "X-Signature": signature(bucket, key, expiresAt).toString("hex") });
       return { url: `${url}/${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}?${q}`, expires: new Date(expiresAt) };
     },
