@@ -39,6 +39,17 @@ export class Kube {
   }
 
   async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<any> {
+    try {
+      return await this.once(method, path, body, contentType);
+    } catch (e) {
+      // A kept-alive socket the server closed just as it was reused: the request never reached it
+      // (Node's documented race), so sending it again is safe.
+      if ((e as { reusedSocket?: boolean }).reusedSocket) return this.once(method, path, body, contentType);
+      throw e;
+    }
+  }
+
+  private once(method: string, path: string, body: unknown, contentType: string): Promise<any> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -70,7 +81,7 @@ export class Kube {
         },
       );
       req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: no answer within 30s`)));
-      req.on("error", reject);
+      req.on("error", (e: NodeJS.ErrnoException) => reject(Object.assign(e, { reusedSocket: req.reusedSocket && (e.code === "ECONNRESET" || e.message === "socket hang up") })));
       req.end(text);
     });
   }
