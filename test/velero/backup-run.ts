@@ -178,15 +178,16 @@ class Run {
     return { name: i.obj.metadata.name, namespace: i.obj.metadata.namespace ?? "", resource: i.resource };
   }
 
-  /** backupItem for an item that is not a pod's hooks: counted once, as BackedUpItems does. */
-  backupItem(i: Item): void {
+  /** backupItem's start: each item counted once, as BackedUpItems does; false if it already was. */
+  backupItem(i: Item): boolean {
     const key = itemKey(i);
     if (this.backedUp.has(key)) {
       this.log.log("info", "Skipping item because it's already been backed up.", this.src("alreadyBackedUp"), this.itemFields(i));
-      return;
+      return false;
     }
     this.backedUp.add(key);
     this.log.log("info", "Backing up item", this.src("backingUpItem"), this.itemFields(i));
+    return true;
   }
 
   /** status.progress at most once a second, like Velero's progress goroutine. */
@@ -272,13 +273,7 @@ async function runBlock(run: Run, block: Item[]): Promise<void> {
 
 /** backupItem with hooks inside it (<= 1.14): pre hooks, the pod and its PVCs/PVs, post hooks. */
 async function runPodItem(run: Run, pod: Item, items: Item[]): Promise<void> {
-  const key = itemKey(pod);
-  if (run.backedUp.has(key)) {
-    run.log.log("info", "Skipping item because it's already been backed up.", run.src("alreadyBackedUp"), run.itemFields(pod));
-    return;
-  }
-  run.backedUp.add(key);
-  run.log.log("info", "Backing up item", run.src("backingUpItem"), run.itemFields(pod));
+  if (!run.backupItem(pod)) return;
   const err = await handleHooks(run.hookCtx, pod.obj, "pre");
   if (err) {
     run.log.log("error", "Error backing up item", run.src("errorBackingUpItem"), { name: pod.obj.metadata.name }, err);

@@ -3,30 +3,14 @@
 // and SIGTERM stops both.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { Kubectl } from "../apiserver-double/helpers.js";
-import { ROOT } from "../agent/double.js";
+import { Kubectl, spawnDevCluster } from "../apiserver-double/helpers.js";
 
 test("dev:cluster --with-velero starts the Velero double against the sandbox and stops it on SIGTERM", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/apiserver/dev-cluster.ts", "--with-velero", "--version", "1.14"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const dev = spawnDevCluster(["--with-velero", "--version", "1.14"]);
+  const child = dev.child;
   try {
-    const path = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no KUBECONFIG line within 90 s; stderr: ${err}`)), 90_000);
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = /^KUBECONFIG=(.+)$/m.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.on("exit", () => reject(new Error(`exited early: ${err}`)));
-    });
-    assert.match(out, /Velero-server double \(a stand-in that moves no real data\) running; its log: /);
+    const path = await dev.kubeconfig;
+    assert.match(dev.stdout(), /Velero-server double \(a stand-in that moves no real data\) running; its log: /);
     const k = new Kubectl(path);
     try {
       const got = await k.run(["get", "deployments,backupstoragelocations.velero.io", "-n", "velero", "-o", "name"]);
@@ -44,7 +28,7 @@ test("dev:cluster --with-velero starts the Velero double against the sandbox and
       k.cleanup();
     }
     child.kill("SIGTERM");
-    assert.equal(await exited, 0);
+    assert.equal(await dev.exited, 0);
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
   }

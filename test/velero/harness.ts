@@ -1,55 +1,30 @@
 // Test helpers for the Velero-server double: run it as its own process (so a test can SIGKILL it
 // like a dying Velero pod) and read a Backup's artifacts the way the velero CLI does, through a
 // DownloadRequest, the pre-signed URL and the BSL's caCert, with the real client library.
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { request } from "node:https";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { waitFor, ROOT } from "../agent/double.js";
+import { spawnReady, type ReadyProcess } from "../helpers/process.js";
+import { Kubectl } from "../apiserver-double/helpers.js";
+import { findByKind } from "../apiserver/resources.js";
+import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 
-export interface VeleroProcess {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves once the server logged "Server started successfully". */
-  ready: Promise<void>;
-  exited: Promise<number | null>;
+export interface VeleroProcess extends ReadyProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** The double as its own process; `ready` once it logged "Server started successfully". */
 export function spawnVelero(kubeconfig: string, args: string[]): VeleroProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/velero/main.ts"), "--kubeconfig", kubeconfig, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  let markReady!: () => void;
-  let failReady!: (e: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  child.stdout!.on("data", (d: Buffer) => {
-    out += d.toString();
-    if (out.includes("Server started successfully")) markReady();
-  });
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
-      failReady(new Error(`velero double exited (${code}) before it was ready:\n${err}`));
-      resolve(code);
-    }),
-  );
+  const p = spawnReady(process.execPath, ["--import", "tsx", join(ROOT, "test/velero/main.ts"), "--kubeconfig", kubeconfig, ...args], { cwd: ROOT, marker: "Server started successfully", stream: "stdout", name: "velero double" });
   return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    ready,
-    exited,
+    ...p,
     async kill(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      await exited;
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      p.child.kill(signal);
+      await p.exited;
     },
   };
 }
@@ -111,4 +86,56 @@ export async function backupResults(kc: KubeConfig, backup: string): Promise<any
   const res = await httpsGet(url, await bslCa(kc));
   if (res.status !== 200) throw new Error(`GET backup results: ${res.status} ${res.body.toString()}`);
   return JSON.parse(gunzipSync(res.body).toString("utf8"));
+}
+
+const PODS = findByKind("v1", "Pod")!;
+
+/**
+ * An API-server double holding `db/mysql-0` (pre hook `echo frozen`, post hook `echo thawed`), and
+ * the Velero double processes started against it, which share one bucket like restarts of one pod.
+ */
+export class Sandbox {
+  readonly running: VeleroProcess[] = [];
+
+  private constructor(
+    readonly api: ApiServerHandle,
+    readonly kubectl: Kubectl,
+  ) {}
+
+  static async start(): Promise<Sandbox> {
+    const api = await startApiServer({ namespaces: ["db"] });
+    api.createObject({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "mysql-0", namespace: "db", annotations: { "pre.hook.backup.velero.io/command": '["/bin/sh","-c","echo frozen"]', "post.hook.backup.velero.io/command": '["/bin/sh","-c","echo thawed"]' } },
+      spec: { containers: [{ name: "mysql", image: "busybox" }] },
+    });
+    await waitFor("mysql-0 Running", () => api.getObject("v1", "Pod", "db", "mysql-0")?.status?.phase === "Running" || undefined);
+    return new Sandbox(api, new Kubectl(api.kubeconfigPath));
+  }
+
+  velero(args: string[]): VeleroProcess {
+    const p = spawnVelero(this.api.kubeconfigPath, ["--store-dir", `${this.api.dir}/bucket`, ...args]);
+    this.running.push(p);
+    return p;
+  }
+
+  backup(name: string): any {
+    return this.api.getObject("velero.io/v1", "Backup", "velero", name);
+  }
+
+  /** The server pods, by the install's pod label. */
+  veleroPods(): any[] {
+    return this.api.store.list(PODS, "velero").filter((p) => p.metadata.labels?.deploy === "velero");
+  }
+
+  async killAll(): Promise<void> {
+    for (const p of this.running.splice(0)) await p.kill("SIGKILL");
+  }
+
+  async stop(): Promise<void> {
+    await this.killAll();
+    this.kubectl.cleanup();
+    await this.api.stop();
+  }
 }
