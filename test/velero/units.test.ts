@@ -5,8 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseFlags } from "./flags.js";
 import { formatGoDuration, goQuote, parseGoDuration } from "./go-format.js";
-import { compileResourceHooks, globMatch, hookFromAnnotations, HookTracker, parseCommand, shouldInclude } from "./hooks.js";
+import { compileResourceHooks, globMatch, handleHooks, hookFromAnnotations, HookTracker, parseCommand, shouldInclude, type ExecOutcome, type ResourceHook } from "./hooks.js";
 import { BackupLog, formatJson, formatText, GoValue, resultsJson } from "./logrus.js";
+import { VERSIONS } from "./versions.js";
 
 const T = new Date("2026-12-04T10:11:12.345Z");
 
@@ -132,4 +133,60 @@ test("dev:velero flags: Velero's defaults, clear errors", () => {
   assert.throws(() => parseFlags(["--kubeconfig", "/k", "--log-format", "yaml"]), /text or json/);
   assert.throws(() => parseFlags(["--kubeconfig", "/k", "--hold-items", "10"]), /not a non-negative Go duration/);
   assert.throws(() => parseFlags(["--kubeconfig", "/k", "--bogus"]), /Unknown option '--bogus'/);
+});
+
+/** handleHooks against a scripted exec: what ran, and the lines and counts Velero would write. */
+async function runHooks(pod: any, phase: "pre" | "post", exec: (argv: string[]) => Promise<ExecOutcome>, resources: ResourceHook[] = []) {
+  const log = new BackupLog("text", { backup: "velero/b" });
+  const tracker = new HookTracker(true);
+  const ran: string[][] = [];
+  const compiled = compileResourceHooks(resources);
+  assert.ok(compiled.ok);
+  const err = await handleHooks(
+    { version: VERSIONS["1.18"], log, tracker, resourceHooks: compiled.ok ? compiled.hooks : [], exec: (_ns, _pod, _c, argv) => (ran.push(argv), exec(argv)) },
+    pod,
+    phase,
+  );
+  return { err, ran, lines: log.lines.map((l) => l.replace(/^time="[^"]+" /, "")), stat: tracker.stat(), counts: log.counts };
+}
+
+const podWith = (annotations: Record<string, string>, phase = "Running"): any => ({ metadata: { name: "p", namespace: "ns", annotations, labels: { app: "x" } }, spec: { containers: [{ name: "app" }, { name: "side" }] }, status: { phase } });
+
+test("a Succeeded pod's hook is counted attempted, not run, not failed; a missing container fails first", async () => {
+  const done = await runHooks(podWith({ "pre.hook.backup.velero.io/command": "/bin/sync" }, "Succeeded"), "pre", async () => ({ stdout: "", stderr: "" }));
+  assert.deepEqual(done.ran, []);
+  assert.deepEqual(done.stat, { attempted: 1, failed: 0 });
+  assert.match(done.lines[0]!, /^level=info msg="Pod entered phase Succeeded before some post-backup exec hooks ran" .* hookCommand="\[\/bin\/sync\]" hookContainer=app /);
+  const missing = await runHooks(podWith({ "pre.hook.backup.velero.io/command": "/bin/sync", "pre.hook.backup.velero.io/container": "db" }, "Succeeded"), "pre", async () => ({ stdout: "", stderr: "" }));
+  assert.deepEqual(missing.stat, { attempted: 1, failed: 1 });
+  assert.equal(missing.err, undefined, "absent on-error: Velero carries on");
+  assert.equal(
+    missing.lines[0],
+    'level=error msg="Error executing hook" backup=velero/b error="no such container: \\"db\\"" error.file="/go/src/github.com/vmware-tanzu/velero/pkg/podexec/pod_command_executor.go:193" error.function=github.com/vmware-tanzu/velero/pkg/podexec.ensureContainerExists hookPhase=pre hookSource=annotation hookType=exec logSource="internal/hook/item_hook_handler.go:239"',
+  );
+});
+
+test("timeouts: a hung command times out with Velero's error and no output lines; a negative timeout waits", async () => {
+  const hung = await runHooks(podWith({ "post.hook.backup.velero.io/command": "sleep", "post.hook.backup.velero.io/timeout": "200ms", "post.hook.backup.velero.io/on-error": "Fail" }), "post", () => new Promise(() => undefined));
+  assert.equal(hung.err?.message, "timed out after 200ms");
+  assert.ok(!hung.lines.some((l) => l.includes("stdout:")));
+  assert.match(hung.lines[0]!, /hookTimeout="\{200ms\}"/);
+  const slow = await runHooks(podWith({ "pre.hook.backup.velero.io/command": "sleep", "pre.hook.backup.velero.io/timeout": "-5s" }), "pre", () => new Promise((r) => setTimeout(() => r({ stdout: "done", stderr: "" }), 300)));
+  assert.equal(slow.err, undefined);
+  assert.ok(slow.lines.some((l) => l.startsWith('level=info msg="stdout: done"') && l.includes('hookTimeout="{-5s}"')));
+});
+
+test("annotation beats spec per phase; legacy keys only for pre; spec Fail stops the rest but they count", async () => {
+  const spec: ResourceHook[] = [{ name: "q", pre: [{ exec: { command: ["a"] } }, { exec: { command: ["b"], onError: "Fail" } }, { exec: { command: ["c"] } }], post: [{ exec: { command: ["z"] } }] }];
+  const fail = async (argv: string[]): Promise<ExecOutcome> => (argv[0] === "b" ? { stdout: "", stderr: "", error: { message: "command terminated with exit code 1" } } : { stdout: "", stderr: "" });
+  const specOnly = await runHooks(podWith({}), "pre", fail, spec);
+  assert.deepEqual(specOnly.ran, [["a"], ["b"]]);
+  assert.deepEqual(specOnly.stat, { attempted: 3, failed: 1 });
+  assert.equal(specOnly.err?.message, "command terminated with exit code 1");
+  const legacy = { "hook.backup.velero.io/command": '["legacy"]', "pre.hook.backup.velero.io/container": "side" };
+  const pre = await runHooks(podWith(legacy), "pre", fail, spec);
+  assert.deepEqual(pre.ran, [["legacy"]], "the legacy hook replaces the spec's pre hooks");
+  assert.ok(pre.lines.some((l) => l.includes("hookContainer=app")), "pre.…/container is not mixed into the legacy set");
+  const post = await runHooks(podWith(legacy), "post", fail, spec);
+  assert.deepEqual(post.ran, [["z"]], "legacy keys are never read for post");
 });
