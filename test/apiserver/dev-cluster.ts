@@ -19,7 +19,8 @@ let velero: ChildProcess | undefined;
 if (withVelero === 0) {
   const main = fileURLToPath(new URL("../velero/main.ts", import.meta.url));
   const logPath = join(api.dir, "velero.log");
-  velero = spawn(process.execPath, ["--import", "tsx", main, "--kubeconfig", api.kubeconfigPath, ...args.slice(1)], { stdio: ["ignore", "pipe", "inherit"] });
+  // Its bucket lives in the sandbox directory, removed with it.
+  velero = spawn(process.execPath, ["--import", "tsx", main, "--kubeconfig", api.kubeconfigPath, "--store-dir", join(api.dir, "velero-bucket"), ...args.slice(1)], { stdio: ["ignore", "pipe", "inherit"] });
   velero.stdout!.pipe(createWriteStream(logPath));
   const started = await new Promise<boolean>((resolve) => {
     let out = "";

@@ -95,7 +95,7 @@ function echoOrder<T>(lines: T[], field: (l: T) => string): string[] {
 }
 
 test("Velero 1.18, text log: Queued/ReadyToStart phases, ItemBlock hook order, quirks, counts, log and results", async () => {
-  const velero = spawnVelero(api.kubeconfigPath, ["--version", "1.18"]);
+  const velero = spawnVelero(api.kubeconfigPath, ["--version", "1.18", "--store-dir", `${api.dir}/bucket`]);
   try {
     const b = await runBackup(velero, "nightly");
     assert.deepEqual(phases.get("nightly"), ["", "Queued", "ReadyToStart", "InProgress", "FinalizingPartiallyFailed", "PartiallyFailed"]);
@@ -145,7 +145,7 @@ test("Velero 1.18, text log: Queued/ReadyToStart phases, ItemBlock hook order, q
 });
 
 test("Velero 1.14, JSON log: no queue, hooks per pod, hook lines with the pod, tracker without the hook index", async () => {
-  const velero = spawnVelero(api.kubeconfigPath, ["--version", "1.14", "--log-format", "json"]);
+  const velero = spawnVelero(api.kubeconfigPath, ["--version", "1.14", "--log-format", "json", "--store-dir", `${api.dir}/bucket`]);
   try {
     const b = await runBackup(velero, "legacy");
     assert.deepEqual(phases.get("legacy"), ["", "InProgress", "FinalizingPartiallyFailed", "PartiallyFailed"]);
