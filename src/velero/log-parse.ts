@@ -109,45 +109,49 @@ const SIMPLE_ESCAPES: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13
  * (which may form UTF-8 together), `\uNNNN`, `\UNNNNNNNN`. undefined when unterminated or malformed.
  */
 export function readGoQuoted(s: string, start: number): { value: string; end: number } | undefined {
-  const bytes: number[] = [];
-  const pushText = (t: string): void => {
-    for (const b of Buffer.from(t, "utf8")) bytes.push(b);
-  };
+  // most values have no escapes: one slice, no byte juggling
+  const close = s.indexOf('"', start + 1);
+  if (close < 0) return undefined;
+  const backslash = s.indexOf("\\", start + 1);
+  if (backslash < 0 || backslash > close) return { value: s.slice(start + 1, close), end: close + 1 };
+
+  const parts: Buffer[] = [];
   let i = start + 1;
   let plainFrom = i;
   while (i < s.length) {
     const c = s[i]!;
     if (c === '"') {
-      pushText(s.slice(plainFrom, i));
-      return { value: Buffer.from(bytes).toString("utf8"), end: i + 1 };
+      parts.push(Buffer.from(s.slice(plainFrom, i), "utf8"));
+      return { value: Buffer.concat(parts).toString("utf8"), end: i + 1 };
     }
     if (c !== "\\") {
       i++;
       continue;
     }
-    pushText(s.slice(plainFrom, i));
+    parts.push(Buffer.from(s.slice(plainFrom, i), "utf8"));
     const e = s[i + 1];
     if (e === undefined) return undefined;
     if (Object.hasOwn(SIMPLE_ESCAPES, e)) {
-      bytes.push(SIMPLE_ESCAPES[e]!);
+      parts.push(Buffer.of(SIMPLE_ESCAPES[e]!));
       i += 2;
     } else if (e === "x") {
       const hex = s.slice(i + 2, i + 4);
       if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
-      bytes.push(parseInt(hex, 16));
+      parts.push(Buffer.of(parseInt(hex, 16)));
       i += 4;
     } else if (e === "u" || e === "U") {
       const len = e === "u" ? 4 : 8;
       const hex = s.slice(i + 2, i + 2 + len);
-      if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) return undefined;
+      if (hex.length !== len || !/^[0-9a-fA-F]+$/.test(hex)) return undefined;
       const cp = parseInt(hex, 16);
       if (cp > 0x10ffff) return undefined;
-      pushText(String.fromCodePoint(cp));
+      parts.push(Buffer.from(String.fromCodePoint(cp), "utf8"));
       i += 2 + len;
-    } else if (/[0-7]/.test(e)) {
+    } else if (e >= "0" && e <= "7") {
+      // bytes as three octal digits (at most \377)
       const oct = s.slice(i + 1, i + 4);
       if (!/^[0-7]{3}$/.test(oct) || parseInt(oct, 8) > 255) return undefined;
-      bytes.push(parseInt(oct, 8));
+      parts.push(Buffer.of(parseInt(oct, 8)));
       i += 4;
     } else {
       return undefined;

@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BackupCheckpoint, backupTime } from "../../src/agent/companion/checkpoint.js";
+import { downloadRequestName } from "../../src/agent/companion/download.js";
 import { FakeCompanionCluster } from "./fakes.js";
 
 const NS = "hookguard";
@@ -130,5 +131,15 @@ describe("BackupCheckpoint", () => {
     assert.equal(backupTime({ metadata: { creationTimestamp: "c" }, status: { startTimestamp: "s", completionTimestamp: "e" } }), "e");
     assert.equal(backupTime({ metadata: { creationTimestamp: "c" }, status: { startTimestamp: "s" } }), "s");
     assert.equal(backupTime({ metadata: { creationTimestamp: "c" } }), "c");
+  });
+});
+
+describe("downloadRequestName", () => {
+  it("is <backup>-<uuid> like the velero CLI's, and a valid name even for the longest Backup name", () => {
+    assert.match(downloadRequestName("nightly"), /^nightly-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.notEqual(downloadRequestName("nightly"), downloadRequestName("nightly"));
+    const long = downloadRequestName(`${"a".repeat(200)}.b-${"c".repeat(49)}`);
+    assert.ok(long.length <= 253);
+    assert.match(long, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
   });
 });

@@ -99,6 +99,18 @@ describe("parseBackupLog: robustness", () => {
     assert.deepEqual(log.garbageSamples, [2, 3, 4, 5, 6]);
   });
 
+  it("never throws on any prefix of any real line, and accounts for every line", () => {
+    const lines = [V112_TEXT, V114_TEXT, V115_TEXT, V118_TEXT, V114_JSON, V118_JSON].flatMap((l) => l.split("\n"));
+    for (const line of lines) {
+      for (let cut = 1; cut <= line.length; cut += 3) {
+        const log = parseBackupLog(line.slice(0, cut));
+        const events = extractHookEvents(log);
+        assert.equal(log.entries.length + log.garbageLines, line.slice(0, cut).trim() === "" ? 0 : 1);
+        assert.ok(events.events.length <= 1);
+      }
+    }
+  });
+
   it("returns nothing for empty or non-string input", () => {
     assert.deepEqual(parseBackupLog(""), { entries: [], garbageLines: 0, garbageSamples: [] });
     assert.deepEqual(parseBackupLog(undefined as unknown as string), { entries: [], garbageLines: 0, garbageSamples: [] });

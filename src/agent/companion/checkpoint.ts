@@ -14,6 +14,7 @@
 // moment) committing the same Backup, exactly one succeeds; the other re-reads, finds the UID and
 // must not count it. So `commit` is the commit point of "this process reports this Backup".
 import type { Result } from "../../domain/types.js";
+import { sleep } from "../../kube/retry.js";
 import type { CompanionCluster, ConfigMapObject } from "./ports.js";
 
 export interface CheckpointOptions {
@@ -48,7 +49,6 @@ type Store = Pick<CompanionCluster, "getConfigMap" | "createConfigMap" | "replac
 const DAY = 86_400_000;
 const FORMAT = "1";
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const time = (iso: string): number => {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? 0 : t;

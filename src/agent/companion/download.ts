@@ -6,6 +6,7 @@
 // answer at all while it is down: the wait is bounded and ends in a clear error.
 import { randomUUID } from "node:crypto";
 import type { Result } from "../../domain/types.js";
+import { sleep } from "../../kube/retry.js";
 import type { CompanionCluster, DownloadRequestObject, DownloadTargetKind } from "./ports.js";
 
 export interface DownloadOptions {
@@ -28,17 +29,6 @@ export type DownloadFailure =
   /** the URL could not be read or the content is not what Velero writes */
   | { kind: "download"; message: string }
   | { kind: "aborted"; message: string };
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /** `<backup>-<uuid>`, as the CLI names it, shortened to fit a 253-character object name. */
 export function downloadRequestName(backup: string): string {

@@ -77,6 +77,8 @@ export class CompanionObserver {
   /** Backups whose Events were sent by this process: a checkpoint retry must not send them again */
   private readonly eventsSent = new Set<string>();
   private worker: Promise<void> | undefined;
+  /** the Backup being reported now: an update meanwhile must not queue it a second time */
+  private current: string | undefined;
   private running = false;
   private abort = new AbortController();
   private idleWaiters: Array<() => void> = [];
@@ -138,7 +140,7 @@ export class CompanionObserver {
   }
 
   private enqueue(uid: string): void {
-    if (!this.running || this.queued.has(uid) || this.retryTimers.has(uid)) return;
+    if (!this.running || this.queued.has(uid) || this.retryTimers.has(uid) || this.current === uid) return;
     this.queued.add(uid);
     this.queue.push(uid);
     this.kick();
@@ -167,12 +169,15 @@ export class CompanionObserver {
       const backup = this.known.get(uid);
       if (!backup || !this.isDue(backup)) continue;
       let outcome: Outcome;
+      this.current = uid;
       try {
         outcome = await this.report(backup);
       } catch (err) {
         // a bug must not stop the observer: log it and try this Backup again later
         this.deps.logger.error({ err, backup: backup.metadata.name }, "companion: reporting a Backup failed unexpectedly");
         outcome = { kind: "retry", reason: String(err) };
+      } finally {
+        this.current = undefined;
       }
       if (outcome.kind === "retry") this.scheduleRetry(uid, outcome.reason);
       else if (outcome.kind === "done") {
@@ -274,6 +279,9 @@ export class CompanionObserver {
     if (parsed.garbageLines > 0 || hookEvents.unreadable > 0) {
       log.warn({ garbageLines: parsed.garbageLines, firstAt: parsed.garbageSamples, unreadableHookLines: hookEvents.unreadable }, "companion: backup log lines skipped");
     }
+    // ≤1.14 lines name their pod: the scope is only needed for lines that do not
+    const needsScope = hookEvents.events.some((e) => (e.kind === "start" || e.kind === "output" || e.kind === "pod-phase-skip" || e.kind === "error") && !e.pod);
+    if (!needsScope) return buildHookRecords(hookEvents.events, { specs: [], pods: [] });
     const specs = parseBackupHooks(backup.spec?.hooks, { pathPrefix: "spec.hooks" }).resources;
     // the pods the Backup covers, by the same collector standalone mode uses (it reads only
     // namespaces, pods, PVCs and PVs, which the companion port serves with the same signatures)
