@@ -17,15 +17,13 @@
 // - Events come before the commit: at least once. A crash there repeats them for that Backup; a lost
 //   "this hook failed" Event would be worse than a duplicate.
 import type { Logger } from "../../log.js";
-import { parseBackupHooks, type Result } from "../../domain/index.js";
-import { extractHookEvents, parseBackupLog } from "../../velero/log-parse.js";
-import { collectItems } from "../collect.js";
-import type { AgentCluster, BackupObject } from "../ports.js";
+import type { Result } from "../../domain/index.js";
+import type { BackupObject } from "../ports.js";
 import { BackupCheckpoint, backupTime } from "./checkpoint.js";
-import { downloadBackupFile, type DownloadFailure } from "./download.js";
+import { readHookReport } from "./hook-report.js";
 import type { CompanionMetricsSink } from "./metrics.js";
 import type { BackupWatch, CompanionCluster } from "./ports.js";
-import { buildHookRecords, type CompanionHookRecord } from "./records.js";
+import type { CompanionHookRecord } from "./records.js";
 
 /** Velero's own terminal phases (its backup tracker and `backup create --wait` use exactly these). */
 export const TERMINAL_PHASES: ReadonlySet<string> = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
@@ -210,27 +208,26 @@ export class CompanionObserver {
     const phase = backup.status?.phase ?? "";
     const log = logger.child({ backup: name, phase });
 
-    // 1. the log, unless Velero never wrote one (validation failed before the run)
+    // 1. the log, unless Velero never wrote one
     let records: CompanionHookRecord[] = [];
     let logProblem: string | undefined;
-    if (phase === "FailedValidation") {
-      logProblem = "no backup log: the Backup failed validation";
+    const report = await readHookReport(cluster, backup, {
+      ...(options.downloadTimeoutMs !== undefined ? { timeoutMs: options.downloadTimeoutMs } : {}),
+      ...(options.downloadPollMs !== undefined ? { pollMs: options.downloadPollMs } : {}),
+      ...(options.maxLogBytes !== undefined ? { maxBytes: options.maxLogBytes } : {}),
+      signal: this.abort.signal,
+    });
+    if (!report.ok) {
+      if (report.error.kind === "aborted") return { kind: "skip" };
+      if (this.shouldRetry(uid)) return { kind: "retry", reason: report.error.message };
+      logProblem = report.error.message;
+    } else if (report.value.kind === "no-log") {
+      logProblem = report.value.reason;
     } else {
-      const text = await downloadBackupFile(cluster, options.veleroNamespace, name, "BackupLog", {
-        ...(options.downloadTimeoutMs !== undefined ? { timeoutMs: options.downloadTimeoutMs } : {}),
-        ...(options.downloadPollMs !== undefined ? { pollMs: options.downloadPollMs } : {}),
-        ...(options.maxLogBytes !== undefined ? { maxBytes: options.maxLogBytes } : {}),
-        signal: this.abort.signal,
-      });
-      if (text.ok) {
-        records = await this.recordsFrom(backup, text.value, log);
-      } else if (text.error.kind === "aborted") {
-        return { kind: "skip" };
-      } else if (this.shouldRetry(uid, text.error)) {
-        return { kind: "retry", reason: text.error.message };
-      } else {
-        logProblem = text.error.message;
-      }
+      const r = report.value;
+      records = r.records;
+      if (r.skippedLines > 0 || r.unreadableHookLines > 0) log.warn({ skippedLines: r.skippedLines, unreadableHookLines: r.unreadableHookLines }, "companion: backup log lines skipped");
+      if (r.scopeProblem) log.warn({ err: r.scopeProblem }, "companion: cannot list the Backup's pods; 1.15+ hook records stay unattributed");
     }
     if (logProblem) log.warn({ reason: logProblem }, "companion: no hook records for this Backup");
 
@@ -265,30 +262,11 @@ export class CompanionObserver {
     return { kind: "done", report: { backup: name, phase, records, counted, ...(logProblem ? { logProblem } : {}) } };
   }
 
-  /** A log Velero does not serve now may be served later; a missing file never will be. */
-  private shouldRetry(uid: string, e: DownloadFailure): boolean {
-    if (e.kind === "not_found") return false;
+  /** A log Velero does not serve now may be served later (a missing file is not a failure here). */
+  private shouldRetry(uid: string): boolean {
     const n = (this.logAttempts.get(uid) ?? 0) + 1;
     this.logAttempts.set(uid, n);
     return n < (this.deps.options.logAttempts ?? 4);
-  }
-
-  private async recordsFrom(backup: BackupObject, text: string, log: Logger): Promise<CompanionHookRecord[]> {
-    const parsed = parseBackupLog(text);
-    const hookEvents = extractHookEvents(parsed);
-    if (parsed.garbageLines > 0 || hookEvents.unreadable > 0) {
-      log.warn({ garbageLines: parsed.garbageLines, firstAt: parsed.garbageSamples, unreadableHookLines: hookEvents.unreadable }, "companion: backup log lines skipped");
-    }
-    // ≤1.14 lines name their pod: the scope is only needed for lines that do not
-    const needsScope = hookEvents.events.some((e) => (e.kind === "start" || e.kind === "output" || e.kind === "pod-phase-skip" || e.kind === "error") && !e.pod);
-    if (!needsScope) return buildHookRecords(hookEvents.events, { specs: [], pods: [] });
-    const specs = parseBackupHooks(backup.spec?.hooks, { pathPrefix: "spec.hooks" }).resources;
-    // the pods the Backup covers, by the same collector standalone mode uses (it reads only
-    // namespaces, pods, PVCs and PVs, which the companion port serves with the same signatures)
-    const scope = await collectItems(this.deps.cluster as unknown as AgentCluster, backup.spec ?? {});
-    if (!scope.ok) log.warn({ err: scope.error }, "companion: cannot list the Backup's pods; 1.15+ hook records stay unattributed");
-    const pods = scope.ok ? [...scope.value.pods, ...scope.value.extraPods] : [];
-    return buildHookRecords(hookEvents.events, { specs, pods });
   }
 
   private async sendEvents(backup: BackupObject, records: CompanionHookRecord[], logProblem: string | undefined): Promise<void> {
