@@ -190,6 +190,20 @@ describe("CompanionObserver", () => {
     await observer.stop();
   });
 
+  it("ignores Backups Velero's backup-sync re-created from object storage (created after they completed)", async () => {
+    const cluster = veleroCluster();
+    const synced = backup("from-other-cluster", "Completed", { hooksAttempted: 3, completed: "2026-02-01T00:01:30Z" });
+    synced.metadata.creationTimestamp = "2026-02-03T08:00:00Z";
+    cluster.putBackup(synced);
+    cluster.putBackup(backup("ran-here", "Completed", { hooksAttempted: 1 }));
+    const { observer, registry } = agent(cluster);
+    assert.ok((await observer.start()).ok);
+    await observer.idle();
+    assert.deepEqual(observer.reports.map((r) => r.backup), ["ran-here"]);
+    assert.deepEqual(await samples(registry, "hookguard_velero_backup_hooks_attempted_total"), ["=1"]);
+    await observer.stop();
+  });
+
   it("a hook it cannot attribute is counted with namespace=\"\" and gets an Event on the Backup only", async () => {
     const cluster = veleroCluster();
     const twin: PodLike = { ...nginx, metadata: { ...nginx.metadata!, name: "nginx-twin", uid: "twin" } };

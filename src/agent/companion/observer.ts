@@ -62,6 +62,19 @@ export interface BackupReport {
 
 type Outcome = { kind: "done"; report: BackupReport } | { kind: "retry"; reason: string } | { kind: "skip" };
 
+/**
+ * Velero's backup-sync re-creates, from object storage, Backups this cluster never ran (another
+ * cluster's, or ones whose object was deleted). The API server stamps such an object's creation at
+ * sync time, after the completion it carries; a Backup run here is created before it completes.
+ * Their hooks ran elsewhere (or were reported already): not this cluster's to report. The minute of
+ * slack absorbs clock skew between the API server and Velero's node.
+ */
+export function isSyncedFromStorage(b: BackupObject): boolean {
+  const created = Date.parse(b.metadata.creationTimestamp ?? "");
+  const completed = Date.parse(b.status?.completionTimestamp ?? "");
+  return !Number.isNaN(created) && !Number.isNaN(completed) && created > completed + 60_000;
+}
+
 const hookLabel = (r: CompanionHookRecord): string => (r.name === undefined ? "(unknown hook)" : r.name === "" ? "<from-annotation>" : r.name);
 
 export class CompanionObserver {
@@ -134,7 +147,7 @@ export class CompanionObserver {
   }
 
   private isDue(b: BackupObject): boolean {
-    return TERMINAL_PHASES.has(b.status?.phase ?? "") && this.deps.checkpoint.isPending(b.metadata.uid ?? "", backupTime(b));
+    return TERMINAL_PHASES.has(b.status?.phase ?? "") && !isSyncedFromStorage(b) && this.deps.checkpoint.isPending(b.metadata.uid ?? "", backupTime(b));
   }
 
   private enqueue(uid: string): void {
