@@ -2,7 +2,8 @@
 // resourceVersion-guarded replace, DownloadRequests that a scripted "Velero" answers, signed URLs
 // served from a map, Backups delivered to watch handlers, and a record of Events.
 import type { PodLike, PvcLike, PvLike, Result } from "../../src/domain/types.js";
-import type { BackupObject, KubeResult } from "../../src/agent/ports.js";
+import type { KubeResult } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
 import type {
   BackupEventType,
   BackupWatch,

@@ -1,7 +1,7 @@
 // readHookReport / hookRecordsFromLog: one Velero-run Backup's hook records from its log.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { BackupObject } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
 import { hookRecordsFromLog, readHookReport } from "../../src/agent/companion/hook-report.js";
 import { FakeCompanionCluster } from "./fakes.js";
 import { V114_TEXT, V115_TEXT } from "../velero-log/fixtures.js";

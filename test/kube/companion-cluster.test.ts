@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger } from "../../src/log.js";
-import type { BackupObject } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
 import type { CompanionCluster } from "../../src/agent/companion/ports.js";
 import { BackupCheckpoint } from "../../src/agent/companion/checkpoint.js";
 import { downloadBackupFile } from "../../src/agent/companion/download.js";

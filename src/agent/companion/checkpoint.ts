@@ -14,7 +14,7 @@
 // moment) committing the same Backup, exactly one succeeds; the other re-reads, finds the UID and
 // must not count it. So `commit` is the commit point of "this process reports this Backup".
 import type { Result } from "../../domain/types.js";
-import { sleep } from "../../kube/retry.js";
+import { sleep } from "../../util/async.js";
 import type { CompanionCluster, ConfigMapObject } from "./ports.js";
 
 export interface CheckpointOptions {

@@ -6,7 +6,7 @@
 // answer at all while it is down: the wait is bounded and ends in a clear error.
 import { randomUUID } from "node:crypto";
 import type { Result } from "../../domain/types.js";
-import { sleep } from "../../kube/retry.js";
+import { sleep } from "../../util/async.js";
 import type { CompanionCluster, DownloadRequestObject, DownloadTargetKind } from "./ports.js";
 
 export interface DownloadOptions {

@@ -3,8 +3,9 @@
 // DownloadRequest, parses it, and attributes the records to the pods in the Backup's scope.
 import { parseBackupHooks, type Result } from "../../domain/index.js";
 import { extractHookEvents, parseBackupLog } from "../../velero/log-parse.js";
-import { collectItems } from "../collect.js";
-import type { AgentCluster, BackupObject } from "../ports.js";
+import { collectItems } from "../scope/collect.js";
+import type { AgentCluster } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 import { downloadBackupFile, type DownloadFailure, type DownloadOptions } from "./download.js";
 import type { CompanionCluster } from "./ports.js";
 import { buildHookRecords, type CompanionHookRecord } from "./records.js";

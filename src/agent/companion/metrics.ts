@@ -4,7 +4,7 @@
 // Velero stands by when the log cannot be read or attributed.
 import { Counter } from "prom-client";
 import type { HookSource, Phase } from "../../domain/index.js";
-import type { AgentMetrics } from "../metrics.js";
+import type { AgentMetrics } from "../runtime/metrics.js";
 import type { CompanionHookResult } from "./records.js";
 
 export interface CompanionMetricsSink {

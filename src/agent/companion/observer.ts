@@ -18,7 +18,7 @@
 //   "this hook failed" Event would be worse than a duplicate.
 import type { Logger } from "../../log.js";
 import type { Result } from "../../domain/index.js";
-import type { BackupObject } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 import { BackupCheckpoint, backupTime } from "./checkpoint.js";
 import { readHookReport } from "./hook-report.js";
 import type { CompanionMetricsSink } from "./metrics.js";

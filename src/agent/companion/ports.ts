@@ -3,7 +3,8 @@
 // Velero answers and expires), its own checkpoint ConfigMap and Events. src/kube/companion-cluster.ts
 // implements it with client-node; tests use in-memory fakes.
 import type { PodLike, PvcLike, PvLike, Result } from "../../domain/types.js";
-import type { BackupObject, KubeResult } from "../ports.js";
+import type { KubeResult } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
 
 // ---------------------------------------------------------------- watching Backups
 
