@@ -36,10 +36,18 @@ export const WARMUP_HEADER = "x-hookguard-warmup";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+function uncounted(validate: ValidateDeps): ValidateDeps {
+  const { onAuthz: _authz, onControllerCopy: _copy, onWouldDeny: _wouldDeny, ...rest } = validate;
+  return rest;
+}
+
 export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Handler {
   const limit = deps.maxRequestBytes ?? MAX_REQUEST_BYTES;
   // The warm-up's requests take the same code with a metrics registry nobody scrapes and no log.
-  const warmupDeps = deps.warmupToken === undefined ? deps : { ...deps, metrics: new WebhookMetrics({ defaultMetrics: false }), log: silentLogger() };
+  // Its validation keeps every rule but none of the counting callbacks, which close over the real
+  // registry: a warm-up review of a controller's copy or (with --enforcement warn) of a denial must
+  // not show up in hookguard_admission_controller_copies_total or _would_deny_total.
+  const warmupDeps = deps.warmupToken === undefined ? deps : { ...deps, metrics: new WebhookMetrics({ defaultMetrics: false }), log: silentLogger(), validate: uncounted(deps.validate) };
   return (req, res) => {
     const started = performance.now();
     const d = deps.warmupToken !== undefined && req.headers[WARMUP_HEADER] === deps.warmupToken ? warmupDeps : deps;

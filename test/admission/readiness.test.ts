@@ -41,6 +41,21 @@ describe("readiness waits for the warm-up", () => {
     }
   });
 
+  it("with --enforcement warn, the warm-up's copy and denial reviews are not counted as copies or would-be denials", async () => {
+    const counted: string[] = [];
+    const wh = await startTestWebhook({
+      validate: { enforcement: "warn", onControllerCopy: (k) => counted.push(`copy ${k}`), onWouldDeny: (k) => counted.push(`would-deny ${k}`) },
+      warmupRounds: 3,
+      skipWarmupWait: true,
+    });
+    try {
+      assert.deepEqual(await wh.server.warmedUp(), { ok: true, value: { reviews: 15 } });
+      assert.deepEqual(counted, []);
+    } finally {
+      await wh.stop();
+    }
+  });
+
   it("stays not ready, with the reason, while the warm-up's reviews cannot be answered", async () => {
     const { log, lines } = capturingLogger();
     // A body limit below any review: every warm-up review is refused with 413.
