@@ -69,7 +69,7 @@ export function isTimeZone(zone: string): boolean {
 /** Parses `spec.schedule`; the error says what is wrong and how Velero wants it written. */
 export function parseSchedule(input: unknown): Result<ScheduleSpec, string> {
   if (typeof input !== "string" || input.trim() === "") {
-    return { ok: false, error: `schedule is empty; write five fields (${FORM}), e.g. "0 2 * * *", or a descriptor such as "@daily" or "@every 6h"` };
+    return { ok: false, error: `schedule is empty; write e.g. "0 2 * * *" (${FORM}), "@daily" or "@every 6h"` };
   }
   let spec = input.trim();
   let timezone = "UTC";
