@@ -100,10 +100,10 @@ test("the image's build step compiles, and the CLI runs from the image layout wi
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version);
 
     // every flag of every value set, per component
-    const flags: Record<string, Set<string>> = { webhook: new Set(), agent: new Set() };
+    const flags: Record<string, Set<string>> = { webhook: new Set(), agent: new Set(), probe: new Set() };
     for (const values of Object.values(valueCases)) {
-      for (const d of (await renderChart(values)).filter((x) => x.kind === "Deployment")) {
-        const args: string[] = d.spec.template.spec.containers[0].args;
+      for (const d of (await renderChart(values)).filter((x) => x.kind === "Deployment" || x.kind === "Pod")) {
+        const args: string[] = (d.kind === "Pod" ? d.spec : d.spec.template.spec).containers[0].args;
         for (const a of args.slice(1)) if (a.startsWith("--")) flags[args[0]!]!.add(a.split("=")[0]!);
       }
     }
