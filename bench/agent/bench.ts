@@ -17,12 +17,12 @@ import { buildItemBlocks, type PodLike, type PvcLike, type PvLike } from "../../
 import { silentLogger } from "../../src/log.js";
 import { createAgentCluster } from "../../src/kube/agent-cluster.js";
 import { createPodExecutor } from "../../src/kube/exec.js";
-import { BackupLog } from "../../src/agent/backup-log.js";
-import type { RunContext } from "../../src/agent/context.js";
-import { runHook } from "../../src/agent/hook-run.js";
-import { AgentMetrics } from "../../src/agent/metrics.js";
-import { KeyedMutex } from "../../src/agent/pod-lock.js";
-import { HookTracker } from "../../src/agent/tracker.js";
+import { BackupLog } from "../../src/agent/store/backup-log.js";
+import type { RunContext } from "../../src/agent/runtime/run-context.js";
+import { runHook } from "../../src/agent/hooks/exec-hook.js";
+import { AgentMetrics } from "../../src/agent/runtime/metrics.js";
+import { KeyedMutex } from "../../src/agent/runtime/pod-lock.js";
+import { HookTracker } from "../../src/agent/hooks/tracker.js";
 import type { ExecHook } from "../../src/domain/types.js";
 import { startApiServer, type ApiServerHandle } from "../../test/apiserver/server.js";
 import { containerRootPath } from "../../test/apiserver/exec/rootfs.js";
@@ -73,7 +73,7 @@ async function benchOverhead(api: ApiServerHandle, kc: KubeConfig): Promise<{ p5
     executor,
     podLocks: new KeyedMutex(),
     tracker: new HookTracker(),
-    log: new BackupLog("velero/bench"),
+    backupLog: new BackupLog("velero/bench"),
     metrics: new AgentMetrics(),
     records: [],
     signal: new AbortController().signal,

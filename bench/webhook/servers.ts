@@ -73,7 +73,11 @@ function plainServer(): { listener: (req: IncomingMessage, res: ServerResponse) 
 async function main(): Promise<number> {
   if (mode === "hookguard") {
     const server = new WebhookServer({ host: "127.0.0.1", port: 0, certDir, metrics: new WebhookMetrics(), log: createLogger({ level: "info" }), validate: {} });
-    return (await server.start()).port;
+    const { port } = await server.start();
+    // Measured once ready, as the API server would reach it: after the warm-up.
+    const warm = await server.warmedUp();
+    if (!warm.ok) throw new Error(`hookguard did not warm up: ${warm.error}`);
+    return port;
   }
   const { listener, options } = plainServer();
   const server = createServer({ ...tls, ...options }, listener);

@@ -5,9 +5,9 @@
 // pays for body-parser, res.json or ETag hashing.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import type { Logger } from "../log.js";
+import { silentLogger, type Logger } from "../log.js";
 import { decodeReview } from "./decode.js";
-import type { Decision, WebhookMetrics, WebhookName } from "./metrics.js";
+import { WebhookMetrics, type Decision, type WebhookName } from "./metrics.js";
 import { mutateRequest } from "./mutate.js";
 import { complete, errored, reviewBody, type Response } from "./response.js";
 import { ADMISSION_V1, type AdmissionApiVersion, type AdmissionRequest } from "./types.js";
@@ -24,17 +24,28 @@ export interface EndpointDeps {
   log: Logger;
   validate: ValidateDeps;
   maxRequestBytes?: number;
+  /**
+   * Requests whose x-hookguard-warmup header carries this value are the server's own warm-up
+   * (src/server/warmup.ts): answered as any other, but neither counted nor logged.
+   */
+  warmupToken?: string;
 }
+
+/** The header that marks the server's own warm-up requests; its value is EndpointDeps.warmupToken. */
+export const WARMUP_HEADER = "x-hookguard-warmup";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Handler {
   const limit = deps.maxRequestBytes ?? MAX_REQUEST_BYTES;
+  // The warm-up's requests take the same code with a metrics registry nobody scrapes and no log.
+  const warmupDeps = deps.warmupToken === undefined ? deps : { ...deps, metrics: new WebhookMetrics({ defaultMetrics: false }), log: silentLogger() };
   return (req, res) => {
     const started = performance.now();
+    const d = deps.warmupToken !== undefined && req.headers[WARMUP_HEADER] === deps.warmupToken ? warmupDeps : deps;
     const declared = Number(req.headers["content-length"] ?? -1);
     if (declared > limit) {
-      tooLarge(webhook, deps, req, res, started, limit);
+      tooLarge(webhook, d, req, res, started, limit, 0);
       return;
     }
     const chunks: Buffer[] = [];
@@ -46,7 +57,7 @@ export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Han
       if (size > limit) {
         over = true;
         chunks.length = 0;
-        tooLarge(webhook, deps, req, res, started, limit);
+        tooLarge(webhook, d, req, res, started, limit, size);
         return;
       }
       chunks.push(chunk);
@@ -54,11 +65,11 @@ export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Han
     req.on("end", () => {
       if (over) return;
       const body = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-      answer(webhook, deps, req, res, body, started).catch((err: unknown) => {
+      answer(webhook, d, req, res, body, started).catch((err: unknown) => {
         // Only reachable if answering itself failed (e.g. a metrics or logging fault): still never
         // an unhandled rejection, which would end the process on Node 20.
-        deps.metrics.panics.inc();
-        deps.log.error({ webhook, err: err instanceof Error ? err.message : String(err) }, "unexpected exception while answering admission request");
+        d.metrics.panics.inc();
+        d.log.error({ webhook, err: err instanceof Error ? err.message : String(err) }, "unexpected exception while answering admission request");
         if (!res.headersSent) send(res, 500, ADMISSION_V1, "", errored(500, "internal error in hookguard"));
         else res.destroy();
       });
@@ -67,13 +78,31 @@ export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Han
   };
 }
 
-function tooLarge(webhook: WebhookName, deps: EndpointDeps, req: IncomingMessage, res: ServerResponse, started: number, limit: number): void {
-  // The uid is inside the body we refuse to read, so there is none to answer with: HTTP 413.
-  // The connection is closed afterwards rather than draining megabytes of unwanted body.
+/**
+ * The uid is inside the body we refuse to read, so there is none to answer with: HTTP 413, sent at
+ * once and complete (Content-Length), with `Connection: close`. The connection is only closed once
+ * the client has finished sending, though: closing a socket with unread data in it resets the
+ * connection, and a reset makes the client's kernel drop the answer it has not read yet, so the
+ * client (still writing its body) would see "connection reset" instead of the 413. The rest of
+ * the body is therefore read and discarded, up to twice the limit in all; a client sending more
+ * than that has had the answer for megabytes and is cut off. The request timeout bounds the time.
+ */
+function tooLarge(webhook: WebhookName, deps: EndpointDeps, req: IncomingMessage, res: ServerResponse, started: number, limit: number, received: number): void {
   const message = `request entity is too large; limit is ${limit} bytes`;
-  send(res, 413, ADMISSION_V1, "", errored(413, message), true);
-  res.on("finish", () => req.destroy());
+  const body = reviewBody(ADMISSION_V1, complete(errored(413, message), ""));
   finish(webhook, deps, { started, decision: "errored", message, code: 413 });
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(413, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
+  // write, not end: ending the response makes node close the connection right away (Connection: close).
+  res.write(body);
+  let discarded = received;
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > 2 * limit) res.destroy();
+  });
+  req.on("end", () => res.end());
+  req.on("error", () => res.destroy());
+  req.resume();
 }
 
 function isJson(contentType: string | undefined): boolean {
@@ -114,12 +143,10 @@ async function answer(webhook: WebhookName, deps: EndpointDeps, req: IncomingMes
   finish(webhook, deps, { started, decision, request, code: response.status?.code ?? 200, patched: response.patches.length > 0, ...(decision === "errored" ? { message: response.status?.message ?? "" } : {}) });
 }
 
-function send(res: ServerResponse, httpStatus: number, apiVersion: AdmissionApiVersion, uid: string, response: Response, close = false): void {
+function send(res: ServerResponse, httpStatus: number, apiVersion: AdmissionApiVersion, uid: string, response: Response): void {
   if (res.headersSent || res.destroyed) return;
   const body = reviewBody(apiVersion, complete(response, uid));
-  const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-  if (close) headers.connection = "close";
-  res.writeHead(httpStatus, headers);
+  res.writeHead(httpStatus, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
 

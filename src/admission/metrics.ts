@@ -14,6 +14,9 @@ const KNOWN_RESOURCES = new Set([
   "jobs", "cronjobs", "backups", "schedules",
 ]);
 const KNOWN_OPERATIONS = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+const KNOWN_KINDS = new Set([
+  "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Backup", "Schedule",
+]);
 
 /**
  * prom-client's default collectors include `nodejs_active_{handles,requests,resources}_total`:
@@ -29,6 +32,8 @@ export class WebhookMetrics {
   readonly warnings: Counter<"webhook">;
   readonly panics: Counter;
   readonly authz: Counter<"decision">;
+  readonly controllerCopies: Counter<"kind">;
+  readonly wouldDeny: Counter<"kind">;
   readonly certExpiry: Gauge<"certificate">;
   // Hot-path caches: prom-client hashes label objects on every call; a child per label set does it once.
   #requestChildren = new Map<string, { inc(n?: number): void }>();
@@ -66,6 +71,18 @@ export class WebhookMetrics {
       labelNames: ["decision"],
       registers: [registry],
     });
+    this.controllerCopies = new Counter({
+      name: "hookguard_admission_controller_copies_total",
+      help: "Controller copies (owned objects, scheduled Backups, template-copying controllers' requests) admitted with warnings instead of denied, by kind.",
+      labelNames: ["kind"],
+      registers: [registry],
+    });
+    this.wouldDeny = new Counter({
+      name: "hookguard_admission_would_deny_total",
+      help: "Requests admitted with warnings because --enforcement is warn, which deny mode would have refused, by kind.",
+      labelNames: ["kind"],
+      registers: [registry],
+    });
     this.certExpiry = new Gauge({
       name: "hookguard_certificate_expiry_timestamp_seconds",
       help: "Expiry (Unix seconds) of the certificate in use, by certificate (serving or ca).",
@@ -96,6 +113,14 @@ export class WebhookMetrics {
       this.#requestChildren.set(key, child);
     }
     child.inc();
+  }
+
+  countControllerCopy(kind: string): void {
+    this.controllerCopies.inc({ kind: KNOWN_KINDS.has(kind) ? kind : "other" });
+  }
+
+  countWouldDeny(kind: string): void {
+    this.wouldDeny.inc({ kind: KNOWN_KINDS.has(kind) ? kind : "other" });
   }
 
   observeDuration(webhook: WebhookName, seconds: number): void {

@@ -1,5 +1,7 @@
 // The mutating handler: makes each pod (template)'s effective hook explicit, through the domain's
-// normalizePodHooks, as a JSONPatch against the object exactly as received. Backup and Schedule are
+// normalizePodHooks, as a JSONPatch against the object exactly as received. It only adds keys that
+// are absent, never replaces a value (GitOps tools would show a rewritten value as drift forever);
+// what it would have normalised comes back as a warning. Backup and Schedule are
 // not mutated (their spec.hooks defaults are Velero's CRD defaults); invalid values are never
 // rewritten (the domain returns no edit for them and the validating webhook reports them).
 //
@@ -12,7 +14,7 @@
 import { normalizePodHooks, podTemplateOf } from "../domain/index.js";
 import { decodeObject } from "./decode.js";
 import { lookupKind, handledKindsText } from "./kinds.js";
-import { allowed, errored, patched, type Response } from "./response.js";
+import { allowed, errored, patched, warningLine, withWarnings, type Response } from "./response.js";
 import type { AdmissionRequest, PatchOperation } from "./types.js";
 
 export function mutateRequest(req: AdmissionRequest): Response {
@@ -36,9 +38,9 @@ function mutateWrite(req: AdmissionRequest): Response {
   if (!obj.ok) return errored(400, obj.message);
   const template = podTemplateOf(obj.value);
   if (!template) return allowed();
-  const edits = normalizePodHooks(template.pod);
-  if (edits.length === 0) return allowed();
-  return patched(annotationPatch(template.pathPrefix, template.pod.metadata, edits));
+  const { edits, warnings } = normalizePodHooks(template.pod, template.pathPrefix);
+  const res = edits.length === 0 ? allowed() : patched(annotationPatch(template.pathPrefix, template.pod.metadata, edits));
+  return withWarnings(res, warnings.map(warningLine));
 }
 
 /** RFC 6901: `~` → `~0`, `/` → `~1` (annotation keys contain `/`). */
@@ -61,9 +63,5 @@ export function annotationPatch(
   if (!metadata) return [{ op: "add", path: `${base}/metadata`, value: { annotations: values } }];
   const current = metadata.annotations;
   if (!current) return [{ op: "add", path: `${base}/metadata/annotations`, value: values }];
-  return edits.map((e) => ({
-    op: current[e.key] === undefined ? "add" : "replace",
-    path: `${base}/metadata/annotations/${escapePointer(e.key)}`,
-    value: e.value,
-  }));
+  return edits.map((e) => ({ op: "add", path: `${base}/metadata/annotations/${escapePointer(e.key)}`, value: e.value }));
 }

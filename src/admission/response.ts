@@ -60,15 +60,24 @@ export function denialMessage(errors: Finding[]): string {
 }
 
 /**
- * A warning line that keeps the advice: when `PATH: MESSAGE` is over the limit, the annotation path
- * is shortened to the annotation key (`spec.template.metadata.annotations["K"]` -> `K`, which still
- * names the field) before anything is cut, because the fix sits at the end of the message.
+ * A warning line that keeps the advice. Domain messages end with their fix, after the last "; ".
+ * When `PATH: MESSAGE` is over the limit, the annotation path is shortened to the annotation key
+ * (`spec.template.metadata.annotations["K"]` -> `K`, which still names the field); if that is not
+ * enough, the description before the fix is cut in the middle, and the fix stays whole.
  */
 export function warningLine(f: Finding): string {
   const full = findingLine(f);
   if (full.length <= WARNING_MAX_CHARS) return full;
   const key = /metadata\.annotations\["([^"]+)"\]$/.exec(f.path);
-  return key ? `${key[1]}: ${f.message}` : full;
+  const where = key ? key[1]! : f.path;
+  const lead = where ? `${where}: ` : "";
+  if (lead.length + f.message.length <= WARNING_MAX_CHARS) return lead + f.message;
+  const split = f.message.lastIndexOf("; ");
+  if (split < 0) return lead + f.message; // no fix to keep: capWarnings cuts the end
+  const fix = f.message.slice(split);
+  const room = WARNING_MAX_CHARS - lead.length - fix.length - 3;
+  if (room >= 16) return `${lead}${f.message.slice(0, room).trimEnd()}...${fix}`;
+  return lead + fix.slice(2);
 }
 
 export const WARNING_MAX_CHARS = 119;

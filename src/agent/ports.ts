@@ -1,7 +1,8 @@
 // The agent's seams: everything it needs from the cluster, as interfaces. src/kube/ implements them
-// with @kubernetes/client-node; tests may also use the API-server double through the real ones.
-import type { ObjectMeta, PodLike, PvcLike, PvLike, Result } from "../domain/types.js";
-import type { KubeApiError } from "../kube/errors.js";
+// with @kubernetes/client-node (the wiring is in src/cli/agent-main.ts); nothing in src/agent imports
+// src/kube. Tests may also use the API-server double through the real adapters.
+import type { PodLike, PvcLike, PvLike, Result } from "../domain/types.js";
+import type { BackupObject, BackupStatus, ScheduleObject } from "../velero/types.js";
 
 // ---------------------------------------------------------------- exec
 
@@ -38,54 +39,6 @@ export interface PodExecutor {
   exec(req: ExecRequest): Promise<ExecResult>;
 }
 
-// ---------------------------------------------------------------- Velero objects (the subset we use)
-
-export interface BackupHookStatus {
-  hooksAttempted?: number;
-  hooksFailed?: number;
-}
-
-export interface BackupSpec {
-  includedNamespaces?: string[];
-  excludedNamespaces?: string[];
-  includedResources?: string[];
-  excludedResources?: string[];
-  labelSelector?: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
-  orLabelSelectors?: Array<{ matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> }>;
-  snapshotVolumes?: boolean;
-  ttl?: string;
-  hooks?: unknown;
-  [key: string]: unknown;
-}
-
-export interface BackupStatus {
-  phase?: "New" | "InProgress" | "Completed" | "PartiallyFailed" | "Failed" | "FailedValidation" | string;
-  startTimestamp?: string;
-  completionTimestamp?: string;
-  errors?: number;
-  warnings?: number;
-  failureReason?: string;
-  progress?: { totalItems?: number; itemsBackedUp?: number };
-  hookStatus?: BackupHookStatus;
-  [key: string]: unknown;
-}
-
-export interface BackupObject {
-  apiVersion: "velero.io/v1";
-  kind: "Backup";
-  metadata: ObjectMeta & { name: string; namespace: string; creationTimestamp?: string; ownerReferences?: unknown[] };
-  spec: BackupSpec;
-  status?: BackupStatus;
-}
-
-export interface ScheduleObject {
-  apiVersion: "velero.io/v1";
-  kind: "Schedule";
-  metadata: ObjectMeta & { name: string; namespace: string; creationTimestamp?: string };
-  spec: { schedule: string; template: BackupSpec; paused?: boolean; useOwnerReferencesInBackup?: boolean };
-  status?: { phase?: string; lastBackup?: string; [key: string]: unknown };
-}
-
 export interface VolumeSnapshotRef {
   namespace: string;
   name: string;
@@ -93,7 +46,21 @@ export interface VolumeSnapshotRef {
 
 // ---------------------------------------------------------------- cluster
 
-export type KubeResult<T> = Result<T, KubeApiError>;
+/**
+ * How a port reports an API error: the HTTP code, the Status reason (e.g. "AlreadyExists",
+ * "Conflict"; "TransportError" with code 0 when no answer came) and its message. src/kube's
+ * KubeApiError has this shape, so the adapters return theirs as is.
+ */
+export interface ClusterError {
+  code: number;
+  reason: string;
+  message: string;
+}
+
+export type KubeResult<T> = Result<T, ClusterError>;
+
+/** A create that lost to an object of the same name (409 AlreadyExists, not a stale-write 409). */
+export const isAlreadyExists = (e: ClusterError): boolean => e.code === 409 && e.reason === "AlreadyExists";
 
 /** What the agent reads and writes. Implementations retry transient errors themselves; 409 is returned. */
 export interface AgentCluster {
@@ -109,13 +76,17 @@ export interface AgentCluster {
   createBackup(backup: BackupObject): Promise<KubeResult<BackupObject>>;
   /** PUT guarded by metadata.resourceVersion: a stale copy gets {code: 409}. */
   replaceBackup(backup: BackupObject): Promise<KubeResult<BackupObject>>;
-  /** JSON merge patch on the status subresource. */
-  patchBackupStatus(namespace: string, name: string, status: Partial<BackupStatus>): Promise<KubeResult<BackupObject>>;
+  /**
+   * JSON merge patch of `status` through the Backup itself (Velero's kinds have no status
+   * subresource). With `resourceVersion`, the patch applies only to that version: else {code: 409}.
+   */
+  patchBackupStatus(namespace: string, name: string, status: Partial<BackupStatus>, resourceVersion?: string): Promise<KubeResult<BackupObject>>;
   /** JSON merge patch on metadata (annotations), e.g. the pending-post-hooks record. */
   patchBackupMetadata(namespace: string, name: string, metadata: { annotations?: Record<string, string | null>; labels?: Record<string, string | null> }): Promise<KubeResult<BackupObject>>;
 
   listSchedules(namespace: string): Promise<KubeResult<ScheduleObject[]>>;
-  patchScheduleStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<KubeResult<ScheduleObject>>;
+  /** JSON merge patch of `status` through the Schedule itself, optionally guarded by resourceVersion. */
+  patchScheduleStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubeResult<ScheduleObject>>;
 
   createVolumeSnapshot(namespace: string, name: string, pvcName: string, snapshotClass: string, labels: Record<string, string>): Promise<KubeResult<VolumeSnapshotRef>>;
   /** readyToUse true/false, or an error message the snapshot controller reported. */

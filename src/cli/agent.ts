@@ -4,8 +4,8 @@
 import { Command, Option } from "commander";
 import { createLogger } from "../log.js";
 import { loadClusterAccess, runningInCluster } from "../kube/config.js";
-import { startAgent } from "../agent/agent.js";
-import { buildAgentConfig, type AgentFlags } from "../agent/config.js";
+import { startAgent } from "./agent-main.js";
+import { buildAgentConfig, type AgentFlags } from "../agent/runtime/config.js";
 
 export function registerAgentCommand(program: Command): void {
   program

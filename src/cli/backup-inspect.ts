@@ -4,15 +4,14 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
-import { createLogger } from "../log.js";
-import { loadClusterAccess } from "../kube/config.js";
-import { createAgentCluster } from "../kube/agent-cluster.js";
-import { defaultStorageDir, parseLabelSelector } from "../agent/config.js";
-import { formatDescribe } from "../agent/describe.js";
-import { formatPlan, planBackup } from "../agent/plan.js";
-import type { AgentCluster, BackupSpec } from "../agent/ports.js";
-import { backupLogPath } from "../agent/process-backup.js";
-import { readResults, resultsPath } from "../agent/results.js";
+import { defaultStorageDir } from "../agent/runtime/config.js";
+import { parseLabelSelector } from "../domain/index.js";
+import { formatDescribe } from "./describe.js";
+import { formatPlan, planBackup } from "../agent/scope/plan.js";
+import type { BackupSpec } from "../velero/types.js";
+import { backupLogPath } from "../agent/store/backup-log.js";
+import { readResults, resultsPath } from "../agent/store/results.js";
+import { UsageError, guarded, openCluster } from "./backup-common.js";
 
 interface CommonOptions {
   kubeconfig?: string;
@@ -21,8 +20,6 @@ interface CommonOptions {
   output: "text" | "json";
 }
 
-class UsageError extends Error {}
-
 function common(cmd: Command): Command {
   return cmd
     .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
@@ -30,25 +27,12 @@ function common(cmd: Command): Command {
     .option("--storage-dir <dir>", "where the agent keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)");
 }
 
-function openCluster(opts: CommonOptions): AgentCluster {
-  const access = loadClusterAccess(opts.kubeconfig);
-  if (!access) throw new UsageError("no cluster access: pass --kubeconfig, set KUBECONFIG, or run in a pod");
-  return createAgentCluster(access.kc, createLogger({ level: "warn" }));
-}
-
 const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultStorageDir(process.env);
 
-async function guarded(fn: () => Promise<number>): Promise<void> {
-  try {
-    process.exitCode = await fn();
-  } catch (err) {
-    process.stderr.write(`hookguard backup: ${(err as Error).message}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  }
-}
+const guard = (fn: () => Promise<number>): Promise<void> => guarded("hookguard backup: ", fn);
 
 async function describe(name: string, opts: CommonOptions): Promise<number> {
-  const cluster = openCluster(opts);
+  const cluster = openCluster(opts.kubeconfig);
   const got = await cluster.getBackup(opts.namespace, name);
   if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
   if (!got.value) throw new Error(`backup ${opts.namespace}/${name} not found`);
@@ -118,7 +102,7 @@ async function plan(opts: PlanOptions): Promise<number> {
     if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
     spec.labelSelector = sel.value;
   }
-  const cluster = openCluster(opts);
+  const cluster = openCluster(opts.kubeconfig);
   const p = await planBackup(cluster, spec);
   if (!p.ok) throw new Error(p.error);
   process.stdout.write(opts.output === "json" ? `${JSON.stringify(p.value, null, 2)}\n` : formatPlan(p.value));
@@ -130,10 +114,10 @@ const outputOption = (): Option => new Option("-o, --output <format>", "output f
 /** Adds describe, logs and plan under `hookguard backup`. */
 export function registerBackupInspectCommands(backupCmd: Command): void {
   common(backupCmd.command("describe").description("Show a Backup's phase, counts, per-hook results and errors").argument("<name>").addOption(outputOption())).action(
-    (name: string, opts: CommonOptions) => guarded(() => describe(name, opts)),
+    (name: string, opts: CommonOptions) => guard(() => describe(name, opts)),
   );
   common(backupCmd.command("logs").description("Print a Backup's log (JSON lines; try: | grep hookCommand)").argument("<name>")).action((name: string, opts: CommonOptions) =>
-    guarded(() => logs(name, opts)),
+    guard(() => logs(name, opts)),
   );
   common(
     backupCmd
@@ -144,5 +128,5 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
       .option("-l, --selector <selector>", "label selector (k=v,k!=v,k,!k)")
       .option("--from-backup-file <file>", "take the spec (including spec.hooks) from a Backup or Schedule manifest (- for stdin)")
       .addOption(outputOption()),
-  ).action((opts: PlanOptions) => guarded(() => plan(opts)));
+  ).action((opts: PlanOptions) => guard(() => plan(opts)));
 }

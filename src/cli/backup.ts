@@ -2,20 +2,17 @@
 // are registered by backup-inspect.ts on the same `backup` command.
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
-import { createLogger } from "../log.js";
-import { loadClusterAccess } from "../kube/config.js";
-import { createAgentCluster } from "../kube/agent-cluster.js";
 import { isAlreadyExists } from "../kube/errors.js";
-import { parseLabelSelector } from "../agent/config.js";
-import { parseGoDuration } from "../domain/duration.js";
-import type { AgentCluster, BackupObject, BackupSpec } from "../agent/ports.js";
+import { nanosToMillis, parseGoDuration, parseLabelSelector } from "../domain/index.js";
+import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
+import { sleep } from "../util/async.js";
+import { tabulate } from "./table.js";
+import { UsageError, guarded, openCluster } from "./backup-common.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
 /** DNS-1123 subdomain, what the API server accepts as an object name. */
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-class UsageError extends Error {}
 
 interface Common {
   kubeconfig?: string;
@@ -43,20 +40,8 @@ function common(cmd: Command): Command {
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
 }
 
-function openCluster(opts: Common): AgentCluster {
-  const access = loadClusterAccess(opts.kubeconfig);
-  if (!access) throw new UsageError("no cluster access: pass --kubeconfig, set KUBECONFIG, or run in a pod");
-  return createAgentCluster(access.kc, createLogger({ level: "warn" }), { attempts: 3 });
-}
-
-async function guarded(fn: () => Promise<number>): Promise<void> {
-  try {
-    process.exitCode = await fn();
-  } catch (err) {
-    process.stderr.write(`An error occurred: ${(err as Error).message}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  }
-}
+/** Velero's CLI prefix for a failed command. */
+const guard = (fn: () => Promise<number>): Promise<void> => guarded("An error occurred: ", fn);
 
 const list = (v: string | undefined): string[] | undefined =>
   v === undefined
@@ -69,7 +54,7 @@ const list = (v: string | undefined): string[] | undefined =>
 function durationMs(flag: string, value: string): number {
   const d = parseGoDuration(value);
   if (!d.ok) throw new UsageError(`--${flag}: ${d.error}`);
-  return d.value / 1e6;
+  return nanosToMillis(d.value);
 }
 
 /** The Backup `velero backup create` would submit for these flags. */
@@ -119,7 +104,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
   const backup = backupFromFlags(name, opts);
   const waitMs = opts.wait ? durationMs("wait-timeout", opts.waitTimeout) : 0;
   const pollMs = durationMs("poll-interval", opts.pollInterval);
-  const cluster = openCluster(opts);
+  const cluster = openCluster(opts.kubeconfig);
   const created = await cluster.createBackup(backup);
   if (!created.ok) {
     if (isAlreadyExists(created.error)) throw new Error(`backups.velero.io "${name}" already exists`);
@@ -151,7 +136,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
       process.stderr.write(`Timed out after ${opts.waitTimeout} waiting for backup ${name} (phase ${phase || "New"}); it continues in the background.\n`);
       return 1;
     }
-    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
   }
 }
 
@@ -204,7 +189,7 @@ export function backupRow(b: BackupObject, now: Date): string[] {
   let when: number | undefined = expiration ? Date.parse(expiration) : undefined;
   if (when === undefined && b.spec.ttl && meta.creationTimestamp) {
     const ttl = parseGoDuration(b.spec.ttl);
-    if (ttl.ok && ttl.value > 0) when = Date.parse(meta.creationTimestamp) + ttl.value / 1e6;
+    if (ttl.ok && ttl.value > 0) when = Date.parse(meta.creationTimestamp) + nanosToMillis(ttl.value);
   }
   if (when !== undefined && !Number.isNaN(when)) {
     const delta = when - now.getTime();
@@ -224,15 +209,13 @@ export function backupRow(b: BackupObject, now: Date): string[] {
 
 /** kubectl's tabwriter layout: 3 spaces of padding, minimum cell width 6, last column unpadded. */
 export function formatTable(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(6, ...all.map((r) => (r[i] ?? "").length + 3)));
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("").trimEnd()).join("\n") + "\n";
+  return `${tabulate([header, ...rows], { padding: 3, minWidth: 6 }).join("\n")}\n`;
 }
 
 const HEADER = ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"];
 
 async function get(name: string | undefined, opts: GetOptions): Promise<number> {
-  const cluster = openCluster(opts);
+  const cluster = openCluster(opts.kubeconfig);
   let backups: BackupObject[];
   if (name) {
     const got = await cluster.getBackup(opts.namespace, name);
@@ -275,13 +258,13 @@ export function registerBackupCommand(program: Command): void {
     .option("-w, --wait", "wait for the backup to finish, showing progress; exit 0 only for Completed")
     .option("--wait-timeout <duration>", "give up waiting after this long (the backup continues)", "1h")
     .addOption(new Option("--poll-interval <duration>", "how often --wait reads the Backup").default("1s").hideHelp())
-    .action((name: string, opts: CreateOptions) => guarded(() => create(name, opts)));
+    .action((name: string, opts: CreateOptions) => guard(() => create(name, opts)));
 
   common(backup.command("get"))
     .description("List Backups, or show one (like `velero backup get`)")
     .argument("[name]", "backup name")
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"))
-    .action((name: string | undefined, opts: GetOptions) => guarded(() => get(name, opts)));
+    .action((name: string | undefined, opts: GetOptions) => guard(() => get(name, opts)));
 
   registerBackupInspectCommands(backup);
 }

@@ -1,6 +1,7 @@
 // `hookguard webhook`: the admission webhook server. Flags map one to one onto WebhookConfig.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.js";
+import { DEFAULT_MAX_CONNECTIONS } from "../server/connection-limits.js";
 import { runWebhook, type WebhookConfig } from "../server/run.js";
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -9,6 +10,14 @@ function port(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be a port number (0-65535), got ${JSON.stringify(value)}.`);
+    return n;
+  };
+}
+
+function positiveInt(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1, got ${JSON.stringify(value)}.`);
     return n;
   };
 }
@@ -36,7 +45,9 @@ export function registerWebhookCommand(program: Command): void {
     .option("--secret-namespace <ns>", "namespace of that Secret (default: the pod's namespace)")
     .option("--webhook-config <name>", "Validating/MutatingWebhookConfiguration whose caBundle to patch (repeatable)", collect, [] as string[])
     .option("--trusted-controller <username>", "another controller that copies pod templates, exempt from the exec-permission check (repeatable)", collect, [] as string[])
+    .addOption(new Option("--enforcement <mode>", "deny: refuse hook errors; warn: admit them as warnings and count them (audit before enforcing)").choices(["deny", "warn"]).default("deny"))
     .option("--shutdown-timeout <seconds>", "how long SIGTERM waits for in-flight requests", seconds, 25)
+    .option("--max-connections <n>", "concurrent connections on the HTTPS port; more are closed at once", positiveInt("--max-connections"), DEFAULT_MAX_CONNECTIONS)
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error"]).default("info"))
     .action(async (opts: Record<string, unknown>) => {
       const log = createLogger({ level: opts.logLevel as string });
@@ -56,6 +67,8 @@ export function registerWebhookCommand(program: Command): void {
         webhookConfigs: opts.webhookConfig as string[],
         shutdownTimeoutMs: (opts.shutdownTimeout as number) * 1000,
         trustedControllers: opts.trustedController as string[],
+        enforcement: opts.enforcement as "deny" | "warn",
+        maxConnections: opts.maxConnections as number,
       };
       const running = await runWebhook(cfg, log, (text) => process.stdout.write(`${text}\n`));
       await new Promise<void>((resolve) => {

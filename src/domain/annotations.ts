@@ -3,7 +3,8 @@
 import type { ContainerLike, ExecHook, Finding, OnError, Phase, PodHooksResult, PodLike, RawAnnotationHook } from "./types.js";
 import { checkCommandAnnotation } from "./command.js";
 import { nanosToMillis, parseGoDuration } from "./duration.js";
-import { annotationPath, closest, error, q, shortValue, warning, withinEditDistance } from "./findings.js";
+import { annotationPath, closest, error, q, shortValue, warning, whitespaceFix, withinEditDistance } from "./findings.js";
+import { riskyCommandFindings } from "./risky-commands.js";
 import { podView } from "./pod-view.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -50,6 +51,8 @@ const KEY_SETS: Array<{ prefix: string; fields: readonly string[] }> = [
   { prefix: RESTORE_EXEC_PREFIX, fields: RESTORE_EXEC_FIELDS },
   { prefix: RESTORE_INIT_PREFIX, fields: RESTORE_INIT_FIELDS },
 ];
+/** The prefixes of every hook annotation key Velero reads. */
+export const HOOK_KEY_PREFIXES: readonly string[] = KEY_SETS.map((s) => s.prefix);
 /** Every annotation key Velero reads for hooks. */
 export const ALL_HOOK_ANNOTATION_KEYS: readonly string[] = KEY_SETS.flatMap((s) => s.fields.map((f) => s.prefix + f));
 
@@ -82,7 +85,9 @@ export function isValidOnError(value: string | undefined): value is OnError {
 
 /** on-error check shared with spec hooks and restore annotations. */
 export function onErrorFinding(value: string, path: string, field = "on-error"): Finding {
-  const match = ["Fail", "Continue"].find((v) => v.toLowerCase() === value.trim().toLowerCase());
+  const trimmed = value.trim();
+  const match = ["Fail", "Continue"].find((v) => v.toLowerCase() === trimmed.toLowerCase());
+  if (match === trimmed) return error("on-error-invalid", path, `${field} ${shortValue(value)} ${whitespaceFix(value)}`);
   const hint = match ? `values are case-sensitive; did you mean ${q(match)}?` : `use "Fail" or "Continue"`;
   return error("on-error-invalid", path, `${field} ${shortValue(value)} is not valid: ${hint}`);
 }
@@ -106,6 +111,9 @@ export interface DurationCheck {
 /** Go duration check for annotation and spec timeouts: invalid/negative are errors, 0 a warning. */
 export function checkTimeout(value: string, path: string, field = "timeout"): DurationCheck {
   const parsed = parseGoDuration(value);
+  if (!parsed.ok && value.trim() !== value && parseGoDuration(value.trim()).ok) {
+    return { findings: [error("timeout-invalid", path, `${field} ${shortValue(value)} ${whitespaceFix(value)}`)] };
+  }
   if (!parsed.ok) {
     return {
       findings: [
@@ -138,6 +146,9 @@ export function checkContainer(pod: PodLike, name: string, path: string): Findin
   if (init) {
     return error("container-init", path, `container ${q(name)} is a plain init container; hooks run only in spec.containers or native sidecars`);
   }
+  if (name.trim() !== name && containers.some((c) => c.name === name.trim())) {
+    return error("container-not-found", path, `container ${q(name)} ${whitespaceFix(name)}`);
+  }
   const names = containers.map((c) => c.name).join(", ");
   const guess = closest(name, containers.map((c) => c.name));
   const hint = guess ? `did you mean ${q(guess)}?` : `use one of: ${names}`;
@@ -152,7 +163,7 @@ function isPrivileged(c: ContainerLike | undefined): boolean {
 
 export function fsfreezeFinding(argv: string[], container: ContainerLike | undefined, path: string): Finding | undefined {
   if (!argv.some((a) => /(^|[\s/;&|'"])fsfreeze(\s|$|[;&|'"])/.test(a)) || isPrivileged(container)) return undefined;
-  return warning("fsfreeze-unprivileged", path, `fsfreeze needs a privileged container or SYS_ADMIN; ${q(container!.name)} has neither`);
+  return warning("fsfreeze-unprivileged", path, `fsfreeze fails in ${q(container!.name)} (not privileged); run it privileged or with SYS_ADMIN`);
 }
 
 function buildHook(ctx: PhaseContext): { hook: ExecHook; findings: Finding[] } {
@@ -202,7 +213,10 @@ function buildHook(ctx: PhaseContext): { hook: ExecHook; findings: Finding[] } {
     blockers,
     warnings,
   };
-  return { hook, findings: [...blockers, ...warnings] };
+  // Advice about what the command achieves stays out of hook.warnings: the agent counts those as
+  // configuration warnings of the Backup, and these hooks run exactly as written.
+  const advice = containerProblem ? [] : riskyCommandFindings(cmd.argv, findContainer(pod, container), commandPath);
+  return { hook, findings: [...blockers, ...warnings, ...advice] };
 }
 
 /** Warnings for container/on-error/timeout (and an empty command) of a key set that defines no hook. */

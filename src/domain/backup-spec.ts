@@ -9,6 +9,8 @@ import { checkArgv } from "./command.js";
 import { DEFAULT_TIMEOUT_MS, checkTimeout, isValidOnError, onErrorFinding } from "./annotations.js";
 import { nanosToMillis } from "./duration.js";
 import { closest, error, q, shortValue, warning } from "./findings.js";
+import { riskyCommandFindings } from "./risky-commands.js";
+import { globMatchesSomeNamespace } from "./glob-overlap.js";
 import { compileGlob, resourceIncluded } from "./selection.js";
 
 const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });
@@ -152,12 +154,28 @@ function selectorFindings(sel: unknown, path: string): Finding[] {
   return out;
 }
 
+/** A regex written where a glob belongs: `^prod-.*$` -> `prod-*`. */
+function globFromRegex(pattern: string): string {
+  return pattern.replace(/^\^/, "").replace(/\$$/, "").replace(/\.\*/g, "*").replace(/\.\+/g, "?*").replace(/\./g, "?");
+}
+
+/** Why a namespace pattern that compiles can still match no namespace name (DNS-1123 labels). */
+function unmatchableMessage(pattern: string): string {
+  const value = shortValue(pattern, 24);
+  if (pattern.includes(".")) return `namespace pattern ${value} has a ".", which no namespace has (globs, not regex); did you mean ${q(globFromRegex(pattern))}?`;
+  if (pattern !== pattern.toLowerCase()) return `namespace pattern ${value} has upper case, which no namespace has; did you mean ${q(pattern.toLowerCase())}?`;
+  return `namespace pattern ${value} matches no namespace name (a-z, 0-9, "-" only); fix the pattern`;
+}
+
 function namespaceFindings(r: Record<string, unknown>, path: string): Finding[] {
   const out: Finding[] = [];
   for (const field of ["includedNamespaces", "excludedNamespaces"]) {
     stringsOf(r[field]).forEach((pattern, k) => {
+      const at = `${path}.${field}[${k}]`;
       if (compileGlob(pattern) === null) {
-        out.push(error("namespace-glob-invalid", `${path}.${field}[${k}]`, `namespace pattern ${shortValue(pattern)} is not a valid glob, so nothing matches; fix [ ] { } or \\`));
+        out.push(error("namespace-glob-invalid", at, `namespace pattern ${shortValue(pattern)} is not a valid glob, so nothing matches; fix [ ] { } or \\`));
+      } else if (globMatchesSomeNamespace(pattern) === false) {
+        out.push(error("namespace-pattern-unmatchable", at, unmatchableMessage(pattern)));
       }
     });
   }
@@ -212,7 +230,9 @@ function buildSpecHook(raw: unknown, ctx: { phase: Phase; name: string; index: n
     blockers,
     warnings,
   };
-  return { hook, findings: [...checked.blockers, ...warnings] };
+  // The pods are not known here, so patterns that need the container's image are checked per pod
+  // by nobody: only the command itself is judged.
+  return { hook, findings: [...checked.blockers, ...warnings, ...riskyCommandFindings(checked.argv, undefined, `${path}.command`)] };
 }
 
 function parseResource(raw: unknown, index: number, base: string, seen: Map<string, number>): { spec?: ResourceHookSpec; findings: Finding[] } {

@@ -1,7 +1,7 @@
 // Hook commands: Velero's annotation command parser (`parseStringToCommand`) plus the checks that
 // turn its silent reinterpretations into findings. Hooks never run in a shell unless argv[0] is one.
 import type { Finding } from "./types.js";
-import { error, q, shortValue, warning } from "./findings.js";
+import { error, q, shortValue, warning, whitespaceFix } from "./findings.js";
 
 export interface CommandCheck {
   argv: string[];
@@ -52,6 +52,48 @@ export function isShellArgv(argv: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * The words a shell would make of `text` (quotes and backslashes as POSIX sh reads them, no
+ * expansion), so a suggested JSON array is built from what the user wrote; undefined when a quote
+ * is left open.
+ */
+export function shellWords(text: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) return undefined;
+      word = (word ?? "") + text.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      let quoted = "";
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === "\\" && j + 1 < text.length && '"\\$`'.includes(text[j + 1]!)) j++;
+        quoted += text[j];
+      }
+      if (j >= text.length) return undefined;
+      word = (word ?? "") + quoted;
+      i = j;
+    } else if (c === "\\" && i + 1 < text.length) {
+      word = (word ?? "") + text[++i];
+    } else word = (word ?? "") + c;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** A JSON array for a suggestion; "a JSON array" when the user's words make one too long to quote. */
+function arrayHint(words: readonly string[] | undefined, max = 60): string {
+  const json = words && words.length > 0 ? JSON.stringify(words) : undefined;
+  return json && json.length <= max ? json : "a JSON array";
+}
+
 /** Checks shared by annotation and spec commands once argv is known. */
 export function checkArgv(argv: readonly string[], elementPath: (i: number) => string): CommandCheck {
   const blockers: Finding[] = [];
@@ -65,10 +107,20 @@ export function checkArgv(argv: readonly string[], elementPath: (i: number) => s
       );
     }
   });
-  if (argv.length === 1 && /\s/.test(argv[0]!) && argv[0]!.trim() !== "") {
-    warnings.push(
-      warning("command-whitespace", elementPath(0), `${shortValue(argv[0]!, 28)} runs as one program (no shell); use a JSON array`),
-    );
+  const program = argv[0] ?? "";
+  const trimmed = program.trim();
+  if (trimmed !== "" && trimmed !== program && !/\s/.test(trimmed)) {
+    // A YAML block scalar (`|`) keeps a trailing newline: no program has that name.
+    blockers.push(error("command-program-whitespace", elementPath(0), `program name ${shortValue(program, 28)} ${whitespaceFix(program)}`));
+  } else if (argv.length === 1 && /\s/.test(trimmed)) {
+    const words = shellWords(trimmed);
+    const first = words?.[0] ?? trimmed.split(/\s+/)[0]!;
+    if (SHELLS.has(basename(first))) {
+      // `/bin/sh -c "..."` as one string names a program called "/bin/sh -c ...": it can never run.
+      blockers.push(error("command-shell-string", elementPath(0), `${shortValue(trimmed, 28)} is one program name, not a shell call; write ${arrayHint(words, 200)}`));
+    } else {
+      warnings.push(warning("command-whitespace", elementPath(0), `${shortValue(trimmed, 28)} runs as one program (no shell); write ${arrayHint(words)}`));
+    }
   } else if (argv.length > 0 && !isShellArgv(argv)) {
     const i = argv.findIndex((element) => SHELL_SYNTAX.test(element));
     if (i >= 0) {
@@ -78,6 +130,32 @@ export function checkArgv(argv: readonly string[], elementPath: (i: number) => s
     }
   }
   return { argv: [...argv], blockers, warnings };
+}
+
+/**
+ * The argv a user meant by a value that starts with "[" but is not JSON: `['/bin/sync']` or
+ * `[/bin/sync, -f]` -> ["/bin/sync"] / ["/bin/sync","-f"]. Elements are split at commas outside
+ * quotes, and each loses its surrounding quotes.
+ */
+export function intendedArgv(raw: string): string[] | undefined {
+  const inner = raw.trim().replace(/^\[/, "").replace(/\]$/, "");
+  const words: string[] = [];
+  let current = "";
+  let quote: string | undefined;
+  for (const c of inner) {
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else current += c;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === ",") {
+      words.push(current.trim());
+      current = "";
+    } else current += c;
+  }
+  if (quote) return undefined;
+  words.push(current.trim());
+  const argv = words.filter((w) => w !== "");
+  return argv.length > 0 && argv.every((w) => !/[[\]{}]/.test(w)) ? argv : undefined;
 }
 
 /** Parses and checks an annotation command value (present and non-empty). */
@@ -109,7 +187,7 @@ export function checkCommandAnnotation(raw: string, path: string): CommandCheck 
           error(
             "command-json-invalid",
             path,
-            `command ${shortValue(raw)} starts with "[" but is not a JSON array of strings (${parsed.reason}); write e.g. ["/bin/fsfreeze","--freeze","/data"]`,
+            `command ${shortValue(raw)} starts with "[" but is not a JSON array of strings (${parsed.reason}); write ${arrayHint(intendedArgv(raw), 200)}`,
           ),
         ],
         warnings: [],

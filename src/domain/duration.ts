@@ -165,3 +165,8 @@ export function formatGoDuration(ns: number): string {
 export function nanosToMillis(ns: number): number {
   return Math.ceil(ns / 1e6);
 }
+
+/** Milliseconds as Go prints a time.Duration ("30s", "1m0s"), the form Velero's logs and flags use. */
+export function millisToGoDuration(ms: number): string {
+  return formatGoDuration(ms * 1e6);
+}

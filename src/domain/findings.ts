@@ -25,6 +25,14 @@ export function shortValue(value: string, max = 32): string {
 }
 
 /**
+ * The fix for a value whose only fault is whitespace around it. A trailing newline almost always
+ * comes from a YAML block scalar (`|`), which keeps the final line break; `|-` strips it.
+ */
+export function whitespaceFix(value: string): string {
+  return /\n\s*$/.test(value) ? `ends with a newline (YAML "|"); use "|-" or quote it` : `has spaces around it; remove them`;
+}
+
+/**
  * Levenshtein distance, row by row. With a `bound`, it stops as soon as a whole row exceeds it (the
  * distance never shrinks from one row to the next) and returns bound + 1: unrelated annotation
  * domains, compared on the webhook's hot path, differ within a few characters.

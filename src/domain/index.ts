@@ -1,6 +1,6 @@
 // Public API of the pure hook domain. Callers import from here only.
 export * from "./types.js";
-export { parseGoDuration, formatGoDuration, nanosToMillis } from "./duration.js";
+export { parseGoDuration, formatGoDuration, millisToGoDuration, nanosToMillis } from "./duration.js";
 export {
   ALL_HOOK_ANNOTATION_KEYS,
   BACKUP_HOOK_FIELDS,
@@ -22,10 +22,19 @@ export type { BackupHookField, HookKeySet, ParsePodHooksOptions } from "./annota
 export { parseCommandAnnotation, isShellArgv } from "./command.js";
 export { parseBackupHooks } from "./backup-spec.js";
 export type { ParseBackupHooksOptions } from "./backup-spec.js";
+export { globCovers, globMatchesSomeNamespace, globsMeet } from "./glob-overlap.js";
+export { RISKY_PATTERNS, riskyCommandFindings } from "./risky-commands.js";
+export type { RiskyPattern } from "./risky-commands.js";
 export { compileGlob, matchLabelSelector, matchNamespace, resolveResourceName, resourceHookAppliesTo, resourceIncluded, whyNotApplicable } from "./selection.js";
+export { parseLabelSelector } from "./selector-text.js";
 export { resolvePodHooks } from "./resolve.js";
 export type { ResolvedPodHooks } from "./resolve.js";
 export { podTemplateOf, validateObject } from "./objects.js";
 export { normalizePodHooks } from "./normalize.js";
+export type { Normalization } from "./normalize.js";
 export { buildItemBlocks } from "./itemblocks.js";
+export { EXCLUDE_LABEL, describeInclusion, excludedFromBackup, isPodRunning, podClaimNames, podKey, pvKey, pvcKey, selectRelatedItems } from "./related-items.js";
+export type { Candidates, Inclusion, RelatedSelection } from "./related-items.js";
 export type { ItemBlockInput } from "./itemblocks.js";
+export { isTimeZone, parseSchedule } from "./schedule.js";
+export type { ScheduleSpec } from "./schedule.js";

@@ -1,13 +1,14 @@
 // ItemBlock grouping (Velero 1.15+, pkg/backup/backup.go L543-645): items in collector order; each
 // new item starts a block that pulls in related items depth-first through the built-in
 // ItemBlockActions: a pod -> its PVCs; a Bound PVC -> its PV and every Running pod mounting it.
+import { isPodRunning as isRunning, isPvcBound as isBound, podClaimNames as claimNames } from "./related-items.js";
 import type { BlockItem, ItemBlock, PodLike, PvcLike, PvLike } from "./types.js";
 
 export interface ItemBlockInput {
   pods: PodLike[];
   pvcs: PvcLike[];
   pvs: PvLike[];
-  /** Running pods outside the backup's selection that mount a collected PVC (PVC ItemBlockAction). */
+  /** Pods pulled in by a PVC (Running, outside the backup's selection): selectRelatedItems' extraPods. */
   extraPods?: PodLike[];
 }
 
@@ -16,28 +17,6 @@ type Item = PodLike | PvcLike | PvLike;
 
 const nsName = (ns: string | undefined, name: string | undefined): string => `${ns ?? ""}/${name ?? ""}`;
 
-/** kube.IsPodRunning; pods without status (templates, tests) are treated as running. */
-function isRunning(pod: PodLike): boolean {
-  const phase = pod.status?.phase;
-  return (phase === undefined || phase === "Running") && !pod.metadata?.deletionTimestamp;
-}
-
-function isBound(pvc: PvcLike): boolean {
-  const phase = pvc.status?.phase;
-  return phase === undefined || phase === "Bound";
-}
-
-function claimNames(pod: PodLike): string[] {
-  const names: string[] = [];
-  const volumes: unknown = pod.spec?.volumes;
-  if (!Array.isArray(volumes)) return names;
-  for (const v of volumes as NonNullable<NonNullable<PodLike["spec"]>["volumes"]>) {
-    const claim = v?.persistentVolumeClaim?.claimName;
-    if (typeof claim === "string" && claim && !names.includes(claim)) names.push(claim);
-  }
-  return names;
-}
-
 function blockItem(kind: Kind, object: Item): BlockItem {
   const meta = object.metadata;
   if (kind === "pv") return { resource: "persistentvolumes", name: meta?.name ?? "", object };
@@ -45,8 +24,9 @@ function blockItem(kind: Kind, object: Item): BlockItem {
 }
 
 /**
- * Relations computed once up front with maps (no quadratic scans): pod -> its collected PVCs;
- * Bound PVC -> its PV, then the running pods mounting it (selected pods first, then extra pods).
+ * Relations computed once up front with maps (no quadratic scans): pod -> its collected PVCs (a
+ * pulled-in pod too: its other PVCs join the block); Bound PVC -> its PV, then the running pods
+ * mounting it (selected pods first, then extra pods).
  */
 function relations(input: ItemBlockInput): { kinds: Map<Item, Kind>; related: Map<Item, Item[]> } {
   const kinds = new Map<Item, Kind>();
@@ -63,7 +43,7 @@ function relations(input: ItemBlockInput): { kinds: Map<Item, Kind>; related: Ma
     const pv = isBound(pvc) && pvc.spec?.volumeName ? pvByName.get(pvc.spec.volumeName) : undefined;
     related.set(pvc, pv ? [pv] : []);
   }
-  const addPod = (pod: PodLike, selected: boolean): void => {
+  const addPod = (pod: PodLike): void => {
     kinds.set(pod, "pod");
     const claims: Item[] = [];
     const running = isRunning(pod);
@@ -73,10 +53,10 @@ function relations(input: ItemBlockInput): { kinds: Map<Item, Kind>; related: Ma
       claims.push(pvc);
       if (running && isBound(pvc)) related.get(pvc)!.push(pod);
     }
-    if (selected) related.set(pod, claims);
+    related.set(pod, claims);
   };
-  for (const pod of input.pods) addPod(pod, true);
-  for (const pod of input.extraPods ?? []) addPod(pod, false);
+  for (const pod of input.pods) addPod(pod);
+  for (const pod of input.extraPods ?? []) addPod(pod);
   return { kinds, related };
 }
 

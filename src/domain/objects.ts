@@ -2,8 +2,11 @@
 import type { Finding, PodLike, ResourceHookSpec } from "./types.js";
 import { parsePodHooks } from "./annotations.js";
 import { parseBackupHooks } from "./backup-spec.js";
-import { warning } from "./findings.js";
-import { matchNamespace, resourceIncluded } from "./selection.js";
+import { annotationPath, error, shortValue, warning } from "./findings.js";
+import { HOOK_KEY_PREFIXES } from "./annotations.js";
+import { globCovers, globMatchesSomeNamespace, globsMeet } from "./glob-overlap.js";
+import { parseSchedule } from "./schedule.js";
+import { compileGlob, resourceIncluded } from "./selection.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -43,23 +46,51 @@ export function validateObject(obj: unknown): { handled: boolean; kind?: string;
   const kind = typeof obj.kind === "string" ? obj.kind : undefined;
   const template = podTemplateOf(obj);
   if (template) {
-    return { handled: true, kind: kind!, findings: parsePodHooks(template.pod, { pathPrefix: template.pathPrefix }).findings };
+    const findings = parsePodHooks(template.pod, { pathPrefix: template.pathPrefix }).findings;
+    if (kind === "Pod") return { handled: true, kind, findings };
+    return { handled: true, kind: kind!, findings: [...misplacedHooks(obj, template.pathPrefix), ...findings] };
   }
   if (obj.apiVersion === "velero.io/v1" && (kind === "Backup" || kind === "Schedule")) {
     const spec = isObject(obj.spec) ? obj.spec : {};
     const backupSpec = kind === "Backup" ? spec : isObject(spec.template) ? spec.template : {};
     const prefix = kind === "Backup" ? "spec." : "spec.template.";
     const parsed = parseBackupHooks(backupSpec.hooks, { pathPrefix: `${prefix}hooks` });
-    return { handled: true, kind, findings: [...parsed.findings, ...unreachableHooks(backupSpec, parsed.resources, prefix)] };
+    const findings = [...parsed.findings, ...unreachableHooks(backupSpec, parsed.resources, prefix)];
+    if (kind === "Schedule") {
+      // the same grammar the agent (and Velero) runs the Schedule by
+      const sched = parseSchedule(spec.schedule);
+      if (!sched.ok) findings.unshift(error("invalid-schedule", "spec.schedule", sched.error));
+    }
+    return { handled: true, kind, findings };
   }
   return { handled: false, ...(kind ? { kind } : {}), findings: [] };
+}
+
+/**
+ * Hook annotations on a workload's own metadata (or a CronJob's job template metadata): Velero
+ * reads hooks from the pods it backs up, never from their owners, so these never run.
+ */
+function misplacedHooks(obj: Record<string, unknown>, templatePrefix: string): Finding[] {
+  const spec = isObject(obj.spec) ? obj.spec : {};
+  const jobTemplate = isObject(spec.jobTemplate) ? spec.jobTemplate : undefined;
+  const places: Array<{ prefix: string; meta: unknown }> = [{ prefix: "", meta: obj.metadata }];
+  if (jobTemplate) places.push({ prefix: "spec.jobTemplate.", meta: jobTemplate.metadata });
+  const out: Finding[] = [];
+  for (const { prefix, meta } of places) {
+    const annotations = isObject(meta) && isObject(meta.annotations) ? meta.annotations : {};
+    for (const key of Object.keys(annotations)) {
+      if (!HOOK_KEY_PREFIXES.some((p) => key.startsWith(p))) continue;
+      out.push(error("hook-on-workload", annotationPath(prefix, key), `Velero runs only pods' hooks; move it to ${templatePrefix}metadata.annotations`));
+    }
+  }
+  return out;
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
 /**
  * Hooks the Backup itself makes unreachable: only pods in the backup get hooks, so a backup that
- * excludes pods, or a hook limited to namespaces the backup does not include, never runs.
+ * excludes pods, or a hook limited to namespaces the backup can never include, never runs.
  */
 function unreachableHooks(backupSpec: Record<string, unknown>, resources: ResourceHookSpec[], prefix: string): Finding[] {
   const withHooks = resources.filter((r) => r.pre.length + r.post.length > 0);
@@ -70,15 +101,39 @@ function unreachableHooks(backupSpec: Record<string, unknown>, resources: Resour
     const field = resourceIncluded("pods", included, []) ? "excludedResources" : "includedResources";
     return [warning("backup-excludes-pods", `${prefix}${field}`, `this backup does not include pods, so none of its hooks run`)];
   }
-  const backupIncluded = strings(backupSpec.includedNamespaces);
-  const backupExcluded = strings(backupSpec.excludedNamespaces);
+  const backup = { included: strings(backupSpec.includedNamespaces), excluded: strings(backupSpec.excludedNamespaces) };
   const out: Finding[] = [];
   for (const r of withHooks) {
-    // only literal namespaces can be compared; a glob may match namespaces created later
-    const literal = r.includedNamespaces.filter((ns) => !/[*?[\]{}\\]/.test(ns));
-    if (literal.length === 0 || literal.length !== r.includedNamespaces.length) continue;
-    if (literal.some((ns) => matchNamespace(ns, backupIncluded, backupExcluded))) continue;
-    out.push(warning("hook-namespaces-not-in-backup", `${prefix}hooks.resources[${r.index}].includedNamespaces`, `none of these namespaces is in the backup, so the hook never runs`));
+    if (!hookNamespacesOutsideBackup(r.includedNamespaces, backup)) continue;
+    out.push(warning("hook-namespaces-not-in-backup", `${prefix}hooks.resources[${r.index}].includedNamespaces`, outsideMessage(r.includedNamespaces, backup)));
   }
   return out;
+}
+
+const list = (patterns: string[]): string => patterns.map((p) => shortValue(p, 20)).join(",");
+
+function outsideMessage(hook: string[], backup: { included: string[]; excluded: string[] }): string {
+  const where = [
+    ...(backup.included.length > 0 ? [`includes ${list(backup.included)}`] : []),
+    ...(backup.excluded.length > 0 ? [`excludes ${list(backup.excluded)}`] : []),
+  ].join(", ");
+  return `hook namespaces ${list(hook)} are never in the backup (it ${where}), so it never runs; align them`;
+}
+
+/**
+ * Whether no namespace can be in both the hook's includedNamespaces and the backup, provably (gobwas
+ * globs included). Unknowable cases (an invalid or unmatchable pattern, reported elsewhere; a hook
+ * for every namespace) are never reported.
+ */
+function hookNamespacesOutsideBackup(hook: string[], backup: { included: string[]; excluded: string[] }): boolean {
+  if (hook.length === 0 || hook.includes("*")) return false;
+  const all = [...hook, ...backup.included, ...backup.excluded];
+  if (all.some((p) => compileGlob(p) === null || globMatchesSomeNamespace(p) !== true)) return false;
+  const backupAll = backup.included.length === 0 || backup.included.includes("*");
+  const excludedCovers = (pattern: string) => backup.excluded.some((e) => globCovers(e, pattern) === true);
+  return hook.every((h) => {
+    if (excludedCovers(h)) return true;
+    if (backupAll) return false;
+    return backup.included.every((b) => globsMeet(h, b) === false || excludedCovers(b));
+  });
 }

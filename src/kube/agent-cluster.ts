@@ -15,7 +15,8 @@ import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/Object
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { PodLike, PvcLike, PvLike } from "../domain/types.js";
-import type { AgentCluster, BackupObject, KubeResult, ScheduleObject } from "../agent/ports.js";
+import type { AgentCluster, KubeResult } from "../agent/ports.js";
+import type { BackupObject, ScheduleObject } from "../velero/types.js";
 import { isNotFound } from "./errors.js";
 import { withRetry, type RetryOptions } from "./retry.js";
 import { makePooledApiClient } from "./transport.js";
@@ -31,6 +32,14 @@ const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePat
 function wire<T>(obj: unknown, model: string, apiVersion: string, kind: string): T {
   const plain = ObjectSerializer.serialize(obj, model, "") as Record<string, unknown>;
   return { apiVersion, kind, ...plain } as T;
+}
+
+/**
+ * Velero's kinds have no status subresource (docs/velero-crds.md): status is merge-patched through
+ * the object itself. A resourceVersion in the patch makes the server apply it only to that version.
+ */
+function statusPatch(status: object, resourceVersion: string | undefined): object {
+  return resourceVersion ? { metadata: { resourceVersion }, status } : { status };
 }
 
 function found<T>(r: KubeResult<T>): KubeResult<T | undefined> {
@@ -89,10 +98,9 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
       const { namespace, name } = backup.metadata;
       return call(() => custom.replaceNamespacedCustomObject({ ...backups(namespace), name, body: backup }) as Promise<BackupObject>);
     },
-    async patchBackupStatus(namespace, name, status) {
-      return call(
-        () => custom.patchNamespacedCustomObjectStatus({ ...backups(namespace), name, body: { status } }, mergePatch()) as Promise<BackupObject>,
-      );
+    async patchBackupStatus(namespace, name, status, resourceVersion) {
+      const body = statusPatch(status, resourceVersion);
+      return call(() => custom.patchNamespacedCustomObject({ ...backups(namespace), name, body }, mergePatch()) as Promise<BackupObject>);
     },
     async patchBackupMetadata(namespace, name, metadata) {
       return call(() => custom.patchNamespacedCustomObject({ ...backups(namespace), name, body: { metadata } }, mergePatch()) as Promise<BackupObject>);
@@ -102,10 +110,9 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
       const r = await call(() => custom.listNamespacedCustomObject(schedules(namespace)) as Promise<{ items?: ScheduleObject[] }>);
       return mapOk(r, (l) => l.items ?? []);
     },
-    async patchScheduleStatus(namespace, name, status) {
-      return call(
-        () => custom.patchNamespacedCustomObjectStatus({ ...schedules(namespace), name, body: { status } }, mergePatch()) as Promise<ScheduleObject>,
-      );
+    async patchScheduleStatus(namespace, name, status, resourceVersion) {
+      const body = statusPatch(status, resourceVersion);
+      return call(() => custom.patchNamespacedCustomObject({ ...schedules(namespace), name, body }, mergePatch()) as Promise<ScheduleObject>);
     },
 
     async createVolumeSnapshot(namespace, name, pvcName, snapshotClass, labels) {

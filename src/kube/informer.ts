@@ -11,7 +11,7 @@
 // for objects that vanished while we were not watching.
 import { ListWatch, Watch, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
-import type { BackupObject, ScheduleObject } from "../agent/ports.js";
+import type { BackupObject, ScheduleObject } from "../velero/types.js";
 import { VELERO } from "./agent-cluster.js";
 import { makePooledApiClient } from "./transport.js";
 

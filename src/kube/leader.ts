@@ -12,7 +12,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import { toKubeApiError } from "./errors.js";
-import { sleep } from "./retry.js";
+import { sleep } from "../util/async.js";
 import { makePooledApiClient } from "./transport.js";
 
 export interface LeaderElectorOptions {

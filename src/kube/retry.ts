@@ -2,6 +2,7 @@
 // (code 0), 429 and 5xx. A 4xx is an answer (NotFound, Conflict, Forbidden...), never retried.
 import { toKubeApiError, type KubeApiError } from "./errors.js";
 import type { Result } from "../domain/types.js";
+import { sleep } from "../util/async.js";
 
 export interface RetryOptions {
   /** Total attempts including the first (default 5). */
@@ -17,19 +18,6 @@ export const isTransient = (e: KubeApiError): boolean => e.code === 0 || e.code 
 export function backoffDelay(attempt: number, base: number, max: number): number {
   const d = Math.min(max, base * 2 ** attempt);
   return Math.round(d * (0.8 + Math.random() * 0.4));
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Run `fn`, retrying transient API errors; every failure comes back as a typed KubeApiError. */

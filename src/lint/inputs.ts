@@ -1,6 +1,8 @@
-// Reading lint inputs: files, directories (recursively *.yaml, *.yml, *.json; dot-directories and
-// node_modules skipped) and "-" for stdin. Failures are data, so one bad path does not hide others.
-import { readFile, readdir, stat } from "node:fs/promises";
+// Reading lint inputs: files, directories (their *.yaml, *.yml, *.json; subdirectories only with
+// `recursive`, as kubectl's `-f DIR` and `-R`, dot-directories and node_modules skipped) and "-"
+// for stdin. A file reached through two given paths is read once. Failures are data, so one bad
+// path does not hide others.
+import { readFile, readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface LintSource {
@@ -14,14 +16,19 @@ export interface InputProblem {
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 
-async function walk(dir: string): Promise<string[]> {
+export interface ReadOptions {
+  /** Descend into subdirectories of a directory argument. */
+  recursive?: boolean;
+}
+
+async function walk(dir: string, recursive: boolean): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const files: string[] = [];
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!entry.name.startsWith(".") && entry.name !== "node_modules") files.push(...(await walk(path)));
+      if (recursive && !entry.name.startsWith(".") && entry.name !== "node_modules") files.push(...(await walk(path, recursive)));
     } else if (MANIFEST.test(entry.name)) files.push(path);
   }
   return files;
@@ -42,9 +49,10 @@ function describe(err: unknown): string {
 }
 
 /** Expands the PATH arguments into sources; unreadable paths become problems. */
-export async function readInputs(paths: string[], stdin: NodeJS.ReadableStream): Promise<{ sources: LintSource[]; problems: InputProblem[] }> {
+export async function readInputs(paths: string[], stdin: NodeJS.ReadableStream, opts: ReadOptions = {}): Promise<{ sources: LintSource[]; problems: InputProblem[] }> {
   const sources: LintSource[] = [];
   const problems: InputProblem[] = [];
+  const seen = new Set<string>();
   for (const path of paths) {
     if (path === "-") {
       sources.push({ file: "<stdin>", text: await readStdin(stdin) });
@@ -52,9 +60,13 @@ export async function readInputs(paths: string[], stdin: NodeJS.ReadableStream):
     }
     try {
       const info = await stat(path);
-      const files = info.isDirectory() ? await walk(path) : [path];
+      const files = info.isDirectory() ? await walk(path, opts.recursive === true) : [path];
       for (const file of files) {
         try {
+          // `lint a.yaml .` or a symlink: the same file is reported once, under the first name given
+          const real = await realpath(file);
+          if (seen.has(real)) continue;
+          seen.add(real);
           sources.push({ file, text: await readFile(file, "utf8") });
         } catch (err) {
           problems.push({ file, message: `cannot read: ${describe(err)}` });

@@ -112,8 +112,8 @@ export function formatJson(report: LintReport): string {
   });
 }
 
-/** 0 clean, 1 errors (or warnings with --strict), 2 unreadable/unparseable input. */
-export function exitCodeOf(report: LintReport, strict: boolean): 0 | 1 | 2 {
+/** 0 clean, 1 errors (or warnings with --strict), 2 unreadable/unparseable input (or cluster kinds). */
+export function exitCodeOf(report: Pick<LintReport, "problems"> & { findings: Array<{ severity: Severity }> }, strict: boolean): 0 | 1 | 2 {
   if (report.problems.length > 0) return 2;
   if (report.findings.some((f) => f.severity === "error" || strict)) return 1;
   return 0;

@@ -7,7 +7,7 @@ import type { Logger } from "../log.js";
 import { ExecAuthorizer } from "../admission/authz.js";
 import { exampleCurl } from "../admission/example.js";
 import { WebhookMetrics } from "../admission/metrics.js";
-import type { ValidateDeps } from "../admission/validate.js";
+import type { Enforcement, ValidateDeps } from "../admission/validate.js";
 import { loadClusterAccess, type ClusterAccess } from "../kube/config.js";
 import { subjectAccessReviewer } from "../kube/authz.js";
 import { ensureDevCerts } from "../tls/cert-dir.js";
@@ -29,8 +29,12 @@ export interface WebhookConfig {
   secretNamespace?: string;
   webhookConfigs: string[];
   shutdownTimeoutMs: number;
+  /** Concurrent connections on the admission port (DEFAULT_MAX_CONNECTIONS when unset). */
+  maxConnections?: number;
   /** Extra template-copying controllers exempt from the exec-permission check (full usernames). */
   trustedControllers?: string[];
+  /** "warn": hook errors are admitted as warnings and counted (audit before enforcing). Default "deny". */
+  enforcement?: Enforcement;
 }
 
 export interface RunningWebhook {
@@ -63,12 +67,22 @@ export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: 
       log.info({ certDir: cfg.certDir, dnsNames: ["localhost", "127.0.0.1", ...cfg.dnsNames] }, "no tls.crt/tls.key in the cert dir: generated a development CA (ca.crt, ca.key) and serving certificate (tls.crt, tls.key)");
     }
   }
-  const validate = execPermissionCheck(cfg, access, log, metrics);
+  const validate: ValidateDeps = {
+    ...execPermissionCheck(cfg, access, log, metrics),
+    trustedControllers: new Set(cfg.trustedControllers ?? []),
+    enforcement: cfg.enforcement ?? "deny",
+    onControllerCopy: (kind) => metrics.countControllerCopy(kind),
+    onWouldDeny: (kind) => metrics.countWouldDeny(kind),
+  };
+  if (cfg.enforcement === "warn") {
+    log.warn("enforcement is warn: hook errors are admitted as warnings (\"would be denied: ...\") and counted in hookguard_admission_would_deny_total; the exec-permission check still denies");
+  }
   log.info(
     { mutation: cfg.mutateAll ? "all namespaces" : "namespaces selected by the MutatingWebhookConfiguration (label hookguard.io/mutate=enabled)" },
     "mutation scope",
   );
-  const server = new WebhookServer({ host: cfg.host, port: cfg.port, certDir: cfg.certDir, metrics, log, validate });
+  const limits = cfg.maxConnections !== undefined ? { limits: { maxConnections: cfg.maxConnections } } : {};
+  const server = new WebhookServer({ host: cfg.host, port: cfg.port, certDir: cfg.certDir, metrics, log, validate, ...limits });
   const { port } = await server.start();
   const metricsServer = new MetricsServer(metrics.registry);
   let metricsPort: number;

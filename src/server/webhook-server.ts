@@ -1,15 +1,19 @@
 // The HTTPS server around the express app: TLS 1.2 minimum, serving pair hot-reloaded from the cert
 // dir for new connections (tls.Server#setSecureContext: existing connections keep their session),
-// readiness that dials itself over TLS (controller-runtime StartedChecker), and a bounded drain on stop.
+// slow clients and connection counts bounded (connection-limits.ts), readiness that waits for the
+// warm-up and dials itself over TLS (controller-runtime StartedChecker), and a bounded drain on stop.
 import { createServer, type Server } from "node:https";
 import { connect } from "node:tls";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { Logger } from "../log.js";
 import { loadPair, type LoadedPair } from "../tls/cert-dir.js";
 import { CertReloader } from "../tls/reloader.js";
 import type { WebhookMetrics } from "../admission/metrics.js";
 import type { ValidateDeps } from "../admission/validate.js";
 import { appMessageClasses, createApp } from "./app.js";
+import { DEFAULT_LIMITS, type ConnectionLimits } from "./connection-limits.js";
+import { warmUp, warmupToken, type WarmupResult } from "./warmup.js";
 
 export interface WebhookServerOptions {
   host: string;
@@ -21,6 +25,10 @@ export interface WebhookServerOptions {
   /** Backstop poll for certificate changes (the directory watch is the primary signal). */
   certPollMs?: number;
   maxRequestBytes?: number;
+  /** Bounds on slow clients and connection counts; unset fields keep DEFAULT_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
+  /** Rounds of representative reviews sent through the server before it reports ready (default 40). */
+  warmupRounds?: number;
 }
 
 const MIN_TLS = "TLSv1.2" as const;
@@ -30,6 +38,12 @@ export class WebhookServer {
   #server: Server | undefined;
   #reloader: CertReloader | undefined;
   #stopping = false;
+  #token = warmupToken();
+  /** The running or last warm-up; ready once one succeeded. */
+  #warmup: Promise<WarmupResult> | undefined;
+  #warm: WarmupResult | undefined;
+  #droppedSince = 0;
+  #dropLogged = 0;
 
   constructor(opts: WebhookServerOptions) {
     this.#opts = opts;
@@ -41,13 +55,25 @@ export class WebhookServer {
     const loaded = loadPair(certDir);
     if (!loaded.ok) throw new Error(loaded.error);
     metrics.setCertExpiry("serving", loaded.value.notAfter);
-    const deps = { ...this.#opts, ready: () => this.ready() };
+    const deps = { ...this.#opts, warmupToken: this.#token, ready: () => this.ready() };
     const app = createApp(deps);
-    const server = createServer({ cert: loaded.value.certPem, key: loaded.value.keyPem, minVersion: MIN_TLS, ...appMessageClasses(app) }, app);
-    // Bound slow clients so a stalled body cannot hold a connection (and a drain) forever.
-    server.requestTimeout = 30_000;
-    server.headersTimeout = 10_000;
-    server.keepAliveTimeout = 60_000;
+    const limits = { ...DEFAULT_LIMITS, ...this.#opts.limits };
+    const server = createServer(
+      {
+        cert: loaded.value.certPem,
+        key: loaded.value.keyPem,
+        minVersion: MIN_TLS,
+        handshakeTimeout: limits.handshakeTimeoutMs,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: limits.checkIntervalMs,
+        ...appMessageClasses(app),
+      },
+      app,
+    );
+    server.maxConnections = limits.maxConnections;
+    server.on("drop", () => this.#dropped(limits.maxConnections));
     this.#reloader = new CertReloader(certDir, loaded.value, {
       pollMs: this.#opts.certPollMs ?? 10_000,
       onReload: (pair) => this.#adopt(pair),
@@ -62,7 +88,50 @@ export class WebhookServer {
     });
     this.#server = server;
     this.#reloader.start();
+    this.#startWarmup();
     return { port: this.port };
+  }
+
+  /** Resolves when the current warm-up ends (readiness waits for a successful one). */
+  warmedUp(): Promise<WarmupResult> {
+    return this.#warmup ?? Promise.resolve({ ok: false, error: "not started" });
+  }
+
+  /** Open connections on the admission port (handshaking ones included). */
+  connections(): Promise<number> {
+    const server = this.#server;
+    if (!server) return Promise.resolve(0);
+    return new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  }
+
+  /**
+   * Sends representative reviews through this server's own HTTPS port (warmup.ts) so that the first
+   * real burst meets optimized code on the path it takes rather than the interpreter.
+   */
+  #startWarmup(): void {
+    const started = performance.now();
+    const rounds = this.#opts.warmupRounds ?? 40;
+    this.#warmup = warmUp({ host: this.#selfHost(), port: this.port, token: this.#token, rounds }).then((r) => {
+      this.#warm = r;
+      if (this.#stopping) return r;
+      if (r.ok) this.#opts.log.info({ reviews: r.value.reviews, ms: Math.round(performance.now() - started) }, "warmed up: representative reviews validated through the server; ready");
+      else this.#opts.log.error({ err: r.error }, "warm-up failed; not ready until a retry succeeds");
+      return r;
+    });
+  }
+
+  #dropped(max: number): void {
+    // Logged at most once per 10 s: a flood of connections must not become a flood of log lines.
+    this.#droppedSince++;
+    const now = Date.now();
+    if (now - this.#dropLogged < 10_000) return;
+    this.#opts.log.warn({ maxConnections: max, dropped: this.#droppedSince }, "connection limit reached: new connections are closed (--max-connections)");
+    this.#dropLogged = now;
+    this.#droppedSince = 0;
+  }
+
+  #selfHost(): string {
+    return ["0.0.0.0", "::", ""].includes(this.#opts.host) ? "127.0.0.1" : this.#opts.host;
   }
 
   get port(): number {
@@ -85,10 +154,18 @@ export class WebhookServer {
     this.#opts.log.info({ serial: pair.serial, notAfter: pair.notAfter.toISOString() }, "serving certificate reloaded");
   }
 
-  /** Ready when listening, not stopping, and a TLS handshake with ourselves succeeds. */
+  /** Ready when listening, not stopping, warmed up, and a TLS handshake with ourselves succeeds. */
   async ready(): Promise<{ ok: boolean; reason?: string }> {
     if (!this.#server?.listening || this.#stopping) return { ok: false, reason: this.#stopping ? "shutting down" : "not listening" };
-    const host = ["0.0.0.0", "::", ""].includes(this.#opts.host) ? "127.0.0.1" : this.#opts.host;
+    if (!this.#warm) return { ok: false, reason: "warming up: validating representative reviews" };
+    if (!this.#warm.ok) {
+      // Retried on the next probe: a warm-up can fail for a passing reason (connection limit reached).
+      const reason = `warm-up failed (${this.#warm.error}); retrying`;
+      this.#warm = undefined;
+      this.#startWarmup();
+      return { ok: false, reason };
+    }
+    const host = this.#selfHost();
     return new Promise((resolve) => {
       const socket = connect({ host, port: this.port, servername: "localhost", rejectUnauthorized: false, minVersion: MIN_TLS });
       const timer = setTimeout(() => done({ ok: false, reason: "TLS handshake with itself timed out" }), 2000);

@@ -17,14 +17,26 @@ export interface LoadedPair {
 
 /** Reads and checks the serving pair: both parse and the key belongs to the certificate. */
 export function loadPair(dir: string): Result<LoadedPair> {
-  let certPem: string;
-  let keyPem: string;
+  const read = readPair(dir);
+  return read.ok ? parsePair(dir, read.value) : read;
+}
+
+export interface PairBytes {
+  certPem: string;
+  keyPem: string;
+}
+
+/** The serving pair's files as they are now, unchecked. */
+export function readPair(dir: string): Result<PairBytes> {
   try {
-    certPem = readFileSync(join(dir, "tls.crt"), "utf8");
-    keyPem = readFileSync(join(dir, "tls.key"), "utf8");
+    return { ok: true, value: { certPem: readFileSync(join(dir, "tls.crt"), "utf8"), keyPem: readFileSync(join(dir, "tls.key"), "utf8") } };
   } catch (err) {
     return { ok: false, error: `cannot read tls.crt/tls.key in ${dir}: ${(err as Error).message}` };
   }
+}
+
+/** Parses a pair read from `dir` and checks that the key belongs to the certificate. */
+export function parsePair(dir: string, { certPem, keyPem }: PairBytes): Result<LoadedPair> {
   try {
     const cert = new X509Certificate(certPem);
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) {

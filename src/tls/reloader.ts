@@ -4,8 +4,13 @@
 // any event after a short debounce, and poll as a backstop for file systems without inotify.
 // A pair that fails to load (half-written, key and cert mismatched) is ignored until the next event
 // or poll: the server keeps serving the last good pair, so in-flight and new requests never fail.
+// Each check reads the two files and compares them with the pair in use (and with the last broken
+// pair) before parsing: the poll finds them unchanged nearly always, and parsing the certificate
+// and key and matching them blocks the event loop for 1.5-2 ms (RSA 2048, measured here), against
+// under 0.3 ms for reading the two files; requests arriving meanwhile wait it out.
 import { watch, type FSWatcher } from "node:fs";
-import { loadPair, type LoadedPair } from "./cert-dir.js";
+import { parsePair, readPair, type LoadedPair, type PairBytes } from "./cert-dir.js";
+import type { Result } from "../domain/types.js";
 
 export interface ReloaderOptions {
   onReload: (pair: LoadedPair) => void;
@@ -13,7 +18,11 @@ export interface ReloaderOptions {
   /** Backstop poll period; 0 disables polling. */
   pollMs?: number;
   debounceMs?: number;
+  /** Parses changed bytes (default parsePair); tests count the calls through it. */
+  parse?: (dir: string, bytes: PairBytes) => Result<LoadedPair>;
 }
+
+const same = (a: PairBytes | undefined, b: PairBytes): boolean => a !== undefined && a.certPem === b.certPem && a.keyPem === b.keyPem;
 
 export class CertReloader {
   #dir: string;
@@ -23,6 +32,8 @@ export class CertReloader {
   #debounce: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
   #lastError = "";
+  /** The last pair that failed to parse: the same bytes fail the same way, so they are not parsed again. */
+  #rejected: PairBytes | undefined;
 
   constructor(dir: string, initial: LoadedPair, opts: ReloaderOptions) {
     this.#dir = dir;
@@ -57,14 +68,25 @@ export class CertReloader {
 
   /** Re-reads the pair now; returns whether a new pair was adopted. */
   check(): boolean {
-    const loaded = loadPair(this.#dir);
+    const read = readPair(this.#dir);
+    if (!read.ok) {
+      this.#report(read.error);
+      return false;
+    }
+    if (same(this.#current, read.value)) {
+      this.#lastError = "";
+      return false;
+    }
+    if (same(this.#rejected, read.value)) return false;
+    const loaded = (this.#opts.parse ?? parsePair)(this.#dir, read.value);
     if (!loaded.ok) {
+      this.#rejected = read.value;
       this.#report(loaded.error);
       return false;
     }
     this.#lastError = "";
+    this.#rejected = undefined;
     const next = loaded.value;
-    if (next.certPem === this.#current.certPem && next.keyPem === this.#current.keyPem) return false;
     this.#current = next;
     this.#opts.onReload(next);
     return true;

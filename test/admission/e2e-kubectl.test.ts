@@ -128,7 +128,7 @@ describe("kubectl → API server → hookguard webhook", () => {
     assert.deepEqual(
       Object.fromEntries(Object.entries(annotations).filter(([k]) => k.startsWith("pre.hook."))),
       {
-        "pre.hook.backup.velero.io/command": '["sync"]',
+        "pre.hook.backup.velero.io/command": "sync", // present values are never replaced
         "pre.hook.backup.velero.io/container": "app",
         "pre.hook.backup.velero.io/on-error": "Fail",
         "pre.hook.backup.velero.io/timeout": "30s",

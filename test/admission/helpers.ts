@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { WebhookMetrics } from "../../src/admission/metrics.js";
 import type { ValidateDeps } from "../../src/admission/validate.js";
 import { silentLogger, type Logger } from "../../src/log.js";
+import type { ConnectionLimits } from "../../src/server/connection-limits.js";
 import { WebhookServer } from "../../src/server/webhook-server.js";
 import { ensureDevCerts } from "../../src/tls/cert-dir.js";
 
@@ -30,7 +31,18 @@ export interface HttpReply {
 }
 
 export async function startTestWebhook(
-  opts: { validate?: ValidateDeps; log?: Logger; maxRequestBytes?: number; certDir?: string; certPollMs?: number } = {},
+  opts: {
+    validate?: ValidateDeps;
+    log?: Logger;
+    maxRequestBytes?: number;
+    certDir?: string;
+    certPollMs?: number;
+    limits?: Partial<ConnectionLimits>;
+    /** Warm-up rounds (default 2: tests need readiness, not optimized code). */
+    warmupRounds?: number;
+    /** Return as soon as the server listens, without waiting for the warm-up. */
+    skipWarmupWait?: boolean;
+  } = {},
 ): Promise<TestWebhook> {
   const certDir = opts.certDir ?? mkdtempSync(join(tmpdir(), "hookguard-certs-"));
   const made = ensureDevCerts(certDir, []);
@@ -45,8 +57,14 @@ export async function startTestWebhook(
     validate: opts.validate ?? {},
     ...(opts.maxRequestBytes ? { maxRequestBytes: opts.maxRequestBytes } : {}),
     certPollMs: opts.certPollMs ?? 0,
+    warmupRounds: opts.warmupRounds ?? 2,
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const { port } = await server.start();
+  if (!opts.skipWarmupWait) {
+    const warm = await server.warmedUp();
+    if (!warm.ok) throw new Error(`test webhook did not warm up: ${warm.error}`);
+  }
   const ca = readFileSync(join(certDir, "ca.crt"), "utf8");
   const agent = new Agent({ keepAlive: true, ca, maxSockets: 8 });
   return {

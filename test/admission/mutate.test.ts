@@ -12,22 +12,25 @@ describe("POST /mutate", () => {
   });
   after(async () => wh.stop());
 
-  it("makes a Pod's hook explicit: JSON-array command, container, on-error Fail, timeout 30s", async () => {
+  it("makes a Pod's hook explicit by adding container, on-error Fail and timeout 30s; the written command stays, with a warning", async () => {
     const object = pod({ "pre.hook.backup.velero.io/command": "sync" });
     const res = await wh.post("/mutate", review({ kind: "Pod", operation: "CREATE", object, uid: "m1" }));
     assert.equal(res.status, 200);
     assert.equal(res.json.response.uid, "m1");
     assert.equal(res.json.response.allowed, true);
     assert.equal(res.json.response.patchType, "JSONPatch");
+    // GitOps-safe: nothing the user wrote is replaced (Argo CD / Flux would show it as drift forever)
+    assert.deepEqual(res.json.response.warnings, [`metadata.annotations["pre.hook.backup.velero.io/command"]: left as written; write ["sync"] to make the argv explicit`]);
     assert.deepEqual(decodePatch(res.json.response.patch), [
-      { op: "replace", path: "/metadata/annotations/pre.hook.backup.velero.io~1command", value: '["sync"]' },
       { op: "add", path: "/metadata/annotations/pre.hook.backup.velero.io~1container", value: "app" },
       { op: "add", path: "/metadata/annotations/pre.hook.backup.velero.io~1on-error", value: "Fail" },
       { op: "add", path: "/metadata/annotations/pre.hook.backup.velero.io~1timeout", value: "30s" },
     ]);
     const patched = applyPatch(object, decodePatch(res.json.response.patch)!);
+    assert.equal(patched.metadata.annotations["pre.hook.backup.velero.io/command"], "sync");
     const again = await wh.post("/mutate", review({ kind: "Pod", operation: "CREATE", object: patched, uid: "m2" }));
-    assert.deepEqual(again.json.response, { uid: "m2", allowed: true, status: { code: 200 } });
+    assert.equal(again.json.response.patch, undefined);
+    assert.equal(again.json.response.warnings.length, 1, "the warning stays until the user writes the array");
     // The mutated object passes validation too.
     const valid = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: patched }));
     assert.equal(valid.json.response.allowed, true);
@@ -70,6 +73,16 @@ describe("POST /mutate", () => {
       const res = await wh.post("/mutate", body);
       assert.deepEqual(res.json.response, { uid: body.request.uid, allowed: true, status: { code: 200 } }, JSON.stringify(body.request.object));
     }
+  });
+
+  it("a workload's present values are never replaced: an empty container key is left, with a warning", async () => {
+    const object = workload("Deployment", { "pre.hook.backup.velero.io/command": '["/bin/true"]', "pre.hook.backup.velero.io/container": "" });
+    const res = await wh.post("/mutate", review({ kind: "Deployment", operation: "CREATE", object }));
+    assert.deepEqual(decodePatch(res.json.response.patch), [
+      { op: "add", path: "/spec/template/metadata/annotations/pre.hook.backup.velero.io~1on-error", value: "Fail" },
+      { op: "add", path: "/spec/template/metadata/annotations/pre.hook.backup.velero.io~1timeout", value: "30s" },
+    ]);
+    assert.deepEqual(res.json.response.warnings, [`pre.hook.backup.velero.io/container: empty, so "app" runs it; write that or drop the key`]);
   });
 });
 

@@ -428,6 +428,7 @@ test("an aborted run (leadership lost) starts no further hooks and leaves the Ba
   const r = await run(w, {}, "b1", ac.signal);
   assert.equal(r.outcome.aborted, true);
   assert.deepEqual(execs(w), [`exec default/p app ${FREEZE.join(" ")}`]);
-  assert.equal(r.status.phase, undefined, "status untouched: the recovering leader finishes it");
+  assert.equal(r.status.phase, "InProgress", "status untouched: the recovering leader finishes it");
+  assert.deepEqual(w.cluster.statusPatches, [], "no status write at all");
   assert.equal(r.backup.metadata.annotations?.["hookguard.io/pending-post-hooks"], JSON.stringify([{ namespace: "default", pod: "p", block: 0 }]));
 });

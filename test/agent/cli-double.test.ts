@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunningAgent } from "../../src/agent/agent.js";
+import type { RunningAgent } from "../../src/cli/agent-main.js";
 import { readContainerFile } from "../apiserver/exec/index.js";
 import type { ApiServerHandle } from "../apiserver/server.js";
 import { applyNginxExample, startDouble, startTestAgent, waitForPodRunning } from "./double.js";

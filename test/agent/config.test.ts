@@ -1,7 +1,8 @@
 // Agent flags: defaults, every problem reported at once, selector syntax.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildAgentConfig, parseLabelSelector, type AgentFlags } from "../../src/agent/config.js";
+import { buildAgentConfig, type AgentFlags } from "../../src/agent/runtime/config.js";
+import { parseLabelSelector } from "../../src/domain/index.js";
 
 const flags = (over: Partial<AgentFlags> = {}): AgentFlags => ({
   namespace: "velero",

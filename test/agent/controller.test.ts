@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { BackupController } from "../../src/agent/controller.js";
-import { recoverBackup } from "../../src/agent/recovery.js";
-import { resultsPath } from "../../src/agent/results.js";
+import { BackupController } from "../../src/agent/standalone/controller.js";
+import { recoverBackup } from "../../src/agent/standalone/recovery.js";
+import { resultsPath } from "../../src/agent/store/results.js";
 import { backupObject, pod, pvcAndPv } from "./fakes.js";
 import { execs, metricValue, world } from "./harness.js";
 

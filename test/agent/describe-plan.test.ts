@@ -1,8 +1,8 @@
 // `backup describe` text and `backup plan` resolution, on records produced by a real run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { alignPairs, formatDescribe } from "../../src/agent/describe.js";
-import { formatPlan, planBackup } from "../../src/agent/plan.js";
+import { alignPairs, formatDescribe } from "../../src/cli/describe.js";
+import { formatPlan, planBackup } from "../../src/agent/scope/plan.js";
 import { exited, pod, pvcAndPv } from "./fakes.js";
 import { run, world } from "./harness.js";
 

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
-import { buildAgentConfig } from "../../src/agent/config.js";
+import { startAgent, type RunningAgent } from "../../src/cli/agent-main.js";
+import { buildAgentConfig } from "../../src/agent/runtime/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 

@@ -2,7 +2,8 @@
 // small builders. The fakes keep one shared `events` list so tests can assert the order of hook
 // executions relative to the item step (snapshots).
 import type { PodLike, PvcLike, PvLike } from "../../src/domain/types.js";
-import type { AgentCluster, BackupObject, BackupStatus, ExecRequest, ExecResult, KubeResult, PodExecutor, ScheduleObject, VolumeSnapshotRef } from "../../src/agent/ports.js";
+import type { AgentCluster, ExecRequest, ExecResult, KubeResult, PodExecutor, VolumeSnapshotRef } from "../../src/agent/ports.js";
+import type { BackupObject, BackupStatus, ScheduleObject } from "../../src/velero/types.js";
 
 export type Behaviour = (req: ExecRequest) => ExecResult | Promise<ExecResult>;
 
@@ -88,9 +89,10 @@ export class FakeCluster implements AgentCluster {
     this.backups.set(this.key(b.metadata.namespace, b.metadata.name), stored);
     return ok(structuredClone(stored));
   }
-  async patchBackupStatus(ns: string, name: string, status: Partial<BackupStatus>) {
+  async patchBackupStatus(ns: string, name: string, status: Partial<BackupStatus>, resourceVersion?: string) {
     const cur = this.backups.get(this.key(ns, name));
     if (!cur) return fail(404, "not found");
+    if (resourceVersion !== undefined && cur.metadata.resourceVersion !== resourceVersion) return fail(409, "the object has been modified");
     this.statusPatches.push(status);
     cur.status = { ...(cur.status ?? {}), ...status };
     cur.metadata.resourceVersion = String(this.rv++);

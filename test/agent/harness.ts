@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../src/log.js";
-import { readArchive, archivePath } from "../../src/agent/archive.js";
-import type { AgentRunOptions } from "../../src/agent/context.js";
-import type { AgentDeps } from "../../src/agent/deps.js";
-import { AgentMetrics } from "../../src/agent/metrics.js";
-import { KeyedMutex } from "../../src/agent/pod-lock.js";
-import type { BackupObject, BackupStatus } from "../../src/agent/ports.js";
-import { backupLogPath, processBackup, type ProcessResult } from "../../src/agent/process-backup.js";
+import { readArchive, archivePath } from "../../src/agent/store/archive.js";
+import type { AgentDeps, AgentRunOptions } from "../../src/agent/runtime/run-context.js";
+import { AgentMetrics } from "../../src/agent/runtime/metrics.js";
+import { KeyedMutex } from "../../src/agent/runtime/pod-lock.js";
+import type { BackupObject, BackupStatus } from "../../src/velero/types.js";
+import { processBackup, type ProcessResult } from "../../src/agent/standalone/lifecycle.js";
+import { backupLogPath } from "../../src/agent/store/backup-log.js";
 import { FakeCluster, RecordingExecutor, backupObject } from "./fakes.js";
 
 export interface World {
@@ -53,7 +53,11 @@ export interface RunView extends ProcessResult {
 }
 
 export async function run(w: World, spec: BackupObject["spec"] = {}, name = "b1", signal = new AbortController().signal): Promise<RunView> {
-  const backup = (await w.cluster.createBackup(backupObject(name, spec))) as { ok: true; value: BackupObject };
+  // as the controller's claim leaves it: InProgress under this agent (the final status is written only then)
+  const claimed = backupObject(name, spec);
+  claimed.metadata.annotations = { ...(claimed.metadata.annotations ?? {}), "hookguard.io/owner": w.deps.identity };
+  claimed.status = { phase: "InProgress" };
+  const backup = (await w.cluster.createBackup(claimed)) as { ok: true; value: BackupObject };
   const r = await processBackup(w.deps, backup.value, signal);
   const stored = w.cluster.backups.get(`velero/${name}`)!;
   const logPath = backupLogPath(w.deps.options.storageDir, name);

@@ -3,7 +3,7 @@
 // oldest running backup's start time follows backups starting and ending in any order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AgentMetrics } from "../../src/agent/metrics.js";
+import { AgentMetrics } from "../../src/agent/runtime/metrics.js";
 
 async function value(m: AgentMetrics, series: string): Promise<number | undefined> {
   const text = await m.registry.metrics();

@@ -1,8 +1,8 @@
 // Runs `hookguard agent` as a real child process (async spawn: the double lives in this process's
 // event loop, so a synchronous call would stall its TLS handshakes).
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { runProcess, type ProcessResult } from "../helpers/process.js";
+import { runProcess, spawnReady, type ProcessResult } from "../helpers/process.js";
 import { ROOT } from "./double.js";
 
 export interface AgentProcess {
@@ -15,26 +15,7 @@ export interface AgentProcess {
 
 /** `entry`: the CLI script to run (default bin/hookguard.js, i.e. the sources through tsx). */
 export function spawnAgent(args: string[], entry = join(ROOT, "bin/hookguard.js")): AgentProcess {
-  const child = spawn(process.execPath, [entry, "agent", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KUBECONFIG: "" } });
-  let err = "";
-  let markReady!: () => void;
-  let failReady!: (e: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  child.stderr!.on("data", (d: Buffer) => {
-    err += d.toString();
-    if (err.includes("hookguard agent started")) markReady();
-  });
-  child.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
-      failReady(new Error(`agent exited (${code}) before it was ready:\n${err}`));
-      resolve(code);
-    }),
-  );
-  return { child, stderr: () => err, ready, exited };
+  return spawnReady(process.execPath, [entry, "agent", ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" }, marker: "hookguard agent started", stream: "stderr", name: "agent" });
 }
 
 export async function kill(p: AgentProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {

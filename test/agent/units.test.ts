@@ -7,14 +7,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { HookTracker, type HookKey } from "../../src/agent/tracker.js";
-import { KeyedMutex } from "../../src/agent/pod-lock.js";
-import { archiveItemPath, readArchive, writeArchive } from "../../src/agent/archive.js";
-import { tarBytes, untar } from "../../src/agent/tar.js";
-import { processBackup } from "../../src/agent/process-backup.js";
+import { HookTracker, type HookKey } from "../../src/agent/hooks/tracker.js";
+import { KeyedMutex } from "../../src/agent/runtime/pod-lock.js";
+import { archiveItemPath, preferredVersionPath, readArchive, writeArchive } from "../../src/agent/store/archive.js";
+import { processBackup } from "../../src/agent/standalone/lifecycle.js";
 import { backupObject, exited, pod, pvcAndPv } from "./fakes.js";
 import { run, world } from "./harness.js";
-import type { BackupObject } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
+import { finishBackup } from "../../src/agent/standalone/status.js";
 
 const key = (over: Partial<HookKey>): HookKey => ({ namespace: "ns", pod: "p", phase: "pre", source: "spec", name: "h", containerAsWritten: "", index: 0, ...over });
 
@@ -124,13 +124,70 @@ test("archive: Velero layout paths, gzip'd ustar readable by the system tar, lon
   assert.ok(w.ok);
   const back = await readArchive(path);
   assert.ok(back.ok);
-  assert.deepEqual([...back.value.keys()], ["metadata/version", "resources/pods/namespaces/ns/p.json", `resources/persistentvolumeclaims/namespaces/ns/${long}.json`]);
+  // format 1.1.0: every item under the 1.0 path and under <version>-preferredversion, as Velero writes them
+  assert.deepEqual([...back.value.keys()], [
+    "metadata/version",
+    "resources/pods/namespaces/ns/p.json",
+    "resources/pods/v1-preferredversion/namespaces/ns/p.json",
+    `resources/persistentvolumeclaims/namespaces/ns/${long}.json`,
+    `resources/persistentvolumeclaims/v1-preferredversion/namespaces/ns/${long}.json`,
+  ]);
+  assert.equal(back.value.get("metadata/version")!.toString(), "1.1.0\n");
+  assert.equal(preferredVersionPath({ resource: "persistentvolumes", group: "", name: "pv1", object: { apiVersion: "v1" } }), "resources/persistentvolumes/v1-preferredversion/cluster/pv1.json");
+  assert.equal(
+    preferredVersionPath({ resource: "volumesnapshots", group: "snapshot.storage.k8s.io", namespace: "ns", name: "s", object: { apiVersion: "snapshot.storage.k8s.io/v1" } }),
+    "resources/volumesnapshots.snapshot.storage.k8s.io/v1-preferredversion/namespaces/ns/s.json",
+  );
   const listed = await promisify(execFile)("tar", ["-tzf", path]);
   assert.deepEqual(listed.stdout.trim().split("\n"), [...back.value.keys()]);
-  // round trip of odd sizes
-  const entries = [{ path: "a", data: Buffer.alloc(513, 7) }, { path: "b/c", data: Buffer.alloc(0) }];
-  assert.deepEqual(untar(tarBytes(entries)), entries);
+  // the system tar reads the long-named item's content back, not only its name
+  const longFile = `resources/persistentvolumeclaims/namespaces/ns/${long}.json`;
+  assert.equal((await promisify(execFile)("tar", ["-xzOf", path, longFile])).stdout, JSON.stringify({ kind: "PersistentVolumeClaim" }));
+  // round trip of sizes around the 512-byte block: exactly one block, one byte over, empty-ish
+  const oddPath = join(dir, "odd.tar.gz");
+  const sized = (n: number) => ({ s: "y".repeat(n - 8) }); // JSON.stringify adds {"s":""} = 8 bytes
+  const odd = await writeArchive(oddPath, [
+    { resource: "a", group: "", name: "block", object: sized(512) },
+    { resource: "a", group: "", name: "over", object: sized(513) },
+    { resource: "a", group: "", name: "empty", object: {} },
+  ]);
+  assert.ok(odd.ok);
+  const oddBack = await readArchive(oddPath);
+  assert.ok(oddBack.ok);
+  assert.deepEqual(["block", "over", "empty"].map((n) => oddBack.value.get(`resources/a/cluster/${n}.json`)?.toString()), [sized(512), sized(513), {}].map((o) => JSON.stringify(o)));
   writeFileSync(join(dir, "garbage.tar.gz"), "not gzip");
   const bad = await readArchive(join(dir, "garbage.tar.gz"));
   assert.equal(bad.ok, false);
+});
+
+test("the final status lands only on a Backup still InProgress under the run's owner, at the version read", async () => {
+  const w = world();
+  const b = backupObject("fin", {});
+  b.metadata.annotations = { "hookguard.io/owner": "agent-a" };
+  b.status = { phase: "InProgress" };
+  const stored = (await w.cluster.createBackup(b)) as { ok: true; value: BackupObject };
+  const final = { phase: "Completed" as const, errors: 0, warnings: 0, totalItems: 1, itemsBackedUp: 1 };
+
+  // another agent took it over meanwhile (recovery): this run's final phase must not overwrite it
+  w.cluster.backups.get("velero/fin")!.metadata.annotations = { "hookguard.io/owner": "agent-b" };
+  const lost = await finishBackup(w.cluster, stored.value, final, w.deps.logger);
+  assert.equal(lost.ok, false);
+  assert.match(!lost.ok ? lost.error : "", /now owned by agent-b, not agent-a; final status not written/);
+  assert.equal(w.cluster.backups.get("velero/fin")!.status?.phase, "InProgress");
+
+  // a write racing in between the read and the patch: 409, re-read, written at the new version
+  w.cluster.backups.get("velero/fin")!.metadata.annotations = { "hookguard.io/owner": "agent-a" };
+  const orig = w.cluster.patchBackupStatus.bind(w.cluster);
+  let raced = false;
+  w.cluster.patchBackupStatus = async (ns, name, status, rv) => {
+    if (!raced) {
+      raced = true;
+      await w.cluster.patchBackupMetadata(ns, name, { annotations: { other: "write" } });
+    }
+    return orig(ns, name, status, rv);
+  };
+  const won = await finishBackup(w.cluster, stored.value, final, w.deps.logger);
+  assert.ok(won.ok);
+  assert.equal(w.cluster.backups.get("velero/fin")!.status?.phase, "Completed");
+  assert.equal(w.cluster.statusPatches.length, 1, "the raced attempt wrote nothing");
 });

@@ -32,6 +32,20 @@ describe("CEL subset", () => {
     assert.equal(evaluateCel(`has(object.spec)`, env), false);
   });
 
+  test("map and list equality as CEL has it: deep, map keys in any order, lists in order; has() on a null root is an error", () => {
+    const hooks = { resources: [{ name: "f", pre: [{ exec: { command: ["/bin/sync"], timeout: "30s" } }] }] };
+    const same = { resources: [{ pre: [{ exec: { timeout: "30s", command: ["/bin/sync"] } }], name: "f" }] };
+    const e = { object: { spec: { hooks } }, oldObject: { spec: { hooks: same } }, request: { operation: "UPDATE" } };
+    assert.equal(evaluateCel(`object.spec.hooks == oldObject.spec.hooks`, e), true, "key order does not matter");
+    const reordered = { object: { spec: { hooks: { resources: [{ name: "f", pre: [{ exec: { command: ["--x", "/bin/sync"] } }] }] } } }, oldObject: { spec: { hooks: { resources: [{ name: "f", pre: [{ exec: { command: ["/bin/sync", "--x"] } }] }] } } } };
+    assert.equal(evaluateCel(`object.spec.hooks != oldObject.spec.hooks`, reordered), true, "list order does");
+    assert.equal(evaluateCel(`object.spec.hooks != oldObject.spec.hooks`, { object: { spec: { hooks: { resources: [] } } }, oldObject: { spec: { hooks: {} } } }), true, "an empty list is not an absent key");
+    assert.equal(evaluateCel(`has(object.spec) != has(oldObject.spec)`, { object: {}, oldObject: { spec: {} } }), true, "bool inequality");
+    assert.throws(() => evaluateCel(`has(oldObject.spec)`, { object: {}, oldObject: null }), CelError, "CREATE: oldObject is null");
+    assert.equal(evaluateCel(`request.operation != 'UPDATE' || has(oldObject.spec)`, { object: {}, oldObject: null, request: { operation: "CREATE" } }), true);
+    assert.equal(evaluateCel(`'velero.io/schedule-name' in object.metadata.labels && object.metadata.labels['velero.io/schedule-name'] != ''`, { object: { metadata: { labels: { "velero.io/schedule-name": "nightly" } } } }), true);
+  });
+
   test("anything outside the subset is an error naming it, never a silent true", () => {
     for (const [expr, why] of [
       [`object.metadata.name + 'x' == 'web-0x'`, /unsupported character '\+'/],

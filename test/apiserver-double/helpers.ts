@@ -1,6 +1,6 @@
 // Shared test helpers: the real kubectl as an async child process (own discovery cache), and a
 // small HTTPS admission webhook with its own CA.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -107,4 +107,34 @@ export function until<T>(fn: () => T | undefined | false, timeoutMs = 10_000, wh
     };
     tick();
   });
+}
+
+export interface DevCluster {
+  child: ChildProcess;
+  stdout(): string;
+  /** The KUBECONFIG=<path> it printed once it served. */
+  kubeconfig: Promise<string>;
+  exited: Promise<number | null>;
+}
+
+/** `npm run dev:cluster -- ARGS` as a person runs it (async, so this process's servers stay responsive). */
+export function spawnDevCluster(args: string[], timeoutMs = 90_000): DevCluster {
+  const child = spawn(process.execPath, ["--import", "tsx", "test/apiserver/dev-cluster.ts", ...args], { cwd: new URL("../..", import.meta.url).pathname, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const kubeconfig = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no KUBECONFIG line within ${timeoutMs / 1000} s; stderr: ${err}`)), timeoutMs);
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /^KUBECONFIG=(.+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on("exit", () => reject(new Error(`exited early: ${err}`)));
+  });
+  return { child, stdout: () => out, kubeconfig, exited };
 }

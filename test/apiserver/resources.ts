@@ -1,6 +1,7 @@
 // The resources the double serves, in one table. Discovery, routing, scope, the status subresource,
 // generation bumps and the patch types accepted are all derived from here, so a resource is added in
 // one place. Verbs and short names are the real server's (kubectl's RESTMapper reads them).
+import { VELERO_CRDS, type VeleroCrd } from "./velero-crds.js";
 
 export interface ResourceDef {
   group: string; // "" for the core group
@@ -19,6 +20,8 @@ export interface ResourceDef {
   generation: boolean;
   /** Only `create` is served (authorization reviews). */
   createOnly?: boolean;
+  /** A custom resource's structural schema: what its status may hold, its phase enum. */
+  schema?: VeleroCrd;
 }
 
 const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -59,9 +62,8 @@ export const RESOURCES: ResourceDef[] = [
   def("apps", "v1", "ReplicaSet", "replicasets", true, { shortNames: ["rs"], categories: ["all"], subresources: ["status"], generation: true }),
   def("batch", "v1", "Job", "jobs", true, { categories: ["all"], subresources: ["status"], generation: true }),
   def("batch", "v1", "CronJob", "cronjobs", true, { shortNames: ["cj"], categories: ["all"], subresources: ["status"], generation: true }),
-  def("velero.io", "v1", "Backup", "backups", true, { subresources: ["status"], builtin: false, generation: true, categories: ["velero"] }),
-  def("velero.io", "v1", "Schedule", "schedules", true, { subresources: ["status"], builtin: false, generation: true, categories: ["velero"] }),
-  def("velero.io", "v1", "Restore", "restores", true, { builtin: false, generation: true, categories: ["velero"] }),
+  // Velero's kinds exactly as its CRDs declare them: no status subresource (a PATCH of .../status is a 404).
+  ...VELERO_CRDS.map((c) => def("velero.io", "v1", c.kind, c.plural, true, { builtin: false, generation: true, categories: ["velero"], schema: c })),
   def("coordination.k8s.io", "v1", "Lease", "leases", true),
   def("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false, { categories: ["api-extensions"], generation: true }),
   def("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false, { categories: ["api-extensions"], generation: true }),

@@ -15,6 +15,7 @@
 //   api.failSnapshot("default", "snap", "disk busy"); // or annotation double.hookguard.dev/snapshot-error
 //   api.setExecKnobs({ dropAfterBytes: 10 });      // exec fault knobs (see exec/index.ts)
 //   api.requestLog                                 // method + URL of recent requests (relists, retries)
+//   startApiServer({ workloadControllers: true })  // Deployment → ReplicaSet → Pod controllers (workload-controllers.ts)
 //   await api.stop();
 // Standalone: `npm run dev:cluster` prints KUBECONFIG=<path> and serves until SIGINT/SIGTERM.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -40,6 +41,7 @@ import { findByKind, groupVersion, RESOURCES, type ResourceDef } from "./resourc
 import { handleResourceRequest, type RestDeps } from "./rest.js";
 import { reviewAccess } from "./sar.js";
 import { SnapshotControllerDouble, type SnapshotKnobs } from "./snapshot-controller.js";
+import { DEPLOYMENT_CONTROLLER, REPLICASET_CONTROLLER, WorkloadControllersDouble } from "./workload-controllers.js";
 import { ApiError, notFoundPath, unauthorized } from "./status.js";
 import { ObjectStore } from "./store.js";
 import { applyDefaults, prepareForCreate, resolveName } from "./write-rules.js";
@@ -53,6 +55,11 @@ export interface StartOptions {
   dir?: string;
   kubelet?: Partial<KubeletKnobs>;
   snapshots?: Partial<SnapshotKnobs>;
+  /**
+   * Run the Deployment and ReplicaSet controller doubles (off by default: tests that create
+   * Deployments would otherwise also get ReplicaSets and pods).
+   */
+  workloadControllers?: boolean;
 }
 
 export interface Knobs {
@@ -98,6 +105,8 @@ export interface ApiServerHandle {
   setPodPhase(namespace: string, name: string, phase: PodPhase): void;
   /** Snapshot controller double: this VolumeSnapshot (created later) fails with `message`. */
   failSnapshot(namespace: string, name: string, message: string): void;
+  /** The Deployment/ReplicaSet controller doubles, when started with `workloadControllers`. */
+  controllers?: WorkloadControllersDouble;
   /** Replaces an object's status directly (like a controller's status write, no admission). */
   setStatus(apiVersion: string, kind: string, namespace: string | undefined, name: string, status: unknown): void;
   stop(): Promise<void>;
@@ -250,6 +259,14 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
   const url = `https://127.0.0.1:${port}`;
   const kubeUsers = [{ name: "admin", token: adminToken }];
   const kubeconfigPath = writeKubeconfig(dir, "kubeconfig", kubeconfigYaml(url, certs.ca.certPem, kubeUsers, "admin"));
+  const controllerGroups = ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"];
+  const controllers = opts.workloadControllers
+    ? new WorkloadControllersDouble(store, {
+        url,
+        caPem: certs.ca.certPem,
+        tokens: { deployment: authn.add(DEPLOYMENT_CONTROLLER, controllerGroups), replicaset: authn.add(REPLICASET_CONTROLLER, controllerGroups) },
+      })
+    : undefined;
 
   const lookup = (apiVersion: string, kind: string): ResourceDef => {
     const r = findByKind(apiVersion, kind);
@@ -266,6 +283,7 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     store,
     knobs,
     requestLog,
+    ...(controllers ? { controllers } : {}),
     tlsConnections: () => ({ ...tls }),
     addUser(username, groups = []) {
       const token = authn.add(username, groups);
@@ -300,6 +318,7 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
       store.write(r, o, "MODIFIED");
     },
     async stop() {
+      controllers?.stop();
       kubelet.stop();
       snapshots.stop();
       watches.closeAll();

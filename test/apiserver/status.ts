@@ -77,13 +77,17 @@ export function conflict(r: ResourceDef, name: string, why: string): ApiError {
 
 export const OPTIMISTIC_LOCK_MESSAGE = "the object has been modified; please apply your changes to the latest version and try again";
 
-/** 422 with field causes, message `Kind "name" is invalid: field: detail, field: detail`. */
+/**
+ * 422 with field causes, message `Kind "name" is invalid: field: detail, field: detail`. Custom
+ * resources are named by group kind in the message (`Backup.velero.io "b" is invalid: ...`).
+ */
 export function invalid(r: ResourceDef, name: string, causes: Array<{ field: string; reason: string; message: string }>): ApiError {
   const text = causes.map((c) => `${c.field}: ${c.message}`).join(", ");
   const list = causes.length > 1 ? `[${text}]` : text;
   const details: StatusDetails = { name, ...(r.group ? { group: r.group } : {}), kind: r.kind, causes };
   if (!name) delete details.name;
-  return new ApiError(failure(422, "Invalid", `${r.kind} "${name}" is invalid: ${list}`, details));
+  const named = r.schema ? `${r.kind}.${r.group}` : r.kind;
+  return new ApiError(failure(422, "Invalid", `${named} "${name}" is invalid: ${list}`, details));
 }
 
 export function badRequest(message: string): ApiError {

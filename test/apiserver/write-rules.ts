@@ -7,6 +7,9 @@ import type { ResourceDef } from "./resources.js";
 import { invalid, type ApiError } from "./status.js";
 import { validateWebhookConfiguration } from "./webhook-config-validation.js";
 
+/** apimachinery's rand alphabet (util/rand): no vowels, no confusable characters. */
+export const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -31,7 +34,8 @@ function nameRule(r: ResourceDef): { re: RegExp; msg: string; max: number } {
 /** Name checks of ObjectMeta validation; generateName is resolved here like BeforeCreate does. */
 export function resolveName(r: ResourceDef, obj: any): ApiError | undefined {
   const meta = obj.metadata;
-  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomBytes(4).toString("hex").replace(/[^a-z0-9]/g, "").slice(0, 5)}`;
+  // names.SimpleNameGenerator: five characters of apimachinery's rand alphabet
+  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${[...randomBytes(5)].map((b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join("")}`;
   if (!meta.name) {
     return invalid(r, "", [{ field: "metadata.name", reason: "FieldValueRequired", message: "Required value: name or generateName is required" }]);
   }
@@ -47,6 +51,7 @@ export function resolveName(r: ResourceDef, obj: any): ApiError | undefined {
 
 /** A few of the validations a user hits first (pods without containers or images). */
 export function validateObject(r: ResourceDef, obj: any): ApiError | undefined {
+  if (r.schema) return validateSchema(r, obj);
   if (r.kind === "ValidatingWebhookConfiguration" || r.kind === "MutatingWebhookConfiguration") return validateWebhookConfiguration(r, obj);
   if (r.kind !== "Pod") return undefined;
   const causes: Array<{ field: string; reason: string; message: string }> = [];
@@ -60,6 +65,32 @@ export function validateObject(r: ResourceDef, obj: any): ApiError | undefined {
     });
   }
   return causes.length > 0 ? invalid(r, obj.metadata.name, causes) : undefined;
+}
+
+/**
+ * OpenAPI validation of a custom resource's schema, as far as the double knows it: status must be an
+ * object and status.phase one of the enum's values.
+ */
+function validateSchema(r: ResourceDef, obj: any): ApiError | undefined {
+  const status = obj.status;
+  if (status === undefined || status === null) return undefined;
+  if (typeof status !== "object" || Array.isArray(status)) {
+    return invalid(r, obj.metadata.name, [
+      { field: "status", reason: "FieldValueTypeInvalid", message: `Invalid value: "${Array.isArray(status) ? "array" : typeof status}": status in body must be of type object: "${Array.isArray(status) ? "array" : typeof status}"` },
+    ]);
+  }
+  const phase = status.phase;
+  if (phase === undefined) return undefined;
+  const allowed = r.schema!.phases;
+  if (typeof phase !== "string") {
+    return invalid(r, obj.metadata.name, [{ field: "status.phase", reason: "FieldValueTypeInvalid", message: `Invalid value: "${typeof phase}": status.phase in body must be of type string: "${typeof phase}"` }]);
+  }
+  if (!allowed.includes(phase)) {
+    return invalid(r, obj.metadata.name, [
+      { field: "status.phase", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(phase)}: supported values: ${allowed.map((p) => JSON.stringify(p)).join(", ")}` },
+    ]);
+  }
+  return undefined;
 }
 
 const POD_UPDATE_FORBIDDEN =
@@ -161,9 +192,9 @@ export function prepareForCreate(r: ResourceDef, obj: any): void {
   if (r.kind === "PersistentVolumeClaim") obj.status = { phase: "Pending" };
 }
 
-function specPart(obj: any): string {
+function specPart(obj: any, withStatus = false): string {
   const { metadata: _m, status: _s, ...rest } = obj;
-  return JSON.stringify(sortKeys(rest));
+  return JSON.stringify(sortKeys(withStatus ? { ...rest, status: _s } : rest));
 }
 
 export function sortKeys(v: any): any {
@@ -204,7 +235,10 @@ export function prepareForUpdate(r: ResourceDef, next: any, old: any, subresourc
   if (r.kind === "Namespace") meta.labels = { ...(meta.labels ?? {}), "kubernetes.io/metadata.name": meta.name };
   if (r.generation) {
     const gen = Number(old.metadata.generation ?? 1);
-    meta.generation = subresource !== "status" && specPart(out) !== specPart(old) ? gen + 1 : gen;
+    // A custom resource without a status subresource counts status changes too, as the apiextensions
+    // server does (only a status subresource takes status out of the comparison).
+    const changed = r.schema && !r.subresources.includes("status") ? specPart(out, true) !== specPart(old, true) : specPart(out) !== specPart(old);
+    meta.generation = subresource !== "status" && changed ? gen + 1 : gen;
   }
   return out;
 }

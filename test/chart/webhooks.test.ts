@@ -6,7 +6,9 @@ import { findOne, renderChart, renderWebhookConfigurations } from "./render.js";
 import { caBundle, caPem } from "./cases.js";
 
 const kinds = ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] as const;
-const entryNames = (verb: string) => ["pods", "workloads", "velero"].map((k) => `${k}.${verb}.hookguard.io`);
+const entryNames = (verb: string) =>
+  [...["pods", "workloads", "velero"], ...(verb === "validate" ? ["workload-copies", "backup-copies"] : [])].map((k) => `${k}.${verb}.hookguard.io`);
+const groupOf = (entry: string): string => ({ "workload-copies": "workloads", "backup-copies": "velero" })[entry.split(".")[0]!] ?? entry.split(".")[0]!;
 
 const expectedRules: Record<string, Array<[string, string, string[]]>> = {
   pods: [["", "v1", ["pods"]]],
@@ -21,7 +23,7 @@ test("each configuration has one entry per kind group with the API server settin
     const verb = kind.startsWith("Validating") ? "validate" : "mutate";
     assert.deepEqual(cfg.webhooks.map((w: any) => w.name), entryNames(verb));
     for (const w of cfg.webhooks) {
-      const group = w.name.split(".")[0];
+      const group = groupOf(w.name);
       assert.deepEqual(w.admissionReviewVersions, ["v1"]);
       assert.equal(w.sideEffects, "None");
       assert.equal(w.timeoutSeconds, 5);
@@ -41,16 +43,18 @@ test("each configuration has one entry per kind group with the API server settin
   }
 });
 
-test("failurePolicy defaults: Ignore for bare Pods, Fail for workloads and velero.io objects; each configurable", async () => {
+test("failurePolicy defaults: Ignore for bare Pods and controllers' copies, Fail for workloads and velero.io objects; each configurable but the copies", async () => {
   const byName = (docs: any[]) => Object.fromEntries(kinds.flatMap((k) => findOne(docs, k).webhooks.map((w: any) => [w.name, w.failurePolicy])));
   assert.deepEqual(byName(await renderChart()), {
     "pods.validate.hookguard.io": "Ignore", "workloads.validate.hookguard.io": "Fail", "velero.validate.hookguard.io": "Fail",
+    "workload-copies.validate.hookguard.io": "Ignore", "backup-copies.validate.hookguard.io": "Ignore",
     "pods.mutate.hookguard.io": "Ignore", "workloads.mutate.hookguard.io": "Fail", "velero.mutate.hookguard.io": "Fail",
   });
   const custom = byName(await renderChart({ webhook: { failurePolicy: { pods: "Fail", workloads: "Ignore", velero: "Ignore" }, timeoutSeconds: 10 } }));
   assert.equal(custom["pods.validate.hookguard.io"], "Fail");
   assert.equal(custom["workloads.mutate.hookguard.io"], "Ignore");
   assert.equal(custom["velero.validate.hookguard.io"], "Ignore");
+  assert.equal(byName(await renderChart({ webhook: { failurePolicy: { workloads: "Fail", velero: "Fail", pods: "Fail" } } }))["workload-copies.validate.hookguard.io"], "Ignore", "copies never wait for the webhook");
   const cfg = findOne(await renderChart({ webhook: { timeoutSeconds: 10 } }), "ValidatingWebhookConfiguration");
   assert.ok(cfg.webhooks.every((w: any) => w.timeoutSeconds === 10));
 });
@@ -70,13 +74,13 @@ test("namespaceSelector excludes kube-system and the release namespace; mutation
   }
 });
 
-test("matchConditions: pods and workloads only with a hook annotation (object, pod template, CronJob job template, oldObject on UPDATE); velero.io objects always", async () => {
+test("matchConditions: pods and workloads only with a hook annotation (object, pod template, CronJob job template, oldObject on UPDATE); velero.io objects on CREATE or a hook change", async () => {
   const docs = await renderChart();
   for (const kind of kinds) {
     const [pods, workloads, velero] = findOne(docs, kind).webhooks;
-    assert.equal(velero.matchConditions, undefined, "every Backup and Schedule reaches the webhook");
+    assert.deepEqual(velero.matchConditions.map((c: any) => c.name), ["backup-hooks-written", "schedule-hooks-written", "not-controller-copy"]);
+    assert.deepEqual(workloads.matchConditions.map((c: any) => c.name), ["has-hook-annotation", "not-controller-owned"]);
     for (const w of [pods, workloads]) {
-      assert.equal(w.matchConditions.length, 1, "conditions are ANDed: one expression holds the OR");
       const expr: string = w.matchConditions[0].expression;
       assert.equal(w.matchConditions[0].name, "has-hook-annotation");
       assert.ok(expr.includes("k.contains('hook.backup.velero.io/')") && expr.includes("k.contains('hook.restore.velero.io/')"), "backup and restore hook keys, legacy unprefixed keys included");
@@ -99,13 +103,13 @@ test("matchConditions: pods and workloads only with a hook annotation (object, p
 const CEL_SUBSET = {
   functions: new Set(["has"]),
   methods: new Set(["exists", "contains"]),
-  identifiers: new Set(["object", "oldObject", "request", "k"]),
-  operators: new Set(["&&", "||", "==", "!", "(", ")", ",", "."]),
+  identifiers: new Set(["object", "oldObject", "request", "k", "r", "true"]),
+  operators: new Set(["&&", "||", "==", "!=", "!", "(", ")", "[", "]", ",", ".", "in"]),
 };
 
 function celTokens(expr: string): string[] {
   const tokens: string[] = [];
-  const re = /\s*(?:('(?:[^'\\]|\\.)*')|(&&|\|\||==|!=|[!().,])|([A-Za-z_][A-Za-z0-9_]*)|(\S))/gy;
+  const re = /\s*(?:('(?:[^'\\]|\\.)*')|(&&|\|\||==|!=|[!().,[\]])|([A-Za-z_][A-Za-z0-9_]*)|(\S))/gy;
   let m: RegExpExecArray | null;
   while ((m = re.exec(expr)) && m[0] !== "") tokens.push(m[1] ?? m[2] ?? m[3] ?? `?${m[4]}`);
   return tokens;
@@ -147,7 +151,7 @@ test("matchConditions stay inside the CEL subset the API-server double implement
     }
   }
   // documents what the double must implement; a new construct must be added there first
-  assert.deepEqual([...used].sort(), ["&&", "(", ")", ",", ".", ".contains()", ".exists()", "==", "field selection", "has()", "string literal", "||"].sort());
+  assert.deepEqual([...used].sort(), ["!", "!=", "&&", "(", ")", ",", ".", ".contains()", ".exists()", "==", "[", "]", "field selection", "has()", "in", "string literal", "||"].sort());
 });
 
 test("CA bundle per certificate mode: managed patches it at run time, cert-manager injects it, provided renders it", async () => {

@@ -38,10 +38,12 @@ test("webhook: two replicas spread by preferred anti-affinity, HTTPS probes on /
   assert.equal(args[0], "webhook");
   assert.equal(flagValue(args, "--port"), "9443");
   assert.equal(flagValue(args, "--metrics-port"), "8080");
+  assert.equal(flagValue(args, "--max-connections"), "1000");
   assert.equal(flagValue(args, "--cert-dir"), "/certs");
   assert.equal(flagValue(args, "--host"), "0.0.0.0");
   assert.equal(flagValue(args, "--dns-name"), "hookguard-webhook.hookguard.svc");
   assert.equal(flagValue(args, "--log-level"), "info");
+  assert.equal(flagValue(args, "--enforcement"), "deny");
   assert.ok(!args.includes("--no-require-exec-permission"), "exec-permission check on by default");
   assert.ok(!args.includes("--mutate-all"), "mutation is per namespace by default");
 
@@ -90,12 +92,15 @@ test("webhook flags and cert volume follow the certificate mode", async () => {
 });
 
 test("webhook toggles map to their flags", async () => {
-  const args: string[] = findOne(await renderChart({ webhook: { requireExecPermission: false, mutating: { global: true }, port: 10443, metricsPort: 9090, extraArgs: ["--x"] }, logLevel: "debug" }), "Deployment", webhookName).spec.template.spec.containers[0].args;
+  const args: string[] = findOne(await renderChart({ webhook: { requireExecPermission: false, mutating: { global: true }, port: 10443, metricsPort: 9090, maxConnections: 250, extraArgs: ["--x"] }, logLevel: "debug" }), "Deployment", webhookName).spec.template.spec.containers[0].args;
   assert.ok(args.includes("--no-require-exec-permission"));
   assert.ok(args.includes("--mutate-all"));
   assert.equal(flagValue(args, "--port"), "10443");
   assert.equal(flagValue(args, "--metrics-port"), "9090");
+  assert.equal(flagValue(args, "--max-connections"), "250");
   assert.equal(flagValue(args, "--log-level"), "debug");
+  const warn: string[] = findOne(await renderChart({ webhook: { enforcement: "warn" } }), "Deployment", webhookName).spec.template.spec.containers[0].args;
+  assert.equal(flagValue(warn, "--enforcement"), "warn");
   assert.equal(args.at(-1), "--x");
 });
 

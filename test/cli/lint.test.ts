@@ -16,8 +16,8 @@ function lint(args: string[], stdin?: string): Promise<ProcessResult> {
 // Every run starts the real CLI (tsx + all command modules), which is slow on a loaded machine:
 // runs are combined where one invocation shows several behaviours, and tests run concurrently.
 describe("hookguard lint", { concurrency: 4 }, () => {
-  test("text output: one line per finding at the field's line; multi-doc, List items, directories; other kinds skipped", async () => {
-    const r = await lint([fx("valid.yaml"), fx("invalid.yaml"), fx("list-and-multidoc.yaml"), fx("dir")]);
+  test("text output: one line per finding at the field's line; multi-doc, List items, directories with -R; other kinds skipped", async () => {
+    const r = await lint(["-R", fx("valid.yaml"), fx("invalid.yaml"), fx("list-and-multidoc.yaml"), fx("dir")]);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.trimEnd().split("\n"), [
       `${fx("invalid.yaml")}:16: error: Deployment data/db: spec.template.metadata.annotations["pre.hook.backup.velero.io/on-error"]: on-error "continue" is not valid: values are case-sensitive; did you mean "Continue"?`,
@@ -25,7 +25,7 @@ describe("hookguard lint", { concurrency: 4 }, () => {
       `${fx("list-and-multidoc.yaml")}:10: warning: Pod a/first: metadata.annotations["post.hook.backup.velero.io/container"]: ignored: no post.hook.backup.velero.io/command; add it or drop this key`,
       `${fx("list-and-multidoc.yaml")}:34: error: Schedule velero/nightly: spec.template.hooks.resources[0].pre[0].exec.onError: onError "fail" is not valid: values are case-sensitive; did you mean "Fail"?`,
       `${fx("dir/nested/pod.yml")}:7: error: Pod n/nested: metadata.annotations["pre.hook.backup.velero.io/timeout"]: timeout "1d" is not a Go duration (time: unknown unit "d" in duration "1d"); write e.g. "24h"`,
-      `${fx("dir/pod.json")}:8: error: Pod j/from-json: metadata.annotations["pre.hook.backup.velero.io/command"]: command "[oops" starts with "[" but is not a JSON array of strings (malformed JSON); write e.g. ["/bin/fsfreeze","--freeze","/data"]`,
+      `${fx("dir/pod.json")}:8: error: Pod j/from-json: metadata.annotations["pre.hook.backup.velero.io/command"]: command "[oops" starts with "[" but is not a JSON array of strings (malformed JSON); write ["oops"]`,
     ]);
     // valid.yaml: a Pod and a CronJob checked, its ConfigMap skipped although it has a bad value
     assert.match(r.stderr, /5 error\(s\), 1 warning\(s\) in 7 object\(s\) from 5 file\(s\)/);
@@ -49,6 +49,15 @@ describe("hookguard lint", { concurrency: 4 }, () => {
       code: "on-error-invalid",
     });
     assert.deepEqual(out.findings.slice(2).map((f) => [f.name, f.namespace, f.code, f.line]), [["spaced", "", "command-whitespace", 6], ["legacy", "", "legacy-keys", 17]]);
+  });
+
+  test("a directory without -R is read without its subdirectories; a file given twice is reported once", async () => {
+    const r = await lint(["--output", "json", fx("dir"), fx("dir/pod.json"), `${fx("dir")}/../dir/pod.json`]);
+    const out = JSON.parse(r.stdout) as { findings: Array<{ file: string; code: string }> };
+    assert.deepEqual(out.findings.map((f) => [f.file, f.code]), [[fx("dir/pod.json"), "command-json-invalid"]]);
+    assert.equal(r.code, 1);
+    const text = await lint([fx("dir"), fx("dir/pod.json")]);
+    assert.match(text.stderr, /1 error\(s\), 0 warning\(s\) in 1 object\(s\) from 1 file\(s\)/);
   });
 
   test("warnings alone exit 0 (valid files add nothing); --strict makes them fail", async () => {
@@ -77,26 +86,32 @@ describe("hookguard lint", { concurrency: 4 }, () => {
   test("usage errors exit 2: no path, unknown output format", async () => {
     const none = await lint([]);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /missing required argument 'paths'/);
+    assert.match(none.stderr, /missing PATH \(files, directories or - for stdin\), or --cluster/);
     const bad = await lint(["-o", "xml", fx("valid.yaml")]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /Allowed choices are text, json/);
   });
 
   test("examples/ lint clean and every examples/broken file is flagged", async () => {
-    const clean = await lint(["--strict", "examples/nginx-fsfreeze.yaml", "examples/mysql-pod.yaml", "examples/backup-with-hooks.yaml", "examples/schedule-with-hooks.yaml"]);
+    // as the README shows it: the directory, not its broken/ subdirectory
+    const clean = await lint(["--strict", "examples/"]);
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stderr, /0 error\(s\), 0 warning\(s\) in \d+ object\(s\) from 4 file\(s\)/);
     const broken = await lint(["--output", "json", "examples/broken"]);
     const out = JSON.parse(broken.stdout) as { findings: Array<{ file: string; code: string }> };
     const codesByFile = new Map<string, string[]>();
     for (const f of out.findings) codesByFile.set(f.file, [...(codesByFile.get(f.file) ?? []), f.code]);
     assert.deepEqual(Object.fromEntries([...codesByFile].map(([f, c]) => [f.replace("examples/broken/", ""), c])), {
       "backup-spec-mistakes.yaml": ["selector-operator-invalid", "on-error-invalid", "timeout-invalid", "restore-only-field", "name-empty", "resources-exclude-pods"],
+      "block-scalar-newline.yaml": ["on-error-invalid", "timeout-invalid"],
       "broken-json-command.yaml": ["command-json-invalid"],
       "fsfreeze-unprivileged.yaml": ["fsfreeze-unprivileged", "fsfreeze-unprivileged"],
+      "hooks-on-workload-metadata.yaml": ["hook-on-workload", "hook-on-workload"],
       "missing-container.yaml": ["container-not-found", "container-init"],
+      "namespace-patterns.yaml": ["namespace-pattern-unmatchable", "hook-namespaces-not-in-backup"],
       "on-error-lowercase.yaml": ["on-error-invalid"],
-      "shell-string-command.yaml": ["command-whitespace"],
+      "one-shot-database-locks.yaml": ["mysql-lock-released", "pg-backup-removed", "bash-on-alpine", "pg-backup-session"],
+      "shell-string-command.yaml": ["command-shell-string"],
       "timeout-without-unit.yaml": ["timeout-invalid", "timeout-invalid"],
       "typo-in-key.yaml": ["unknown-key"],
       "typographic-quotes.yaml": ["command-typographic-quotes"],

@@ -65,7 +65,8 @@ const cases: Case[] = [
     id: "E12 plain string with spaces is one argv element",
     annotations: { [PRE + "command"]: '/bin/sh -c "echo hi"' },
     hook: base(['/bin/sh -c "echo hi"']),
-    findings: [`warning command-whitespace ${ann(PRE + "command")}`],
+    findings: [`error command-shell-string ${ann(PRE + "command")}`],
+    blocked: true,
   },
   {
     id: "E13 [blarg: not JSON, whole string is argv",
@@ -87,7 +88,7 @@ const cases: Case[] = [
     hook: base(['["a", 1]']),
     findings: [`error command-json-invalid ${ann(PRE + "command")}`],
     blocked: true,
-    message: `command "[\\"a\\", 1]" starts with "[" but is not a JSON array of strings (element 1 is not a string); write e.g. ["/bin/fsfreeze","--freeze","/data"]`,
+    message: `command "[\\"a\\", 1]" starts with "[" but is not a JSON array of strings (element 1 is not a string); write ["a","1"]`,
   },
   { id: "E16 [] runs nothing", annotations: { [PRE + "command"]: "[]" }, hook: base([]), findings: [`error command-empty-array ${ann(PRE + "command")}`], blocked: true },
   { id: "E17 empty command: no hook", annotations: { [PRE + "command"]: "" }, hook: undefined, findings: [`warning command-empty ${ann(PRE + "command")}`] },

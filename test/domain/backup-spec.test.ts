@@ -164,7 +164,7 @@ test("missing name, label selector values rules, invalid globs", () => {
 test("spec command checks: whitespace, shell syntax, typographic quotes", () => {
   const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec(["/bin/sh -c sync"]), exec(["mysql", "-e", "a; b"]), exec(["\u201csync\u201d"]), exec(["/bin/sh", "-c", "a && b"])] }));
   assert.deepEqual(brief(r.findings), [
-    `warning command-whitespace ${R}[0].pre[0].exec.command[0]`,
+    `error command-shell-string ${R}[0].pre[0].exec.command[0]`,
     `warning command-shell-syntax ${R}[0].pre[1].exec.command[2]`,
     `error command-typographic-quotes ${R}[0].pre[2].exec.command[0]`,
   ]);
@@ -187,7 +187,7 @@ test("wrong shapes are reported, never thrown", () => {
 });
 
 test("Schedule hooks are validated under spec.template.hooks", () => {
-  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { template: { hooks: hooksOf({ name: "h", pre: [exec(["a"], { onError: "continue" })] }) } } };
+  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { schedule: "0 1 * * *", template: { hooks: hooksOf({ name: "h", pre: [exec(["a"], { onError: "continue" })] }) } } };
   assert.deepEqual(brief(validateObject(schedule).findings), [`error on-error-invalid spec.template.hooks.resources[0].pre[0].exec.onError`]);
   const backup = { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b" }, spec: { hooks: hooksOf({ name: "" , pre: [exec(["a"])] }) } };
   assert.deepEqual(brief(validateObject(backup).findings), [`error name-empty spec.hooks.resources[0].name`]);
@@ -206,12 +206,17 @@ test("field names that collide with Object.prototype are ordinary unknown fields
 test("hooks the Backup itself makes unreachable are warnings (Backup and Schedule)", () => {
   const hooks = hooksOf({ name: "db", includedNamespaces: ["db"], pre: [exec(["a"])] }, { name: "any", includedNamespaces: ["team-*"], pre: [exec(["b"])] });
   const backup = (spec: Record<string, unknown>) => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b" }, spec: { ...spec, hooks } });
-  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["web"] })).findings), [`warning hook-namespaces-not-in-backup ${R}[0].includedNamespaces`]);
+  // "db" is not in the backup, and no namespace matches both "team-*" and "web"
+  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["web"] })).findings), [`warning hook-namespaces-not-in-backup ${R}[0].includedNamespaces`, `warning hook-namespaces-not-in-backup ${R}[1].includedNamespaces`]);
   assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["*"], excludedNamespaces: ["db"] })).findings), [`warning hook-namespaces-not-in-backup ${R}[0].includedNamespaces`]);
-  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["d*"] })).findings), []);
+  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["d*"] })).findings), [`warning hook-namespaces-not-in-backup ${R}[1].includedNamespaces`]);
+  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["d*", "t*"] })).findings), []);
   assert.deepEqual(brief(validateObject(backup({})).findings), []);
   assert.deepEqual(brief(validateObject(backup({ includedResources: ["deployments", "pvc"] })).findings), [`warning backup-excludes-pods spec.includedResources`]);
   assert.deepEqual(brief(validateObject(backup({ excludedResources: ["pods"] })).findings), [`warning backup-excludes-pods spec.excludedResources`]);
-  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { template: { includedResources: ["po"], includedNamespaces: ["web"], hooks } } };
-  assert.deepEqual(brief(validateObject(schedule).findings), [`warning hook-namespaces-not-in-backup spec.template.hooks.resources[0].includedNamespaces`]);
+  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { schedule: "0 1 * * *", template: { includedResources: ["po"], includedNamespaces: ["web"], hooks } } };
+  assert.deepEqual(brief(validateObject(schedule).findings), [
+    `warning hook-namespaces-not-in-backup spec.template.hooks.resources[0].includedNamespaces`,
+    `warning hook-namespaces-not-in-backup spec.template.hooks.resources[1].includedNamespaces`,
+  ]);
 });

@@ -67,35 +67,46 @@ function applied(p: PodLike, edits: Array<{ key: string; value: string }>): PodL
   return { ...p, metadata: { ...p.metadata, annotations } };
 }
 
-test("normalizePodHooks makes defaults explicit and is idempotent", () => {
+test("normalizePodHooks adds the missing defaults, keeps a written command as it is, and is idempotent", () => {
   const p = pod({ [PRE + "command"]: "/bin/sync", [POST + "command"]: '["/bin/true"]', [POST + "timeout"]: "1m" });
-  const edits = normalizePodHooks(p);
+  const { edits, warnings } = normalizePodHooks(p);
   assert.deepEqual(edits, [
-    { key: PRE + "command", value: '["/bin/sync"]' },
     { key: PRE + "container", value: "app" },
     { key: PRE + "on-error", value: "Fail" },
     { key: PRE + "timeout", value: "30s" },
     { key: POST + "container", value: "app" },
     { key: POST + "on-error", value: "Fail" },
   ]);
+  // the single-word command is not rewritten to ["/bin/sync"] (GitOps tools would see drift): a warning says how
+  assert.deepEqual(warnings.map((w) => [w.code, w.path, w.message]), [
+    ["command-not-array", `metadata.annotations["${PRE}command"]`, `left as written; write ["/bin/sync"] to make the argv explicit`],
+  ]);
   const after = applied(p, edits);
-  assert.deepEqual(normalizePodHooks(after), []);
+  assert.deepEqual(normalizePodHooks(after).edits, []);
   assert.deepEqual(brief(parsePodHooks(after).findings), []);
   assert.deepEqual(parsePodHooks(after).pre?.argv, ["/bin/sync"]);
+  assert.equal(after.metadata?.annotations?.[PRE + "command"], "/bin/sync");
+});
+
+test("normalizePodHooks leaves an empty container key alone, with a warning naming the effective one", () => {
+  const { edits, warnings } = normalizePodHooks(pod({ [PRE + "command"]: '["x"]', [PRE + "container"]: "" }), "spec.template.");
+  assert.deepEqual(edits, [{ key: PRE + "on-error", value: "Fail" }, { key: PRE + "timeout", value: "30s" }]);
+  assert.deepEqual(warnings.map((w) => [w.code, w.path]), [["container-empty", `spec.template.metadata.annotations["${PRE}container"]`]]);
 });
 
 test("normalizePodHooks never rewrites a phase with an error, nor legacy hooks, nor phases without a hook", () => {
-  assert.deepEqual(normalizePodHooks(pod({ [PRE + "command"]: '["x"]', [PRE + "on-error"]: "continue" })), []);
-  assert.deepEqual(normalizePodHooks(pod({ [PRE + "command"]: "[broken" })), []);
-  assert.deepEqual(normalizePodHooks(pod({ [PRE + "command"]: '["x"]', [PRE + "container"]: "nope" })), []);
-  assert.deepEqual(normalizePodHooks(pod({ [LEGACY + "command"]: "/bin/sync" })), []);
-  assert.deepEqual(normalizePodHooks(pod({ [PRE + "container"]: "app" })), []);
+  const none = { edits: [], warnings: [] };
+  assert.deepEqual(normalizePodHooks(pod({ [PRE + "command"]: '["x"]', [PRE + "on-error"]: "continue" })), none);
+  assert.deepEqual(normalizePodHooks(pod({ [PRE + "command"]: "[broken" })), none);
+  assert.deepEqual(normalizePodHooks(pod({ [PRE + "command"]: '["x"]', [PRE + "container"]: "nope" })), none);
+  assert.deepEqual(normalizePodHooks(pod({ [LEGACY + "command"]: "/bin/sync" })), none);
+  assert.deepEqual(normalizePodHooks(pod({ [PRE + "container"]: "app" })), none);
   // a phase with an error does not stop the other phase from being normalised
   assert.deepEqual(
-    normalizePodHooks(pod({ [PRE + "command"]: '["x"]', [PRE + "timeout"]: "300", [POST + "command"]: '["y"]', [POST + "container"]: "proxy", [POST + "on-error"]: "Continue" })),
+    normalizePodHooks(pod({ [PRE + "command"]: '["x"]', [PRE + "timeout"]: "300", [POST + "command"]: '["y"]', [POST + "container"]: "proxy", [POST + "on-error"]: "Continue" })).edits,
     [{ key: POST + "timeout", value: "30s" }],
   );
   // a warning (not an error) does not prevent normalising, and the warned value is left alone
-  const spaced = pod({ [PRE + "command"]: "/bin/sh -c sync", [PRE + "timeout"]: "0" });
-  assert.deepEqual(normalizePodHooks(spaced), [{ key: PRE + "container", value: "app" }, { key: PRE + "on-error", value: "Fail" }]);
+  const spaced = pod({ [PRE + "command"]: "/usr/bin/backup now", [PRE + "timeout"]: "0" });
+  assert.deepEqual(normalizePodHooks(spaced).edits, [{ key: PRE + "container", value: "app" }, { key: PRE + "on-error", value: "Fail" }]);
 });

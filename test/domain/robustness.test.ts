@@ -37,13 +37,15 @@ test("parseBackupHooks reports instead of throwing on arbitrary hook shapes", ()
   );
 });
 
-test("normalizePodHooks is idempotent and never touches a hook with an error", () => {
+test("normalizePodHooks is idempotent, only adds absent keys and never touches a hook with an error", () => {
   fc.assert(
     fc.property(fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 8 }), (annotations) => {
       const pod: PodLike = { metadata: { name: "p", namespace: "n", annotations }, spec: { containers: [{ name: "app" }, { name: "proxy" }] } };
-      const edits = normalizePodHooks(pod);
+      const { edits } = normalizePodHooks(pod);
+      // GitOps-safe: a key the user wrote is never in the edits
+      assert.ok(edits.every((e) => annotations[e.key] === undefined), JSON.stringify({ annotations, edits }));
       const after: PodLike = { ...pod, metadata: { ...pod.metadata, annotations: { ...annotations, ...Object.fromEntries(edits.map((e) => [e.key, e.value])) } } };
-      assert.deepEqual(normalizePodHooks(after), []);
+      assert.deepEqual(normalizePodHooks(after).edits, []);
       // the effective hooks are unchanged by normalisation
       const before = parsePodHooks(pod);
       const normalised = parsePodHooks(after);

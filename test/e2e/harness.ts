@@ -28,6 +28,8 @@ export interface E2eOptions {
   users?: Record<string, string[]>;
   /** Extra `hookguard webhook` flags. */
   webhookArgs?: string[];
+  /** Run the double's Deployment and ReplicaSet controllers (test/apiserver/workload-controllers.ts). */
+  workloadControllers?: boolean;
 }
 
 export interface E2e {
@@ -51,7 +53,7 @@ export interface E2e {
 
 export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
   const dir = await mkdtemp(join(tmpdir(), "hookguard-e2e-"));
-  const api = await startApiServer({ namespaces: ["hookguard", ...(opts.namespaces ?? [])] });
+  const api = await startApiServer({ namespaces: ["hookguard", ...(opts.namespaces ?? [])], workloadControllers: opts.workloadControllers === true });
   let webhook: RunningWebhookProcess | undefined;
   let kubectl: Kubectl | undefined;
   try {

@@ -56,12 +56,49 @@ describe("mutation in a namespace labelled hookguard.io/mutate=enabled", () => {
     assert.deepEqual((await e.getJson("pod", "api", NS)).metadata.annotations, ann);
   });
 
-  test("a plain single-word command is rewritten to its JSON-array form", async () => {
+  test("a plain single-word command is left as written, with a warning showing its JSON-array form", async () => {
     const created = await e.run("create", "-f", e.manifest("worker.yaml", podYaml("worker", { [`${HOOK}/command`]: "/bin/sync" }, { namespace: NS })));
     assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /Warning: pre\.hook\.backup\.velero\.io\/command: left as written; write \["\/bin\/sync"\] to make the argv explicit/);
     const ann = (await e.getJson("pod", "worker", NS)).metadata.annotations;
-    assert.equal(ann[`${HOOK}/command`], '["/bin/sync"]');
+    assert.equal(ann[`${HOOK}/command`], "/bin/sync");
     assert.equal(ann[`${HOOK}/container`], "app");
+  });
+
+  test("GitOps: apply twice, then kubectl diff (a server-side dry run through the webhooks) shows nothing", async () => {
+    const manifest = stringify({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: NS },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: "web" } },
+        template: {
+          metadata: { labels: { app: "web" }, annotations: { [`${HOOK}/command`]: "/bin/sync" } },
+          spec: { containers: [{ name: "app", image: "busybox" }] },
+        },
+      },
+    });
+    const file = e.manifest("web.yaml", manifest);
+    for (const round of [1, 2]) {
+      const applied = await e.run("apply", "-f", file);
+      assert.equal(applied.code, 0, `apply ${round}: ${applied.stderr}`);
+    }
+    const stored = (await e.getJson("deployment", "web", NS)).spec.template.metadata.annotations;
+    assert.equal(stored[`${HOOK}/command`], "/bin/sync", "the value in git is the value in the cluster");
+    assert.equal(stored[`${HOOK}/on-error`], "Fail", "what was absent was added");
+    const diff = await e.run("diff", "-f", file);
+    assert.equal(diff.stdout, "", diff.stdout);
+    assert.equal(diff.code, 0, diff.stderr);
+    // the dry run really goes through mutation, and stores nothing: a post hook added to the manifest
+    // shows with the keys the webhook adds
+    const changed = e.manifest("web-changed.yaml", manifest.replace(`${HOOK}/command: /bin/sync`, `${HOOK}/command: /bin/sync\n        post.hook.backup.velero.io/command: /bin/true`));
+    const changedDiff = await e.run("diff", "-f", changed);
+    assert.equal(changedDiff.code, 1, changedDiff.stderr);
+    for (const line of ["command: /bin/true", "on-error: Fail", "timeout: 30s", "container: app"]) {
+      assert.match(changedDiff.stdout, new RegExp(`^\\+\\s+post\\.hook\\.backup\\.velero\\.io/${line}$`, "m"), changedDiff.stdout);
+    }
+    assert.equal((await e.getJson("deployment", "web", NS)).spec.template.metadata.annotations["post.hook.backup.velero.io/command"], undefined);
   });
 
   test("an invalid on-error is not rewritten into a valid one: validation still refuses it", async () => {

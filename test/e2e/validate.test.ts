@@ -112,7 +112,7 @@ describe("warnings", () => {
     assert.match(r.stdout, /pod\/warn created/);
     const warnings = r.stderr.split("\n").filter((l) => l.startsWith("Warning: "));
     // the long command warning names the annotation by its key so that its advice fits in 120 characters
-    assert.ok(warnings.some((w) => w.startsWith("Warning: pre.hook.backup.velero.io/command: ") && w.endsWith("(no shell); use a JSON array")), r.stderr);
+    assert.ok(warnings.some((w) => w.startsWith("Warning: pre.hook.backup.velero.io/command: ") && w.endsWith(`(no shell); write ["echo","hello","world"]`)), r.stderr);
     assert.ok(warnings.some((w) => w.includes('metadata.annotations["pre.hook.backup.velero.io/timeout"]') && w.includes("30s default")), r.stderr);
     assert.equal((await e.getJson("pod", "warn")).metadata.annotations["pre.hook.backup.velero.io/timeout"], "0", "warnings never change the object");
   });

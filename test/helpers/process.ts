@@ -1,7 +1,7 @@
 // Runs a command to completion as an async child process (no shell) and collects its output. Async
 // on purpose: several suites run an API-server double or a webhook in the test's own event loop, and
 // a synchronous child process would block their TLS handshakes.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 export interface ProcessResult {
   /** null when the process was ended by a signal (e.g. the timeout) */
@@ -40,4 +40,38 @@ export function runProcess(file: string, args: string[], o: ProcessOptions = {})
     });
     if (o.input !== undefined) child.stdin!.end(o.input);
   });
+}
+
+export interface ReadyProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once `marker` appeared on the chosen stream; rejects if the process exits first. */
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/** Starts a long-running process (async, no shell) that announces readiness with a marker line. */
+export function spawnReady(file: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; marker: string; stream: "stdout" | "stderr"; name: string }): ReadyProcess {
+  const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio: ["ignore", "pipe", "pipe"] });
+  const text = { stdout: "", stderr: "" };
+  let markReady!: () => void;
+  let failReady!: (e: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  for (const s of ["stdout", "stderr"] as const) {
+    child[s]!.on("data", (d: Buffer) => {
+      text[s] += d.toString();
+      if (s === o.stream && text[s].includes(o.marker)) markReady();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      failReady(new Error(`${o.name} exited (${code}) before it was ready:\n${text.stderr}`));
+      resolve(code);
+    }),
+  );
+  return { child, stdout: () => text.stdout, stderr: () => text.stderr, ready, exited };
 }

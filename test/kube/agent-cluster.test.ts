@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger } from "../../src/log.js";
 import { createAgentCluster } from "../../src/kube/agent-cluster.js";
-import type { AgentCluster, BackupObject } from "../../src/agent/ports.js";
+import type { AgentCluster } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 import { sendJson, startTestServer, status, waitFor } from "./helpers/https-server.js";
 
@@ -57,14 +58,22 @@ describe("createAgentCluster against the API-server double", () => {
     assert.deepEqual(listed.value.map((b) => b.metadata.name), ["b1"]);
   });
 
-  it("merge-patches the Backup status subresource and metadata", async () => {
+  it("merge-patches the Backup status through the Backup itself (no status subresource), guarded by resourceVersion, and metadata", async () => {
     assert.ok((await cluster.createBackup(backup("b2"))).ok);
     const p1 = await cluster.patchBackupStatus("velero", "b2", { phase: "InProgress", progress: { totalItems: 3, itemsBackedUp: 1 } });
-    assert.ok(p1.ok);
-    const p2 = await cluster.patchBackupStatus("velero", "b2", { progress: { itemsBackedUp: 2 } });
+    assert.ok(p1.ok, !p1.ok ? p1.error.message : "");
+    const p2 = await cluster.patchBackupStatus("velero", "b2", { progress: { itemsBackedUp: 2 } }, p1.value.metadata.resourceVersion);
     assert.ok(p2.ok);
     assert.deepEqual(p2.value.status?.progress, { totalItems: 3, itemsBackedUp: 2 });
     assert.equal(p2.value.status?.phase, "InProgress");
+    assert.equal(api.getObject("velero.io/v1", "Backup", "velero", "b2").status.phase, "InProgress", "stored on the server");
+    // a write at a version that is no longer current loses
+    const stale = await cluster.patchBackupStatus("velero", "b2", { phase: "Completed" }, p1.value.metadata.resourceVersion);
+    assert.equal(!stale.ok && stale.error.code, 409);
+    assert.equal(api.getObject("velero.io/v1", "Backup", "velero", "b2").status.phase, "InProgress");
+    // the API server refuses a phase outside Velero's enum
+    const bad = await cluster.patchBackupStatus("velero", "b2", { phase: "Done" });
+    assert.equal(!bad.ok && bad.error.code, 422);
     const m1 = await cluster.patchBackupMetadata("velero", "b2", { annotations: { "hookguard.dev/pending-post-hooks": '["app/p1"]' } });
     assert.ok(m1.ok);
     assert.equal(m1.value.metadata.annotations?.["hookguard.dev/pending-post-hooks"], '["app/p1"]');
@@ -112,9 +121,12 @@ describe("createAgentCluster against the API-server double", () => {
     api.createObject({ apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "nightly", namespace: "velero" }, spec: { schedule: "0 1 * * *", template: {} } });
     const s = await cluster.listSchedules("velero");
     assert.ok(s.ok && s.value.length === 1);
-    const p = await cluster.patchScheduleStatus("velero", "nightly", { phase: "Enabled", lastBackup: "2026-03-01T01:00:00Z" });
-    assert.ok(p.ok);
+    const p = await cluster.patchScheduleStatus("velero", "nightly", { phase: "Enabled", lastBackup: "2026-03-01T01:00:00Z" }, s.value[0]!.metadata.resourceVersion);
+    assert.ok(p.ok, !p.ok ? p.error.message : "");
     assert.equal(p.value.status?.lastBackup, "2026-03-01T01:00:00Z");
+    assert.equal(api.getObject("velero.io/v1", "Schedule", "velero", "nightly").status.lastBackup, "2026-03-01T01:00:00Z");
+    const stale = await cluster.patchScheduleStatus("velero", "nightly", { phase: "FailedValidation" }, s.value[0]!.metadata.resourceVersion);
+    assert.equal(!stale.ok && stale.error.code, 409);
   });
 
   it("creates a VolumeSnapshot and reports when it is ready", async () => {

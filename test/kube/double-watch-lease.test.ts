@@ -6,7 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger } from "../../src/log.js";
 import { backupsPath, listBackupsFn, watchObjects } from "../../src/kube/informer.js";
 import { LeaderElector } from "../../src/kube/leader.js";
-import type { BackupObject } from "../../src/agent/ports.js";
+import type { BackupObject } from "../../src/velero/types.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 import { waitFor } from "./helpers/https-server.js";
 

@@ -15,6 +15,8 @@ export const webhookMetrics: Record<string, string> = {
   hookguard_admission_warnings_total: "counter",
   hookguard_admission_panics_total: "counter",
   hookguard_admission_authz_total: "counter",
+  hookguard_admission_controller_copies_total: "counter",
+  hookguard_admission_would_deny_total: "counter",
   hookguard_certificate_expiry_timestamp_seconds: "gauge",
   hookguard_build_info: "gauge",
 };

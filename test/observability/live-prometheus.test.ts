@@ -119,13 +119,16 @@ test("the chart's probe paths answer over HTTPS with the managed certificate for
   const deployment = (await renderChart()).find((d) => d.kind === "Deployment" && d.metadata.name === "hookguard-webhook");
   const container = deployment.spec.template.spec.containers[0];
   for (const probe of [container.readinessProbe, container.livenessProbe]) {
-    const status = await new Promise<number>((resolve, reject) => {
-      // the kubelet does not verify probe certificates; the API server does, so verify as it would
-      get({ host: "127.0.0.1", port: webhook.port, path: probe.httpGet.path, ca: webhook.caPem, servername: "hookguard-webhook.hookguard.svc" }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on("error", reject);
-    });
+    const probeStatus = () =>
+      new Promise<number>((resolve, reject) => {
+        // the kubelet does not verify probe certificates; the API server does, so verify as it would
+        get({ host: "127.0.0.1", port: webhook.port, path: probe.httpGet.path, ca: webhook.caPem, servername: "hookguard-webhook.hookguard.svc" }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on("error", reject);
+      });
+    // Readiness waits for the webhook's warm-up, and the kubelet retries it; liveness answers at once.
+    const status = probe === container.readinessProbe ? await eventually("/readyz to answer 200 after the warm-up", async () => ((await probeStatus()) === 200 ? 200 : undefined)) : await probeStatus();
     assert.equal(probe.httpGet.scheme, "HTTPS");
     assert.equal(status, 200, `GET ${probe.httpGet.path}`);
   }

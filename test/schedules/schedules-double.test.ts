@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger } from "../../src/log.js";
 import { createAgentCluster } from "../../src/kube/agent-cluster.js";
-import { ScheduleController } from "../../src/agent/schedules.js";
+import { ScheduleController } from "../../src/agent/standalone/schedules.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 
 describe("ScheduleController against the API-server double", () => {

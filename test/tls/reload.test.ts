@@ -11,6 +11,8 @@ import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCa, generateServing, type PemPair } from "../../src/tls/generate.js";
+import { loadPair, parsePair, type PairBytes } from "../../src/tls/cert-dir.js";
+import { CertReloader } from "../../src/tls/reloader.js";
 import { pod, post, review, startTestWebhook, type TestWebhook } from "../admission/helpers.js";
 
 function peerSerial(port: number, ca: string): Promise<string> {
@@ -131,5 +133,39 @@ describe("certificate hot reload", () => {
       rmSync(dir, { recursive: true, force: true });
     }
     assert.deepEqual(load.failures, []);
+  });
+
+  it("re-reads compare bytes first: an unchanged pair is not parsed again, nor is the same broken pair", () => {
+    const ca = generateCa();
+    const first = generateServing(ca);
+    const second = generateServing(ca);
+    const dir = mkdtempSync(join(tmpdir(), "hookguard-reparse-"));
+    try {
+      writePairDir(dir, first, ca);
+      const initial = loadPair(dir);
+      assert.ok(initial.ok);
+      const parsed: PairBytes[] = [];
+      const reloads: string[] = [];
+      const reloader = new CertReloader(dir, initial.value, {
+        pollMs: 0,
+        onReload: (pair) => reloads.push(pair.serial),
+        parse: (d, bytes) => {
+          parsed.push(bytes);
+          return parsePair(d, bytes);
+        },
+      });
+      for (let i = 0; i < 5; i++) assert.equal(reloader.check(), false);
+      assert.equal(parsed.length, 0, "unchanged files are compared, not parsed");
+      writeFileSync(join(dir, "tls.key"), second.keyPem); // torn: new key, old certificate
+      for (let i = 0; i < 3; i++) assert.equal(reloader.check(), false);
+      assert.equal(parsed.length, 1, "the torn pair is parsed once, then recognised");
+      writeFileSync(join(dir, "tls.crt"), second.certPem);
+      assert.equal(reloader.check(), true);
+      assert.equal(reloader.check(), false);
+      assert.equal(parsed.length, 2);
+      assert.deepEqual(reloads, [new X509Certificate(second.certPem).serialNumber]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -127,6 +127,80 @@ must hold before meta can be selected.
 ))
 {{- end }}
 
+{{/*
+A controller's copy: an object with a controller ownerReference (ReplicaSet of a Deployment, Pod of a
+ReplicaSet, Job of a CronJob, a Backup Velero made with useOwnerReferencesInBackup). Kept out of the
+failurePolicy Fail entries so a webhook outage never stops a rollout; the *-copies entries (Ignore)
+still send them, and the webhook answers copies with warnings only.
+*/}}
+{{- define "hookguard.cel.controllerOwned" -}}
+has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller == true)
+{{- end }}
+
+{{/* A Backup Velero's schedule controller created (it always sets this label). */}}
+{{- define "hookguard.cel.scheduledBackup" -}}
+request.resource.resource == 'backups' && has(object.metadata.labels) && 'velero.io/schedule-name' in object.metadata.labels && object.metadata.labels['velero.io/schedule-name'] != ''
+{{- end }}
+
+{{/*
+Velero writes every status change as an UPDATE of the Backup or Schedule itself (no status
+subresource), so only CREATEs and UPDATEs that change the hooks are sent: Velero's own writes never
+depend on the webhook being up. Call with (dict "resource" "backups" "path" (list "spec")). An absent
+field on either side counts as "no hooks"; every selection is guarded by has() so that an object
+without spec evaluates to a value instead of an error (an error would apply failurePolicy).
+*/}}
+{{- define "hookguard.cel.hooksWritten" -}}
+{{- $obj := list -}}{{- $old := list -}}
+{{- $o := "object" -}}{{- $p := "oldObject" -}}
+{{- range (append .path "hooks") -}}
+{{- $o = printf "%s.%s" $o . -}}{{- $p = printf "%s.%s" $p . -}}
+{{- $obj = append $obj (printf "has(%s)" $o) -}}{{- $old = append $old (printf "has(%s)" $p) -}}
+{{- end -}}
+request.resource.resource != '{{ .resource }}' || request.operation != 'UPDATE'
+|| ({{ join " && " $obj }}) != ({{ join " && " $old }})
+|| ({{ join " && " $obj }} && {{ $o }} != {{ $p }})
+{{- end }}
+
+{{/*
+matchConditions of each entry (all must hold). Call with (dict "copies" BOOL): false for the entries
+people's own objects go to (failurePolicy as configured), true for the controllers' copies (Ignore).
+Bare Pods have one entry either way: it fails open already.
+*/}}
+{{- define "hookguard.matchConditions.pods" -}}
+- name: has-hook-annotation
+  expression: |-
+    {{- include "hookguard.cel.pod" . | nindent 4 }}
+{{- end }}
+
+{{- define "hookguard.matchConditions.workloads" -}}
+- name: has-hook-annotation
+  expression: |-
+    {{- include "hookguard.cel.workload" . | nindent 4 }}
+{{- if .copies }}
+- name: controller-owned
+  expression: {{ include "hookguard.cel.controllerOwned" . | quote }}
+{{- else }}
+- name: not-controller-owned
+  expression: {{ printf "!(%s)" (include "hookguard.cel.controllerOwned" .) | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "hookguard.matchConditions.velero" -}}
+- name: backup-hooks-written
+  expression: |-
+    {{- include "hookguard.cel.hooksWritten" (dict "resource" "backups" "path" (list "spec")) | nindent 4 }}
+- name: schedule-hooks-written
+  expression: |-
+    {{- include "hookguard.cel.hooksWritten" (dict "resource" "schedules" "path" (list "spec" "template")) | nindent 4 }}
+{{- if .copies }}
+- name: controller-copy
+  expression: {{ printf "(%s) || (%s)" (include "hookguard.cel.controllerOwned" .) (include "hookguard.cel.scheduledBackup" .) | quote }}
+{{- else }}
+- name: not-controller-copy
+  expression: {{ printf "!(%s) && !(%s)" (include "hookguard.cel.controllerOwned" .) (include "hookguard.cel.scheduledBackup" .) | quote }}
+{{- end }}
+{{- end }}
+
 {{/* Webhook rules of each group; the operations are always CREATE and UPDATE (DELETE/CONNECT pass untouched). */}}
 {{- define "hookguard.rules.pods" -}}
 - apiGroups: [""]

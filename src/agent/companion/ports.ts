@@ -1,0 +1,92 @@
+// What companion mode needs from the cluster. Read-only on Velero's Backups (no claim, no status,
+// no annotation: the one writer of a Backup is Velero); its only writes are DownloadRequests (which
+// Velero answers and expires), its own checkpoint ConfigMap and Events. src/kube/companion-cluster.ts
+// implements it with client-node; tests use in-memory fakes.
+import type { PodLike, PvcLike, PvLike, Result } from "../../domain/types.js";
+import type { KubeResult } from "../ports.js";
+import type { BackupObject } from "../../velero/types.js";
+
+// ---------------------------------------------------------------- watching Backups
+
+export type BackupEventType = "add" | "update" | "delete";
+
+/** An informer over the Backups of one namespace (list, watch, restart with backoff, periodic re-list). */
+export interface BackupWatch {
+  /** Resolves after the first list was delivered (or failed; it then retries in the background). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** true once a list succeeded and the watch is open */
+  synced(): boolean;
+}
+
+// ---------------------------------------------------------------- DownloadRequest (velero.io/v1)
+
+/** The target kinds the companion asks for (Velero's enum has more; BackupContents is never asked). */
+export type DownloadTargetKind = "BackupLog" | "BackupResults";
+
+export interface DownloadRequestObject {
+  apiVersion: "velero.io/v1";
+  kind: "DownloadRequest";
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; resourceVersion?: string; uid?: string };
+  spec: { target: { kind: DownloadTargetKind; name: string } };
+  status?: { phase?: "New" | "Processed" | string; downloadURL?: string; expiration?: string };
+}
+
+/** Why a signed URL could not be read. */
+export type DownloadError =
+  /** 404 from the object store: the file does not exist (FailedValidation, failed at server start...) */
+  | { kind: "not_found"; message: string }
+  /** another HTTP status */
+  | { kind: "http"; status: number; message: string }
+  /** connection, TLS or timeout */
+  | { kind: "transport"; message: string }
+  /** not gzip, or bigger than the cap once unzipped */
+  | { kind: "content"; message: string };
+
+// ---------------------------------------------------------------- checkpoint ConfigMap
+
+export interface ConfigMapObject {
+  apiVersion: "v1";
+  kind: "ConfigMap";
+  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+// ---------------------------------------------------------------- the port
+
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface CompanionCluster {
+  /** Informer over the Backups of `namespace`. The handler must not throw (it is wrapped anyway). */
+  watchBackups(namespace: string, handler: (type: BackupEventType, backup: BackupObject) => void): BackupWatch;
+  getBackup(namespace: string, name: string): Promise<KubeResult<BackupObject | undefined>>;
+
+  // The Backup's scope, as the standalone collector reads it (same signatures as AgentCluster).
+  listNamespaces(): Promise<KubeResult<string[]>>;
+  /** namespace undefined = all namespaces */
+  listPods(namespace?: string): Promise<KubeResult<PodLike[]>>;
+  listPvcs(namespace?: string): Promise<KubeResult<PvcLike[]>>;
+  listPvs(): Promise<KubeResult<PvLike[]>>;
+
+  createDownloadRequest(request: DownloadRequestObject): Promise<KubeResult<DownloadRequestObject>>;
+  getDownloadRequest(namespace: string, name: string): Promise<KubeResult<DownloadRequestObject | undefined>>;
+  /** A DownloadRequest already gone counts as deleted. */
+  deleteDownloadRequest(namespace: string, name: string): Promise<KubeResult<void>>;
+  /** GET a signed URL and gunzip the body (Velero stores logs and results gzipped). */
+  fetchDownload(url: string, opts?: { timeoutMs?: number; maxBytes?: number; signal?: AbortSignal }): Promise<Result<string, DownloadError>>;
+
+  getConfigMap(namespace: string, name: string): Promise<KubeResult<ConfigMapObject | undefined>>;
+  /** 409 AlreadyExists when another agent made it first. */
+  createConfigMap(configMap: ConfigMapObject): Promise<KubeResult<ConfigMapObject>>;
+  /** PUT guarded by metadata.resourceVersion: a stale copy gets {code: 409}. */
+  replaceConfigMap(configMap: ConfigMapObject): Promise<KubeResult<ConfigMapObject>>;
+
+  /** Best effort: failures are logged by the implementation and swallowed. */
+  createEvent(involved: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+}

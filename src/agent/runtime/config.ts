@@ -1,0 +1,106 @@
+// The agent's one typed configuration, built from flags (and the environment for the storage-dir
+// default), validated up front: every problem is reported at startup, before anything runs.
+import { hostname } from "node:os";
+import { nanosToMillis, parseGoDuration, parseLabelSelector, type LabelSelector, type Result } from "../../domain/index.js";
+
+export interface AgentConfig {
+  namespace: string;
+  kubeconfig?: string;
+  metricsPort: number;
+  metricsHost: string;
+  storageDir: string;
+  workers: number;
+  parallelHooks: boolean;
+  maxFreezeWindowMs: number;
+  volumeSnapshotClass?: string;
+  snapshotTimeoutMs: number;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  backupSelector?: LabelSelector;
+  identity: string;
+  logLevel: string;
+  /** on SIGTERM, how long pending post hooks of this agent's own Backups may take */
+  shutdownPostHookTimeoutMs: number;
+}
+
+/** Raw flag values as commander hands them over. */
+export interface AgentFlags {
+  namespace: string;
+  kubeconfig?: string;
+  metricsPort: string;
+  metricsBindAddress?: string;
+  storageDir?: string;
+  workers: string;
+  parallelHooks?: boolean;
+  maxFreezeWindow: string;
+  volumeSnapshotClass?: string;
+  snapshotTimeout: string;
+  leaderElect?: boolean;
+  leaseName: string;
+  leaderElectLeaseDuration?: string;
+  leaderElectRenewDeadline?: string;
+  leaderElectRetryPeriod?: string;
+  backupSelector?: string;
+  identity?: string;
+  logLevel: string;
+}
+
+/** `$HOOKGUARD_STORAGE_DIR`, else `./hookguard-data`. */
+export function defaultStorageDir(env: NodeJS.ProcessEnv): string {
+  return env.HOOKGUARD_STORAGE_DIR || "./hookguard-data";
+}
+
+function durationMs(flag: string, value: string, problems: string[]): number {
+  const d = parseGoDuration(value);
+  if (!d.ok) {
+    problems.push(`--${flag}: ${d.error}`);
+    return 0;
+  }
+  if (d.value <= 0) problems.push(`--${flag} must be positive, got ${value}`);
+  return nanosToMillis(d.value);
+}
+
+function intFlag(flag: string, value: string, min: number, max: number, problems: string[]): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) problems.push(`--${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCluster: boolean): Result<AgentConfig, string[]> {
+  const problems: string[] = [];
+  const cfg: AgentConfig = {
+    namespace: flags.namespace,
+    metricsPort: intFlag("metrics-port", flags.metricsPort, 0, 65535, problems),
+    metricsHost: flags.metricsBindAddress ?? "0.0.0.0",
+    storageDir: flags.storageDir ?? defaultStorageDir(env),
+    workers: intFlag("workers", flags.workers, 1, 256, problems),
+    parallelHooks: flags.parallelHooks === true,
+    maxFreezeWindowMs: durationMs("max-freeze-window", flags.maxFreezeWindow, problems),
+    snapshotTimeoutMs: durationMs("snapshot-timeout", flags.snapshotTimeout, problems),
+    leaderElect: flags.leaderElect ?? inCluster,
+    leaseName: flags.leaseName,
+    leaseDurationMs: durationMs("leader-elect-lease-duration", flags.leaderElectLeaseDuration ?? "15s", problems),
+    renewDeadlineMs: durationMs("leader-elect-renew-deadline", flags.leaderElectRenewDeadline ?? "10s", problems),
+    retryPeriodMs: durationMs("leader-elect-retry-period", flags.leaderElectRetryPeriod ?? "2s", problems),
+    identity: flags.identity ?? `${hostname()}-${process.pid}`,
+    logLevel: flags.logLevel,
+    shutdownPostHookTimeoutMs: 20_000,
+  };
+  if (flags.kubeconfig) cfg.kubeconfig = flags.kubeconfig;
+  if (flags.volumeSnapshotClass) cfg.volumeSnapshotClass = flags.volumeSnapshotClass;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cfg.namespace)) problems.push(`--namespace ${JSON.stringify(cfg.namespace)} is not a valid namespace name`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(cfg.leaseName)) problems.push(`--lease-name ${JSON.stringify(cfg.leaseName)} is not a valid object name`);
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(cfg.logLevel)) problems.push(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+  if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs && cfg.renewDeadlineMs > cfg.retryPeriodMs)) {
+    problems.push("leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period");
+  }
+  if (flags.backupSelector !== undefined) {
+    const sel = parseLabelSelector(flags.backupSelector);
+    if (sel.ok) cfg.backupSelector = sel.value;
+    else problems.push(`--backup-selector: ${sel.error}`);
+  }
+  return problems.length > 0 ? { ok: false, error: problems } : { ok: true, value: cfg };
+}
