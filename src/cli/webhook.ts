@@ -33,7 +33,7 @@ export function registerWebhookCommand(program: Command): void {
     .command("webhook")
     .description("Serve the validating (/validate) and mutating (/mutate) admission webhook over HTTPS")
     .option("--port <port>", "HTTPS port for admission requests", port("--port"), 9443)
-    .option("--host <address>", "address to listen on", "0.0.0.0")
+    .option("--host <address>", "address to listen on (0.0.0.0: every interface, as in a pod)", "127.0.0.1")
     .option("--cert-dir <dir>", "directory with tls.crt/tls.key; dev certificates are generated there when it has none", "certs")
     .option("--metrics-port <port>", "plain-HTTP port for /metrics", port("--metrics-port"), 8080)
     .option("--dns-name <name>", "extra DNS name for generated serving certificates (repeatable)", collect, [] as string[])

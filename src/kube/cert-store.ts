@@ -1,7 +1,7 @@
 // Managed certificates in the cluster: the Secret that holds them (shared by all replicas, guarded by
 // resourceVersion so concurrent writers conflict instead of overwriting each other) and the caBundle
 // of the Validating/MutatingWebhookConfigurations that point at the webhook.
-import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from "@kubernetes/client-node";
 import type { Result } from "../domain/types.js";
 import { toKubeApiError, type KubeApiError } from "./errors.js";
 
@@ -32,20 +32,48 @@ async function attempt<T>(fn: () => Promise<T>): Promise<Result<T, KubeApiError>
   }
 }
 
-export function kubeCertStore(kc: KubeConfig, namespace: string, name: string): CertStore {
+/**
+ * `ownerConfigs`: the webhook configurations; the first that is a ValidatingWebhookConfiguration becomes
+ * the Secret's owner, so that deleting it (`helm uninstall`) lets the garbage collector delete the
+ * runtime-created Secret too. A cluster-scoped owner of a namespaced object is allowed; the webhook
+ * already reads these configurations, so this needs no extra RBAC (unlike owning it by the Deployment).
+ */
+export function kubeCertStore(kc: KubeConfig, namespace: string, name: string, ownerConfigs: string[] = []): CertStore {
   const core = kc.makeApiClient(CoreV1Api);
   const adm = kc.makeApiClient(AdmissionregistrationV1Api);
+  let owner: V1OwnerReference | undefined;
+  // Looked up at each write until found (writes are rare: creation and rotation). Not found or not
+  // readable: the Secret is written without an owner rather than not at all.
+  const ownerReferences = async (): Promise<V1OwnerReference[]> => {
+    for (const configName of ownerConfigs) {
+      if (owner) break;
+      const r = await attempt(() => adm.readValidatingWebhookConfiguration({ name: configName }));
+      if (r.ok && r.value.metadata?.uid) {
+        owner = { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", name: configName, uid: r.value.metadata.uid };
+      }
+    }
+    return owner ? [owner] : [];
+  };
   const toStored = (s: { data?: Record<string, string>; metadata?: { resourceVersion?: string } }): StoredSecret => ({
     data: decode(s.data),
     resourceVersion: s.metadata?.resourceVersion ?? "",
   });
-  const body = (data: Record<string, string>, resourceVersion?: string) => ({
-    apiVersion: "v1",
-    kind: "Secret",
-    type: "Opaque",
-    metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "hookguard" }, ...(resourceVersion ? { resourceVersion } : {}) },
-    data: encode(data),
-  });
+  const body = async (data: Record<string, string>, resourceVersion?: string) => {
+    const owners = await ownerReferences();
+    return {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: {
+        name,
+        namespace,
+        labels: { "app.kubernetes.io/managed-by": "hookguard" },
+        ...(owners.length > 0 ? { ownerReferences: owners } : {}),
+        ...(resourceVersion ? { resourceVersion } : {}),
+      },
+      data: encode(data),
+    };
+  };
 
   return {
     async read() {
@@ -54,11 +82,14 @@ export function kubeCertStore(kc: KubeConfig, namespace: string, name: string): 
       return r.error.code === 404 ? { ok: true, value: undefined } : r;
     },
     async create(data) {
-      const r = await attempt(() => core.createNamespacedSecret({ namespace, body: body(data) }));
+      const secret = await body(data);
+      const r = await attempt(() => core.createNamespacedSecret({ namespace, body: secret }));
       return r.ok ? { ok: true, value: toStored(r.value) } : r;
     },
     async update(data, resourceVersion) {
-      const r = await attempt(() => core.replaceNamespacedSecret({ name, namespace, body: body(data, resourceVersion) }));
+      // a replace sets metadata as a whole: the owner is written again (and added to an older Secret)
+      const secret = await body(data, resourceVersion);
+      const r = await attempt(() => core.replaceNamespacedSecret({ name, namespace, body: secret }));
       return r.ok ? { ok: true, value: toStored(r.value) } : r;
     },
     async patchCaBundle(configNames, caBundlePem) {

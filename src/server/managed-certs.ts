@@ -31,7 +31,7 @@ const SA_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespa
 
 export async function startManagedCerts(opts: ManagedCertsOptions): Promise<ManagedCertsHandle> {
   const namespace = opts.cfg.secretNamespace ?? (existsSync(SA_NAMESPACE_FILE) ? readFileSync(SA_NAMESPACE_FILE, "utf8").trim() : "default");
-  const store = kubeCertStore(opts.access.kc, namespace, opts.cfg.secretName!);
+  const store = kubeCertStore(opts.access.kc, namespace, opts.cfg.secretName!, opts.cfg.webhookConfigs);
   const run = () => reconcileCerts(store, { certDir: opts.certDir, dnsNames: opts.cfg.dnsNames, webhookConfigs: opts.cfg.webhookConfigs, log: opts.log, metrics: opts.metrics });
   const first = await run();
   if (!first.ok) throw new Error(`managed certificates: ${first.error}`);

@@ -21,7 +21,7 @@ export interface FakeApi {
   sar: SarSpec[];
   /** Decides SubjectAccessReviews; return "error" for a 500. */
   decide: (spec: SarSpec) => boolean | "error";
-  secrets: Map<string, { data: Record<string, string>; resourceVersion: string }>;
+  secrets: Map<string, { data: Record<string, string>; resourceVersion: string; ownerReferences?: unknown[] }>;
   configs: Map<string, { kind: "validating" | "mutating"; obj: any }>;
   /** Called before a Secret write; returning true answers 409 (simulates a concurrent writer). */
   interceptWrite?: (method: string, name: string) => boolean;
@@ -72,8 +72,8 @@ export async function startFakeApi(): Promise<FakeApi> {
   });
 
   function handleSecret(method: string, ns: string, name: string | undefined, body: string, send: (c: number, p: string) => void): void {
-    const toObj = (n: string, s: { data: Record<string, string>; resourceVersion: string }) =>
-      JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: n, namespace: ns, resourceVersion: s.resourceVersion }, type: "Opaque", data: s.data });
+    const toObj = (n: string, s: { data: Record<string, string>; resourceVersion: string; ownerReferences?: unknown[] }) =>
+      JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: n, namespace: ns, resourceVersion: s.resourceVersion, ...(s.ownerReferences ? { ownerReferences: s.ownerReferences } : {}) }, type: "Opaque", data: s.data });
     if (method === "GET" && name) {
       const s = api.secrets.get(name);
       return s ? send(200, toObj(name, s)) : send(404, status(404, "NotFound", `secrets "${name}" not found`));
@@ -83,7 +83,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     if (api.interceptWrite?.(method, n)) return send(409, status(409, "Conflict", "simulated concurrent write"));
     if (method === "POST") {
       if (api.secrets.has(n)) return send(409, status(409, "AlreadyExists", `secrets "${n}" already exists`));
-      const s = { data: obj.data, resourceVersion: String(++rv) };
+      const s = { data: obj.data, resourceVersion: String(++rv), ...(obj.metadata?.ownerReferences ? { ownerReferences: obj.metadata.ownerReferences } : {}) };
       api.secrets.set(n, s);
       return send(201, toObj(n, s));
     }
@@ -91,7 +91,8 @@ export async function startFakeApi(): Promise<FakeApi> {
       const cur = api.secrets.get(name);
       if (!cur) return send(404, status(404, "NotFound", `secrets "${name}" not found`));
       if (obj.metadata?.resourceVersion !== cur.resourceVersion) return send(409, status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again"));
-      const s = { data: obj.data, resourceVersion: String(++rv) };
+      // a PUT replaces metadata: ownerReferences not sent are gone, as on a real API server
+      const s = { data: obj.data, resourceVersion: String(++rv), ...(obj.metadata?.ownerReferences ? { ownerReferences: obj.metadata.ownerReferences } : {}) };
       api.secrets.set(name, s);
       return send(200, toObj(name, s));
     }
@@ -142,7 +143,7 @@ export function webhookConfig(kind: "validating" | "mutating", name: string, web
     obj: {
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: kind === "validating" ? "ValidatingWebhookConfiguration" : "MutatingWebhookConfiguration",
-      metadata: { name, resourceVersion: "1" },
+      metadata: { name, resourceVersion: "1", uid: `uid-${kind}-${name}` },
       webhooks: webhooks.map((w) => ({ name: w, clientConfig: { service: { name: "hookguard", namespace: "hookguard", path: `/${kind === "validating" ? "validate" : "mutate"}` } }, sideEffects: "None", admissionReviewVersions: ["v1"] })),
     },
   };

@@ -78,6 +78,7 @@ test("the nginx fsfreeze example: freeze, snapshot, unfreeze; HooksAttempted 2, 
   const metrics = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
   assert.match(metrics, /hookguard_hook_executions_total\{namespace="nginx-example",phase="pre",source="annotation",result="succeeded"\} 1/);
   assert.match(metrics, /hookguard_backups_total\{phase="Completed"\} 1/);
+  assert.match(metrics, /^hookguard_backup_oldest_in_progress_start_timestamp_seconds 0$/m, "idle again once the backup ended");
   assert.doesNotMatch(metrics, /nodejs_active_/);
   assert.doesNotMatch(metrics, /nginx-deployment|nginx-hook-test/, "no pod or backup names as labels");
   const lint = await promtoolCheck(metrics);

@@ -45,7 +45,10 @@ spec:
     const updated = await k.run(["apply", "-f", second, "-v=6"]);
     assert.equal(updated.code, 0, updated.stderr);
     assert.match(updated.stdout, /deployment.apps\/web configured/);
-    assert.match(updated.stderr, /PATCH https:\/\/127\.0\.0\.1:\d+\/apis\/apps\/v1\/namespaces\/default\/deployments\/web\?fieldManager=kubectl-client-side-apply&fieldValidation=Strict 200 OK/);
+    // -v=6 request lines: kubectl 1.32 writes `PATCH URL 200 OK`, 1.33 (the npm layer's, used where the
+    // machine has no kubectl) `"Response" verb="PATCH" url="URL" status="200 OK"`
+    const patchUrl = String.raw`https:\/\/127\.0\.0\.1:\d+\/apis\/apps\/v1\/namespaces\/default\/deployments\/web\?fieldManager=kubectl-client-side-apply&fieldValidation=Strict`;
+    assert.match(updated.stderr, new RegExp(`PATCH ${patchUrl} 200 OK|verb="PATCH" url="${patchUrl}" status="200 OK"`));
 
     const got = await k.run(["get", "deployment", "web", "-o", "json"]);
     assert.equal(got.code, 0, got.stderr);

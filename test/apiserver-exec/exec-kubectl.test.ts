@@ -1,4 +1,4 @@
-// The real kubectl (/usr/bin/kubectl) against the exec endpoint: its WebSocket executor offers
+// The real kubectl (kubectl on PATH; scripts/run-tests.mjs adds node_modules/.bin last) against the exec endpoint: its WebSocket executor offers
 // only v5.channel.k8s.io, and it must print what it prints against a real cluster.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ let h: ExecHarness;
 let home: string;
 
 function kubectl(args: string[], stdin?: string): Promise<ProcessResult> {
-  return runProcess("/usr/bin/kubectl", ["--kubeconfig", h.kubeconfigPath, "--cache-dir", join(home, "cache"), ...args], {
+  return runProcess("kubectl", ["--kubeconfig", h.kubeconfigPath, "--cache-dir", join(home, "cache"), ...args], {
     env: { HOME: home, PATH: "/usr/bin:/bin" },
     input: stdin ?? "",
     timeoutMs: 60_000,

@@ -18,4 +18,7 @@ export const valueCases: Record<string, object> = {
   emptyDirStorage: { agent: { storage: { type: "emptyDir" } } },
   existingClaim: { agent: { storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] } } },
   digestImage: { image: { digest: "sha256:" + "a".repeat(64) } },
+  webhookOnly: { agent: { enabled: false }, networkPolicy: { enabled: true }, metrics: { serviceMonitor: { enabled: true } } },
+  hostNetwork: { webhook: { hostNetwork: true, port: 10263, metricsPort: 10280, priorityClassName: "" } },
+  singleAgentReadWriteOnce: { agent: { replicas: 1, storage: { accessModes: ["ReadWriteOnce"] } } },
 };

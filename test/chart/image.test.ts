@@ -100,10 +100,10 @@ test("the image's build step compiles, and the CLI runs from the image layout wi
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version);
 
     // every flag of every value set, per component
-    const flags: Record<string, Set<string>> = { webhook: new Set(), agent: new Set() };
+    const flags: Record<string, Set<string>> = { webhook: new Set(), agent: new Set(), probe: new Set() };
     for (const values of Object.values(valueCases)) {
-      for (const d of (await renderChart(values)).filter((x) => x.kind === "Deployment")) {
-        const args: string[] = d.spec.template.spec.containers[0].args;
+      for (const d of (await renderChart(values)).filter((x) => x.kind === "Deployment" || x.kind === "Pod")) {
+        const args: string[] = (d.kind === "Pod" ? d.spec : d.spec.template.spec).containers[0].args;
         for (const a of args.slice(1)) if (a.startsWith("--")) flags[args[0]!]!.add(a.split("=")[0]!);
       }
     }
@@ -113,4 +113,20 @@ test("the image's build step compiles, and the CLI runs from the image layout wi
       for (const flag of used) assert.match(help.stdout, new RegExp(`(^|[\\s,])${flag}\\b`), `hookguard ${command} does not accept ${flag}, which the chart passes`);
     }
   });
+});
+
+test("the README's build and push commands produce the image the chart installs by default", async () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const build = /^docker build -t (\S+) \.(\s|$)/m.exec(readme);
+  assert.ok(build, "README shows a docker build command run from the repository root");
+  const push = /^docker push (\S+)$/m.exec(readme);
+  assert.equal(push?.[1], build[1], "README pushes what it built");
+  const docs = await renderChart();
+  const images = new Set(docs.filter((d) => d.kind === "Deployment").map((d) => d.spec.template.spec.containers[0].image));
+  assert.deepEqual([...images], [build[1]], "the chart's default image is the one the README builds");
+  const chart = readFileSync(join(repoRoot, "charts/hookguard/Chart.yaml"), "utf8");
+  const appVersion = /^appVersion: "?([^"\n]+)"?$/m.exec(chart)![1];
+  assert.equal(build[1]!.split(":").at(-1), appVersion, "tagged with the chart's appVersion");
+  assert.equal(JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version, appVersion, "which is the package version the image reports");
+  assert.match(readFileSync(join(repoRoot, "Dockerfile"), "utf8"), new RegExp(`docker build -t ${build[1]!.replace(/[.]/g, "\\.")} \\.`), "the Dockerfile's own build line agrees");
 });

@@ -10,15 +10,21 @@ function podSpecs(docs: any[]): Array<{ name: string; spec: any }> {
 
 for (const [name, values] of Object.entries(valueCases)) {
   test(`pods run hardened with ${name} values`, async () => {
-    const pods = podSpecs(await renderChart(values));
-    assert.equal(pods.length, 2, "one webhook and one agent Deployment");
+    const docs = await renderChart(values);
+    const pods = podSpecs(docs);
+    const agentOn = (values as { agent?: { enabled?: boolean } }).agent?.enabled !== false;
+    assert.equal(pods.length, agentOn ? 2 : 1, "one webhook and (unless agent.enabled=false) one agent Deployment");
+    // the helm test Pod runs as hardened as the components
+    pods.push(...docs.filter((d) => d.kind === "Pod").map((d) => ({ name: d.metadata.name, spec: d.spec })));
     for (const { name: dep, spec } of pods) {
       const psc = spec.securityContext;
       assert.equal(psc.runAsNonRoot, true, `${dep}: runAsNonRoot`);
       assert.equal(psc.runAsUser, 65532, `${dep}: fixed UID`);
       assert.equal(psc.runAsGroup, 65532, `${dep}: fixed GID`);
       assert.deepEqual(psc.seccompProfile, { type: "RuntimeDefault" }, `${dep}: seccomp`);
-      assert.ok(!spec.hostNetwork && !spec.hostPID && !spec.hostIPC, `${dep}: host namespaces`);
+      // the node's network only for the webhook, and only when asked (webhook.hostNetwork); never PID/IPC
+      const hostNetworkAsked = dep === "hookguard-webhook" && (values as { webhook?: { hostNetwork?: boolean } }).webhook?.hostNetwork === true;
+      assert.ok(!spec.hostPID && !spec.hostIPC && Boolean(spec.hostNetwork) === hostNetworkAsked, `${dep}: host namespaces`);
       for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
         const sc = c.securityContext;
         const where = `${dep}/${c.name}`;

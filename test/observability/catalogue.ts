@@ -30,8 +30,25 @@ export const agentMetrics: Record<string, string> = {
   hookguard_forced_post_hooks_total: "counter",
   hookguard_hook_config_warnings_total: "counter",
   hookguard_leader: "gauge",
+  hookguard_backup_oldest_in_progress_start_timestamp_seconds: "gauge",
   hookguard_build_info: "gauge",
 };
+
+/**
+ * Series of other exporters that alerts and panels may use, each with its source: hookguard cannot
+ * report its own absence (no ready webhook pod) or its volume's fill level.
+ */
+export const externalSeries: Record<string, string> = {
+  kube_endpoint_address: "kube-state-metrics 2.6+",
+  kube_endpoint_info: "kube-state-metrics",
+  kubelet_volume_stats_available_bytes: "kubelet",
+  kubelet_volume_stats_capacity_bytes: "kubelet",
+};
+
+/** Names of other exporters' series referenced by a PromQL expression (those of externalSeries). */
+export function externalSeriesIn(expr: string): string[] {
+  return Object.keys(externalSeries).filter((s) => new RegExp(`\\b${s}\\b`).test(expr));
+}
 
 /** Series names a query may use: counters and gauges as is, histograms with their suffixes. */
 export function knownSeries(): Set<string> {

@@ -75,6 +75,13 @@ describe("hookguard webhook --manage-certs", () => {
     assert.match(stderr, /exec-permission check is on/);
   });
 
+  it("makes the ValidatingWebhookConfiguration the Secret's owner, so uninstalling it removes the Secret", () => {
+    // the garbage collector deletes a dependent whose owner (matched by uid) is gone
+    assert.deepEqual(api.secrets.get("hookguard-certs")!.ownerReferences, [
+      { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", name: "hookguard-validate", uid: api.configs.get("hookguard-validate")!.obj.metadata.uid },
+    ]);
+  });
+
   it("asks the API server whether the user may exec before accepting a hook", async () => {
     const ca = unb64(api.secrets.get("hookguard-certs")!.data["ca.crt"]!);
     const agent = new Agent({ keepAlive: false, ca });

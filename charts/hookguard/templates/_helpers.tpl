@@ -262,17 +262,32 @@ annotations:
 {{- end }}
 {{- end }}
 
-{{/* Agent affinity default: a ReadWriteOnce PVC attaches to one node, so its replicas must share it. */}}
+{{/*
+"true" when the agent's storage is a volume that only one node can mount (a PVC without
+ReadWriteMany). Such a volume cannot be shared by replicas on different nodes, and a Deployment
+cannot hand one volume over to whichever replica becomes leader (the kubelet mounts volumes when a
+pod starts, not when its process wins a Lease), so the chart runs a single replica on it.
+*/}}
+{{- define "hookguard.agent.singleNodeStorage" -}}
+{{- if and (ne .Values.agent.storage.type "emptyDir") (not (has "ReadWriteMany" .Values.agent.storage.accessModes)) -}}
+true
+{{- end -}}
+{{- end }}
+
+{{/* Refuses agent settings that cannot work, with a message saying what to change. */}}
+{{- define "hookguard.agent.validate" -}}
+{{- if and (include "hookguard.agent.singleNodeStorage" .) (gt (int .Values.agent.replicas) 1) -}}
+{{- fail (printf "agent.replicas=%d needs storage every replica can mount: agent.storage.accessModes %v cannot be mounted on two nodes. Use a ReadWriteMany storage class (agent.storage.storageClassName; NFS, CephFS, EFS, Azure Files, Filestore), or set agent.replicas=1 (one replica, rescheduled with its volume when its node fails). See the chart README, \"Agent storage and HA\"." (int .Values.agent.replicas) .Values.agent.storage.accessModes) -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+Agent affinity default: replicas preferably on different nodes, so that one node failure leaves a
+standby that takes the Lease over. Never required: a cluster with one schedulable node still runs.
+*/}}
 {{- define "hookguard.agent.affinity" -}}
 {{- if .Values.agent.affinity }}
 {{- toYaml .Values.agent.affinity }}
-{{- else if and (ne .Values.agent.storage.type "emptyDir") (has "ReadWriteOnce" .Values.agent.storage.accessModes) (not (has "ReadWriteMany" .Values.agent.storage.accessModes)) }}
-podAffinity:
-  requiredDuringSchedulingIgnoredDuringExecution:
-    - topologyKey: kubernetes.io/hostname
-      labelSelector:
-        matchLabels:
-          {{- include "hookguard.selectorLabels" (dict "ctx" . "component" "agent") | nindent 10 }}
 {{- else }}
 podAntiAffinity:
   preferredDuringSchedulingIgnoredDuringExecution:

@@ -19,6 +19,9 @@ export class AgentMetrics {
   readonly forcedPostHooks: Counter<"reason">;
   readonly hookConfigWarnings: Counter;
   readonly leader: Gauge;
+  readonly oldestInProgress: Gauge;
+  /** Start time (seconds) of each backup this agent is running; the gauge shows the oldest. */
+  private readonly inFlight = new Map<symbol, number>();
   readonly buildInfo: Gauge<"version">;
 
   constructor(registry: Registry = new Registry()) {
@@ -72,10 +75,30 @@ export class AgentMetrics {
       registers,
     });
     this.leader = new Gauge({ name: "hookguard_leader", help: "1 when this agent is the leader", registers });
+    // 0 when idle, so "stuck InProgress" is `time() - (gauge > 0)` and never needs a second series
+    this.oldestInProgress = new Gauge({
+      name: "hookguard_backup_oldest_in_progress_start_timestamp_seconds",
+      help: "Start time of the oldest Backup this agent is running (0 when none)",
+      registers,
+    });
     this.buildInfo = new Gauge({ name: "hookguard_build_info", help: "Build information", labelNames: ["version"], registers });
     this.buildInfo.set({ version: VERSION }, 1);
     // Zero-initialise the closed label sets so dashboards see the series before the first event.
     for (const reason of ["freeze_window", "recovery"]) this.forcedPostHooks.inc({ reason }, 0);
+    // "no successful backup in N hours" is increase(...{phase="Completed"}[Nh]) == 0: the series must exist
+    for (const phase of ["Completed", "PartiallyFailed", "Failed"]) this.backups.inc({ phase }, 0);
+  }
+
+  /** Marks a backup running until the returned function is called (once, on every exit path). */
+  backupStarted(): () => void {
+    const key = Symbol("backup");
+    this.inFlight.set(key, Date.now() / 1000);
+    const refresh = (): void => this.oldestInProgress.set(this.inFlight.size === 0 ? 0 : Math.min(...this.inFlight.values()));
+    refresh();
+    return () => {
+      this.inFlight.delete(key);
+      refresh();
+    };
   }
 
   /** `namespace` is the pod's: the one object label dashboards may group failures by. */

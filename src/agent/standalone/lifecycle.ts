@@ -26,6 +26,7 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
   else outer.addEventListener("abort", onAbort, { once: true });
   const signal = linked.signal;
   const started = Date.now();
+  const running = deps.metrics.backupStarted();
   const backupLog = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
   const ctx = newRunContext(deps, backup, backupLog, signal);
   let outcome: BackupRunOutcome;
@@ -38,6 +39,7 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
     deps.logger.error({ err, backup: name }, "backup run threw");
     outcome = { phase: "Failed", failureReason: reason, totalItems: 0, itemsBackedUp: 0, aborted: false };
   }
+  running();
   outer.removeEventListener("abort", onAbort);
   const hookStatus = ctx.tracker.stat();
   if (outcome.aborted) {
