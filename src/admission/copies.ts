@@ -5,6 +5,7 @@
 // hook with its defaults. So a copy gets warnings that say where to fix the mistake, never a denial.
 import type { SubjectUser } from "../kube/authz.js";
 import { isTemplateCopyingController } from "./authz.js";
+import { isObject } from "../domain/index.js";
 
 /** Velero's schedule controller labels every Backup it creates with its Schedule's name. */
 export const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
@@ -16,7 +17,6 @@ export interface CopyOrigin {
   fixIn: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Whether `obj` (the request's object) is a controller's copy, and of what. Checked in this order:

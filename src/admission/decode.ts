@@ -3,12 +3,12 @@
 // AdmissionReview the API server can match to its request (controller-runtime http.go / decode.go).
 import { ADMISSION_V1, ADMISSION_V1BETA1, type AdmissionApiVersion, type AdmissionRequest } from "./types.js";
 import type { KindInfo } from "./kinds.js";
+import { isObject } from "../domain/index.js";
 
 export type DecodedReview =
   | { ok: true; apiVersion: AdmissionApiVersion; request: AdmissionRequest }
   | { ok: false; apiVersion: AdmissionApiVersion; uid?: string; message: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Parses and checks the envelope. `text` is the raw body (already size-checked). */
 export function decodeReview(text: string): DecodedReview {
@@ -83,7 +83,7 @@ function metadataProblem(metadata: unknown, path: string): string | undefined {
 
 /** Follows the pod template (or hooks) path; each step, when present, must be an object. */
 function pathProblem(obj: Record<string, unknown>, field: string, info: KindInfo): string | undefined {
-  const steps = info.hooks === "spec" ? [...(info.specPath ?? []), "hooks"] : templateSteps(info.kind);
+  const steps = info.hooks === "spec" ? [...info.path, "hooks"] : info.path;
   let node: unknown = obj;
   let path = `request.${field}`;
   for (const step of steps) {
@@ -94,11 +94,5 @@ function pathProblem(obj: Record<string, unknown>, field: string, info: KindInfo
     node = next;
   }
   return info.hooks === "annotations" && steps.length > 0 ? metadataProblem((node as Record<string, unknown>).metadata, `${path}.metadata`) : undefined;
-}
-
-function templateSteps(kind: string): string[] {
-  if (kind === "Pod") return [];
-  if (kind === "CronJob") return ["spec", "jobTemplate", "spec", "template"];
-  return ["spec", "template"];
 }
 

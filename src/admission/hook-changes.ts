@@ -3,6 +3,7 @@
 // never grants anything), so routine updates by users without exec rights keep working.
 import { ALL_HOOK_ANNOTATION_KEYS, podTemplateOf } from "../domain/index.js";
 import type { KindInfo } from "./kinds.js";
+import { isObject } from "../domain/index.js";
 
 export interface ExecScope {
   /** Namespaces to check; "" means every namespace. */
@@ -11,7 +12,6 @@ export interface ExecScope {
   what: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function hookExecScope(info: KindInfo, obj: unknown, old: unknown, requestNamespace: string): ExecScope | undefined {
   return info.hooks === "annotations" ? annotationScope(obj, old, requestNamespace) : specScope(info, obj, old);
@@ -51,9 +51,9 @@ function concrete(list: unknown): string[] | undefined {
 }
 
 function specScope(info: KindInfo, obj: unknown, old: unknown): ExecScope | undefined {
-  const spec = at(obj, info.specPath ?? []);
+  const spec = at(obj, info.path);
   const resources = Array.isArray(at(spec, ["hooks"]).resources) ? (at(spec, ["hooks"]).resources as unknown[]) : [];
-  const oldResources = at(at(old, info.specPath ?? []), ["hooks"]).resources;
+  const oldResources = at(at(old, info.path), ["hooks"]).resources;
   // An entry counts as changed unless an identical entry existed before (order changes are harmless).
   const previous = new Set(Array.isArray(oldResources) ? oldResources.map((r) => JSON.stringify(r)) : []);
   const changed = resources.filter((r) => !previous.has(JSON.stringify(r)));
@@ -66,6 +66,6 @@ function specScope(info: KindInfo, obj: unknown, old: unknown): ExecScope | unde
     const own = isObject(entry) ? concrete(entry.includedNamespaces) : undefined;
     for (const ns of own ?? backupLevel ?? [""]) namespaces.add(ns);
   }
-  const path = [...(info.specPath ?? []), "hooks"].join(".");
+  const path = [...(info.path), "hooks"].join(".");
   return { namespaces: [...namespaces].sort(), what: `setting ${path} on a ${info.kind}` };
 }

@@ -1,6 +1,7 @@
-// The resources the webhook handles, keyed by the AdmissionRequest's kind (group/version/kind).
-// Which objects carry hooks and how they are validated is the domain's business (validateObject,
-// podTemplateOf); this table only routes requests and says which ones the mutating webhook touches.
+// The resources the webhook handles, keyed by the AdmissionRequest's kind (group/version/kind): the
+// domain's table of hook-carrying kinds (src/domain/kinds.ts) at the version the chart registers.
+// Which objects carry hooks and how they are validated is the domain's business; this only routes.
+import { HOOKED_KINDS, preferredApiVersion, type HookedKind } from "../domain/index.js";
 import type { GroupVersionKind } from "./types.js";
 
 export interface KindInfo {
@@ -8,23 +9,12 @@ export interface KindInfo {
   /** apiVersion as it appears in the object (`v1` for the core group). */
   apiVersion: string;
   /** Pods and pod templates get annotation hooks (and mutation); Backup/Schedule carry spec.hooks. */
-  hooks: "annotations" | "spec";
-  /** Where spec.hooks lives for Backup ("spec") and Schedule ("spec.template"). */
-  specPath?: readonly string[];
+  hooks: HookedKind["hooks"];
+  /** annotations: the steps to the pod template; spec: the steps to the Backup spec holding hooks. */
+  path: readonly string[];
 }
 
-const TABLE: KindInfo[] = [
-  { kind: "Pod", apiVersion: "v1", hooks: "annotations" },
-  { kind: "ReplicationController", apiVersion: "v1", hooks: "annotations" },
-  { kind: "Deployment", apiVersion: "apps/v1", hooks: "annotations" },
-  { kind: "StatefulSet", apiVersion: "apps/v1", hooks: "annotations" },
-  { kind: "DaemonSet", apiVersion: "apps/v1", hooks: "annotations" },
-  { kind: "ReplicaSet", apiVersion: "apps/v1", hooks: "annotations" },
-  { kind: "Job", apiVersion: "batch/v1", hooks: "annotations" },
-  { kind: "CronJob", apiVersion: "batch/v1", hooks: "annotations" },
-  { kind: "Backup", apiVersion: "velero.io/v1", hooks: "spec", specPath: ["spec"] },
-  { kind: "Schedule", apiVersion: "velero.io/v1", hooks: "spec", specPath: ["spec", "template"] },
-];
+const TABLE: KindInfo[] = HOOKED_KINDS.map((k) => ({ kind: k.kind, apiVersion: preferredApiVersion(k), hooks: k.hooks, path: k.path }));
 const BY_KEY = new Map(TABLE.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
 
 export function apiVersionOf(gvk: GroupVersionKind): string {

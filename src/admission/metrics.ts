@@ -4,19 +4,15 @@
 // folded into "other" so a misrouted or malicious request cannot grow the series count.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { VERSION } from "../version.js";
+import { HOOKED_KINDS } from "../domain/index.js";
 
 export type WebhookName = "validate" | "mutate";
 export type Decision = "allowed" | "denied" | "errored";
 export type AuthzDecision = "allowed" | "denied" | "error" | "skipped";
 
-const KNOWN_RESOURCES = new Set([
-  "pods", "deployments", "statefulsets", "daemonsets", "replicasets", "replicationcontrollers",
-  "jobs", "cronjobs", "backups", "schedules",
-]);
+const KNOWN_RESOURCES = new Set(HOOKED_KINDS.map((k) => k.resource));
 const KNOWN_OPERATIONS = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
-const KNOWN_KINDS = new Set([
-  "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Backup", "Schedule",
-]);
+const KNOWN_KINDS = new Set(HOOKED_KINDS.map((k) => k.kind));
 
 /**
  * prom-client's default collectors include `nodejs_active_{handles,requests,resources}_total`:

@@ -12,6 +12,7 @@ import { closest, error, q, shortValue, warning } from "./findings.js";
 import { riskyCommandFindings } from "./risky-commands.js";
 import { globMatchesSomeNamespace } from "./glob-overlap.js";
 import { compileGlob, resourceIncluded } from "./selection.js";
+import { isObject } from "./json.js";
 
 const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });
 addFormats.default(ajv);
@@ -104,7 +105,6 @@ function shapeFinding(e: ErrorObject, base: string): Finding | undefined {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;

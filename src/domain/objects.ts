@@ -7,37 +7,24 @@ import { HOOK_KEY_PREFIXES } from "./annotations.js";
 import { globCovers, globMatchesSomeNamespace, globsMeet } from "./glob-overlap.js";
 import { parseSchedule } from "./schedule.js";
 import { compileGlob, resourceIncluded } from "./selection.js";
+import { isObject } from "./json.js";
+import { hookedKindOf } from "./kinds.js";
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Workload kinds with `spec.template` (a pod template) and their API groups. */
-const TEMPLATE_KINDS: Record<string, readonly string[]> = {
-  Deployment: ["apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"],
-  StatefulSet: ["apps/v1", "apps/v1beta1", "apps/v1beta2"],
-  DaemonSet: ["apps/v1", "apps/v1beta2", "extensions/v1beta1"],
-  ReplicaSet: ["apps/v1", "apps/v1beta2", "extensions/v1beta1"],
-  ReplicationController: ["v1"],
-  Job: ["batch/v1"],
-};
 
 /** The pod (template) inside a Pod or workload, with the path prefix of its fields. */
 export function podTemplateOf(obj: unknown): { pod: PodLike; pathPrefix: string } | undefined {
   if (!isObject(obj)) return undefined;
-  const kind = obj.kind;
-  const apiVersion = String(obj.apiVersion ?? "");
-  const spec = isObject(obj.spec) ? obj.spec : undefined;
-  if (kind === "Pod" && apiVersion === "v1") return { pod: obj as PodLike, pathPrefix: "" };
-  if (typeof kind === "string" && TEMPLATE_KINDS[kind]?.includes(apiVersion)) {
-    const template = spec && isObject(spec.template) ? spec.template : {};
-    return { pod: template as PodLike, pathPrefix: "spec.template." };
-  }
-  if (kind === "CronJob" && (apiVersion === "batch/v1" || apiVersion === "batch/v1beta1")) {
-    const jobTemplate = spec && isObject(spec.jobTemplate) ? spec.jobTemplate : {};
-    const jobSpec = isObject(jobTemplate.spec) ? jobTemplate.spec : {};
-    const template = isObject(jobSpec.template) ? jobSpec.template : {};
-    return { pod: template as PodLike, pathPrefix: "spec.jobTemplate.spec.template." };
-  }
-  return undefined;
+  const row = hookedKindOf(obj.kind, obj.apiVersion);
+  if (!row || row.hooks !== "annotations") return undefined;
+  if (row.path.length === 0) return { pod: obj as PodLike, pathPrefix: "" };
+  return { pod: stepInto(obj, row.path) as PodLike, pathPrefix: `${row.path.join(".")}.` };
+}
+
+/** The object at `path`; a missing step reads as empty (a workload without a template has no hooks). */
+function stepInto(obj: Record<string, unknown>, path: readonly string[]): Record<string, unknown> {
+  let at = obj;
+  for (const step of path) at = isObject(at[step]) ? at[step] : {};
+  return at;
 }
 
 /** Hook findings for any object hookguard understands; handled=false for every other kind. */
@@ -50,10 +37,11 @@ export function validateObject(obj: unknown): { handled: boolean; kind?: string;
     if (kind === "Pod") return { handled: true, kind, findings };
     return { handled: true, kind: kind!, findings: [...misplacedHooks(obj, template.pathPrefix), ...findings] };
   }
-  if (obj.apiVersion === "velero.io/v1" && (kind === "Backup" || kind === "Schedule")) {
+  const row = hookedKindOf(kind, obj.apiVersion);
+  if (row?.hooks === "spec") {
     const spec = isObject(obj.spec) ? obj.spec : {};
-    const backupSpec = kind === "Backup" ? spec : isObject(spec.template) ? spec.template : {};
-    const prefix = kind === "Backup" ? "spec." : "spec.template.";
+    const backupSpec = stepInto(obj, row.path);
+    const prefix = `${row.path.join(".")}.`;
     const parsed = parseBackupHooks(backupSpec.hooks, { pathPrefix: `${prefix}hooks` });
     const findings = [...parsed.findings, ...unreachableHooks(backupSpec, parsed.resources, prefix)];
     if (kind === "Schedule") {

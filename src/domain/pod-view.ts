@@ -3,8 +3,8 @@
 // shapes become findings, never exceptions.
 import type { ContainerLike, Finding, PodLike } from "./types.js";
 import { annotationPath, error } from "./findings.js";
+import { isObject } from "./json.js";
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const isContainer = (c: unknown): c is ContainerLike => isObject(c) && typeof c.name === "string";
 

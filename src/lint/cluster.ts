@@ -4,6 +4,7 @@
 import { validateObject } from "../domain/index.js";
 import { auditCluster, type ClusterAuditTarget } from "../kube/hook-objects.js";
 import type { LintFinding } from "./lint.js";
+import { isObject } from "../domain/index.js";
 
 export type ClusterFinding = Omit<LintFinding, "file" | "line">;
 
@@ -18,7 +19,6 @@ export interface ClusterReport {
   objectsChecked: number;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export async function lintCluster(target: ClusterAuditTarget): Promise<{ ok: true; value: ClusterReport } | { ok: false; error: string }> {
   const audit = await auditCluster(target);

@@ -5,6 +5,7 @@ import { validateObject } from "../domain/index.js";
 import type { Severity } from "../domain/index.js";
 import type { InputProblem, LintSource } from "./inputs.js";
 import { lineOf, type PathSegment } from "./locate.js";
+import { isObject } from "../domain/index.js";
 
 export interface LintFinding {
   file: string;
@@ -25,7 +26,6 @@ export interface LintReport {
   objectsChecked: number;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function identity(obj: Record<string, unknown>): { namespace: string; name: string } {
   const meta = isObject(obj.metadata) ? obj.metadata : {};

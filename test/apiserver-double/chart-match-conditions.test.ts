@@ -66,6 +66,12 @@ test("the chart's matchConditions are inside the evaluator's subset and select h
     assert.equal(sel(without, null, "CREATE"), false, `${webhook}: CREATE without hooks`);
     assert.equal(sel(without, withHook, "UPDATE"), true, `${webhook}: UPDATE removing a hook`);
     assert.equal(sel(without, without, "UPDATE"), false, `${webhook}: UPDATE without hooks`);
+    if (isWorkload) {
+      // hooks on a CronJob's job template's own metadata never run: sent, so the webhook can say where to move them
+      const cronJob = { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "c" }, spec: { jobTemplate: { metadata: { annotations: hooked }, spec: { template: { spec: {} } } } } };
+      assert.equal(sel(cronJob, null, "CREATE"), true, `${webhook}: CREATE with hooks on spec.jobTemplate.metadata`);
+      assert.equal(sel({ ...cronJob, spec: { jobTemplate: { spec: { template: { spec: {} } } } } }, null, "CREATE"), false, `${webhook}: a CronJob without hooks`);
+    }
     checked++;
   }
   assert.ok(checked >= 2, "pod and workload conditions were both checked");

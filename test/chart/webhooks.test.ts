@@ -7,7 +7,7 @@ import { caBundle, caPem } from "./cases.js";
 
 const kinds = ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] as const;
 const entryNames = (verb: string) =>
-  [...["pods", "workloads", "velero"], ...(verb === "validate" ? ["workload-copies", "backup-copies"] : [])].map((k) => `${k}.${verb}.hookguard.io`);
+  [...(verb === "validate" ? ["pods", "workloads", "velero", "workload-copies", "backup-copies"] : ["pods", "workloads"])].map((k) => `${k}.${verb}.hookguard.io`);
 const groupOf = (entry: string): string => ({ "workload-copies": "workloads", "backup-copies": "velero" })[entry.split(".")[0]!] ?? entry.split(".")[0]!;
 
 const expectedRules: Record<string, Array<[string, string, string[]]>> = {
@@ -48,7 +48,7 @@ test("failurePolicy defaults: Ignore for bare Pods and controllers' copies, Fail
   assert.deepEqual(byName(await renderChart()), {
     "pods.validate.hookguard.io": "Ignore", "workloads.validate.hookguard.io": "Fail", "velero.validate.hookguard.io": "Fail",
     "workload-copies.validate.hookguard.io": "Ignore", "backup-copies.validate.hookguard.io": "Ignore",
-    "pods.mutate.hookguard.io": "Ignore", "workloads.mutate.hookguard.io": "Fail", "velero.mutate.hookguard.io": "Fail",
+    "pods.mutate.hookguard.io": "Ignore", "workloads.mutate.hookguard.io": "Fail",
   });
   const custom = byName(await renderChart({ webhook: { failurePolicy: { pods: "Fail", workloads: "Ignore", velero: "Ignore" }, timeoutSeconds: 10 } }));
   assert.equal(custom["pods.validate.hookguard.io"], "Fail");
@@ -78,7 +78,9 @@ test("matchConditions: pods and workloads only with a hook annotation (object, p
   const docs = await renderChart();
   for (const kind of kinds) {
     const [pods, workloads, velero] = findOne(docs, kind).webhooks;
-    assert.deepEqual(velero.matchConditions.map((c: any) => c.name), ["backup-hooks-written", "schedule-hooks-written", "not-controller-copy"]);
+    // Backups and Schedules are validated, never mutated (no velero entry in the mutating configuration)
+    if (kind.startsWith("Validating")) assert.deepEqual(velero.matchConditions.map((c: any) => c.name), ["backup-hooks-written", "schedule-hooks-written", "not-controller-copy"]);
+    else assert.equal(velero, undefined);
     assert.deepEqual(workloads.matchConditions.map((c: any) => c.name), ["has-hook-annotation", "not-controller-owned"]);
     for (const w of [pods, workloads]) {
       const expr: string = w.matchConditions[0].expression;
@@ -90,10 +92,11 @@ test("matchConditions: pods and workloads only with a hook annotation (object, p
     const w: string = workloads.matchConditions[0].expression;
     assert.ok(w.includes("has(object.spec.template.metadata.annotations) && object.spec.template.metadata.annotations.exists("));
     assert.ok(w.includes("has(object.spec.jobTemplate.spec.template.metadata.annotations) && object.spec.jobTemplate.spec.template.metadata.annotations.exists("));
+    assert.ok(w.includes("has(object.spec.jobTemplate.metadata.annotations) && object.spec.jobTemplate.metadata.annotations.exists("), "a CronJob's job template's own hooks are sent, to be refused");
     assert.ok(w.includes("oldObject.spec.template.metadata.annotations.exists(") && w.includes("oldObject.spec.jobTemplate.spec.template.metadata.annotations.exists("));
     // every selection below object/oldObject.spec is guarded by has() on each step, so an object
     // without a template evaluates to false instead of an error (which would apply failurePolicy)
-    for (const path of ["spec", "spec.template", "spec.template.metadata", "spec.jobTemplate", "spec.jobTemplate.spec", "spec.jobTemplate.spec.template", "spec.jobTemplate.spec.template.metadata"]) {
+    for (const path of ["spec", "spec.template", "spec.template.metadata", "spec.jobTemplate", "spec.jobTemplate.metadata", "spec.jobTemplate.spec", "spec.jobTemplate.spec.template", "spec.jobTemplate.spec.template.metadata"]) {
       for (const root of ["object", "oldObject"]) assert.ok(w.includes(`has(${root}.${path})`), `has(${root}.${path}) guard`);
     }
   }

@@ -113,9 +113,14 @@ must hold before meta can be selected.
 || (request.operation == 'UPDATE' && {{ include "hookguard.cel.hookAnnotations" (dict "meta" "oldObject.metadata" "guard" "") }})
 {{- end }}
 
-{{/* Hook annotations on a workload, its pod template, or a CronJob's job template's pod template. */}}
+{{/*
+Hook annotations on a workload, its pod template, a CronJob's job template, or that job template's pod
+template. Hooks on the workload's or the job template's own metadata never run (Velero reads pods), so
+they are sent too: the webhook refuses them with where to move them.
+*/}}
 {{- define "hookguard.cel.workloadOf" -}}
 {{ include "hookguard.cel.hookAnnotations" (dict "meta" (printf "%s.metadata" .) "guard" "") }}
+|| {{ include "hookguard.cel.hookAnnotations" (dict "meta" (printf "%s.spec.jobTemplate.metadata" .) "guard" (printf "has(%s.spec) && has(%s.spec.jobTemplate) && has(%s.spec.jobTemplate.metadata)" . . .)) }}
 || {{ include "hookguard.cel.hookAnnotations" (dict "meta" (printf "%s.spec.template.metadata" .) "guard" (printf "has(%s.spec) && has(%s.spec.template) && has(%s.spec.template.metadata)" . . .)) }}
 || {{ include "hookguard.cel.hookAnnotations" (dict "meta" (printf "%s.spec.jobTemplate.spec.template.metadata" .) "guard" (printf "has(%s.spec) && has(%s.spec.jobTemplate) && has(%s.spec.jobTemplate.spec) && has(%s.spec.jobTemplate.spec.template) && has(%s.spec.jobTemplate.spec.template.metadata)" . . . . .)) }}
 {{- end }}
