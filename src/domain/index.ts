@@ -1,6 +1,8 @@
 // Public API of the pure hook domain. Callers import from here only.
 export * from "./types.js";
 export { isObject } from "./json.js";
+export { hookGate } from "./eligibility.js";
+export type { HookGate } from "./eligibility.js";
 export { HOOKED_KINDS, hookedKindOf, preferredApiVersion } from "./kinds.js";
 export type { HookedKind } from "./kinds.js";
 export { parseGoDuration, formatGoDuration, millisToGoDuration, nanosToMillis } from "./duration.js";

@@ -1,6 +1,6 @@
 // One hook on one pod: the checks that decide whether it may run, the exec, and the outcome in
 // Velero's words (`command terminated with exit code N`, `timed out after 30s`). Never throws.
-import { millisToGoDuration, type ExecHook, type PodLike } from "../../domain/index.js";
+import { hookGate, millisToGoDuration, type ExecHook, type PodLike } from "../../domain/index.js";
 import type { RunContext } from "../runtime/run-context.js";
 import type { HookMetricResult } from "../runtime/metrics.js";
 import type { ExecResult } from "../ports.js";
@@ -24,24 +24,6 @@ export function hookFields(hook: ExecHook, pod: { namespace: string; name: strin
 
 export function hookDisplayName(hook: ExecHook): string {
   return hook.source === "annotation" ? "<from-annotation>" : hook.name;
-}
-
-/** Why a hook must not be executed on this pod (null = go ahead). Checked in this order. */
-type Gate = { kind: "fail"; error: string } | { kind: "skip"; message: string } | null;
-
-function gate(pod: PodLike | undefined, hook: ExecHook): Gate {
-  // Blockers first: Velero validates the container and command before the phase check (E22).
-  if (hook.blockers.length > 0) return { kind: "fail", error: hook.blockers.map((f) => f.message).join("; ") };
-  if (!pod) return { kind: "fail", error: "pod no longer exists" };
-  const phase = pod.status?.phase;
-  if (phase === "Succeeded" || phase === "Failed") {
-    return { kind: "skip", message: `Pod entered phase ${phase} before some post-backup exec hooks ran` };
-  }
-  // Safer than Velero (which execs and gets a kubelet error): no exec into a pod that cannot run it.
-  if (phase === "Pending") return { kind: "fail", error: `pod is Pending: container ${JSON.stringify(hook.container)} is not running` };
-  const status = pod.status?.containerStatuses?.find((c) => c.name === hook.container);
-  if (status && !status.state?.running) return { kind: "fail", error: `container ${JSON.stringify(hook.container)} is not running` };
-  return null;
 }
 
 export function outcomeError(r: ExecResult, timeoutMs: number): string | undefined {
@@ -85,13 +67,13 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
   }
   const withWarnings = warnings.length > 0 ? { warnings } : {};
 
-  const g = gate(pod, hook);
-  if (g?.kind === "skip") {
-    ctx.backupLog.info(g.message, fields);
+  const g = hookGate(pod, hook);
+  if (g.kind === "skip") {
+    ctx.backupLog.info(g.reason, fields);
     ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "skipped");
     return { ...base, ...withWarnings, result: "skipped", durationMs: 0 };
   }
-  if (g?.kind === "fail") return failed(ctx, ref, pod, hook, { ...base, ...withWarnings, result: "failed", durationMs: 0, error: g.error }, undefined);
+  if (g.kind === "fail") return failed(ctx, ref, pod, hook, { ...base, ...withWarnings, result: "failed", durationMs: 0, error: g.reason }, undefined);
 
   ctx.backupLog.info("running exec hook", fields);
   const r = await ctx.executor.exec({

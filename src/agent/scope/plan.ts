@@ -1,7 +1,7 @@
 // `hookguard backup plan`: everything a Backup would do, resolved and not executed. ItemBlocks, and
 // per pod and phase the hooks that would run (source, container, argv, on-error, timeout) or why
 // not. Skip reasons are data (an ordered list of predicates), the same rules the agent applies.
-import { buildItemBlocks, describeInclusion, EXCLUDE_LABEL, matchNamespace, millisToGoDuration as goDurationMs, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
+import { buildItemBlocks, describeInclusion, EXCLUDE_LABEL, hookGate, type HookGate, matchNamespace, millisToGoDuration as goDurationMs, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
 import { collectItems } from "./collect.js";
 import type { AgentCluster } from "../ports.js";
 import type { BackupSpec } from "../../velero/types.js";
@@ -15,7 +15,10 @@ export interface PlannedHook {
   onError: string;
   timeout: string;
   /** set when the agent would record this hook as failed without running it */
+  /** why the agent would record this hook failed without executing it */
   blockedBy?: string[];
+  /** why the agent would skip it (counted attempted, not failed) */
+  skippedBecause?: string;
   warnings?: string[];
 }
 
@@ -35,12 +38,6 @@ export interface BackupPlan {
   findings: Finding[];
 }
 
-/** Ordered predicates: first match wins (null = no reason). */
-const POD_STATE_RULES: Array<(p: PodLike) => string | null> = [
-  (p) => (p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? `pod phase ${p.status.phase}: hooks are skipped (counted attempted, not failed)` : null),
-  (p) => (p.status?.phase === "Pending" ? "pod is Pending: hooks would fail without exec" : null),
-];
-
 const EXCLUSION_RULES: Array<(p: PodLike) => string | null> = [
   (p) => (p.metadata?.deletionTimestamp ? "pod is being deleted" : null),
   (p) => (p.metadata?.labels?.[EXCLUDE_LABEL] === "true" ? `label ${EXCLUDE_LABEL}=true` : null),
@@ -54,6 +51,13 @@ const firstReason = <T>(rules: Array<(x: T) => string | null>, x: T): string | u
   return undefined;
 };
 
+/** What the agent would do instead of executing the hook, in the plan's fields. */
+function gateOf(g: HookGate): { blockedBy?: string[]; skippedBecause?: string } {
+  if (g.kind === "fail") return { blockedBy: [g.reason] };
+  if (g.kind === "skip") return { skippedBecause: g.reason };
+  return {};
+}
+
 export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promise<Result<BackupPlan, string>> {
   const parsed = parseBackupHooks(spec.hooks, { pathPrefix: "spec.hooks" });
   const collected = await collectItems(cluster, spec);
@@ -63,8 +67,9 @@ export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promi
   for (const block of blocks) {
     const pods: PlannedPod[] = block.pods.map((pod) => {
       const planned: PlannedPod = { namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "", hooks: [], skipped: [] };
-      const skip = firstReason(POD_STATE_RULES, pod);
-      if (skip) planned.podSkip = skip;
+      // the agent's own rule (hookGate), for the pod as a whole: its phase
+      const podGate = hookGate(pod, { blockers: [], container: "" });
+      if (podGate.kind !== "run") planned.podSkip = podGate.reason;
       for (const phase of ["pre", "post"] as const) {
         const r = resolvePodHooks(pod, parsed.resources, phase);
         for (const h of r.hooks) {
@@ -76,7 +81,7 @@ export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promi
             argv: h.argv,
             onError: h.onError,
             timeout: goDurationMs(h.timeoutMs),
-            ...(h.blockers.length > 0 ? { blockedBy: h.blockers.map((f) => f.message) } : {}),
+            ...gateOf(hookGate(pod, h)),
             ...(h.warnings.length > 0 ? { warnings: h.warnings.map((f) => f.message) } : {}),
           });
         }
@@ -119,6 +124,7 @@ export function formatPlan(plan: BackupPlan): string {
         for (const h of hooks) {
           out.push(`    ${phase}: ${h.source} ${h.name} container=${h.container || "<none>"} onError=${h.onError} timeout=${h.timeout} argv=${JSON.stringify(h.argv)}`);
           for (const b2 of h.blockedBy ?? []) out.push(`      would fail without running: ${b2}`);
+          if (h.skippedBecause) out.push(`      would be skipped (counted attempted, not failed): ${h.skippedBecause}`);
           for (const w of h.warnings ?? []) out.push(`      warning: ${w}`);
         }
         for (const s of p.skipped.filter((x) => x.phase === phase)) out.push(`    ${phase}: skipped ${s.source} hook ${s.hookName ?? ""}: ${s.reason}`.replace("hook : ", "hook: "));
