@@ -12,7 +12,6 @@ import { BackupLog, resultsJson, rfc3339, type Fields, type GoError, type LogFor
 import type { ObjectStore } from "./object-store.js";
 import type { VeleroVersion } from "./versions.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface RunDeps {
   kube: Kube;
   version: VeleroVersion;

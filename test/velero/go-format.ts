@@ -77,7 +77,8 @@ export function parseGoDuration(input: string): DurationResult {
     if (mult === undefined) return { ok: false, error: `time: unknown unit ${goQuote(unit)} in duration ${quoted}` };
     s = s.slice(unit.length);
     total += (Number(whole || "0") + (frac ? Number(`0.${frac}`) : 0)) * mult;
-    if (total > 9223372036854775807) return { ok: false, error: `time: invalid duration ${quoted}` };
+    // Go durations are int64 nanoseconds; a double is exact enough to tell overflow (2^63)
+    if (total > 2 ** 63 - 1) return { ok: false, error: `time: invalid duration ${quoted}` };
   }
   return { ok: true, ns: Math.round(neg ? -total : total) };
 }

@@ -9,7 +9,6 @@ import { EXEC_ERROR_ORIGINS, execErrorOrigin, type VeleroVersion } from "./versi
 
 export type Phase = "pre" | "post";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface ExecHook {
   container: string;
   command: string[];

@@ -9,7 +9,6 @@ import { KubeConfig } from "@kubernetes/client-node";
 import WebSocket from "ws";
 import type { ExecOutcome } from "./hooks.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export class KubeError extends Error {
   constructor(
     readonly code: number,

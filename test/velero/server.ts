@@ -15,7 +15,6 @@ import { formatJson, formatText, rfc3339, type Fields, type LogFormat } from "./
 import { startObjectStore, type ObjectStore } from "./object-store.js";
 import type { VeleroVersion } from "./versions.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface VeleroOptions {
   kube: Kube;
   namespace: string;
