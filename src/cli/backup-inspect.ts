@@ -11,18 +11,16 @@ import { formatPlan, planBackup } from "../agent/scope/plan.js";
 import type { BackupSpec } from "../velero/types.js";
 import { backupLogPath } from "../agent/store/backup-log.js";
 import { readResults, resultsPath } from "../agent/store/results.js";
-import { UsageError, guarded, openCluster } from "./backup-common.js";
+import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
-interface CommonOptions {
-  kubeconfig?: string;
+interface CommonOptions extends ClusterFlags {
   namespace: string;
   storageDir?: string;
   output: "text" | "json";
 }
 
 function common(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+  return clusterOptions(cmd)
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
     .option("--storage-dir <dir>", "where the agent keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)");
 }
@@ -32,7 +30,7 @@ const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultSt
 const guard = (fn: () => Promise<number>): Promise<void> => guarded("hookguard backup: ", fn);
 
 async function describe(name: string, opts: CommonOptions): Promise<number> {
-  const cluster = openCluster(opts.kubeconfig);
+  const cluster = openCluster(opts);
   const got = await cluster.getBackup(opts.namespace, name);
   if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
   if (!got.value) throw new Error(`backup ${opts.namespace}/${name} not found`);
@@ -102,7 +100,7 @@ async function plan(opts: PlanOptions): Promise<number> {
     if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
     spec.labelSelector = sel.value;
   }
-  const cluster = openCluster(opts.kubeconfig);
+  const cluster = openCluster(opts);
   const p = await planBackup(cluster, spec);
   if (!p.ok) throw new Error(p.error);
   process.stdout.write(opts.output === "json" ? `${JSON.stringify(p.value, null, 2)}\n` : formatPlan(p.value));

@@ -8,14 +8,13 @@ import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
 import { tabulate } from "./table.js";
-import { UsageError, guarded, openCluster } from "./backup-common.js";
+import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
 /** DNS-1123 subdomain, what the API server accepts as an object name. */
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-interface Common {
-  kubeconfig?: string;
+interface Common extends ClusterFlags {
   namespace: string;
 }
 interface CreateOptions extends Common {
@@ -35,8 +34,7 @@ interface GetOptions extends Common {
 }
 
 function common(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+  return clusterOptions(cmd)
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
 }
 
@@ -104,7 +102,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
   const backup = backupFromFlags(name, opts);
   const waitMs = opts.wait ? durationMs("wait-timeout", opts.waitTimeout) : 0;
   const pollMs = durationMs("poll-interval", opts.pollInterval);
-  const cluster = openCluster(opts.kubeconfig);
+  const cluster = openCluster(opts);
   const created = await cluster.createBackup(backup);
   if (!created.ok) {
     if (isAlreadyExists(created.error)) throw new Error(`backups.velero.io "${name}" already exists`);
@@ -215,7 +213,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 const HEADER = ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"];
 
 async function get(name: string | undefined, opts: GetOptions): Promise<number> {
-  const cluster = openCluster(opts.kubeconfig);
+  const cluster = openCluster(opts);
   let backups: BackupObject[];
   if (name) {
     const got = await cluster.getBackup(opts.namespace, name);

@@ -37,7 +37,8 @@ export function registerWebhookCommand(program: Command): void {
     .option("--cert-dir <dir>", "directory with tls.crt/tls.key; dev certificates are generated there when it has none", "certs")
     .option("--metrics-port <port>", "plain-HTTP port for /metrics", port("--metrics-port"), 8080)
     .option("--dns-name <name>", "extra DNS name for generated serving certificates (repeatable)", collect, [] as string[])
-    .option("--kubeconfig <path>", "kubeconfig for the exec-permission check and managed certificates (default: in-cluster)")
+    .option("--kubeconfig <path>", "kubeconfig for the exec-permission check and managed certificates (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+    .option("--context <name>", "kubeconfig context to use (default: its current-context)")
     .option("--no-require-exec-permission", "do not require create pods/exec from users who set hooks")
     .option("--mutate-all", "the MutatingWebhookConfiguration sends every namespace (no hookguard.io/mutate=enabled selector)", false)
     .option("--manage-certs", "create, store (Secret) and rotate the CA and serving certificate, and patch caBundle", false)
@@ -59,6 +60,7 @@ export function registerWebhookCommand(program: Command): void {
         certDir: opts.certDir as string,
         dnsNames: opts.dnsName as string[],
         ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig as string } : {}),
+        ...(opts.context ? { context: opts.context as string } : {}),
         requireExecPermission: opts.requireExecPermission as boolean,
         mutateAll: opts.mutateAll as boolean,
         manageCerts: opts.manageCerts as boolean,

@@ -117,19 +117,12 @@ export interface ClusterAudit extends HookObjectsRead {
 export async function auditCluster(target: ClusterAuditTarget): Promise<{ ok: true; value: ClusterAudit } | { ok: false; error: string }> {
   let access;
   try {
-    access = loadClusterAccess(target.kubeconfig);
+    access = loadClusterAccess({ kubeconfig: target.kubeconfig, context: target.context });
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
-  if (!access) return { ok: false, error: "no cluster to read: pass --kubeconfig PATH or set KUBECONFIG" };
+  if (!access) return { ok: false, error: "no cluster to read: pass --kubeconfig PATH, set KUBECONFIG or create ~/.kube/config" };
   const kc = access.kc;
-  if (target.context !== undefined) {
-    if (!kc.getContextObject(target.context)) {
-      return { ok: false, error: `context ${JSON.stringify(target.context)} is not in ${access.source}; it has ${kc.getContexts().map((c) => c.name).join(", ") || "no contexts"}` };
-    }
-    kc.setCurrentContext(target.context);
-    if (!kc.getCurrentCluster()) return { ok: false, error: `context ${JSON.stringify(target.context)} names no cluster in ${access.source}` };
-  }
   const context = kc.getCurrentContext();
   const namespace = target.allNamespaces ? undefined : (target.namespace ?? (kc.getContextObject(context)?.namespace || "default"));
   const read = await readHookObjects(kc, namespace);

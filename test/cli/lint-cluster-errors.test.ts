@@ -33,7 +33,7 @@ describe("hookguard lint --cluster failures", { concurrency: 3 }, () => {
     assert.match(both.stderr, /give either PATHs or --cluster, not both/);
     const context = await lint(["--cluster", "--kubeconfig", api.kubeconfigPath, "--context", "prod"]);
     assert.equal(context.code, 2);
-    assert.match(context.stderr, /context "prod" is not in .*kubeconfig; it has admin/);
+    assert.match(context.stderr, /context "prod" does not exist in .*kubeconfig; it has admin$/m);
     // a cluster nobody answers at: the kubeconfig with its server moved to a closed port
     const text = readFileSync(api.kubeconfigPath, "utf8").replace(/server: https:\/\/127\.0\.0\.1:\d+/, "server: https://127.0.0.1:9");
     const dead = join(api.dir, "dead-kubeconfig");
