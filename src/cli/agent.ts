@@ -28,7 +28,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--leader-elect-lease-duration <duration>", "how long a lease is valid without renewal (like client-go)", "15s")
     .option("--leader-elect-renew-deadline <duration>", "a leader that cannot renew within this stops leading", "10s")
     .option("--leader-elect-retry-period <duration>", "how often candidates try to acquire or renew", "2s")
-    .option("--backup-selector <selector>", "only process Backups with these labels (k=v,k!=v,k,!k)")
+    .option("--backup-selector <selector>", "only process Backups with these labels (k=v, k!=v, k, !k, k in (a,b), k notin (a,b))")
     .option("--identity <id>", "this agent's identity (default: hostname-pid)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
     .action(async (flags: AgentFlags & { context?: string }) => {

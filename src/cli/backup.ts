@@ -3,7 +3,7 @@
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
 import { isAlreadyExists } from "../kube/errors.js";
-import { nanosToMillis, parseGoDuration, parseLabelSelector } from "../domain/index.js";
+import { nanosToMillis, parseGoDuration, parseLabelSelector, parseOrLabelSelectors, type LabelSelector } from "../domain/index.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
@@ -23,6 +23,7 @@ interface CreateOptions extends Common {
   includeResources?: string;
   excludeResources?: string;
   selector?: string;
+  orSelector?: string;
   snapshotVolumes?: string | boolean;
   ttl: string;
   wait?: boolean;
@@ -55,6 +56,14 @@ function durationMs(flag: string, value: string): number {
   return nanosToMillis(d.value);
 }
 
+/** A selector without empty matchLabels/matchExpressions, as velero writes it. */
+function compactSelector(sel: LabelSelector): NonNullable<BackupSpec["labelSelector"]> {
+  const s: NonNullable<BackupSpec["labelSelector"]> = {};
+  if (Object.keys(sel.matchLabels ?? {}).length > 0) s.matchLabels = sel.matchLabels;
+  if ((sel.matchExpressions ?? []).length > 0) s.matchExpressions = sel.matchExpressions;
+  return s;
+}
+
 /** The Backup `velero backup create` would submit for these flags. */
 export function backupFromFlags(name: string, opts: CreateOptions): BackupObject {
   if (!NAME_RE.test(name) || name.length > 253) throw new UsageError(`invalid backup name ${JSON.stringify(name)}: must be a lowercase RFC 1123 subdomain`);
@@ -67,13 +76,16 @@ export function backupFromFlags(name: string, opts: CreateOptions): BackupObject
   if (incR?.length) spec.includedResources = incR;
   const excR = list(opts.excludeResources);
   if (excR?.length) spec.excludedResources = excR;
+  if (opts.selector !== undefined && opts.orSelector !== undefined) throw new UsageError("either a 'selector' or an 'or-selector' can be specified, but not both");
   if (opts.selector !== undefined) {
     const sel = parseLabelSelector(opts.selector);
     if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
-    const s: BackupSpec["labelSelector"] = {};
-    if (Object.keys(sel.value.matchLabels ?? {}).length > 0) s.matchLabels = sel.value.matchLabels;
-    if ((sel.value.matchExpressions ?? []).length > 0) s.matchExpressions = sel.value.matchExpressions;
-    spec.labelSelector = s;
+    spec.labelSelector = compactSelector(sel.value);
+  }
+  if (opts.orSelector !== undefined) {
+    const ors = parseOrLabelSelectors(opts.orSelector);
+    if (!ors.ok) throw new UsageError(`--or-selector: ${ors.error}`);
+    spec.orLabelSelectors = ors.value.map(compactSelector);
   }
   if (opts.snapshotVolumes !== undefined) {
     const v = opts.snapshotVolumes;
@@ -82,6 +94,9 @@ export function backupFromFlags(name: string, opts: CreateOptions): BackupObject
     else throw new UsageError(`--snapshot-volumes: expected true or false, got ${JSON.stringify(v)}`);
   }
   if (durationMs("ttl", opts.ttl) <= 0) throw new UsageError("--ttl must be positive");
+  // validated with or without --wait: a typo must not wait until the day --wait is added
+  if (durationMs("wait-timeout", opts.waitTimeout) <= 0) throw new UsageError("--wait-timeout must be positive");
+  if (durationMs("poll-interval", opts.pollInterval) <= 0) throw new UsageError("--poll-interval must be positive");
   spec.ttl = opts.ttl;
   return { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: opts.namespace }, spec };
 }
@@ -100,7 +115,7 @@ function progressLine(b: BackupObject): string {
 
 async function create(name: string, opts: CreateOptions): Promise<number> {
   const backup = backupFromFlags(name, opts);
-  const waitMs = opts.wait ? durationMs("wait-timeout", opts.waitTimeout) : 0;
+  const waitMs = durationMs("wait-timeout", opts.waitTimeout);
   const pollMs = durationMs("poll-interval", opts.pollInterval);
   const cluster = openCluster(opts);
   const created = await cluster.createBackup(backup);
@@ -250,7 +265,8 @@ export function registerBackupCommand(program: Command): void {
     .option("--exclude-namespaces <list>", "namespaces to exclude, comma-separated")
     .option("--include-resources <list>", "resources to include, comma-separated (default all)")
     .option("--exclude-resources <list>", "resources to exclude, comma-separated")
-    .option("-l, --selector <selector>", "only back up items matching this label selector (k=v,k2!=v2,k3,!k4)")
+    .option("-l, --selector <selector>", "only back up items matching this label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b), comma-separated)")
+    .option("--or-selector <selectors>", "back up items matching at least one of these selectors, separated by ' or ' (not with --selector)")
     .option("--snapshot-volumes [bool]", "take VolumeSnapshots of PVCs (true|false; default: the agent's setting)")
     .option("--ttl <duration>", "how long before the backup can be garbage collected", "720h0m0s")
     .option("-w, --wait", "wait for the backup to finish, showing progress; exit 0 only for Completed")

@@ -49,7 +49,7 @@ export function registerWebhookCommand(program: Command): void {
     .addOption(new Option("--enforcement <mode>", "deny: refuse hook errors; warn: admit them as warnings and count them (audit before enforcing)").choices(["deny", "warn"]).default("deny"))
     .option("--shutdown-timeout <seconds>", "how long SIGTERM waits for in-flight requests", seconds, 25)
     .option("--max-connections <n>", "concurrent connections on the HTTPS port; more are closed at once", positiveInt("--max-connections"), DEFAULT_MAX_CONNECTIONS)
-    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error"]).default("info"))
+    .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .action(async (opts: Record<string, unknown>) => {
       const log = createLogger({ level: opts.logLevel as string });
       if (opts.manageCerts && !opts.secret) throw new Error("--manage-certs needs --secret NAME");
