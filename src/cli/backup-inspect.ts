@@ -59,7 +59,9 @@ async function logs(name: string, opts: CommonOptions): Promise<number> {
   return 0;
 }
 
-interface PlanOptions extends CommonOptions {
+interface PlanOptions extends ClusterFlags {
+  namespace?: string;
+  output: "text" | "json";
   includeNamespaces?: string;
   excludeNamespaces?: string;
   selector?: string;
@@ -89,8 +91,18 @@ async function readStdin(): Promise<string> {
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter(Boolean));
 
-async function plan(opts: PlanOptions): Promise<number> {
-  const spec: BackupSpec = opts.fromBackupFile ? await specFromFile(opts.fromBackupFile) : {};
+async function plan(name: string | undefined, opts: PlanOptions): Promise<number> {
+  if (name !== undefined && opts.fromBackupFile) throw new UsageError("give either a Backup NAME or --from-backup-file, not both");
+  if (name === undefined && opts.namespace !== undefined) throw new UsageError("-n/--namespace is the namespace of the Backup NAME: give NAME too");
+  const cluster = openCluster(opts);
+  let spec: BackupSpec = {};
+  if (name !== undefined) {
+    const ns = opts.namespace ?? "velero";
+    const got = await cluster.getBackup(ns, name);
+    if (!got.ok) throw new Error(`reading backup ${ns}/${name}: ${got.error.message}`);
+    if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
+    spec = structuredClone(got.value.spec ?? {});
+  } else if (opts.fromBackupFile) spec = await specFromFile(opts.fromBackupFile);
   const inc = list(opts.includeNamespaces);
   const exc = list(opts.excludeNamespaces);
   if (inc) spec.includedNamespaces = inc;
@@ -99,8 +111,8 @@ async function plan(opts: PlanOptions): Promise<number> {
     const sel = parseLabelSelector(opts.selector);
     if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
     spec.labelSelector = sel.value;
+    delete spec.orLabelSelectors;
   }
-  const cluster = openCluster(opts);
   const p = await planBackup(cluster, spec);
   if (!p.ok) throw new Error(p.error);
   process.stdout.write(opts.output === "json" ? `${JSON.stringify(p.value, null, 2)}\n` : formatPlan(p.value));
@@ -117,14 +129,16 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
   common(backupCmd.command("logs").description("Print a Backup's log (JSON lines; try: | grep hookCommand)").argument("<name>")).action((name: string, opts: CommonOptions) =>
     guard(() => logs(name, opts)),
   );
-  common(
+  clusterOptions(
     backupCmd
       .command("plan")
       .description("Resolve ItemBlocks and the hooks each pod would run, with skip reasons, without executing anything")
-      .option("--include-namespaces <list>", "namespaces (globs) to include, comma separated")
-      .option("--exclude-namespaces <list>", "namespaces (globs) to exclude, comma separated")
-      .option("-l, --selector <selector>", "label selector (k=v,k!=v,k,!k)")
+      .argument("[name]", "an existing Backup to plan (its spec and hooks)")
+      .option("-n, --namespace <ns>", "with NAME: namespace of the Backup (default velero)")
+      .option("--include-namespaces <list>", "namespaces (globs) to include, comma separated (overrides the Backup's)")
+      .option("--exclude-namespaces <list>", "namespaces (globs) to exclude, comma separated (overrides the Backup's)")
+      .option("-l, --selector <selector>", "label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b); overrides the Backup's)")
       .option("--from-backup-file <file>", "take the spec (including spec.hooks) from a Backup or Schedule manifest (- for stdin)")
       .addOption(outputOption()),
-  ).action((opts: PlanOptions) => guard(() => plan(opts)));
+  ).action((name: string | undefined, opts: PlanOptions) => guard(() => plan(name, opts)));
 }
