@@ -3,6 +3,7 @@
 // recovered by the next leader, which runs its pending post hooks).
 import { Command, Option } from "commander";
 import { createLogger } from "../log.js";
+import { printError } from "./exit.js";
 import { describeAccess, loadClusterAccess, runningInCluster } from "../kube/config.js";
 import { startAgent } from "./agent-main.js";
 import { buildAgentConfig, type AgentFlags } from "../agent/runtime/config.js";
@@ -34,7 +35,7 @@ export function registerAgentCommand(program: Command): void {
     .action(async (flags: AgentFlags & { context?: string }) => {
       const cfg = buildAgentConfig(flags, process.env, runningInCluster());
       if (!cfg.ok) {
-        for (const p of cfg.error) process.stderr.write(`hookguard agent: ${p}\n`);
+        for (const p of cfg.error) printError(p);
         process.exitCode = 2;
         return;
       }
@@ -43,12 +44,12 @@ export function registerAgentCommand(program: Command): void {
       try {
         access = loadClusterAccess({ kubeconfig: cfg.value.kubeconfig, context: flags.context });
       } catch (err) {
-        process.stderr.write(`hookguard agent: ${(err as Error).message}\n`);
+        printError((err as Error).message);
         process.exitCode = 1;
         return;
       }
       if (!access) {
-        process.stderr.write("hookguard agent: no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod\n");
+        printError("no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod");
         process.exitCode = 1;
         return;
       }
@@ -57,7 +58,7 @@ export function registerAgentCommand(program: Command): void {
       try {
         agent = await startAgent(cfg.value, access.kc, logger);
       } catch (err) {
-        process.stderr.write(`hookguard agent: cannot start: ${(err as Error).message}\n`);
+        printError(`cannot start: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }

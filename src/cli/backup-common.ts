@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { KubeconfigError, describeAccess, loadClusterAccess } from "../kube/config.js";
 import { createAgentCluster } from "../kube/agent-cluster.js";
 import type { AgentCluster } from "../agent/ports.js";
+import { EXIT_FAILED, EXIT_USAGE, printError } from "./exit.js";
 
 /** A mistake in the command line or its input files: exit code 2. */
 export class UsageError extends Error {}
@@ -38,12 +39,12 @@ export function openCluster(flags: ClusterFlags): AgentCluster {
   return createAgentCluster(access.kc, createLogger({ level: "warn" }), { attempts: 3 });
 }
 
-/** Runs a subcommand: its number is the exit code; a throw prints `<prefix><message>` and exits 2 (usage) or 1. */
-export async function guarded(prefix: string, fn: () => Promise<number>): Promise<void> {
+/** Runs a subcommand: its number is the exit code; a throw prints `error: <message>` and exits 2 (usage) or 1. */
+export async function guarded(fn: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await fn();
   } catch (err) {
-    process.stderr.write(`${prefix}${(err as Error).message}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    printError((err as Error).message);
+    process.exitCode = err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;
   }
 }

@@ -11,6 +11,8 @@ import { formatPlan, planBackup } from "../agent/scope/plan.js";
 import type { BackupSpec } from "../velero/types.js";
 import { backupLogPath } from "../agent/store/backup-log.js";
 import { readResults, resultsPath } from "../agent/store/results.js";
+import { describeClusterFailure } from "../kube/errors.js";
+import { printError } from "./exit.js";
 import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
 interface CommonOptions extends ClusterFlags {
@@ -27,16 +29,16 @@ function common(cmd: Command): Command {
 
 const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultStorageDir(process.env);
 
-const guard = (fn: () => Promise<number>): Promise<void> => guarded("hookguard backup: ", fn);
+const guard = guarded;
 
 async function describe(name: string, opts: CommonOptions): Promise<number> {
   const cluster = openCluster(opts);
   const got = await cluster.getBackup(opts.namespace, name);
-  if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+  if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
   if (!got.value) throw new Error(`backup ${opts.namespace}/${name} not found`);
   const where = resultsPath(storageDir(opts), name);
   const results = await readResults(where);
-  if (!results.ok) process.stderr.write(`hookguard backup: ${results.error}\n`);
+  if (!results.ok) printError(results.error);
   const file = results.ok ? results.value : undefined;
   if (opts.output === "json") {
     process.stdout.write(`${JSON.stringify({ metadata: got.value.metadata, spec: got.value.spec, status: got.value.status ?? {}, hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`);
@@ -99,7 +101,7 @@ async function plan(name: string | undefined, opts: PlanOptions): Promise<number
   if (name !== undefined) {
     const ns = opts.namespace ?? "velero";
     const got = await cluster.getBackup(ns, name);
-    if (!got.ok) throw new Error(`reading backup ${ns}/${name}: ${got.error.message}`);
+    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${ns}/${name}`, got.error));
     if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
     spec = structuredClone(got.value.spec ?? {});
   } else if (opts.fromBackupFile) spec = await specFromFile(opts.fromBackupFile);

@@ -2,12 +2,12 @@
 // are registered by backup-inspect.ts on the same `backup` command.
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
-import { isAlreadyExists } from "../kube/errors.js";
 import { nanosToMillis, parseGoDuration, parseLabelSelector, parseOrLabelSelectors, type LabelSelector } from "../domain/index.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
 import { tabulate } from "./table.js";
+import { describeClusterFailure, isAlreadyExists } from "../kube/errors.js";
 import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
@@ -39,8 +39,7 @@ function common(cmd: Command): Command {
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
 }
 
-/** Velero's CLI prefix for a failed command. */
-const guard = (fn: () => Promise<number>): Promise<void> => guarded("An error occurred: ", fn);
+const guard = guarded;
 
 const list = (v: string | undefined): string[] | undefined =>
   v === undefined
@@ -121,7 +120,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
   const created = await cluster.createBackup(backup);
   if (!created.ok) {
     if (isAlreadyExists(created.error)) throw new Error(`backups.velero.io "${name}" already exists`);
-    throw new Error(`creating backup ${opts.namespace}/${name}: ${created.error.message}`);
+    throw new Error(describeClusterFailure(`creating backup ${opts.namespace}/${name}`, created.error));
   }
   process.stdout.write(`Backup request "${name}" submitted successfully.\n`);
   if (!opts.wait) {
@@ -133,7 +132,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
   let last = "";
   for (;;) {
     const got = await cluster.getBackup(opts.namespace, name);
-    if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
     if (!got.value) throw new Error(`backup ${opts.namespace}/${name} was deleted while waiting`);
     const line = progressLine(got.value);
     if (line !== last) process.stdout.write(`${line}\n`);
@@ -232,12 +231,12 @@ async function get(name: string | undefined, opts: GetOptions): Promise<number> 
   let backups: BackupObject[];
   if (name) {
     const got = await cluster.getBackup(opts.namespace, name);
-    if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
     if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
     backups = [got.value];
   } else {
     const listed = await cluster.listBackups(opts.namespace);
-    if (!listed.ok) throw new Error(`listing backups in ${opts.namespace}: ${listed.error.message}`);
+    if (!listed.ok) throw new Error(describeClusterFailure(`listing backups in ${opts.namespace}`, listed.error));
     backups = listed.value.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
   const output = opts.output ?? "table";

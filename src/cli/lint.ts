@@ -3,6 +3,7 @@
 // Kubernetes client costs seconds of start-up that file linting should not pay).
 import { Command, Option } from "commander";
 import { readInputs } from "../lint/inputs.js";
+import { printError } from "./exit.js";
 import { exitCodeOf, formatJson, formatText, lintSources } from "../lint/lint.js";
 
 interface LintOptions {
@@ -53,7 +54,7 @@ input, or (--cluster) an unreachable cluster or a kind that could not be listed.
       report.problems.unshift(...problems);
       if (opts.output === "json") process.stdout.write(`${formatJson(report)}\n`);
       else for (const f of report.findings) process.stdout.write(`${formatText(f)}\n`);
-      for (const p of report.problems) process.stderr.write(`hookguard lint: ${p.file}: ${p.message}\n`);
+      for (const p of report.problems) printError(`${p.file}: ${p.message}`);
       if (opts.output === "text") {
         const errors = report.findings.filter((f) => f.severity === "error").length;
         const warnings = report.findings.length - errors;
@@ -72,15 +73,15 @@ async function lintClusterAction(opts: LintOptions): Promise<void> {
     allNamespaces: opts.allNamespaces === true,
   });
   if (!result.ok) {
-    process.stderr.write(`hookguard lint: ${result.error}\n`);
+    printError(result.error);
     process.exitCode = 2;
     return;
   }
   const report = result.value;
   if (opts.output === "json") process.stdout.write(`${formatClusterJson(report)}\n`);
   else for (const f of report.findings) process.stdout.write(`${formatClusterText(f)}\n`);
-  for (const note of report.notes) process.stderr.write(`hookguard lint: note: ${note}\n`);
-  for (const p of report.problems) process.stderr.write(`hookguard lint: ${p.message}\n`);
+  for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
+  for (const p of report.problems) printError(p.message);
   if (opts.output === "text") {
     const errors = report.findings.filter((f) => f.severity === "error").length;
     const where = report.namespace === undefined ? "all namespaces" : `namespace ${report.namespace}`;

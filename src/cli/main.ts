@@ -2,6 +2,7 @@
 // Commands exit through process.exitCode (never process.exit mid-flight) so output is flushed.
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { printError } from "./exit.js";
 
 const program = new Command();
 program
@@ -39,7 +40,7 @@ try {
     // commander already printed the message; usage errors exit 2 like other Kubernetes CLIs' lint modes
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
-    console.error(`hookguard: ${err instanceof Error ? err.message : String(err)}`);
+    printError(err instanceof Error ? err.message : String(err));
     process.exitCode = 1;
   }
 }

@@ -50,7 +50,7 @@ test("backup plan shows the block and both hooks and executes nothing", async ()
   assert.match(r2.stdout, /pre: skipped spec hook sync: the pod's pre annotation hook overrides spec hooks for this phase/);
   const bad = await runCli(["backup", "plan", ...kube(), "--from-backup-file", join(dir, "missing.yaml")]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /hookguard backup: .*missing\.yaml/);
+  assert.match(bad.stderr, /^error: .*missing\.yaml/m);
 });
 
 test("create --wait, then describe shows HooksAttempted 2 / HooksFailed 0 and logs | grep hookCommand shows both hooks", async () => {

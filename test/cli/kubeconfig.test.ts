@@ -53,6 +53,41 @@ describe("hookguard finds the cluster like kubectl (process)", () => {
     assert.match(unknown.stderr, new RegExp(`context "staging" does not exist in ${twoContexts}; it has admin, gone`));
   });
 
+  it("cluster errors read as kubectl's, after the one `error: ` prefix: wrong token, wrong CA, nothing listening, forbidden", async () => {
+    const doc = parse(readFileSync(api.kubeconfigPath, "utf8"));
+    const variant = (name: string, change: (d: typeof doc) => void): string => {
+      const d = structuredClone(doc);
+      change(d);
+      const p = join(dir, name);
+      writeFileSync(p, stringify(d));
+      return p;
+    };
+    const badToken = variant("bad-token", (d) => (d.users[0].user.token = "not-a-token"));
+    // a CA that did not sign the double's certificate: the double's CA with one byte changed would not parse, so use another double's
+    const other = await startApiServer();
+    const otherCa = parse(readFileSync(other.kubeconfigPath, "utf8")).clusters[0].cluster["certificate-authority-data"];
+    await other.stop();
+    const wrongCa = variant("wrong-ca", (d) => (d.clusters[0].cluster["certificate-authority-data"] = otherCa));
+    const bob = api.addUser("bob");
+    api.setPolicy([{ groups: ["system:masters"], verbs: ["*"], resources: ["*"] }]);
+    try {
+      const cases: Array<[string[], string]> = [
+        [["backup", "get", "--kubeconfig", badToken], "error: You must be logged in to the server (Unauthorized)\n"],
+        [["backup", "describe", "nightly-1", "--kubeconfig", badToken], "error: You must be logged in to the server (Unauthorized)\n"],
+        [["backup", "get", "--kubeconfig", wrongCa], "error: Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority\n"],
+        [["backup", "create", "b", "--kubeconfig", twoContexts], "error: The connection to the server 127.0.0.1:9 was refused - did you specify the right host or port?\n"],
+        [["backup", "get", "--kubeconfig", bob.kubeconfigPath], 'error: listing backups in velero: backups.velero.io is forbidden: User "bob" cannot list resource "backups" in API group "velero.io" in the namespace "velero"\n'],
+      ];
+      const results = await Promise.all(cases.map(([args]) => hookguard(args, undefined, { HOME: dir })));
+      results.forEach((r, i) => {
+        assert.equal(r.stderr, cases[i]![1], cases[i]![0].join(" "));
+        assert.equal(r.code, 1);
+      });
+    } finally {
+      api.setPolicy(undefined);
+    }
+  });
+
   it("a $KUBECONFIG list merges with the first file winning; a file that does not parse is named", async () => {
     // the list's first file sets current-context admin; the second (the broken one) comes later
     const merged = await hookguard(["backup", "get", "-v"], undefined, { HOME: dir, KUBECONFIG: `${join(dir, "missing")}:${api.kubeconfigPath}:${twoContexts}` });
