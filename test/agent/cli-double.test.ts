@@ -63,7 +63,7 @@ test("create --wait, then describe shows HooksAttempted 2 / HooksFailed 0 and lo
   assert.match(d.stdout, /^HooksAttempted:  2\nHooksFailed:     0$/m);
   assert.match(d.stdout, /^ {2}nginx-example\/nginx-deployment-7d9c5-cli01 +fsfreeze +pre +annotation +<from-annotation> +succeeded +0 +\S+$/m);
   assert.match(d.stdout, /^ {2}nginx-example\/nginx-deployment-7d9c5-cli01 +fsfreeze +post +annotation +<from-annotation> +succeeded +0 +\S+$/m);
-  assert.match(d.stdout, /^Errors:  <none>$/m);
+  assert.match(d.stdout, /^Errors:    0\nWarnings:  0$/m);
 
   const logs = await runCli(["backup", "logs", "nginx-hook-test", ...common]);
   assert.equal(logs.code, 0, logs.stderr);
