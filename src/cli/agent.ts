@@ -4,6 +4,7 @@
 import { Command, Option } from "commander";
 import { createLogger } from "../log.js";
 import { printError } from "./exit.js";
+import { withExamples } from "./help.js";
 import { describeAccess, loadClusterAccess, runningInCluster } from "../kube/config.js";
 import { startAgent } from "./agent-main.js";
 import { buildAgentConfig, type AgentFlags } from "../agent/runtime/config.js";
@@ -73,4 +74,8 @@ export function registerAgentCommand(program: Command): void {
       });
       logger.flush();
     });
+  withExamples(program.commands.find((c) => c.name() === "agent")!, [
+    "hookguard agent --kubeconfig ~/.kube/config --no-leader-elect",
+    "hookguard agent --namespace velero --storage-dir /data --workers 4",
+  ]);
 }

@@ -13,6 +13,7 @@ import { backupLogPath } from "../agent/store/backup-log.js";
 import { readResults, resultsPath } from "../agent/store/results.js";
 import { describeClusterFailure } from "../kube/errors.js";
 import { printError } from "./exit.js";
+import { withExamples } from "./help.js";
 import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
 interface CommonOptions extends ClusterFlags {
@@ -143,4 +144,12 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
       .option("--from-backup-file <file>", "take the spec (including spec.hooks) from a Backup or Schedule manifest (- for stdin)")
       .addOption(outputOption()),
   ).action((name: string | undefined, opts: PlanOptions) => guard(() => plan(name, opts)));
+  const sub = (name: string): Command => backupCmd.commands.find((c) => c.name() === name)!;
+  withExamples(sub("describe"), ["hookguard backup describe nightly", "hookguard backup describe nightly -o json"]);
+  withExamples(sub("logs"), ["hookguard backup logs nightly", "hookguard backup logs nightly | grep hookCommand"]);
+  withExamples(sub("plan"), [
+    "hookguard backup plan --include-namespaces shop",
+    "hookguard backup plan nightly",
+    "hookguard backup plan --from-backup-file backup.yaml -o json",
+  ]);
 }

@@ -8,6 +8,7 @@ import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
 import { tabulate } from "./table.js";
 import { describeClusterFailure, isAlreadyExists } from "../kube/errors.js";
+import { withExamples } from "./help.js";
 import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
@@ -255,7 +256,11 @@ async function get(name: string | undefined, opts: GetOptions): Promise<number> 
 }
 
 export function registerBackupCommand(program: Command): void {
-  const backup = program.command("backup").description("Create and inspect velero.io/v1 Backups processed by the hookguard agent");
+  const backup = withExamples(program.command("backup").description("Create and inspect velero.io/v1 Backups processed by the hookguard agent"), [
+    "hookguard backup create nightly --include-namespaces shop --wait",
+    "hookguard backup get",
+    "hookguard backup describe nightly",
+  ]);
 
   common(backup.command("create"))
     .description("Create a Backup (like `velero backup create`)")
@@ -272,12 +277,18 @@ export function registerBackupCommand(program: Command): void {
     .option("--wait-timeout <duration>", "give up waiting after this long (the backup continues)", "1h")
     .addOption(new Option("--poll-interval <duration>", "how often --wait reads the Backup").default("1s").hideHelp())
     .action((name: string, opts: CreateOptions) => guard(() => create(name, opts)));
+  withExamples(backup.commands.find((c) => c.name() === "create")!, [
+    "hookguard backup create nightly --include-namespaces shop,db --wait",
+    "hookguard backup create web -l 'app in (web,api),!canary' --ttl 24h",
+    "hookguard backup create mixed --or-selector 'app=web or tier=db'",
+  ]);
 
   common(backup.command("get"))
     .description("List Backups, or show one (like `velero backup get`)")
     .argument("[name]", "backup name")
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"))
     .action((name: string | undefined, opts: GetOptions) => guard(() => get(name, opts)));
+  withExamples(backup.commands.find((c) => c.name() === "get")!, ["hookguard backup get", "hookguard backup get nightly -o yaml", "hookguard backup get --context prod -v"]);
 
   registerBackupInspectCommands(backup);
 }

@@ -35,10 +35,18 @@ export function registerLintCommand(program: Command): void {
       `
 Output (text): FILE:LINE: error|warning: KIND NAMESPACE/NAME: PATH: MESSAGE
        (--cluster): error|warning: KIND NAMESPACE/NAME: PATH: MESSAGE
-At least one PATH is required without --cluster; use "-" to read manifests from stdin.
-Multi-document YAML and List kinds are read; objects of other kinds are skipped.
-Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error, unreadable/invalid
-input, or (--cluster) an unreachable cluster or a kind that could not be listed.`,
+At least one PATH is required without --cluster; use "-" to read manifests from
+stdin. Multi-document YAML and List kinds are read; objects of other kinds are
+skipped.
+Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error,
+unreadable/invalid input, or (--cluster) an unreachable cluster or a kind that
+could not be listed.
+
+Examples:
+  hookguard lint examples/
+  hookguard lint -R -o json --strict deploy/
+  kubectl get pods -o yaml | hookguard lint -
+  hookguard lint --cluster -A --context prod`,
     )
     .action(async (paths: string[], opts: LintOptions, cmd: Command) => {
       const clusterOnly = (["kubeconfig", "context", "namespace", "allNamespaces"] as const).filter((k) => opts[k] !== undefined);

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { printError } from "./exit.js";
+import { HELP_WIDTH, withExamples } from "./help.js";
 
 const program = new Command();
 program
@@ -10,6 +11,7 @@ program
   .description("Safe, observable Velero-style backup hooks: lint, admission webhook, hook agent")
   .version(VERSION)
   .showHelpAfterError()
+  .configureHelp({ helpWidth: HELP_WIDTH, minWidthToWrap: 20 })
   .exitOverride();
 
 // Command registrations (one line each; keep alphabetical). Each command's module is imported only
@@ -21,11 +23,8 @@ const commands: Record<string, () => Promise<(p: Command) => void>> = {
   lint: async () => (await import("./lint.js")).registerLintCommand,
   webhook: async () => (await import("./webhook.js")).registerWebhookCommand,
 };
-program
-  .command("version")
-  .description("Print hookguard's version")
-  .addHelpText("after", "\nExamples:\n  hookguard version\n  hookguard --version")
-  .action(() => console.log(VERSION));
+withExamples(program.command("version").description("Print hookguard's version"), ["hookguard version", "hookguard --version"]).action(() => console.log(VERSION));
+withExamples(program, ["hookguard lint examples/", "hookguard backup get", "hookguard COMMAND --help"]);
 
 const requested = process.argv[2];
 // `--version`/`version` need no command module: loading them all would cost ~1 s of a 0.1 s answer

@@ -1,5 +1,6 @@
 // `hookguard webhook`: the admission webhook server. Flags map one to one onto WebhookConfig.
 import { Command, InvalidArgumentError, Option } from "commander";
+import { withExamples } from "./help.js";
 import { createLogger } from "../log.js";
 import { DEFAULT_MAX_CONNECTIONS } from "../server/connection-limits.js";
 import { runWebhook, type WebhookConfig } from "../server/run.js";
@@ -90,4 +91,8 @@ export function registerWebhookCommand(program: Command): void {
       // Anything a library left open must not keep a stopped webhook alive (the timer itself does not).
       setTimeout(() => process.exit(0), 2000).unref();
     });
+  withExamples(program.commands.find((c) => c.name() === "webhook")!, [
+    "hookguard webhook --cert-dir certs --port 9443 --metrics-port 8080",
+    "hookguard webhook --kubeconfig ~/.kube/config --context dev --enforcement warn",
+  ]);
 }
