@@ -11,12 +11,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { startApiServer } from "../test/apiserver/server.js";
+import { webhookConfigurationsYaml } from "../test/e2e/webhook-configs.js";
 
 const ROOT = join(fileURLToPath(import.meta.url), "../..");
 const started = Date.now();
 const work = mkdtempSync(join(tmpdir(), "hookguard-demo-"));
 const children: ChildProcess[] = [];
-const say = (text: string): void => void process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m  (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+// bold only on a terminal: a transcript piped to a file or a CI log must carry no escape codes
+const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const say = (text: string): void => void process.stdout.write(`\n${bold(`== ${text}`)}  (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,8 +33,13 @@ function freePort(): Promise<number> {
 }
 
 /** Runs a command to completion, echoing it and its output (async: the double runs in this process). */
-function run(cmd: string, args: string[], opts: { stdin?: string; filter?: (line: string) => boolean; quiet?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if (!opts.quiet) process.stdout.write(`$ ${[cmd === process.execPath ? "hookguard" : cmd, ...(cmd === process.execPath ? args.slice(1) : args)].join(" ")}${opts.stdin ? " <<EOF" : ""}\n`);
+function run(cmd: string, args: string[], opts: { stdin?: string; filter?: (line: string) => boolean; quiet?: boolean; shownPipe?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // the echoed command is one a reader can paste: `npx hookguard` (the bin is not on PATH in a
+  // checkout), and a here-document shown whole, with its body and closing EOF
+  if (!opts.quiet) {
+    const shown = [cmd === process.execPath ? "npx hookguard" : cmd, ...(cmd === process.execPath ? args.slice(1) : args)].join(" ") + (opts.shownPipe ? ` | ${opts.shownPipe}` : "");
+    process.stdout.write(opts.stdin ? `$ ${shown} <<'EOF'\n${opts.stdin.replace(/\n?$/, "\n")}EOF\n` : `$ ${shown}\n`);
+  }
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -86,19 +94,17 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 try {
-  say("Starting the admission webhook and registering it with a ValidatingWebhookConfiguration");
+  say("Starting the admission webhook and registering the chart's own webhook configurations");
   const [whPort, whMetrics, agentMetrics] = [await freePort(), await freePort(), await freePort()];
   const certDir = join(work, "certs");
   await startProcess(["webhook", "--host", "127.0.0.1", "--port", String(whPort), "--metrics-port", String(whMetrics), "--cert-dir", certDir, "--kubeconfig", kubeconfig], "serving /validate");
-  const caBundle = Buffer.from(readFileSync(join(certDir, "ca.crt"))).toString("base64");
-  const rule = (groups: string[], resources: string[]) => `      - apiGroups: ${JSON.stringify(groups)}\n        apiVersions: ["*"]\n        operations: ["CREATE", "UPDATE"]\n        resources: ${JSON.stringify(resources)}\n`;
-  await kubectl(["apply", "-f", "-"], {
-    stdin:
-      `apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: hookguard\nwebhooks:\n  - name: validate.hookguard.io\n    admissionReviewVersions: ["v1"]\n    sideEffects: None\n    failurePolicy: Fail\n    timeoutSeconds: 10\n    clientConfig:\n      url: https://127.0.0.1:${whPort}/validate\n      caBundle: ${caBundle}\n    rules:\n` +
-      rule([""], ["pods"]) +
-      rule(["apps"], ["deployments", "statefulsets", "daemonsets"]) +
-      rule(["velero.io"], ["backups", "schedules"]),
-  });
+  // the chart's Validating/MutatingWebhookConfigurations (helm template), re-pointed at this webhook:
+  // the demo exercises exactly the rules and selectors an install registers
+  const configs = await webhookConfigurationsYaml({ url: `https://127.0.0.1:${whPort}`, caPem: readFileSync(join(certDir, "ca.crt"), "utf8") });
+  process.stdout.write(`$ npm run -s dev:webhook-configs -- --url https://127.0.0.1:${whPort} --ca-file ${join(certDir, "ca.crt")} | kubectl apply -f -\n`);
+  const applied = await kubectl(["apply", "-f", "-"], { stdin: configs, quiet: true });
+  if (applied.code !== 0) throw new Error(`registering the chart's webhook configurations failed:\n${applied.stderr}`);
+  await kubectl(["get", "validatingwebhookconfigurations,mutatingwebhookconfigurations"]);
 
   say("Starting the hook agent");
   const storageDir = join(work, "hookguard-data");
@@ -125,7 +131,7 @@ try {
   say("hookguard backup describe nginx-hook-test");
   await hookguard(["backup", "describe", "nginx-hook-test", "--storage-dir", storageDir]);
   say("hookguard backup logs nginx-hook-test | grep hookCommand");
-  await hookguard(["backup", "logs", "nginx-hook-test", "--storage-dir", storageDir], { filter: (l) => l.includes("hookCommand") });
+  await hookguard(["backup", "logs", "nginx-hook-test", "--storage-dir", storageDir], { filter: (l) => l.includes("hookCommand"), shownPipe: "grep hookCommand" });
 
   say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   console.log(`Agent metrics:   http://127.0.0.1:${agentMetrics}/metrics`);

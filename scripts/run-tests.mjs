@@ -2,9 +2,13 @@
 // Runs the whole suite with node's own test runner through tsx. Node 20 neither finds .ts test
 // files by itself nor expands quoted globs (it would report 0 tests and exit 0), so the files are
 // listed here. Usage: node scripts/run-tests.mjs [substring ...] to run only matching files.
+// Tests that spawn `hookguard` go through bin/hookguard.js, which runs dist/ when it is current:
+// dist/ is rebuilt first whenever src/ changed, so `npm ci && npm test` tests the JavaScript users run.
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawn } from "node:child_process";
+import { distState } from "../bin/dist-current.js";
+import { build } from "./build.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 function walk(dir) {
@@ -21,6 +25,10 @@ const files = walk(join(root, "test"))
   .sort();
 if (files.length === 0) {
   console.error("run-tests: no test files matched");
+  process.exit(1);
+}
+if (distState(root) !== "current" && !build()) {
+  console.error("run-tests: tsc could not build dist/ (see above)");
   process.exit(1);
 }
 const args = ["--import", "tsx", "--test", "--test-reporter=spec", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, "--test-timeout=180000", ...files];

@@ -3,7 +3,9 @@
 // recovered by the next leader, which runs its pending post hooks).
 import { Command, Option } from "commander";
 import { createLogger } from "../log.js";
-import { loadClusterAccess, runningInCluster } from "../kube/config.js";
+import { printError } from "./exit.js";
+import { withExamples } from "./help.js";
+import { describeAccess, loadClusterAccess, runningInCluster } from "../kube/config.js";
 import { startAgent } from "./agent-main.js";
 import { buildAgentConfig, type AgentFlags } from "../agent/runtime/config.js";
 
@@ -12,7 +14,8 @@ export function registerAgentCommand(program: Command): void {
     .command("agent")
     .description("Process velero.io/v1 Backups (and Schedules): pre hooks, items and snapshots, post hooks per ItemBlock")
     .option("-n, --namespace <ns>", "namespace of Backup and Schedule objects", "velero")
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, a list of files, then ~/.kube/config, then in-cluster)")
+    .option("--context <name>", "kubeconfig context to use (default: its current-context)")
     .option("--metrics-port <port>", "Prometheus metrics port (0 = any free port)", "8081")
     .option("--metrics-bind-address <addr>", "address the metrics server listens on", "0.0.0.0")
     .option("--storage-dir <dir>", "archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)")
@@ -27,35 +30,36 @@ export function registerAgentCommand(program: Command): void {
     .option("--leader-elect-lease-duration <duration>", "how long a lease is valid without renewal (like client-go)", "15s")
     .option("--leader-elect-renew-deadline <duration>", "a leader that cannot renew within this stops leading", "10s")
     .option("--leader-elect-retry-period <duration>", "how often candidates try to acquire or renew", "2s")
-    .option("--backup-selector <selector>", "only process Backups with these labels (k=v,k!=v,k,!k)")
+    .option("--backup-selector <selector>", "only process Backups with these labels (k=v, k!=v, k, !k, k in (a,b), k notin (a,b))")
     .option("--identity <id>", "this agent's identity (default: hostname-pid)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
-    .action(async (flags: AgentFlags) => {
+    .action(async (flags: AgentFlags & { context?: string }) => {
       const cfg = buildAgentConfig(flags, process.env, runningInCluster());
       if (!cfg.ok) {
-        for (const p of cfg.error) process.stderr.write(`hookguard agent: ${p}\n`);
+        for (const p of cfg.error) printError(p);
         process.exitCode = 2;
         return;
       }
       const logger = createLogger({ level: cfg.value.logLevel, name: "hookguard-agent" });
       let access;
       try {
-        access = loadClusterAccess(cfg.value.kubeconfig);
+        access = loadClusterAccess({ kubeconfig: cfg.value.kubeconfig, context: flags.context });
       } catch (err) {
-        process.stderr.write(`hookguard agent: ${(err as Error).message}\n`);
+        printError((err as Error).message);
         process.exitCode = 1;
         return;
       }
       if (!access) {
-        process.stderr.write("hookguard agent: no cluster access: pass --kubeconfig, set KUBECONFIG, or run in a pod\n");
+        printError("no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod");
         process.exitCode = 1;
         return;
       }
+      logger.info({ context: access.context, server: access.server, kubeconfig: access.source }, `using ${describeAccess(access)}`);
       let agent;
       try {
         agent = await startAgent(cfg.value, access.kc, logger);
       } catch (err) {
-        process.stderr.write(`hookguard agent: cannot start: ${(err as Error).message}\n`);
+        printError(`cannot start: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }
@@ -70,4 +74,8 @@ export function registerAgentCommand(program: Command): void {
       });
       logger.flush();
     });
+  withExamples(program.commands.find((c) => c.name() === "agent")!, [
+    "hookguard agent --kubeconfig ~/.kube/config --no-leader-elect",
+    "hookguard agent --namespace velero --storage-dir /data --workers 4",
+  ]);
 }

@@ -11,34 +11,35 @@ import { formatPlan, planBackup } from "../agent/scope/plan.js";
 import type { BackupSpec } from "../velero/types.js";
 import { backupLogPath } from "../agent/store/backup-log.js";
 import { readResults, resultsPath } from "../agent/store/results.js";
-import { UsageError, guarded, openCluster } from "./backup-common.js";
+import { describeClusterFailure } from "../kube/errors.js";
+import { printError } from "./exit.js";
+import { withExamples } from "./help.js";
+import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
-interface CommonOptions {
-  kubeconfig?: string;
+interface CommonOptions extends ClusterFlags {
   namespace: string;
   storageDir?: string;
   output: "text" | "json";
 }
 
 function common(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+  return clusterOptions(cmd)
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
     .option("--storage-dir <dir>", "where the agent keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)");
 }
 
 const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultStorageDir(process.env);
 
-const guard = (fn: () => Promise<number>): Promise<void> => guarded("hookguard backup: ", fn);
+const guard = guarded;
 
 async function describe(name: string, opts: CommonOptions): Promise<number> {
-  const cluster = openCluster(opts.kubeconfig);
+  const cluster = openCluster(opts);
   const got = await cluster.getBackup(opts.namespace, name);
-  if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+  if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
   if (!got.value) throw new Error(`backup ${opts.namespace}/${name} not found`);
   const where = resultsPath(storageDir(opts), name);
   const results = await readResults(where);
-  if (!results.ok) process.stderr.write(`hookguard backup: ${results.error}\n`);
+  if (!results.ok) printError(results.error);
   const file = results.ok ? results.value : undefined;
   if (opts.output === "json") {
     process.stdout.write(`${JSON.stringify({ metadata: got.value.metadata, spec: got.value.spec, status: got.value.status ?? {}, hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`);
@@ -61,7 +62,9 @@ async function logs(name: string, opts: CommonOptions): Promise<number> {
   return 0;
 }
 
-interface PlanOptions extends CommonOptions {
+interface PlanOptions extends ClusterFlags {
+  namespace?: string;
+  output: "text" | "json";
   includeNamespaces?: string;
   excludeNamespaces?: string;
   selector?: string;
@@ -91,8 +94,18 @@ async function readStdin(): Promise<string> {
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter(Boolean));
 
-async function plan(opts: PlanOptions): Promise<number> {
-  const spec: BackupSpec = opts.fromBackupFile ? await specFromFile(opts.fromBackupFile) : {};
+async function plan(name: string | undefined, opts: PlanOptions): Promise<number> {
+  if (name !== undefined && opts.fromBackupFile) throw new UsageError("give either a Backup NAME or --from-backup-file, not both");
+  if (name === undefined && opts.namespace !== undefined) throw new UsageError("-n/--namespace is the namespace of the Backup NAME: give NAME too");
+  const cluster = openCluster(opts);
+  let spec: BackupSpec = {};
+  if (name !== undefined) {
+    const ns = opts.namespace ?? "velero";
+    const got = await cluster.getBackup(ns, name);
+    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${ns}/${name}`, got.error));
+    if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
+    spec = structuredClone(got.value.spec ?? {});
+  } else if (opts.fromBackupFile) spec = await specFromFile(opts.fromBackupFile);
   const inc = list(opts.includeNamespaces);
   const exc = list(opts.excludeNamespaces);
   if (inc) spec.includedNamespaces = inc;
@@ -101,8 +114,8 @@ async function plan(opts: PlanOptions): Promise<number> {
     const sel = parseLabelSelector(opts.selector);
     if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
     spec.labelSelector = sel.value;
+    delete spec.orLabelSelectors;
   }
-  const cluster = openCluster(opts.kubeconfig);
   const p = await planBackup(cluster, spec);
   if (!p.ok) throw new Error(p.error);
   process.stdout.write(opts.output === "json" ? `${JSON.stringify(p.value, null, 2)}\n` : formatPlan(p.value));
@@ -119,14 +132,24 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
   common(backupCmd.command("logs").description("Print a Backup's log (JSON lines; try: | grep hookCommand)").argument("<name>")).action((name: string, opts: CommonOptions) =>
     guard(() => logs(name, opts)),
   );
-  common(
+  clusterOptions(
     backupCmd
       .command("plan")
       .description("Resolve ItemBlocks and the hooks each pod would run, with skip reasons, without executing anything")
-      .option("--include-namespaces <list>", "namespaces (globs) to include, comma separated")
-      .option("--exclude-namespaces <list>", "namespaces (globs) to exclude, comma separated")
-      .option("-l, --selector <selector>", "label selector (k=v,k!=v,k,!k)")
+      .argument("[name]", "an existing Backup to plan (its spec and hooks)")
+      .option("-n, --namespace <ns>", "with NAME: namespace of the Backup (default velero)")
+      .option("--include-namespaces <list>", "namespaces (globs) to include, comma separated (overrides the Backup's)")
+      .option("--exclude-namespaces <list>", "namespaces (globs) to exclude, comma separated (overrides the Backup's)")
+      .option("-l, --selector <selector>", "label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b); overrides the Backup's)")
       .option("--from-backup-file <file>", "take the spec (including spec.hooks) from a Backup or Schedule manifest (- for stdin)")
       .addOption(outputOption()),
-  ).action((opts: PlanOptions) => guard(() => plan(opts)));
+  ).action((name: string | undefined, opts: PlanOptions) => guard(() => plan(name, opts)));
+  const sub = (name: string): Command => backupCmd.commands.find((c) => c.name() === name)!;
+  withExamples(sub("describe"), ["hookguard backup describe nightly", "hookguard backup describe nightly -o json"]);
+  withExamples(sub("logs"), ["hookguard backup logs nightly", "hookguard backup logs nightly | grep hookCommand"]);
+  withExamples(sub("plan"), [
+    "hookguard backup plan --include-namespaces shop",
+    "hookguard backup plan nightly",
+    "hookguard backup plan --from-backup-file backup.yaml -o json",
+  ]);
 }

@@ -2,20 +2,20 @@
 // are registered by backup-inspect.ts on the same `backup` command.
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
-import { isAlreadyExists } from "../kube/errors.js";
-import { nanosToMillis, parseGoDuration, parseLabelSelector } from "../domain/index.js";
+import { nanosToMillis, parseGoDuration, parseLabelSelector, parseOrLabelSelectors, type LabelSelector } from "../domain/index.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
 import { tabulate } from "./table.js";
-import { UsageError, guarded, openCluster } from "./backup-common.js";
+import { describeClusterFailure, isAlreadyExists } from "../kube/errors.js";
+import { withExamples } from "./help.js";
+import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
 
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
 /** DNS-1123 subdomain, what the API server accepts as an object name. */
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-interface Common {
-  kubeconfig?: string;
+interface Common extends ClusterFlags {
   namespace: string;
 }
 interface CreateOptions extends Common {
@@ -24,6 +24,7 @@ interface CreateOptions extends Common {
   includeResources?: string;
   excludeResources?: string;
   selector?: string;
+  orSelector?: string;
   snapshotVolumes?: string | boolean;
   ttl: string;
   wait?: boolean;
@@ -35,13 +36,11 @@ interface GetOptions extends Common {
 }
 
 function common(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+  return clusterOptions(cmd)
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
 }
 
-/** Velero's CLI prefix for a failed command. */
-const guard = (fn: () => Promise<number>): Promise<void> => guarded("An error occurred: ", fn);
+const guard = guarded;
 
 const list = (v: string | undefined): string[] | undefined =>
   v === undefined
@@ -57,6 +56,14 @@ function durationMs(flag: string, value: string): number {
   return nanosToMillis(d.value);
 }
 
+/** A selector without empty matchLabels/matchExpressions, as velero writes it. */
+function compactSelector(sel: LabelSelector): NonNullable<BackupSpec["labelSelector"]> {
+  const s: NonNullable<BackupSpec["labelSelector"]> = {};
+  if (Object.keys(sel.matchLabels ?? {}).length > 0) s.matchLabels = sel.matchLabels;
+  if ((sel.matchExpressions ?? []).length > 0) s.matchExpressions = sel.matchExpressions;
+  return s;
+}
+
 /** The Backup `velero backup create` would submit for these flags. */
 export function backupFromFlags(name: string, opts: CreateOptions): BackupObject {
   if (!NAME_RE.test(name) || name.length > 253) throw new UsageError(`invalid backup name ${JSON.stringify(name)}: must be a lowercase RFC 1123 subdomain`);
@@ -69,13 +76,16 @@ export function backupFromFlags(name: string, opts: CreateOptions): BackupObject
   if (incR?.length) spec.includedResources = incR;
   const excR = list(opts.excludeResources);
   if (excR?.length) spec.excludedResources = excR;
+  if (opts.selector !== undefined && opts.orSelector !== undefined) throw new UsageError("either a 'selector' or an 'or-selector' can be specified, but not both");
   if (opts.selector !== undefined) {
     const sel = parseLabelSelector(opts.selector);
     if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
-    const s: BackupSpec["labelSelector"] = {};
-    if (Object.keys(sel.value.matchLabels ?? {}).length > 0) s.matchLabels = sel.value.matchLabels;
-    if ((sel.value.matchExpressions ?? []).length > 0) s.matchExpressions = sel.value.matchExpressions;
-    spec.labelSelector = s;
+    spec.labelSelector = compactSelector(sel.value);
+  }
+  if (opts.orSelector !== undefined) {
+    const ors = parseOrLabelSelectors(opts.orSelector);
+    if (!ors.ok) throw new UsageError(`--or-selector: ${ors.error}`);
+    spec.orLabelSelectors = ors.value.map(compactSelector);
   }
   if (opts.snapshotVolumes !== undefined) {
     const v = opts.snapshotVolumes;
@@ -84,6 +94,9 @@ export function backupFromFlags(name: string, opts: CreateOptions): BackupObject
     else throw new UsageError(`--snapshot-volumes: expected true or false, got ${JSON.stringify(v)}`);
   }
   if (durationMs("ttl", opts.ttl) <= 0) throw new UsageError("--ttl must be positive");
+  // validated with or without --wait: a typo must not wait until the day --wait is added
+  if (durationMs("wait-timeout", opts.waitTimeout) <= 0) throw new UsageError("--wait-timeout must be positive");
+  if (durationMs("poll-interval", opts.pollInterval) <= 0) throw new UsageError("--poll-interval must be positive");
   spec.ttl = opts.ttl;
   return { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: opts.namespace }, spec };
 }
@@ -102,13 +115,13 @@ function progressLine(b: BackupObject): string {
 
 async function create(name: string, opts: CreateOptions): Promise<number> {
   const backup = backupFromFlags(name, opts);
-  const waitMs = opts.wait ? durationMs("wait-timeout", opts.waitTimeout) : 0;
+  const waitMs = durationMs("wait-timeout", opts.waitTimeout);
   const pollMs = durationMs("poll-interval", opts.pollInterval);
-  const cluster = openCluster(opts.kubeconfig);
+  const cluster = openCluster(opts);
   const created = await cluster.createBackup(backup);
   if (!created.ok) {
     if (isAlreadyExists(created.error)) throw new Error(`backups.velero.io "${name}" already exists`);
-    throw new Error(`creating backup ${opts.namespace}/${name}: ${created.error.message}`);
+    throw new Error(describeClusterFailure(`creating backup ${opts.namespace}/${name}`, created.error));
   }
   process.stdout.write(`Backup request "${name}" submitted successfully.\n`);
   if (!opts.wait) {
@@ -120,7 +133,7 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
   let last = "";
   for (;;) {
     const got = await cluster.getBackup(opts.namespace, name);
-    if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
     if (!got.value) throw new Error(`backup ${opts.namespace}/${name} was deleted while waiting`);
     const line = progressLine(got.value);
     if (line !== last) process.stdout.write(`${line}\n`);
@@ -215,16 +228,16 @@ export function formatTable(header: string[], rows: string[][]): string {
 const HEADER = ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"];
 
 async function get(name: string | undefined, opts: GetOptions): Promise<number> {
-  const cluster = openCluster(opts.kubeconfig);
+  const cluster = openCluster(opts);
   let backups: BackupObject[];
   if (name) {
     const got = await cluster.getBackup(opts.namespace, name);
-    if (!got.ok) throw new Error(`reading backup ${opts.namespace}/${name}: ${got.error.message}`);
+    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
     if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
     backups = [got.value];
   } else {
     const listed = await cluster.listBackups(opts.namespace);
-    if (!listed.ok) throw new Error(`listing backups in ${opts.namespace}: ${listed.error.message}`);
+    if (!listed.ok) throw new Error(describeClusterFailure(`listing backups in ${opts.namespace}`, listed.error));
     backups = listed.value.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
   const output = opts.output ?? "table";
@@ -243,7 +256,11 @@ async function get(name: string | undefined, opts: GetOptions): Promise<number> 
 }
 
 export function registerBackupCommand(program: Command): void {
-  const backup = program.command("backup").description("Create and inspect velero.io/v1 Backups processed by the hookguard agent");
+  const backup = withExamples(program.command("backup").description("Create and inspect velero.io/v1 Backups processed by the hookguard agent"), [
+    "hookguard backup create nightly --include-namespaces shop --wait",
+    "hookguard backup get",
+    "hookguard backup describe nightly",
+  ]);
 
   common(backup.command("create"))
     .description("Create a Backup (like `velero backup create`)")
@@ -252,19 +269,26 @@ export function registerBackupCommand(program: Command): void {
     .option("--exclude-namespaces <list>", "namespaces to exclude, comma-separated")
     .option("--include-resources <list>", "resources to include, comma-separated (default all)")
     .option("--exclude-resources <list>", "resources to exclude, comma-separated")
-    .option("-l, --selector <selector>", "only back up items matching this label selector (k=v,k2!=v2,k3,!k4)")
+    .option("-l, --selector <selector>", "only back up items matching this label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b), comma-separated)")
+    .option("--or-selector <selectors>", "back up items matching at least one of these selectors, separated by ' or ' (not with --selector)")
     .option("--snapshot-volumes [bool]", "take VolumeSnapshots of PVCs (true|false; default: the agent's setting)")
     .option("--ttl <duration>", "how long before the backup can be garbage collected", "720h0m0s")
     .option("-w, --wait", "wait for the backup to finish, showing progress; exit 0 only for Completed")
     .option("--wait-timeout <duration>", "give up waiting after this long (the backup continues)", "1h")
     .addOption(new Option("--poll-interval <duration>", "how often --wait reads the Backup").default("1s").hideHelp())
     .action((name: string, opts: CreateOptions) => guard(() => create(name, opts)));
+  withExamples(backup.commands.find((c) => c.name() === "create")!, [
+    "hookguard backup create nightly --include-namespaces shop,db --wait",
+    "hookguard backup create web -l 'app in (web,api),!canary' --ttl 24h",
+    "hookguard backup create mixed --or-selector 'app=web or tier=db'",
+  ]);
 
   common(backup.command("get"))
     .description("List Backups, or show one (like `velero backup get`)")
     .argument("[name]", "backup name")
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"))
     .action((name: string | undefined, opts: GetOptions) => guard(() => get(name, opts)));
+  withExamples(backup.commands.find((c) => c.name() === "get")!, ["hookguard backup get", "hookguard backup get nightly -o yaml", "hookguard backup get --context prod -v"]);
 
   registerBackupInspectCommands(backup);
 }

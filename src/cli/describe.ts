@@ -18,16 +18,36 @@ export function formatDurationMs(ms: number): string {
   return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
-const mapText = (m: Record<string, string> | undefined): string =>
-  m && Object.keys(m).length > 0
-    ? Object.entries(m)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",")
-    : "<none>";
+/** kubectl apply's copy of the whole object: noise in a describe, as kubectl describe also hides it. */
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
-function hookRow(h: HookRecord): string[] {
+const mapText = (m: Record<string, string> | undefined): string => {
+  const entries = Object.entries(m ?? {}).filter(([k]) => k !== LAST_APPLIED);
+  return entries.length > 0 ? entries.map(([k, v]) => `${k}=${v}`).join(",") : "<none>";
+};
+
+/**
+ * Hooks in the order they started. The agent appends a record when a hook finishes, so with several
+ * workers or --parallel-hooks the file's order is completion order; a record without a start (not
+ * run after an earlier failure) keeps its place after the record before it.
+ */
+export function inExecutionOrder(hooks: HookRecord[]): HookRecord[] {
+  let last = "";
+  const keyed = hooks.map((h, i) => {
+    if (h.startedAt) last = h.startedAt;
+    return { h, at: h.startedAt ?? last, i };
+  });
+  return keyed.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.i - b.i)).map((k) => k.h);
+}
+
+const failedResult = (h: HookRecord): boolean => h.result === "failed" || h.result === "timed_out";
+
+function hookRow(h: HookRecord, withCause: boolean): string[] {
   const result = h.recovered ? `${h.result} (recovered)` : h.result;
-  return [`${h.namespace}/${h.pod}`, h.container || "<default>", h.phase, h.source, h.name, result, h.exitCode === undefined ? "-" : String(h.exitCode), formatDurationMs(h.durationMs)];
+  const row = [`${h.namespace}/${h.pod}`, h.container || "<default>", h.phase, h.source, h.name, result, h.exitCode === undefined ? "-" : String(h.exitCode), formatDurationMs(h.durationMs)];
+  // the cause: the command's own last stderr line says more than "command terminated with exit code 1"
+  if (withCause) row.push(failedResult(h) ? (h.cause ?? h.error ?? "") : "");
+  return row;
 }
 
 export function formatDescribe(backup: BackupObject, results: BackupResultsFile | undefined, resultsLocation: string): string {
@@ -43,7 +63,9 @@ export function formatDescribe(backup: BackupObject, results: BackupResultsFile 
   ]));
   out.push("", ...alignPairs([["Phase:", s.phase || "New"]]));
   if (s.failureReason) out.push("", ...alignPairs([["Failure reason:", s.failureReason]]));
-  out.push("", ...alignPairs([["Errors:", String(s.errors ?? 0)], ["Warnings:", String(s.warnings ?? 0)]]));
+  // one Errors: and one Warnings: line (Velero's counts), the agent's messages listed under each
+  const [errorsLine, warningsLine] = alignPairs([["Errors:", String(s.errors ?? 0)], ["Warnings:", String(s.warnings ?? 0)]]);
+  out.push("", errorsLine!, ...(results?.errors ?? []).map((e) => `  ${e}`), warningsLine!, ...(results?.warnings ?? []).map((w) => `  ${w}`));
   out.push("", "Namespaces:", ...alignPairs([["Included:", (spec.includedNamespaces ?? []).join(", ") || "*"], ["Excluded:", (spec.excludedNamespaces ?? []).join(", ") || "<none>"]]).map((l) => `  ${l}`));
   out.push("", ...alignPairs([["Started:", s.startTimestamp ?? "<n/a>"], ["Completed:", s.completionTimestamp ?? "<n/a>"]]));
   if (s.progress) {
@@ -58,14 +80,10 @@ export function formatDescribe(backup: BackupObject, results: BackupResultsFile 
   } else if (results.hooks.length === 0) {
     out.push("Hooks:  <none>");
   } else {
+    const withCause = results.hooks.some(failedResult);
+    const header = ["POD", "CONTAINER", "PHASE", "SOURCE", "NAME", "RESULT", "EXIT CODE", "DURATION", ...(withCause ? ["CAUSE"] : [])];
     out.push("Hooks:");
-    out.push(...tabulate([["POD", "CONTAINER", "PHASE", "SOURCE", "NAME", "RESULT", "EXIT CODE", "DURATION"], ...results.hooks.map(hookRow)], { padding: 2 }).map((l) => `  ${l}`));
-  }
-  if (results) {
-    out.push("");
-    if (results.errors.length === 0) out.push("Errors:  <none>");
-    else out.push("Errors:", ...results.errors.map((e) => `  ${e}`));
-    if (results.warnings.length > 0) out.push("", "Warnings:", ...results.warnings.map((e) => `  ${e}`));
+    out.push(...tabulate([header, ...inExecutionOrder(results.hooks).map((h) => hookRow(h, withCause))], { padding: 2 }).map((l) => `  ${l}`.trimEnd()));
   }
   return `${out.join("\n")}\n`;
 }

@@ -3,6 +3,7 @@
 // Kubernetes client costs seconds of start-up that file linting should not pay).
 import { Command, Option } from "commander";
 import { readInputs } from "../lint/inputs.js";
+import { printError } from "./exit.js";
 import { exitCodeOf, formatJson, formatText, lintSources } from "../lint/lint.js";
 
 interface LintOptions {
@@ -34,10 +35,18 @@ export function registerLintCommand(program: Command): void {
       `
 Output (text): FILE:LINE: error|warning: KIND NAMESPACE/NAME: PATH: MESSAGE
        (--cluster): error|warning: KIND NAMESPACE/NAME: PATH: MESSAGE
-At least one PATH is required without --cluster; use "-" to read manifests from stdin.
-Multi-document YAML and List kinds are read; objects of other kinds are skipped.
-Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error, unreadable/invalid
-input, or (--cluster) an unreachable cluster or a kind that could not be listed.`,
+At least one PATH is required without --cluster; use "-" to read manifests from
+stdin. Multi-document YAML and List kinds are read; objects of other kinds are
+skipped.
+Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error,
+unreadable/invalid input, or (--cluster) an unreachable cluster or a kind that
+could not be listed.
+
+Examples:
+  hookguard lint examples/
+  hookguard lint -R -o json --strict deploy/
+  kubectl get pods -o yaml | hookguard lint -
+  hookguard lint --cluster -A --context prod`,
     )
     .action(async (paths: string[], opts: LintOptions, cmd: Command) => {
       const clusterOnly = (["kubeconfig", "context", "namespace", "allNamespaces"] as const).filter((k) => opts[k] !== undefined);
@@ -53,7 +62,7 @@ input, or (--cluster) an unreachable cluster or a kind that could not be listed.
       report.problems.unshift(...problems);
       if (opts.output === "json") process.stdout.write(`${formatJson(report)}\n`);
       else for (const f of report.findings) process.stdout.write(`${formatText(f)}\n`);
-      for (const p of report.problems) process.stderr.write(`hookguard lint: ${p.file}: ${p.message}\n`);
+      for (const p of report.problems) printError(`${p.file}: ${p.message}`);
       if (opts.output === "text") {
         const errors = report.findings.filter((f) => f.severity === "error").length;
         const warnings = report.findings.length - errors;
@@ -72,15 +81,15 @@ async function lintClusterAction(opts: LintOptions): Promise<void> {
     allNamespaces: opts.allNamespaces === true,
   });
   if (!result.ok) {
-    process.stderr.write(`hookguard lint: ${result.error}\n`);
+    printError(result.error);
     process.exitCode = 2;
     return;
   }
   const report = result.value;
   if (opts.output === "json") process.stdout.write(`${formatClusterJson(report)}\n`);
   else for (const f of report.findings) process.stdout.write(`${formatClusterText(f)}\n`);
-  for (const note of report.notes) process.stderr.write(`hookguard lint: note: ${note}\n`);
-  for (const p of report.problems) process.stderr.write(`hookguard lint: ${p.message}\n`);
+  for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
+  for (const p of report.problems) printError(p.message);
   if (opts.output === "text") {
     const errors = report.findings.filter((f) => f.severity === "error").length;
     const where = report.namespace === undefined ? "all namespaces" : `namespace ${report.namespace}`;

@@ -1,5 +1,6 @@
 // `hookguard webhook`: the admission webhook server. Flags map one to one onto WebhookConfig.
 import { Command, InvalidArgumentError, Option } from "commander";
+import { withExamples } from "./help.js";
 import { createLogger } from "../log.js";
 import { DEFAULT_MAX_CONNECTIONS } from "../server/connection-limits.js";
 import { runWebhook, type WebhookConfig } from "../server/run.js";
@@ -37,7 +38,8 @@ export function registerWebhookCommand(program: Command): void {
     .option("--cert-dir <dir>", "directory with tls.crt/tls.key; dev certificates are generated there when it has none", "certs")
     .option("--metrics-port <port>", "plain-HTTP port for /metrics", port("--metrics-port"), 8080)
     .option("--dns-name <name>", "extra DNS name for generated serving certificates (repeatable)", collect, [] as string[])
-    .option("--kubeconfig <path>", "kubeconfig for the exec-permission check and managed certificates (default: in-cluster)")
+    .option("--kubeconfig <path>", "kubeconfig for the exec-permission check and managed certificates (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+    .option("--context <name>", "kubeconfig context to use (default: its current-context)")
     .option("--no-require-exec-permission", "do not require create pods/exec from users who set hooks")
     .option("--mutate-all", "the MutatingWebhookConfiguration sends every namespace (no hookguard.io/mutate=enabled selector)", false)
     .option("--manage-certs", "create, store (Secret) and rotate the CA and serving certificate, and patch caBundle", false)
@@ -48,7 +50,7 @@ export function registerWebhookCommand(program: Command): void {
     .addOption(new Option("--enforcement <mode>", "deny: refuse hook errors; warn: admit them as warnings and count them (audit before enforcing)").choices(["deny", "warn"]).default("deny"))
     .option("--shutdown-timeout <seconds>", "how long SIGTERM waits for in-flight requests", seconds, 25)
     .option("--max-connections <n>", "concurrent connections on the HTTPS port; more are closed at once", positiveInt("--max-connections"), DEFAULT_MAX_CONNECTIONS)
-    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error"]).default("info"))
+    .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .action(async (opts: Record<string, unknown>) => {
       const log = createLogger({ level: opts.logLevel as string });
       if (opts.manageCerts && !opts.secret) throw new Error("--manage-certs needs --secret NAME");
@@ -59,6 +61,7 @@ export function registerWebhookCommand(program: Command): void {
         certDir: opts.certDir as string,
         dnsNames: opts.dnsName as string[],
         ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig as string } : {}),
+        ...(opts.context ? { context: opts.context as string } : {}),
         requireExecPermission: opts.requireExecPermission as boolean,
         mutateAll: opts.mutateAll as boolean,
         manageCerts: opts.manageCerts as boolean,
@@ -88,4 +91,8 @@ export function registerWebhookCommand(program: Command): void {
       // Anything a library left open must not keep a stopped webhook alive (the timer itself does not).
       setTimeout(() => process.exit(0), 2000).unref();
     });
+  withExamples(program.commands.find((c) => c.name() === "webhook")!, [
+    "hookguard webhook --cert-dir certs --port 9443 --metrics-port 8080",
+    "hookguard webhook --kubeconfig ~/.kube/config --context dev --enforcement warn",
+  ]);
 }

@@ -31,7 +31,7 @@ export { globCovers, globMatchesSomeNamespace, globsMeet } from "./glob-overlap.
 export { RISKY_PATTERNS, riskyCommandFindings } from "./risky-commands.js";
 export type { RiskyPattern } from "./risky-commands.js";
 export { compileGlob, matchLabelSelector, matchNamespace, resolveResourceName, resourceHookAppliesTo, resourceIncluded, whyNotApplicable } from "./selection.js";
-export { parseLabelSelector } from "./selector-text.js";
+export { parseLabelSelector, parseOrLabelSelectors } from "./selector-text.js";
 export { resolvePodHooks } from "./resolve.js";
 export type { ResolvedPodHooks } from "./resolve.js";
 export { podTemplateOf, validateObject } from "./objects.js";

@@ -9,7 +9,7 @@ import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/Object
 import { loadClusterAccess } from "./config.js";
 import { withRetry } from "./retry.js";
 import { makePooledApiClient } from "./transport.js";
-import type { KubeApiError } from "./errors.js";
+import { kubectlTransportMessage, type KubeApiError } from "./errors.js";
 
 export interface HookObjectsRead {
   objects: Array<Record<string, unknown>>;
@@ -83,7 +83,7 @@ export async function readHookObjects(kc: KubeConfig, namespace: string | undefi
       const token = continueToken;
       const r = await withRetry(() => lister.page(namespace, token), { attempts: 3 });
       if (!r.ok) {
-        if (r.error.code === 0 || r.error.code === 401) return { ok: false, error: `cannot read ${lister.plural} from ${kc.getCurrentCluster()?.server ?? "the cluster"}: ${describeError(r.error)}` };
+        if (r.error.code === 0 || r.error.code === 401) return { ok: false, error: kubectlTransportMessage(r.error)! };
         // a kind the cluster does not serve has no objects to audit (Velero not installed, an old cluster)
         if (r.error.code === 404) read.notes.push(`${lister.plural} is not served by this cluster${lister.apiVersion === "velero.io/v1" ? " (are Velero's CRDs installed?)" : ""}; skipped`);
         else read.problems.push(`cannot list ${lister.plural} ${where}: ${describeError(r.error)}`);
@@ -117,19 +117,12 @@ export interface ClusterAudit extends HookObjectsRead {
 export async function auditCluster(target: ClusterAuditTarget): Promise<{ ok: true; value: ClusterAudit } | { ok: false; error: string }> {
   let access;
   try {
-    access = loadClusterAccess(target.kubeconfig);
+    access = loadClusterAccess({ kubeconfig: target.kubeconfig, context: target.context });
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
-  if (!access) return { ok: false, error: "no cluster to read: pass --kubeconfig PATH or set KUBECONFIG" };
+  if (!access) return { ok: false, error: "no cluster to read: pass --kubeconfig PATH, set KUBECONFIG or create ~/.kube/config" };
   const kc = access.kc;
-  if (target.context !== undefined) {
-    if (!kc.getContextObject(target.context)) {
-      return { ok: false, error: `context ${JSON.stringify(target.context)} is not in ${access.source}; it has ${kc.getContexts().map((c) => c.name).join(", ") || "no contexts"}` };
-    }
-    kc.setCurrentContext(target.context);
-    if (!kc.getCurrentCluster()) return { ok: false, error: `context ${JSON.stringify(target.context)} names no cluster in ${access.source}` };
-  }
   const context = kc.getCurrentContext();
   const namespace = target.allNamespaces ? undefined : (target.namespace ?? (kc.getContextObject(context)?.namespace || "default"));
   const read = await readHookObjects(kc, namespace);

@@ -22,6 +22,8 @@ export interface WebhookConfig {
   certDir: string;
   dnsNames: string[];
   kubeconfig?: string;
+  /** kubeconfig context (default: its current-context) */
+  context?: string;
   requireExecPermission: boolean;
   mutateAll: boolean;
   manageCerts: boolean;
@@ -46,7 +48,7 @@ export interface RunningWebhook {
 }
 
 export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: string) => void): Promise<RunningWebhook> {
-  const access = loadClusterAccess(cfg.kubeconfig);
+  const access = loadClusterAccess({ kubeconfig: cfg.kubeconfig, context: cfg.context });
   const metrics = new WebhookMetrics();
   let managed: ManagedCertsHandle | undefined;
   if (cfg.manageCerts) {
@@ -114,10 +116,13 @@ function execPermissionCheck(cfg: WebhookConfig, access: ClusterAccess | undefin
     return {};
   }
   if (!access) {
-    log.warn("exec-permission check is OFF: no cluster access (no in-cluster service account, no --kubeconfig or KUBECONFIG); hooks are validated but not authorized");
+    log.warn("exec-permission check is OFF: no cluster access (no --kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster service account); hooks are validated but not authorized");
     return {};
   }
-  log.info({ clusterAccess: access.source }, "exec-permission check is on: setting a hook requires create pods/exec (SubjectAccessReview)");
+  log.info(
+    { clusterAccess: access.source, context: access.context, server: access.server },
+    `exec-permission check is on: setting a hook requires create pods/exec; SubjectAccessReviews go to ${access.server} (${access.source === "in-cluster" ? "in-cluster service account" : `context "${access.context}"`})`,
+  );
   return {
     authorizer: new ExecAuthorizer(subjectAccessReviewer(access.kc), { trustedUsers: cfg.trustedControllers ?? [] }),
     onAuthz: (decision) => metrics.authz.inc({ decision }),

@@ -16,6 +16,8 @@ let api: ApiServerHandle;
 let agent: RunningAgent;
 let storageDir: string;
 let common: string[];
+/** plan reads no storage dir and takes -n only with a NAME */
+const kube = (): string[] => common.slice(0, 2);
 
 before(async () => {
   api = await startDouble();
@@ -32,7 +34,7 @@ after(async () => {
 });
 
 test("backup plan shows the block and both hooks and executes nothing", async () => {
-  const r = await runCli(["backup", "plan", ...common, "--include-namespaces", "nginx-example"]);
+  const r = await runCli(["backup", "plan", ...kube(), "--include-namespaces", "nginx-example"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /ItemBlock 1: pods\/nginx-example\/nginx-deployment-7d9c5-cli01, persistentvolumeclaims\/nginx-example\/nginx-logs, persistentvolumes\/pv-nginx-logs/);
   assert.match(r.stdout, /pre: annotation <from-annotation> container=fsfreeze onError=Fail timeout=30s argv=\["\/sbin\/fsfreeze","--freeze","\/var\/log\/nginx"\]/);
@@ -43,12 +45,12 @@ test("backup plan shows the block and both hooks and executes nothing", async ()
   const dir = mkdtempSync(join(tmpdir(), "hookguard-plan-"));
   const file = join(dir, "backup.yaml");
   writeFileSync(file, "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: x\nspec:\n  includedNamespaces: [nginx-example]\n  hooks:\n    resources:\n      - name: sync\n        pre:\n          - exec:\n              command: [/bin/sync]\n");
-  const r2 = await runCli(["backup", "plan", ...common, "--from-backup-file", file]);
+  const r2 = await runCli(["backup", "plan", ...kube(), "--from-backup-file", file]);
   assert.equal(r2.code, 0, r2.stderr);
   assert.match(r2.stdout, /pre: skipped spec hook sync: the pod's pre annotation hook overrides spec hooks for this phase/);
-  const bad = await runCli(["backup", "plan", ...common, "--from-backup-file", join(dir, "missing.yaml")]);
+  const bad = await runCli(["backup", "plan", ...kube(), "--from-backup-file", join(dir, "missing.yaml")]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /hookguard backup: .*missing\.yaml/);
+  assert.match(bad.stderr, /^error: .*missing\.yaml/m);
 });
 
 test("create --wait, then describe shows HooksAttempted 2 / HooksFailed 0 and logs | grep hookCommand shows both hooks", async () => {
@@ -61,7 +63,7 @@ test("create --wait, then describe shows HooksAttempted 2 / HooksFailed 0 and lo
   assert.match(d.stdout, /^HooksAttempted:  2\nHooksFailed:     0$/m);
   assert.match(d.stdout, /^ {2}nginx-example\/nginx-deployment-7d9c5-cli01 +fsfreeze +pre +annotation +<from-annotation> +succeeded +0 +\S+$/m);
   assert.match(d.stdout, /^ {2}nginx-example\/nginx-deployment-7d9c5-cli01 +fsfreeze +post +annotation +<from-annotation> +succeeded +0 +\S+$/m);
-  assert.match(d.stdout, /^Errors:  <none>$/m);
+  assert.match(d.stdout, /^Errors:    0\nWarnings:  0$/m);
 
   const logs = await runCli(["backup", "logs", "nginx-hook-test", ...common]);
   assert.equal(logs.code, 0, logs.stderr);
@@ -77,6 +79,17 @@ test("create --wait, then describe shows HooksAttempted 2 / HooksFailed 0 and lo
       "stderr post /sbin/fsfreeze --unfreeze /var/log/nginx",
     ],
   );
+
+  // plan NAME: the existing Backup's spec, resolved again; -n/--storage-dir are not plan's flags without NAME
+  const planned = await runCli(["backup", "plan", "nginx-hook-test", ...kube(), "-n", "velero"]);
+  assert.equal(planned.code, 0, planned.stderr);
+  assert.match(planned.stdout, /ItemBlock 1: pods\/nginx-example\/nginx-deployment-7d9c5-cli01/);
+  const stray = await runCli(["backup", "plan", ...kube(), "-n", "velero"]);
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /-n\/--namespace is the namespace of the Backup NAME: give NAME too/);
+  const noStorage = await runCli(["backup", "plan", ...common]);
+  assert.equal(noStorage.code, 2);
+  assert.match(noStorage.stderr, /unknown option '--storage-dir'/);
 
   const missing = await runCli(["backup", "describe", "no-such-backup", ...common]);
   assert.equal(missing.code, 1);

@@ -40,7 +40,7 @@ test("every bad flag is reported at once, in Go duration terms where it applies"
     '--max-freeze-window: time: missing unit in duration "10"',
     '--snapshot-timeout: time: unknown unit "d" in duration "1d"',
     "--log-level must be one of fatal, error, warn, info, debug, trace, silent",
-    '--backup-selector: cannot parse label selector term "=c" (use k=v, k!=v, k or !k)',
+    '--backup-selector: cannot parse label selector term "=c" (use k=v, k!=v, k, !k, k in (v1,v2) or k notin (v1,v2))',
   ]);
 });
 
@@ -50,4 +50,13 @@ test("label selector syntax: k=v, k==v, k!=v, k, !k", () => {
     value: { matchLabels: { a: "b", c: "d" }, matchExpressions: [{ key: "e", operator: "NotIn", values: ["f"] }, { key: "g", operator: "Exists" }, { key: "h", operator: "DoesNotExist" }] },
   });
   assert.equal(parseLabelSelector("a=b,").ok, false);
+  // set-based terms (kubectl -l): commas inside the parentheses belong to the set
+  assert.deepEqual(parseLabelSelector("app in (a, b),tier notin (c),a=b"), {
+    ok: true,
+    value: { matchLabels: { a: "b" }, matchExpressions: [{ key: "app", operator: "In", values: ["a", "b"] }, { key: "tier", operator: "NotIn", values: ["c"] }] },
+  });
+  // a second value for a key is a second requirement (both must hold), not an overwrite
+  assert.deepEqual(parseLabelSelector("a=b,a=c"), { ok: true, value: { matchLabels: { a: "b" }, matchExpressions: [{ key: "a", operator: "In", values: ["c"] }] } });
+  assert.equal(parseLabelSelector("app in (a,b").ok, false);
+  assert.equal(parseLabelSelector("app in ((a))").ok, false);
 });

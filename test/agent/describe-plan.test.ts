@@ -1,7 +1,8 @@
 // `backup describe` text and `backup plan` resolution, on records produced by a real run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { alignPairs, formatDescribe } from "../../src/cli/describe.js";
+import { alignPairs, formatDescribe, inExecutionOrder } from "../../src/cli/describe.js";
+import type { HookRecord } from "../../src/agent/hooks/record.js";
 import { formatPlan, planBackup } from "../../src/agent/scope/plan.js";
 import { exited, pod, pvcAndPv } from "./fakes.js";
 import { run, world } from "./harness.js";
@@ -13,19 +14,34 @@ test("alignPairs pads like Go's tabwriter with padding 2 (Velero's HooksAttempte
 test("describe shows phase, counts, the hook lines, a per-hook table and the errors", async () => {
   const w = world();
   w.cluster.pods.push(pod("db").hook("pre", ["/bin/false"], { onError: "Continue" }).hook("post", ["/bin/true"]).build());
-  w.executor.behaviours.set("/bin/false", () => exited(1));
+  w.executor.behaviours.set("/bin/false", () => exited(1, "", "connecting to mysqld\nERROR 1045 (28000): Access denied for user 'backup'\n\n"));
   const r = await run(w);
-  const text = formatDescribe(r.backup, { backup: "b1", hookStatus: r.hookStatus, hooks: r.records, errors: ["default/db: Error executing hook: command terminated with exit code 1"], warnings: [] }, "/x");
+  const applied = { "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"velero.io/v1","kind":"Backup"}', team: "db" };
+  const backup = { ...r.backup, metadata: { ...r.backup.metadata, annotations: applied } };
+  const text = formatDescribe(backup, { backup: "b1", hookStatus: r.hookStatus, hooks: r.records, errors: ["default/db: Error executing hook: command terminated with exit code 1"], warnings: [] }, "/x");
   assert.match(text, /^Phase:  PartiallyFailed$/m);
-  assert.match(text, /^Errors:    1$/m);
-  assert.match(text, /^Warnings:  0$/m);
+  // Errors: once, Velero's count with the messages under it
+  assert.match(text, /^Errors:    1\n {2}default\/db: Error executing hook: command terminated with exit code 1\nWarnings:  0$/m);
+  assert.equal(text.match(/^Errors:/gm)?.length, 1);
+  assert.match(text, /^Annotations:  team=db$/m);
+  assert.doesNotMatch(text, /last-applied-configuration/);
   assert.match(text, /^HooksAttempted:  2\nHooksFailed:     1$/m);
-  assert.match(text, /^ {2}POD +CONTAINER +PHASE +SOURCE +NAME +RESULT +EXIT CODE +DURATION$/m);
-  assert.match(text, /^ {2}default\/db +app +pre +annotation +<from-annotation> +failed +1 +\d+ms$/m);
+  assert.match(text, /^ {2}POD +CONTAINER +PHASE +SOURCE +NAME +RESULT +EXIT CODE +DURATION +CAUSE$/m);
+  // the failed row names the cause: the command's last stderr line
+  assert.match(text, /^ {2}default\/db +app +pre +annotation +<from-annotation> +failed +1 +\d+ms +ERROR 1045 \(28000\): Access denied for user 'backup'$/m);
   assert.match(text, /^ {2}default\/db +app +post +annotation +<from-annotation> +succeeded +0 +\d+ms$/m);
-  assert.match(text, /^Errors:\n {2}default\/db: Error executing hook: command terminated with exit code 1$/m);
   const none = formatDescribe(r.backup, undefined, "/nowhere/b1-hooks.json");
   assert.match(none, /Hooks:  <no hook results at \/nowhere\/b1-hooks.json>/);
+});
+
+test("describe lists hooks in the order they started, not the order they finished", () => {
+  const rec = (pod: string, phase: "pre" | "post", startedAt: string | undefined, result: HookRecord["result"] = "succeeded"): HookRecord => ({
+    namespace: "ns", pod, container: "app", phase, source: "annotation", name: "<from-annotation>", argv: ["/bin/true"], onError: "Fail", result, durationMs: 1,
+    ...(startedAt ? { startedAt } : {}),
+  });
+  // as the agent appends them: a slow pre hook of a finishes after b's; a's next hook was not run
+  const finished = [rec("b", "pre", "2026-01-01T00:00:02.000Z"), rec("a", "pre", "2026-01-01T00:00:01.000Z", "failed"), rec("a", "pre", undefined, "not_run"), rec("b", "post", "2026-01-01T00:00:03.000Z")];
+  assert.deepEqual(inExecutionOrder(finished).map((h) => `${h.pod} ${h.phase} ${h.result}`), ["a pre failed", "a pre not_run", "b pre succeeded", "b post succeeded"]);
 });
 
 test("plan resolves blocks and per-phase hooks with skip reasons, without executing anything", async () => {

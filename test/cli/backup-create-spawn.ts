@@ -5,7 +5,12 @@ import { runProcess, type ProcessResult } from "../helpers/process.js";
 
 const BIN = fileURLToPath(new URL("../../bin/hookguard.js", import.meta.url));
 
-/** `onStdout` sees the whole stdout so far after each chunk (to react to progress lines). */
-export function hookguard(args: string[], onStdout?: (text: string) => void): Promise<ProcessResult> {
-  return runProcess(process.execPath, [BIN, ...args], { env: { ...process.env, KUBECONFIG: "" }, timeoutMs: 120_000, ...(onStdout ? { onStdout } : {}) });
+/**
+ * `onStdout` sees the whole stdout so far after each chunk (to react to progress lines). KUBECONFIG
+ * is cleared unless `env` sets it; `env` values of undefined remove a variable.
+ */
+export function hookguard(args: string[], onStdout?: (text: string) => void, env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
+  const merged: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: "", ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+  return runProcess(process.execPath, [BIN, ...args], { env: merged, timeoutMs: 120_000, ...(onStdout ? { onStdout } : {}) });
 }

@@ -40,6 +40,20 @@ describe("backupFromFlags", () => {
         ttl: "24h",
       },
     });
+    // set-based terms, as kubectl -l and velero take them
+    assert.deepEqual(backupFromFlags("b", { ...defaults, selector: "app in (web, db),tier notin (cache),!legacy,release" }).spec.labelSelector, {
+      matchExpressions: [
+        { key: "app", operator: "In", values: ["web", "db"] },
+        { key: "tier", operator: "NotIn", values: ["cache"] },
+        { key: "legacy", operator: "DoesNotExist" },
+        { key: "release", operator: "Exists" },
+      ],
+    });
+    // velero's --or-selector: one selector per alternative, separated by " or "
+    assert.deepEqual(backupFromFlags("b", { ...defaults, orSelector: "app=web or tier in (db,cache)" }).spec.orLabelSelectors, [
+      { matchLabels: { app: "web" } },
+      { matchExpressions: [{ key: "tier", operator: "In", values: ["db", "cache"] }] },
+    ]);
     assert.deepEqual(backupFromFlags("b", { ...defaults, snapshotVolumes: "false" }).spec, { includedNamespaces: ["*"], snapshotVolumes: false, ttl: "720h0m0s" });
   });
 
@@ -49,7 +63,13 @@ describe("backupFromFlags", () => {
       ["ok", { ttl: "forever" }, /--ttl: time: invalid duration "forever"/],
       ["ok", { ttl: "0s" }, /--ttl must be positive/],
       ["ok", { snapshotVolumes: "maybe" }, /--snapshot-volumes: expected true or false, got "maybe"/],
-      ["ok", { selector: "a in (b" }, /--selector: cannot parse label selector term/],
+      ["ok", { selector: "a in (b" }, /--selector: unbalanced parentheses in label selector "a in \(b"/],
+      ["ok", { selector: "a in (b,)" }, /--selector: label selector term "a in \(b,\)": empty value in the set/],
+      ["ok", { selector: "a=b", orSelector: "c=d" }, /either a 'selector' or an 'or-selector' can be specified, but not both/],
+      ["ok", { orSelector: "a=b or c=(d" }, /--or-selector: /],
+      // validated although --wait is not given
+      ["ok", { waitTimeout: "2" }, /--wait-timeout: time: missing unit in duration "2"/],
+      ["ok", { waitTimeout: "0s", wait: true }, /--wait-timeout must be positive/],
     ];
     for (const [name, extra, msg] of cases) assert.throws(() => backupFromFlags(name, { ...defaults, ...extra }), msg);
   });

@@ -33,14 +33,14 @@ describe("hookguard lint --cluster failures", { concurrency: 3 }, () => {
     assert.match(both.stderr, /give either PATHs or --cluster, not both/);
     const context = await lint(["--cluster", "--kubeconfig", api.kubeconfigPath, "--context", "prod"]);
     assert.equal(context.code, 2);
-    assert.match(context.stderr, /context "prod" is not in .*kubeconfig; it has admin/);
+    assert.match(context.stderr, /context "prod" does not exist in .*kubeconfig; it has admin$/m);
     // a cluster nobody answers at: the kubeconfig with its server moved to a closed port
     const text = readFileSync(api.kubeconfigPath, "utf8").replace(/server: https:\/\/127\.0\.0\.1:\d+/, "server: https://127.0.0.1:9");
     const dead = join(api.dir, "dead-kubeconfig");
     await writeFile(dead, text);
     const unreachable = await lint(["--cluster", "--kubeconfig", dead]);
     assert.equal(unreachable.code, 2, unreachable.stdout);
-    assert.match(unreachable.stderr, /hookguard lint: cannot read pods from https:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/);
+    assert.equal(unreachable.stderr, "error: The connection to the server 127.0.0.1:9 was refused - did you specify the right host or port?\n");
   });
 
   test("a kind the user may not list: findings for the others, then exit 2 naming it", async () => {
@@ -53,7 +53,7 @@ describe("hookguard lint --cluster failures", { concurrency: 3 }, () => {
       const r = await lint(["--cluster", "--kubeconfig", auditor.kubeconfigPath, "-A"]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stdout, /^error: Pod shop\/db-0: /m);
-      assert.match(r.stderr, /hookguard lint: cannot list backups\.velero\.io in all namespaces: 403 Forbidden: /);
+      assert.match(r.stderr, /^error: cannot list backups\.velero\.io in all namespaces: 403 Forbidden: /m);
     } finally {
       api.setPolicy(undefined);
     }

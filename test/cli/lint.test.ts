@@ -71,15 +71,15 @@ describe("hookguard lint", { concurrency: 4 }, () => {
   test("invalid YAML and YAML alias bombs: exit 2 naming each file (and the line)", async () => {
     const r = await lint([fx("broken-yaml.yaml"), fx("alias-bomb.yaml")]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /hookguard lint: test\/fixtures\/lint\/broken-yaml\.yaml: invalid YAML\/JSON: line \d+: /);
-    assert.match(r.stderr, /hookguard lint: test\/fixtures\/lint\/alias-bomb\.yaml: invalid YAML\/JSON: Excessive alias count/);
+    assert.match(r.stderr, /^error: test\/fixtures\/lint\/broken-yaml\.yaml: invalid YAML\/JSON: line \d+: /m);
+    assert.match(r.stderr, /^error: test\/fixtures\/lint\/alias-bomb\.yaml: invalid YAML\/JSON: Excessive alias count/m);
   });
 
   test("unreadable paths: exit 2 naming the path, other files still linted", async () => {
     const r = await lint([fx("missing.yaml"), `${fx("valid.yaml")}/child.yaml`, fx("invalid.yaml")]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /hookguard lint: test\/fixtures\/lint\/missing\.yaml: cannot read: no such file or directory/);
-    assert.match(r.stderr, /hookguard lint: test\/fixtures\/lint\/valid\.yaml\/child\.yaml: cannot read: /);
+    assert.match(r.stderr, /^error: test\/fixtures\/lint\/missing\.yaml: cannot read: no such file or directory/m);
+    assert.match(r.stderr, /^error: test\/fixtures\/lint\/valid\.yaml\/child\.yaml: cannot read: /m);
     assert.equal(r.stdout.trimEnd().split("\n").length, 2);
   });
 

@@ -73,6 +73,9 @@ describe("hookguard webhook --manage-certs", () => {
     });
     assert.equal(serial, new X509Certificate(tlsCrt).serialNumber.toUpperCase());
     assert.match(stderr, /exec-permission check is on/);
+    // the startup log names the cluster the SubjectAccessReviews go to
+    const server = api.kc.getCurrentCluster()!.server;
+    assert.ok(stderr.includes(`SubjectAccessReviews go to ${server} (context \\"${api.kc.getCurrentContext()}\\")`), stderr);
   });
 
   it("makes the ValidatingWebhookConfiguration the Secret's owner, so uninstalling it removes the Secret", () => {

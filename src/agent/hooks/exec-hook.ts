@@ -26,6 +26,16 @@ export function hookDisplayName(hook: ExecHook): string {
   return hook.source === "annotation" ? "<from-annotation>" : hook.name;
 }
 
+/** The last non-empty line of a stream, capped so a table row stays readable. */
+function lastLine(text: string): string | undefined {
+  const line = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .pop();
+  return line === undefined ? undefined : line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
 export function outcomeError(r: ExecResult, timeoutMs: number): string | undefined {
   switch (r.kind) {
     case "exited":
@@ -59,7 +69,7 @@ export function hookRecordBase(ref: { namespace: string; name: string }, hook: E
  */
 export async function runHook(ctx: RunContext, ref: { namespace: string; name: string }, pod: PodLike | undefined, hook: ExecHook): Promise<HookRecord> {
   const fields = hookFields(hook, ref);
-  const base = hookRecordBase(ref, hook, ctx.recovering);
+  const base = { ...hookRecordBase(ref, hook, ctx.recovering), startedAt: new Date().toISOString() };
   const warnings = hook.warnings.map((w) => `${w.path}: ${w.message}`);
   for (const w of warnings) {
     ctx.backupLog.recordWarning(w, { namespace: ref.namespace, pod: ref.name, hookPhase: hook.phase, hookSource: hook.source });
@@ -99,6 +109,7 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
     ...(r.kind === "exited" ? { exitCode: r.exitCode } : {}),
     durationMs: Math.round(r.durationMs),
     ...(error !== undefined ? { error } : {}),
+    ...(error !== undefined && r.kind === "exited" && lastLine(r.stderr) ? { cause: lastLine(r.stderr) } : {}),
   };
   if (error === undefined) {
     ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "succeeded", r.durationMs);

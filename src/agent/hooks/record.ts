@@ -27,6 +27,10 @@ export interface HookRecord {
   exitCode?: number;
   durationMs: number;
   error?: string;
+  /** the last non-empty line of stderr of a command that exited non-zero: usually the reason it failed */
+  cause?: string;
+  /** when the hook was started (ISO): records are appended as hooks finish, describe lists them by start */
+  startedAt?: string;
   warnings?: string[];
   /** true when a recovering agent ran this post hook for a dead owner */
   recovered?: boolean;

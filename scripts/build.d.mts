@@ -1,0 +1,2 @@
+// Types for scripts/build.mjs, which bench/cli/startup.ts calls.
+export declare function build(): boolean;
