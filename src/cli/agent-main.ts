@@ -1,7 +1,7 @@
 // `hookguard agent`'s main: wires the cluster adapters (src/kube), the metrics endpoint, leader
 // election and, by --mode, either the companion observer (Velero runs the Backups; read-only on them)
 // or the standalone controllers (hookguard claims and runs them). Only src/kube talks to client-node.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import { createAgentCluster } from "../kube/agent-cluster.js";
@@ -53,7 +53,9 @@ export const checkpointName = (config: AgentConfig): string => `${config.leaseNa
  */
 async function startCompanion(config: AgentConfig, kc: KubeConfig, logger: Logger, overrides: AgentOverrides): Promise<RunningAgent> {
   const agentMetrics = overrides.metrics ?? new AgentMetrics();
-  const cluster = overrides.companionCluster ?? createCompanionCluster(kc, logger.child({ component: "cluster" }));
+  // read at start: a missing or unreadable CA file is a startup error, not a failure per Backup
+  const downloadCaPem = config.downloadCaFile ? readFileSync(config.downloadCaFile, "utf8") : undefined;
+  const cluster = overrides.companionCluster ?? createCompanionCluster(kc, logger.child({ component: "cluster" }), downloadCaPem ? { downloadCaPem } : {});
   const observer = new CompanionObserver({
     cluster,
     checkpoint: new BackupCheckpoint(cluster, { namespace: config.namespace, name: checkpointName(config) }),

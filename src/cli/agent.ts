@@ -14,6 +14,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--mode <mode>", "companion: report the hooks of Backups Velero runs, never writing them; standalone: claim and run Backups (only where no Velero server runs)", "companion")
     .option("-n, --namespace <ns>", "namespace of Backup and Schedule objects (companion: the Velero server's namespace; also holds the Lease and checkpoint)", "velero")
     .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then in-cluster)")
+    .option("--download-ca-file <path>", "companion: CA bundle (PEM) trusted for the object store's download URLs, like the velero CLI's --cacert (default: system CAs)")
     .option("--metrics-port <port>", "Prometheus metrics port (0 = any free port)", "8081")
     .option("--metrics-bind-address <addr>", "address the metrics server listens on", "0.0.0.0")
     .option("--storage-dir <dir>", "archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)")

@@ -20,11 +20,11 @@ interface Agent extends ReadyProcess {
   kill(): Promise<void>;
 }
 
-/** The agent as its own process, as the companion's own user, trusting the BSL's CA for downloads. */
+/** The agent as its own process, as the companion's own user, trusting the BSL's CA for downloads (--download-ca-file). */
 async function startCompanion(kubeconfigPath: string, caFile: string): Promise<Agent> {
-  const p = spawnReady(process.execPath, [join(ROOT, "bin/hookguard.js"), "agent", "--mode", "companion", "--kubeconfig", kubeconfigPath, "--no-leader-elect", "--metrics-port", "0", "--metrics-bind-address", "127.0.0.1", "--log-level", "info"], {
+  const p = spawnReady(process.execPath, [join(ROOT, "bin/hookguard.js"), "agent", "--mode", "companion", "--kubeconfig", kubeconfigPath, "--download-ca-file", caFile, "--no-leader-elect", "--metrics-port", "0", "--metrics-bind-address", "127.0.0.1", "--log-level", "info"], {
     cwd: ROOT,
-    env: { ...process.env, KUBECONFIG: "", NODE_EXTRA_CA_CERTS: caFile },
+    env: { ...process.env, KUBECONFIG: "" },
     marker: "hookguard agent started",
     stream: "stderr",
     name: "companion agent",

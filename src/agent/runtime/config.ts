@@ -10,6 +10,8 @@ export const AGENT_MODES: readonly AgentMode[] = ["companion", "standalone"];
 export interface AgentConfig {
   mode: AgentMode;
   namespace: string;
+  /** companion: PEM file of the CA that signs the object store's certificate (Velero's download URLs) */
+  downloadCaFile?: string;
   kubeconfig?: string;
   metricsPort: number;
   metricsHost: string;
@@ -35,6 +37,7 @@ export interface AgentConfig {
 export interface AgentFlags {
   mode?: string;
   namespace: string;
+  downloadCaFile?: string;
   kubeconfig?: string;
   metricsPort: string;
   metricsBindAddress?: string;
@@ -99,6 +102,10 @@ export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCl
     shutdownPostHookTimeoutMs: 20_000,
   };
   if (flags.kubeconfig) cfg.kubeconfig = flags.kubeconfig;
+  if (flags.downloadCaFile) {
+    if (cfg.mode === "standalone") problems.push("--download-ca-file only applies with --mode companion");
+    cfg.downloadCaFile = flags.downloadCaFile;
+  }
   if (flags.volumeSnapshotClass) cfg.volumeSnapshotClass = flags.volumeSnapshotClass;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cfg.namespace)) problems.push(`--namespace ${JSON.stringify(cfg.namespace)} is not a valid namespace name`);
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(cfg.leaseName)) problems.push(`--lease-name ${JSON.stringify(cfg.leaseName)} is not a valid object name`);
