@@ -37,6 +37,8 @@ const agentGrants = [
   "velero velero.io backups create", "velero velero.io backups get", "velero velero.io backups list", "velero velero.io backups patch", "velero velero.io backups update", "velero velero.io backups watch",
   // no backups/status or schedules/status: Velero's kinds have no status subresource
   "velero velero.io schedules get", "velero velero.io schedules list", "velero velero.io schedules patch", "velero velero.io schedules watch",
+  // standalone claims nothing where a Velero server works: its BSL heartbeat and Deployment tell
+  "velero velero.io backupstoragelocations list", "velero apps deployments list",
 ].sort();
 
 test("no wildcard in any RBAC rule, in any value set", async () => {

@@ -19,6 +19,8 @@ export class AgentMetrics {
   readonly forcedPostHooks: Counter<"reason">;
   readonly hookConfigWarnings: Counter;
   readonly leader: Gauge;
+  /** standalone: 1 while a Velero server works in --namespace (the agent then claims nothing) */
+  readonly veleroServerDetected: Gauge;
   readonly buildInfo: Gauge<"version">;
 
   constructor(registry: Registry = new Registry()) {
@@ -72,6 +74,11 @@ export class AgentMetrics {
       registers,
     });
     this.leader = new Gauge({ name: "hookguard_leader", help: "1 when this agent is the leader", registers });
+    this.veleroServerDetected = new Gauge({
+      name: "hookguard_velero_server_detected",
+      help: "1 when a standalone agent found a live Velero server in its namespace and therefore claims no Backup",
+      registers,
+    });
     this.buildInfo = new Gauge({ name: "hookguard_build_info", help: "Build information", labelNames: ["version"], registers });
     this.buildInfo.set({ version: VERSION }, 1);
     // Zero-initialise the closed label sets so dashboards see the series before the first event.
