@@ -1,6 +1,6 @@
 // `hookguard agent --mode companion` beside the Velero-server double, both against the API-server
 // double, all as real processes: Velero (1.18 text, 1.15 JSON, 1.14 text) runs a Backup created with
-// kubectl; the companion reads its log through a DownloadRequest and reports the hooks as metrics
+// kubectl; the companion, holding only the chart's companion RBAC, reads its log through a DownloadRequest and reports the hooks as metrics
 // and Events, never writing the Backup; a restarted agent does not count a Backup twice.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,10 +10,13 @@ import { join } from "node:path";
 import { waitFor, ROOT } from "../agent/double.js";
 import { findByKind } from "../apiserver/resources.js";
 import { spawnReady, type ReadyProcess } from "../helpers/process.js";
+import { renderChart } from "../chart/render.js";
+import { policyFromChart, serviceAccountUser } from "../chart/rbac-policy.js";
 import { Sandbox, bslCa, kubeConfig } from "../velero/harness.js";
 
 const EVENTS = findByKind("v1", "Event")!;
-const AGENT_USER = "system:serviceaccount:velero:hookguard-agent";
+/** the chart's agent ServiceAccount (release namespace hookguard), with exactly the chart's companion RBAC */
+const AGENT_USER = serviceAccountUser("hookguard", "hookguard-agent");
 
 interface Agent extends ReadyProcess {
   metricsPort: number;
@@ -30,6 +33,8 @@ async function startCompanion(kubeconfigPath: string, caFile: string): Promise<A
     name: "companion agent",
   });
   await p.ready;
+  // Backups that finished before the observer first started are not reported: wait for it to start
+  await waitFor("the observer to start", () => p.stderr().includes("companion: observing Velero's Backups") || undefined, 60_000, 50);
   const line = p
     .stderr()
     .split("\n")
@@ -98,6 +103,8 @@ for (const variant of [
       caFile = join(sb.api.dir, "bsl-ca.pem");
       writeFileSync(caFile, await bslCa(kubeConfig(sb.api.kubeconfigPath)));
       agentKubeconfig = sb.api.addUser(AGENT_USER, ["system:serviceaccounts"]).kubeconfigPath;
+      // from here on the double enforces the chart's default (companion) RBAC: a write to a Backup would be a 403
+      sb.api.setPolicy([{ groups: ["system:masters"], verbs: ["*"], resources: ["*"] }, ...policyFromChart(await renderChart())]);
       agent = await startCompanion(agentKubeconfig, caFile);
     });
 
