@@ -31,6 +31,10 @@ export const agentMetrics: Record<string, string> = {
   hookguard_hook_config_warnings_total: "counter",
   hookguard_leader: "gauge",
   hookguard_build_info: "gauge",
+  hookguard_velero_server_detected: "gauge",
+  // companion mode only (Velero's status.hookStatus)
+  hookguard_velero_backup_hooks_attempted_total: "counter",
+  hookguard_velero_backup_hooks_failed_total: "counter",
 };
 
 /** Series names a query may use: counters and gauges as is, histograms with their suffixes. */

@@ -15,6 +15,7 @@ const unitTests = fileURLToPath(new URL("./alerts.promtool.yaml", import.meta.ur
 const requiredAlerts = [
   "HookguardHookFailures", "HookguardPodsAwaitingPostHooks", "HookguardForcedPostHooks", "HookguardNoAgentLeader",
   "HookguardWebhookErrors", "HookguardWebhookSlow", "HookguardCertificateExpiringSoon",
+  "HookguardStandaloneBesideVelero", "HookguardVeleroHookFailures",
 ];
 
 test("promtool check rules accepts the rule file (expressions and annotation templates)", async () => {
