@@ -3,7 +3,7 @@
 // Event, and exposes hookguard_velero_server_detected 1; Velero alone runs the Backup.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { get } from "node:http";
+import { scrape } from "./metrics-scrape.js";
 import { join } from "node:path";
 import { waitFor } from "../agent/double.js";
 import { spawnAgent, kill, type AgentProcess } from "../agent/spawn.js";
@@ -27,16 +27,6 @@ after(async () => {
   if (agent) await kill(agent);
   await sb?.stop();
 });
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: "127.0.0.1", port, path: "/metrics" }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve(body));
-    }).on("error", reject);
-  });
-}
 
 test("standalone beside the Velero double touches no Backup, and says why and what to do", async () => {
   const r = await sb.kubectl.run(["create", "-f", "-"], JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "nightly", namespace: "velero" }, spec: { includedNamespaces: ["db"] } }));

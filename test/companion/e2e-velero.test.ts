@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { get } from "node:http";
+import { scrape } from "./metrics-scrape.js";
 import { join } from "node:path";
 import { waitFor, ROOT } from "../agent/double.js";
 import { findByKind } from "../apiserver/resources.js";
@@ -49,16 +49,6 @@ async function startCompanion(kubeconfigPath: string, caFile: string): Promise<A
       await p.exited;
     },
   };
-}
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: "127.0.0.1", port, path: "/metrics" }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve(body));
-    }).on("error", reject);
-  });
 }
 
 /** The value of one series (exact name and label text), or undefined when it is absent. */
