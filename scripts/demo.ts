@@ -108,7 +108,7 @@ try {
 
   say("Starting the hook agent");
   const storageDir = join(work, "hookguard-data");
-  await startProcess(["agent", "--kubeconfig", kubeconfig, "--no-leader-elect", "--metrics-bind-address", "127.0.0.1", "--metrics-port", String(agentMetrics), "--storage-dir", storageDir, "--volume-snapshot-class", "csi-snapclass"], "hookguard agent started");
+  await startProcess(["agent", "--mode", "standalone", "--kubeconfig", kubeconfig, "--no-leader-elect", "--metrics-bind-address", "127.0.0.1", "--metrics-port", String(agentMetrics), "--storage-dir", storageDir, "--volume-snapshot-class", "csi-snapclass"], "hookguard agent started");
 
   say("kubectl refuses a broken manifest with the webhook's message");
   await kubectl(["apply", "-f", "examples/broken/on-error-lowercase.yaml"]);

@@ -2,6 +2,7 @@
 // with @kubernetes/client-node (the wiring is in src/cli/agent-main.ts); nothing in src/agent imports
 // src/kube. Tests may also use the API-server double through the real adapters.
 import type { PodLike, PvcLike, PvLike, Result } from "../domain/types.js";
+import type { VeleroServerSignals } from "../velero/server-detect.js";
 import type { BackupObject, BackupStatus, ScheduleObject } from "../velero/types.js";
 
 // ---------------------------------------------------------------- exec
@@ -94,4 +95,7 @@ export interface AgentCluster {
 
   /** Best effort: failures are logged by the implementation and swallowed. */
   createEvent(involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+
+  /** What tells whether a Velero server works in `namespace` (its BSLs, Deployment and pods); no Velero CRDs reads as none. */
+  readVeleroServerSignals(namespace: string): Promise<KubeResult<VeleroServerSignals>>;
 }

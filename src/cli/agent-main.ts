@@ -1,6 +1,7 @@
-// `hookguard agent`'s main: wires the cluster adapters (src/kube), the metrics endpoint, the Backup
-// informer, leader election and the controllers. Only src/kube talks to client-node.
-import { mkdirSync } from "node:fs";
+// `hookguard agent`'s main: wires the cluster adapters (src/kube), the metrics endpoint, leader
+// election and, by --mode, either the companion observer (Velero runs the Backups; read-only on them)
+// or the standalone controllers (hookguard claims and runs them). Only src/kube talks to client-node.
+import { mkdirSync, readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import { createAgentCluster } from "../kube/agent-cluster.js";
@@ -16,21 +17,99 @@ import { KeyedMutex } from "../agent/runtime/pod-lock.js";
 import { ScheduleController } from "../agent/standalone/schedules.js";
 import type { AgentCluster, PodExecutor } from "../agent/ports.js";
 import type { BackupObject } from "../velero/types.js";
+import { createCompanionCluster } from "../kube/companion-cluster.js";
+import { BackupCheckpoint } from "../agent/companion/checkpoint.js";
+import { companionMetrics } from "../agent/companion/metrics.js";
+import { CompanionObserver } from "../agent/companion/observer.js";
+import type { CompanionCluster } from "../agent/companion/ports.js";
 
 export interface AgentOverrides {
   cluster?: AgentCluster;
+  companionCluster?: CompanionCluster;
   executor?: PodExecutor;
   metrics?: AgentMetrics;
 }
 
 export interface RunningAgent {
   metricsPort: number;
-  controller: BackupController;
+  /** the standalone controller; undefined in companion mode */
+  controller?: BackupController;
+  /** the companion observer; undefined in standalone mode */
+  observer?: CompanionObserver;
   metrics: AgentMetrics;
   stop(): Promise<void>;
 }
 
 export async function startAgent(config: AgentConfig, kc: KubeConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<RunningAgent> {
+  return config.mode === "companion" ? startCompanion(config, kc, logger, overrides) : startStandalone(config, kc, logger, overrides);
+}
+
+/** The checkpoint ConfigMap's name: one per Lease, so two companion installs never share one. */
+export const checkpointName = (config: AgentConfig): string => `${config.leaseName}-checkpoint`;
+
+/**
+ * Companion: Velero claims and runs the Backups; only the leader observes them, and writes nothing
+ * but DownloadRequests, Events and its own checkpoint ConfigMap (kept next to its Lease).
+ */
+async function startCompanion(config: AgentConfig, kc: KubeConfig, logger: Logger, overrides: AgentOverrides): Promise<RunningAgent> {
+  const agentMetrics = overrides.metrics ?? new AgentMetrics();
+  // read at start: a missing or unreadable CA file is a startup error, not a failure per Backup
+  const downloadCaPem = config.downloadCaFile ? readFileSync(config.downloadCaFile, "utf8") : undefined;
+  const cluster = overrides.companionCluster ?? createCompanionCluster(kc, logger.child({ component: "cluster" }), downloadCaPem ? { downloadCaPem } : {});
+  const observer = new CompanionObserver({
+    cluster,
+    checkpoint: new BackupCheckpoint(cluster, { namespace: config.namespace, name: checkpointName(config) }),
+    metrics: companionMetrics(agentMetrics),
+    logger: logger.child({ component: "companion" }),
+    options: { veleroNamespace: config.namespace },
+  });
+  const server = await startMetricsServer(agentMetrics.registry, config.metricsHost, config.metricsPort);
+  logger.info({ port: server.port, path: "/metrics" }, "metrics listening");
+
+  // start/stop are serialised: a lease lost while starting must not leave a running observer behind
+  let transition: Promise<unknown> = Promise.resolve();
+  let leading = false;
+  const startObserving = async (): Promise<void> => {
+    for (let attempt = 1; leading; attempt++) {
+      const r = await observer.start();
+      if (r.ok) return;
+      logger.error({ err: r.error, attempt }, "companion: cannot start observing; retrying");
+      await new Promise((res) => setTimeout(res, Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5))));
+    }
+  };
+  const leadership = await startLeadership(config, kc, logger, {
+    onStartedLeading: () => {
+      leading = true;
+      agentMetrics.leader.set(1);
+      logger.info({ identity: config.identity }, "leading: observing Velero's backups");
+      transition = transition.then(startObserving).catch((err: unknown) => logger.error({ err }, "starting to observe failed"));
+    },
+    onStoppedLeading: () => {
+      leading = false;
+      agentMetrics.leader.set(0);
+      logger.warn({ identity: config.identity }, "lost leadership: stopped observing");
+      transition = transition.then(() => observer.stop()).catch((err: unknown) => logger.error({ err }, "stopping the observer failed"));
+    },
+  });
+  logger.info({ identity: config.identity, namespace: config.namespace, mode: "companion", leaderElect: config.leaderElect }, "hookguard agent started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    metricsPort: server.port,
+    observer,
+    metrics: agentMetrics,
+    stop: () =>
+      (stopping ??= (async () => {
+        await leadership.stop();
+        await transition;
+        await observer.stop();
+        await server.close();
+      })()),
+  };
+}
+
+/** Standalone: hookguard claims the Backups of --namespace and runs them (no Velero server there). */
+async function startStandalone(config: AgentConfig, kc: KubeConfig, logger: Logger, overrides: AgentOverrides): Promise<RunningAgent> {
   mkdirSync(config.storageDir, { recursive: true });
   const metrics = overrides.metrics ?? new AgentMetrics();
   const cluster = overrides.cluster ?? createAgentCluster(kc, logger.child({ component: "cluster" }));
@@ -77,7 +156,7 @@ export async function startAgent(config: AgentConfig, kc: KubeConfig, logger: Lo
       void schedules.stop();
     },
   });
-  logger.info({ identity: config.identity, namespace: config.namespace, leaderElect: config.leaderElect }, "hookguard agent started");
+  logger.info({ identity: config.identity, namespace: config.namespace, mode: "standalone", leaderElect: config.leaderElect }, "hookguard agent started");
 
   let stopping: Promise<void> | undefined;
   return {

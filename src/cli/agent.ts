@@ -12,10 +12,12 @@ import { buildAgentConfig, type AgentFlags } from "../agent/runtime/config.js";
 export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
-    .description("Process velero.io/v1 Backups (and Schedules): pre hooks, items and snapshots, post hooks per ItemBlock")
-    .option("-n, --namespace <ns>", "namespace of Backup and Schedule objects", "velero")
+    .description("Observe the Backups a Velero server runs (companion, default) or run velero.io/v1 Backups and Schedules itself (standalone)")
+    .option("--mode <mode>", "companion: report the hooks of Backups Velero runs, never writing them; standalone: claim and run Backups (only where no Velero server runs)", "companion")
+    .option("-n, --namespace <ns>", "namespace of Backup and Schedule objects (companion: the Velero server's namespace; also holds the Lease and checkpoint)", "velero")
     .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, a list of files, then ~/.kube/config, then in-cluster)")
     .option("--context <name>", "kubeconfig context to use (default: its current-context)")
+    .option("--download-ca-file <path>", "companion: CA bundle (PEM) trusted for the object store's download URLs, like the velero CLI's --cacert (default: system CAs)")
     .option("--metrics-port <port>", "Prometheus metrics port (0 = any free port)", "8081")
     .option("--metrics-bind-address <addr>", "address the metrics server listens on", "0.0.0.0")
     .option("--storage-dir <dir>", "archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)")

@@ -3,6 +3,7 @@
 // Every call retries transient failures (transport, 429, 5xx) with bounded backoff and returns a
 // typed KubeApiError otherwise; 4xx answers (404, 409...) are returned at once.
 import {
+  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
@@ -55,6 +56,7 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
   // keep-alive connections and TLS session reuse instead of a new handshake per call
   const core = makePooledApiClient(kc, CoreV1Api);
   const custom = makePooledApiClient(kc, CustomObjectsApi);
+  const apps = makePooledApiClient(kc, AppsV1Api);
   const call = <T>(fn: () => Promise<T>): Promise<KubeResult<T>> => withRetry(fn, retry);
   const backups = (namespace: string) => ({ ...VELERO, namespace, plural: "backups" });
   const schedules = (namespace: string) => ({ ...VELERO, namespace, plural: "schedules" });
@@ -85,6 +87,32 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
 
     async getBackup(namespace, name) {
       return found(await call(() => custom.getNamespacedCustomObject({ ...backups(namespace), name }) as Promise<BackupObject>));
+    },
+    async readVeleroServerSignals(namespace) {
+      type Bsl = { metadata?: { name?: string }; spec?: { validationFrequency?: string }; status?: { lastValidationTime?: string } };
+      const bsls = await call(() => custom.listNamespacedCustomObject({ ...VELERO, namespace, plural: "backupstoragelocations" }) as Promise<{ items?: Bsl[] }>);
+      // no BackupStorageLocation CRD: Velero is not installed in this cluster
+      if (!bsls.ok && !isNotFound(bsls.error)) return bsls;
+      const deployments = await call(() => apps.listNamespacedDeployment({ namespace, labelSelector: "component=velero" }));
+      if (!deployments.ok) return deployments;
+      const pods: PodLike[] = [];
+      for (const labelSelector of ["component=velero", "deploy=velero", "name=velero"]) {
+        const r = await call(() => core.listNamespacedPod({ namespace, labelSelector }));
+        if (!r.ok) return r;
+        for (const p of r.value.items) if (!pods.some((x) => x.metadata?.name === p.metadata?.name)) pods.push(wire<PodLike>(p, "V1Pod", "v1", "Pod"));
+      }
+      return {
+        ok: true,
+        value: {
+          storageLocations: (bsls.ok ? (bsls.value.items ?? []) : []).map((b) => ({
+            name: b.metadata?.name ?? "",
+            ...(b.status?.lastValidationTime ? { lastValidationTime: b.status.lastValidationTime } : {}),
+            ...(b.spec?.validationFrequency !== undefined ? { validationFrequency: b.spec.validationFrequency } : {}),
+          })),
+          deployments: deployments.value.items.map((d) => ({ name: d.metadata?.name ?? "", replicas: d.spec?.replicas ?? 1, availableReplicas: d.status?.availableReplicas ?? 0 })),
+          pods: pods.map((p) => ({ name: p.metadata?.name ?? "", ...(p.status?.phase ? { phase: p.status.phase } : {}) })),
+        },
+      };
     },
     async listBackups(namespace) {
       const r = await call(() => custom.listNamespacedCustomObject(backups(namespace)) as Promise<{ items?: BackupObject[] }>);

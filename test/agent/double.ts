@@ -24,7 +24,7 @@ export async function startDouble(opts: Parameters<typeof startApiServer>[0] = {
  */
 export async function startTestAgent(api: ApiServerHandle, storageDir: string, identity: string): Promise<RunningAgent> {
   const cfg = buildAgentConfig(
-    { namespace: "velero", metricsPort: "0", metricsBindAddress: "127.0.0.1", storageDir, workers: "4", maxFreezeWindow: "1m", snapshotTimeout: "30s", volumeSnapshotClass: "csi-snapclass", leaderElect: false, leaseName: "hookguard-agent", logLevel: "silent", identity },
+    { mode: "standalone", namespace: "velero", metricsPort: "0", metricsBindAddress: "127.0.0.1", storageDir, workers: "4", maxFreezeWindow: "1m", snapshotTimeout: "30s", volumeSnapshotClass: "csi-snapclass", leaderElect: false, leaseName: "hookguard-agent", logLevel: "silent", identity },
     {},
     false,
   );

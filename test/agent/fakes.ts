@@ -1,6 +1,7 @@
 // Recording fakes of the agent's ports (Velero-style: MockPodCommandExecutor.HookExecutionLog), plus
 // small builders. The fakes keep one shared `events` list so tests can assert the order of hook
 // executions relative to the item step (snapshots).
+import type { VeleroServerSignals } from "../../src/velero/server-detect.js";
 import type { PodLike, PvcLike, PvLike } from "../../src/domain/types.js";
 import type { AgentCluster, ExecRequest, ExecResult, KubeResult, PodExecutor, VolumeSnapshotRef } from "../../src/agent/ports.js";
 import type { BackupObject, BackupStatus, ScheduleObject } from "../../src/velero/types.js";
@@ -134,6 +135,13 @@ export class FakeCluster implements AgentCluster {
   }
   async createEvent(involved: { kind: string; name: string }, type: "Normal" | "Warning", reason: string, message: string) {
     this.kubeEvents.push({ kind: involved.kind, name: involved.name, type, reason, message });
+  }
+  /** what readVeleroServerSignals answers (default: no Velero server) */
+  veleroSignals: VeleroServerSignals = { storageLocations: [], deployments: [], pods: [] };
+  veleroSignalReads = 0;
+  async readVeleroServerSignals(_namespace: string) {
+    this.veleroSignalReads++;
+    return ok(structuredClone(this.veleroSignals));
   }
 }
 

@@ -13,9 +13,13 @@ export interface AgentProcess {
   exited: Promise<number | null>;
 }
 
-/** `entry`: the CLI script to run (default bin/hookguard.js, i.e. the sources through tsx). */
+/**
+ * `entry`: the CLI script to run (default bin/hookguard.js, i.e. the sources through tsx). Without
+ * `--mode` in `args` the agent runs standalone (these tests drive hookguard's own Backups).
+ */
 export function spawnAgent(args: string[], entry = join(ROOT, "bin/hookguard.js")): AgentProcess {
-  return spawnReady(process.execPath, [entry, "agent", ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" }, marker: "hookguard agent started", stream: "stderr", name: "agent" });
+  const mode = args.includes("--mode") ? [] : ["--mode", "standalone"];
+  return spawnReady(process.execPath, [entry, "agent", ...mode, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" }, marker: "hookguard agent started", stream: "stderr", name: "agent" });
 }
 
 export async function kill(p: AgentProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {

@@ -28,6 +28,7 @@ const META = new Set([
 
 const TOP: Record<string, string[]> = {
   Secret: ["data", "stringData", "type", "immutable"],
+  ConfigMap: ["data", "binaryData", "immutable"],
   Event: [
     "involvedObject",
     "reason",

@@ -55,6 +55,7 @@ export const RESOURCES: ResourceDef[] = [
   def("", "v1", "Namespace", "namespaces", false, { shortNames: ["ns"], subresources: ["status"] }),
   def("", "v1", "Event", "events", true, { shortNames: ["ev"] }),
   def("", "v1", "Secret", "secrets", true),
+  def("", "v1", "ConfigMap", "configmaps", true, { shortNames: ["cm"] }),
   def("", "v1", "Service", "services", true, { shortNames: ["svc"], categories: ["all"], subresources: ["status"] }),
   def("apps", "v1", "Deployment", "deployments", true, { shortNames: ["deploy"], categories: ["all"], subresources: ["status"], generation: true }),
   def("apps", "v1", "StatefulSet", "statefulsets", true, { shortNames: ["sts"], categories: ["all"], subresources: ["status"], generation: true }),

@@ -37,6 +37,8 @@ const agentGrants = [
   "velero velero.io backups create", "velero velero.io backups get", "velero velero.io backups list", "velero velero.io backups patch", "velero velero.io backups update", "velero velero.io backups watch",
   // no backups/status or schedules/status: Velero's kinds have no status subresource
   "velero velero.io schedules get", "velero velero.io schedules list", "velero velero.io schedules patch", "velero velero.io schedules watch",
+  // standalone claims nothing where a Velero server works: its BSL heartbeat and Deployment tell
+  "velero velero.io backupstoragelocations list", "velero apps deployments list",
 ].sort();
 
 test("no wildcard in any RBAC rule, in any value set", async () => {
@@ -52,12 +54,42 @@ test("no wildcard in any RBAC rule, in any value set", async () => {
   }
 });
 
-test("agent: exactly the rights it needs", async () => {
-  assert.deepEqual(grantsOf(await renderChart(), "hookguard-agent"), agentGrants);
+const companionGrants = [
+  "cluster core events create", "cluster core events patch",
+  "cluster core namespaces list",
+  "cluster core persistentvolumeclaims get", "cluster core persistentvolumeclaims list", "cluster core persistentvolumeclaims watch",
+  "cluster core persistentvolumes get", "cluster core persistentvolumes list", "cluster core persistentvolumes watch",
+  "cluster core pods get", "cluster core pods list", "cluster core pods watch",
+  "velero coordination.k8s.io leases create", "velero coordination.k8s.io leases get [hookguard-agent]", "velero coordination.k8s.io leases update [hookguard-agent]",
+  // read-only on Velero's Backups and Schedules: Velero is their one writer
+  "velero velero.io backups get", "velero velero.io backups list", "velero velero.io backups watch",
+  "velero velero.io schedules get", "velero velero.io schedules list", "velero velero.io schedules watch",
+  "velero velero.io downloadrequests create", "velero velero.io downloadrequests delete", "velero velero.io downloadrequests get",
+  "velero velero.io backupstoragelocations get", "velero velero.io backupstoragelocations list",
+  "velero core configmaps create", "velero core configmaps get [hookguard-agent-checkpoint]", "velero core configmaps update [hookguard-agent-checkpoint]",
+].sort();
+
+test("agent (companion, the default): read-only on Backups and Schedules, DownloadRequests and its checkpoint in the Velero namespace, no exec", async () => {
+  assert.deepEqual(grantsOf(await renderChart(), "hookguard-agent"), companionGrants);
+});
+
+test("agent (standalone): exactly the rights it needs", async () => {
+  assert.deepEqual(grantsOf(await renderChart({ agent: { mode: "standalone" } }), "hookguard-agent"), agentGrants);
+});
+
+test("agent.mode picks the agent's --mode; standalone-only flags are passed only in standalone", async () => {
+  const args = (docs: any[]) => docs.find((d) => d.kind === "Deployment" && d.metadata.name === "hookguard-agent").spec.template.spec.containers[0].args as string[];
+  const companion = args(await renderChart());
+  assert.equal(companion[companion.indexOf("--mode") + 1], "companion");
+  assert.ok(!companion.includes("--storage-dir") && !companion.includes("--workers"));
+  const standalone = args(await renderChart({ agent: { mode: "standalone" } }));
+  assert.equal(standalone[standalone.indexOf("--mode") + 1], "standalone");
+  assert.ok(standalone.includes("--storage-dir"));
+  await assert.rejects(renderChart({ agent: { mode: "velero" } }), /mode/);
 });
 
 test("agent: Backups are reached in the configured Velero namespace; no Lease rights without leader election", async () => {
-  const grants = grantsOf(await renderChart({ agent: { veleroNamespace: "backup-system", leaderElection: { enabled: false } } }), "hookguard-agent");
+  const grants = grantsOf(await renderChart({ agent: { mode: "standalone", veleroNamespace: "backup-system", leaderElection: { enabled: false } } }), "hookguard-agent");
   assert.ok(grants.includes("backup-system velero.io backups update"));
   assert.ok(!grants.some((g) => g.startsWith("velero ")));
   assert.ok(!grants.some((g) => g.includes("leases")));

@@ -104,8 +104,8 @@ test("webhook toggles map to their flags", async () => {
   assert.equal(args.at(-1), "--x");
 });
 
-test("agent: two replicas with leader election, metrics Service, storage mounted at --storage-dir", async () => {
-  const docs = await renderChart();
+test("agent (standalone): two replicas with leader election, metrics Service, storage mounted at --storage-dir", async () => {
+  const docs = await renderChart({ agent: { mode: "standalone" } });
   const dep = findOne(docs, "Deployment", agentName);
   assert.equal(dep.spec.replicas, 2);
   const pod = dep.spec.template.spec;
@@ -141,7 +141,7 @@ test("agent: two replicas with leader election, metrics Service, storage mounted
 });
 
 test("agent toggles: snapshots, parallel hooks, selector, no leader election, other storage", async () => {
-  const docs = await renderChart({ agent: { replicas: 1, volumeSnapshotClass: "csi", parallelHooks: true, backupSelector: "team=payments", workers: 16, leaderElection: { enabled: false }, storage: { type: "emptyDir", mountPath: "/data" } } });
+  const docs = await renderChart({ agent: { mode: "standalone", replicas: 1, volumeSnapshotClass: "csi", parallelHooks: true, backupSelector: "team=payments", workers: 16, leaderElection: { enabled: false }, storage: { type: "emptyDir", mountPath: "/data" } } });
   const pod = findOne(docs, "Deployment", agentName).spec.template.spec;
   const args: string[] = pod.containers[0].args;
   assert.equal(flagValue(args, "--volume-snapshot-class"), "csi");

@@ -15,7 +15,6 @@ import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 import { findResource } from "../apiserver/resources.js";
 import { startTestServer, waitFor, type TestServer } from "./helpers/https-server.js";
 
-const servesConfigMaps = findResource("", "v1", "configmaps") !== undefined;
 const servesDownloadRequests = findResource("velero.io", "v1", "downloadrequests") !== undefined;
 
 describe("createCompanionCluster against the API-server double", () => {
@@ -69,7 +68,7 @@ describe("createCompanionCluster against the API-server double", () => {
     assert.deepEqual(pods.value.map((p) => [p.metadata?.name, p.metadata?.annotations?.["pre.hook.backup.velero.io/command"]]), [["p1", '["/bin/sync"]']]);
   });
 
-  it("keeps the checkpoint in a ConfigMap with resourceVersion-guarded writes", { skip: servesConfigMaps ? false : "the API-server double does not serve ConfigMaps yet" }, async () => {
+  it("keeps the checkpoint in a ConfigMap with resourceVersion-guarded writes", async () => {
     const a = new BackupCheckpoint(cluster, { namespace: "hookguard", name: "hookguard-companion" });
     const b = new BackupCheckpoint(cluster, { namespace: "hookguard", name: "hookguard-companion" });
     assert.ok((await a.load()).ok && (await b.load()).ok);

@@ -70,7 +70,8 @@ async function scraped(expr: string, ok: (v: number) => boolean): Promise<void> 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "hookguard-live-"));
   api = await startApiServer();
-  const docs = await renderChart();
+  // standalone: the dashboard's hook and freeze-window panels get data from the agent's own Backups
+  const docs = await renderChart({ agent: { mode: "standalone" } });
   api.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "hookguard" } });
   api.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop", labels: { "hookguard.io/mutate": "enabled" } } });
   // from here on the double enforces the chart's RBAC: the components get nothing else

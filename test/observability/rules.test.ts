@@ -16,6 +16,7 @@ const requiredAlerts = [
   "HookguardHookFailures", "HookguardPodsAwaitingPostHooks", "HookguardForcedPostHooks", "HookguardNoAgentLeader",
   "HookguardWebhookErrors", "HookguardWebhookSlow", "HookguardCertificateExpiringSoon",
   "HookguardNoSuccessfulBackup", "HookguardBackupStuckInProgress", "HookguardAgentStorageNearlyFull", "HookguardWebhookNoReadyEndpoints",
+  "HookguardStandaloneBesideVelero", "HookguardVeleroHookFailures",
 ];
 
 test("promtool check rules accepts the rule file (expressions and annotation templates)", async () => {

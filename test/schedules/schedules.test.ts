@@ -48,6 +48,7 @@ class MemoryCluster {
       createVolumeSnapshot: notUsed,
       getVolumeSnapshotState: notUsed,
       createEvent: async () => undefined,
+      readVeleroServerSignals: async () => ({ ok: true, value: { storageLocations: [], deployments: [], pods: [] } }),
     };
   }
   addSchedule(name: string, schedule: string, extra: Partial<ScheduleObject["spec"]> = {}, created = "2026-03-01T00:00:00Z"): ScheduleObject {

@@ -2,7 +2,6 @@
 // both: hook executions by the pod's namespace ("" when unattributed), Backups by final phase, the
 // Backup's duration; plus Velero's own hook counts from status.hookStatus, which are the numbers
 // Velero stands by when the log cannot be read or attributed.
-import { Counter } from "prom-client";
 import type { HookSource, Phase } from "../../domain/index.js";
 import type { AgentMetrics } from "../runtime/metrics.js";
 import type { CompanionHookResult } from "./records.js";
@@ -14,19 +13,8 @@ export interface CompanionMetricsSink {
   veleroHookStatus(attempted: number, failed: number): void;
 }
 
-/** The sink on the agent's registry: shared series from AgentMetrics, Velero's counts as new ones. */
+/** The sink on the agent's registry: the series standalone exports too, and Velero's counts. */
 export function companionMetrics(agent: AgentMetrics): CompanionMetricsSink {
-  const registers = [agent.registry];
-  const attempted = new Counter({
-    name: "hookguard_velero_backup_hooks_attempted_total",
-    help: "Hooks Velero attempted in the Backups the companion observed (status.hookStatus.hooksAttempted)",
-    registers,
-  });
-  const failed = new Counter({
-    name: "hookguard_velero_backup_hooks_failed_total",
-    help: "Hooks that failed in the Backups the companion observed (status.hookStatus.hooksFailed)",
-    registers,
-  });
   return {
     hookExecution: (namespace, phase, source, result) => agent.hookHandled(namespace, phase, source, result),
     backupFinished: (phase, durationSeconds) => {
@@ -34,8 +22,8 @@ export function companionMetrics(agent: AgentMetrics): CompanionMetricsSink {
       if (durationSeconds !== undefined) agent.backupDuration.observe(durationSeconds);
     },
     veleroHookStatus: (a, f) => {
-      attempted.inc(a);
-      failed.inc(f);
+      agent.veleroHooksAttempted.inc(a);
+      agent.veleroHooksFailed.inc(f);
     },
   };
 }

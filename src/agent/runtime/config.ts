@@ -3,8 +3,15 @@
 import { hostname } from "node:os";
 import { nanosToMillis, parseGoDuration, parseLabelSelector, type LabelSelector, type Result } from "../../domain/index.js";
 
+/** companion: observe the Backups a Velero server runs (read-only); standalone: run Backups itself. */
+export type AgentMode = "companion" | "standalone";
+export const AGENT_MODES: readonly AgentMode[] = ["companion", "standalone"];
+
 export interface AgentConfig {
+  mode: AgentMode;
   namespace: string;
+  /** companion: PEM file of the CA that signs the object store's certificate (Velero's download URLs) */
+  downloadCaFile?: string;
   kubeconfig?: string;
   metricsPort: number;
   metricsHost: string;
@@ -28,7 +35,9 @@ export interface AgentConfig {
 
 /** Raw flag values as commander hands them over. */
 export interface AgentFlags {
+  mode?: string;
   namespace: string;
+  downloadCaFile?: string;
   kubeconfig?: string;
   metricsPort: string;
   metricsBindAddress?: string;
@@ -71,7 +80,10 @@ function intFlag(flag: string, value: string, min: number, max: number, problems
 
 export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCluster: boolean): Result<AgentConfig, string[]> {
   const problems: string[] = [];
+  const mode = flags.mode ?? "companion";
+  if (!(AGENT_MODES as readonly string[]).includes(mode)) problems.push(`--mode must be companion or standalone, got ${JSON.stringify(mode)}`);
   const cfg: AgentConfig = {
+    mode: mode as AgentMode,
     namespace: flags.namespace,
     metricsPort: intFlag("metrics-port", flags.metricsPort, 0, 65535, problems),
     metricsHost: flags.metricsBindAddress ?? "0.0.0.0",
@@ -90,12 +102,27 @@ export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCl
     shutdownPostHookTimeoutMs: 20_000,
   };
   if (flags.kubeconfig) cfg.kubeconfig = flags.kubeconfig;
+  if (flags.downloadCaFile) {
+    if (cfg.mode === "standalone") problems.push("--download-ca-file only applies with --mode companion");
+    cfg.downloadCaFile = flags.downloadCaFile;
+  }
   if (flags.volumeSnapshotClass) cfg.volumeSnapshotClass = flags.volumeSnapshotClass;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cfg.namespace)) problems.push(`--namespace ${JSON.stringify(cfg.namespace)} is not a valid namespace name`);
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(cfg.leaseName)) problems.push(`--lease-name ${JSON.stringify(cfg.leaseName)} is not a valid object name`);
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(cfg.logLevel)) problems.push(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
   if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs && cfg.renewDeadlineMs > cfg.retryPeriodMs)) {
     problems.push("leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period");
+  }
+  if (cfg.mode === "companion") {
+    // these steer how hookguard runs a Backup itself; beside Velero they would silently do nothing
+    const standaloneOnly: Array<[string, unknown]> = [
+      ["--storage-dir", flags.storageDir],
+      ["--parallel-hooks", flags.parallelHooks],
+      ["--volume-snapshot-class", flags.volumeSnapshotClass],
+      ["--backup-selector", flags.backupSelector],
+    ];
+    const given = standaloneOnly.filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
+    if (given.length > 0) problems.push(`${given.join(", ")} only apply with --mode standalone (in companion mode Velero runs the Backups)`);
   }
   if (flags.backupSelector !== undefined) {
     const sel = parseLabelSelector(flags.backupSelector);

@@ -22,6 +22,11 @@ export class AgentMetrics {
   readonly oldestInProgress: Gauge;
   /** Start time (seconds) of each backup this agent is running; the gauge shows the oldest. */
   private readonly inFlight = new Map<symbol, number>();
+  /** standalone: 1 while a Velero server works in --namespace (the agent then claims nothing) */
+  readonly veleroServerDetected: Gauge;
+  /** companion: Velero's own counts from status.hookStatus (exported as 0 in standalone, so one dashboard serves both) */
+  readonly veleroHooksAttempted: Counter;
+  readonly veleroHooksFailed: Counter;
   readonly buildInfo: Gauge<"version">;
 
   constructor(registry: Registry = new Registry()) {
@@ -79,6 +84,21 @@ export class AgentMetrics {
     this.oldestInProgress = new Gauge({
       name: "hookguard_backup_oldest_in_progress_start_timestamp_seconds",
       help: "Start time of the oldest Backup this agent is running (0 when none)",
+      registers,
+    });
+    this.veleroServerDetected = new Gauge({
+      name: "hookguard_velero_server_detected",
+      help: "1 when a standalone agent found a live Velero server in its namespace and therefore claims no Backup",
+      registers,
+    });
+    this.veleroHooksAttempted = new Counter({
+      name: "hookguard_velero_backup_hooks_attempted_total",
+      help: "Hooks Velero attempted in the Backups the companion observed (status.hookStatus.hooksAttempted)",
+      registers,
+    });
+    this.veleroHooksFailed = new Counter({
+      name: "hookguard_velero_backup_hooks_failed_total",
+      help: "Hooks that failed in the Backups the companion observed (status.hookStatus.hooksFailed)",
       registers,
     });
     this.buildInfo = new Gauge({ name: "hookguard_build_info", help: "Build information", labelNames: ["version"], registers });

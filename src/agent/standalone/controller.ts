@@ -9,6 +9,7 @@ import { OWNER_ANNOTATION } from "./pending.js";
 import type { BackupObject } from "../../velero/types.js";
 import { processBackup } from "./lifecycle.js";
 import { isOrphanCandidate, recoverBackup } from "./recovery.js";
+import { VeleroServerGuard } from "./velero-guard.js";
 
 export interface ControllerOptions {
   namespace: string;
@@ -24,11 +25,14 @@ export class BackupController {
   private readonly active = new Map<string, Promise<void>>();
   private readonly retries = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly veleroGuard: VeleroServerGuard;
 
   constructor(
     private readonly deps: AgentDeps,
     private readonly opts: ControllerOptions,
-  ) {}
+  ) {
+    this.veleroGuard = new VeleroServerGuard(deps, opts.namespace);
+  }
 
   get isLeading(): boolean {
     return this.leading !== undefined && !this.leading.signal.aborted;
@@ -131,6 +135,10 @@ export class BackupController {
     if (!got.ok) return this.retryLater(name, got.error.message);
     const b = got.value;
     if (!b || !claimable(b) || !this.selected(b) || signal.aborted) return;
+    // never beside a Velero server: it claims the same Backups. The Backup is left as it is (a later
+    // event or the informer's resync asks again).
+    const allowed = await this.veleroGuard.mayClaim({ namespace: ns, name, ...(b.metadata.uid ? { uid: b.metadata.uid } : {}) });
+    if (!allowed.ok || signal.aborted) return;
     const startTimestamp = new Date().toISOString();
     const claim: BackupObject = structuredClone(b);
     claim.metadata.annotations = { ...(claim.metadata.annotations ?? {}), [OWNER_ANNOTATION]: this.deps.identity };
