@@ -155,7 +155,8 @@ for (const variant of [
         const phase = sb.backup("nightly-2").status.phase;
         const metrics = await waitFor("the new agent to count nightly-2", async () => {
           const m = await scrape(agent.metricsPort);
-          return sample(m, `hookguard_backups_total{phase="${phase}"}`) !== undefined ? m : undefined;
+          // the series exists from the start (at 0): wait for the count itself
+          return (sample(m, `hookguard_backups_total{phase="${phase}"}`) ?? 0) > 0 ? m : undefined;
         }, 90_000, 200);
         // the new process counted nightly-2 only: nightly-1 was reported by the first one
         const total = metrics
