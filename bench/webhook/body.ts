@@ -9,10 +9,16 @@ export function benchReview(): string {
       generateName: "orders-db-",
       namespace: "shop",
       uid: "6c1f4a57-3f0e-4c59-9d1e-5b0f3b1a2c01",
-      labels: { app: "orders-db", "app.kubernetes.io/part-of": "shop", "controller-revision-hash": "orders-db-7d9c5b6f8", "statefulset.kubernetes.io/pod-name": "orders-db-0" },
+      labels: {
+        app: "orders-db",
+        "app.kubernetes.io/part-of": "shop",
+        "controller-revision-hash": "orders-db-7d9c5b6f8",
+        "statefulset.kubernetes.io/pod-name": "orders-db-0",
+      },
       annotations: {
         "pre.hook.backup.velero.io/container": "postgres",
-        "pre.hook.backup.velero.io/command": '["/bin/bash","-c","psql -U postgres -c \\"CHECKPOINT;\\" && sync"]',
+        "pre.hook.backup.velero.io/command":
+          '["/bin/bash","-c","psql -U postgres -c \\"CHECKPOINT;\\" && sync"]',
         "pre.hook.backup.velero.io/on-error": "Fail",
         "pre.hook.backup.velero.io/timeout": "2m",
         "post.hook.backup.velero.io/container": "postgres",
@@ -20,7 +26,16 @@ export function benchReview(): string {
         "post.hook.backup.velero.io/timeout": "30s",
         "kubectl.kubernetes.io/default-container": "postgres",
       },
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "orders-db", uid: "0e3b6a2c-1f4d-4b8e-9a7c-2d5e6f7a8b9c", controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "StatefulSet",
+          name: "orders-db",
+          uid: "0e3b6a2c-1f4d-4b8e-9a7c-2d5e6f7a8b9c",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       containers: [
@@ -31,19 +46,32 @@ export function benchReview(): string {
           env: [
             { name: "POSTGRES_DB", value: "orders" },
             { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
-            { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-db", key: "password" } } },
+            {
+              name: "POSTGRES_PASSWORD",
+              valueFrom: { secretKeyRef: { name: "orders-db", key: "password" } },
+            },
           ],
           resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } },
           volumeMounts: [
             { name: "data", mountPath: "/var/lib/postgresql/data" },
-            { name: "kube-api-access-x7k2p", readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
+            {
+              name: "kube-api-access-x7k2p",
+              readOnly: true,
+              mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+            },
           ],
-          readinessProbe: { exec: { command: ["pg_isready", "-U", "postgres"] }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+          readinessProbe: {
+            exec: { command: ["pg_isready", "-U", "postgres"] },
+            periodSeconds: 10,
+            timeoutSeconds: 1,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
           terminationMessagePath: "/dev/termination-log",
           terminationMessagePolicy: "File",
           imagePullPolicy: "IfNotPresent",
           securityContext: { runAsUser: 999, runAsNonRoot: true, allowPrivilegeEscalation: false },
-        }
+        },
       ],
       volumes: [
         { name: "data", persistentVolumeClaim: { claimName: "data-orders-db-0" } },
@@ -53,7 +81,13 @@ export function benchReview(): string {
             sources: [
               { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
               { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
-              { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+              {
+                downwardAPI: {
+                  items: [
+                    { path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } },
+                  ],
+                },
+              },
             ],
             defaultMode: 420,
           },
@@ -68,8 +102,18 @@ export function benchReview(): string {
       securityContext: { fsGroup: 999 },
       schedulerName: "default-scheduler",
       tolerations: [
-        { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
-        { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
+        {
+          key: "node.kubernetes.io/not-ready",
+          operator: "Exists",
+          effect: "NoExecute",
+          tolerationSeconds: 300,
+        },
+        {
+          key: "node.kubernetes.io/unreachable",
+          operator: "Exists",
+          effect: "NoExecute",
+          tolerationSeconds: 300,
+        },
       ],
       priority: 0,
       enableServiceLinks: true,
@@ -89,7 +133,11 @@ export function benchReview(): string {
       name: "orders-db-0",
       namespace: "shop",
       operation: "CREATE",
-      userInfo: { username: "system:serviceaccount:kube-system:statefulset-controller", uid: "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"] },
+      userInfo: {
+        username: "system:serviceaccount:kube-system:statefulset-controller",
+        uid: "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+        groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+      },
       object: pod,
       oldObject: null,
       dryRun: false,

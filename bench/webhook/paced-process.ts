@@ -17,9 +17,14 @@ export interface ClientGc {
 export const PACED_ENTRY = "bench/webhook/paced-process.ts";
 
 /** Runs pacedLoad in a new node process (`script`: this file, compiled or with `--import tsx` before it). */
-export function pacedInChild(script: string[], o: PacedOptions): Promise<PacedResult & { clientGc: ClientGc }> {
+export function pacedInChild(
+  script: string[],
+  o: PacedOptions,
+): Promise<PacedResult & { clientGc: ClientGc }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...script, JSON.stringify(o)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...script, JSON.stringify(o)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.on("error", reject);
@@ -36,6 +41,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const e of list.getEntries()) pauses.push(e.duration);
   }).observe({ entryTypes: ["gc"] });
   const result = await pacedLoad(JSON.parse(process.argv[2]!) as PacedOptions);
-  const clientGc: ClientGc = { collections: pauses.length, maxMs: Math.round(Math.max(0, ...pauses) * 100) / 100, pausedMs: Math.round(pauses.reduce((a, b) => a + b, 0)) };
+  const clientGc: ClientGc = {
+    collections: pauses.length,
+    maxMs: Math.round(Math.max(0, ...pauses) * 100) / 100,
+    pausedMs: Math.round(pauses.reduce((a, b) => a + b, 0)),
+  };
   process.stdout.write(`${JSON.stringify({ ...result, clientGc })}\n`);
 }

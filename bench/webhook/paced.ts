@@ -43,7 +43,8 @@ function contentLength(buf: Buffer, end: number): number {
     for (let i = 0; i < 14 && match; i++) match = (buf[line + i]! | 0x20) === CONTENT_LENGTH[i];
     if (!match) continue;
     let n = 0;
-    for (let i = colon + 1; i < end && buf[i] !== 0x0d; i++) if (buf[i]! >= 0x30 && buf[i]! <= 0x39) n = n * 10 + buf[i]! - 0x30;
+    for (let i = colon + 1; i < end && buf[i] !== 0x0d; i++)
+      if (buf[i]! >= 0x30 && buf[i]! <= 0x39) n = n * 10 + buf[i]! - 0x30;
     return n;
   }
   return 0;
@@ -62,7 +63,9 @@ export interface PacedOptions {
 export async function pacedLoad(o: PacedOptions): Promise<PacedResult> {
   const body = Buffer.from(o.body);
   const request = Buffer.concat([
-    Buffer.from(`POST /validate HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`),
+    Buffer.from(
+      `POST /validate HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    ),
     body,
   ]);
   const warmup = o.warmupSeconds ?? 1;
@@ -149,6 +152,7 @@ export async function pacedLoad(o: PacedOptions): Promise<PacedResult> {
   await done;
   for (const c of conns) c.socket.destroy();
   const sorted = latencies.subarray(0, recorded).sort();
-  const pct = (p: number) => Math.round((sorted[Math.min(recorded - 1, Math.floor(recorded * p))] ?? NaN) * 100) / 100;
+  const pct = (p: number) =>
+    Math.round((sorted[Math.min(recorded - 1, Math.floor(recorded * p))] ?? NaN) * 100) / 100;
   return { sent: recorded, errors, p50: pct(0.5), p99: pct(0.99) };
 }

@@ -31,12 +31,24 @@ function scavenges(lines: string[]): Scavenges {
   const rows = lines.filter((l) => / gc=s /.test(l));
   const field = (line: string, key: string) => Number(new RegExp(`\\b${key}=([0-9.]+)`).exec(line)?.[1] ?? 0);
   const mean = (key: string) => (rows.length ? rows.reduce((a, l) => a + field(l, key), 0) / rows.length : 0);
-  return { count: rows.length, meanPauseMs: Math.round(mean("pause") * 100) / 100, meanPromotedKb: Math.round(mean("promoted") / 1024) };
+  return {
+    count: rows.length,
+    meanPauseMs: Math.round(mean("pause") * 100) / 100,
+    meanPromotedKb: Math.round(mean("promoted") / 1024),
+  };
 }
 
-async function measure(server: string, paced: string, mode: string, certDir: string, body: string): Promise<Scavenges & { p99: number }> {
+async function measure(
+  server: string,
+  paced: string,
+  mode: string,
+  certDir: string,
+  body: string,
+): Promise<Scavenges & { p99: number }> {
   const lines: string[] = [];
-  const { child, port } = await startServer(["--trace-gc-nvp", server], mode, certDir, (line) => lines.push(line));
+  const { child, port } = await startServer(["--trace-gc-nvp", server], mode, certDir, (line) =>
+    lines.push(line),
+  );
   // "close": after stdout has ended too, so no trace line is still in the pipe
   const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   const start = lines.length;
@@ -55,12 +67,16 @@ try {
   const out = await compileForBench("webhook", [ENTRY, PACED_ENTRY]);
   const [server, paced] = [compiledPath(out, ENTRY), compiledPath(out, PACED_ENTRY)];
   const body = benchReview();
-  console.log(`scavenges per server at ${RATE} req/s for ${SECONDS + 1} s (paced client, 32 TLS connections, compiled servers):`);
+  console.log(
+    `scavenges per server at ${RATE} req/s for ${SECONDS + 1} s (paced client, 32 TLS connections, compiled servers):`,
+  );
   const results: Record<string, Scavenges & { p99: number }> = {};
   for (const mode of MODES) {
     const r = await measure(server, paced, mode, certDir, body);
     results[mode] = r;
-    console.log(`${mode.padEnd(18)} ${String(r.count).padStart(4)} scavenges, mean pause ${r.meanPauseMs} ms, mean promoted ${r.meanPromotedKb} KB; paced p99 ${r.p99} ms`);
+    console.log(
+      `${mode.padEnd(18)} ${String(r.count).padStart(4)} scavenges, mean pause ${r.meanPauseMs} ms, mean promoted ${r.meanPromotedKb} KB; paced p99 ${r.p99} ms`,
+    );
   }
   console.log(JSON.stringify({ bench: "webhook-gc", rate: RATE, ...results }));
 } finally {

@@ -87,7 +87,9 @@ function summarisePaced(runs: PacedRun[]): PacedSummary {
     p99s: runs.map((r) => r.p99),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     scavenges,
-    scavengeMeanMs: scavenges ? runs.reduce((t, r) => t + r.gc.scavengeMeanMs * r.gc.scavenges, 0) / scavenges : 0,
+    scavengeMeanMs: scavenges
+      ? runs.reduce((t, r) => t + r.gc.scavengeMeanMs * r.gc.scavenges, 0) / scavenges
+      : 0,
     scavengeMaxMs: Math.max(...runs.map((r) => r.gc.scavengeMaxMs)),
     markCompacts: runs.reduce((n, r) => n + r.gc.markCompacts, 0),
     loopDelayP99Ms: median(runs.map((r) => r.gc.loopDelayP99Ms)),
@@ -117,7 +119,13 @@ function cpuMicros(pid: number): number {
   return Math.round((t.user + t.sys) * 1e6);
 }
 
-async function load(port: number, body: string, seconds: number, overallRate?: number, pid?: number): Promise<Measured> {
+async function load(
+  port: number,
+  body: string,
+  seconds: number,
+  overallRate?: number,
+  pid?: number,
+): Promise<Measured> {
   const cpuBefore = pid ? cpuMicros(pid) : 0;
   const r = await autocannon({
     url: `https://127.0.0.1:${port}/validate`,
@@ -129,7 +137,14 @@ async function load(port: number, body: string, seconds: number, overallRate?: n
     ...(overallRate ? { overallRate } : {}),
   });
   const cpuUs = pid && r.requests.total > 0 ? Math.round((cpuMicros(pid) - cpuBefore) / r.requests.total) : 0;
-  return { rps: Math.round(r.requests.average), cpuUs, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return {
+    rps: Math.round(r.requests.average),
+    cpuUs,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -186,7 +201,9 @@ try {
   }
   console.log(
     `webhook bench: autocannon, TLS keep-alive, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${ROUND_S} s per server (medians), ` +
-      `POST of a ${body.length}-byte Pod AdmissionReview with hooks; servers ${RUNTIME === "tsc" ? "compiled by tsc (as the image runs them)" : "run from source through tsx"}; load average before: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+      `POST of a ${body.length}-byte Pod AdmissionReview with hooks; servers ${RUNTIME === "tsc" ? "compiled by tsc (as the image runs them)" : "run from source through tsx"}; load average before: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
   );
   const childOf = new Map<string, ChildProcess>(modes.map((m, i) => [m, children[i]!]));
   /**
@@ -206,7 +223,10 @@ try {
   for (const mode of modes) await load(servers.get(mode)!, body, 1); // JIT warm-up
   const runs = new Map<string, Measured[]>(modes.map((m) => [m, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of modes) runs.get(mode)!.push(await alone(mode, () => load(servers.get(mode)!, body, ROUND_S, undefined, pids.get(mode))));
+    for (const mode of modes)
+      runs
+        .get(mode)!
+        .push(await alone(mode, () => load(servers.get(mode)!, body, ROUND_S, undefined, pids.get(mode))));
   }
   const [bare, floor, hg] = modes.map((m) => summarise(runs.get(m)!)) as [Measured, Measured, Measured];
   // Half load: hookguard at half its measured maximum (the issue's figure), bare node at that same
@@ -225,11 +245,21 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ["hookguard", "bare", "express"]) {
       await gcSince(mode, childOf.get(mode)!);
-      const r = await alone(mode, () => pacedInChild(command.paced, { port: servers.get(mode)!, body, rate: rates.get(mode)!, seconds: ROUND_S + 2, connections: CONNECTIONS }));
+      const r = await alone(mode, () =>
+        pacedInChild(command.paced, {
+          port: servers.get(mode)!,
+          body,
+          rate: rates.get(mode)!,
+          seconds: ROUND_S + 2,
+          connections: CONNECTIONS,
+        }),
+      );
       pacedRuns.get(mode)!.push({ ...r, gc: await gcSince(mode, childOf.get(mode)!) });
     }
   }
-  const [half, halfFloor, halfBare] = ["hookguard", "express", "bare"].map((m) => summarisePaced(pacedRuns.get(m)!)) as [PacedSummary, PacedSummary, PacedSummary];
+  const [half, halfFloor, halfBare] = ["hookguard", "express", "bare"].map((m) =>
+    summarisePaced(pacedRuns.get(m)!),
+  ) as [PacedSummary, PacedSummary, PacedSummary];
   // For the record: the same rate through autocannon's per-second burst limiter.
   const halfBurst = await alone("hookguard", () => load(servers.get("hookguard")!, body, ROUND_S, halfRate));
   console.log(fmt("(3) bare node:https", bare));
@@ -237,24 +267,55 @@ try {
   console.log(fmt("(1) hookguard /validate", hg));
   const pacedText = (name: string, rate: number, h: PacedSummary) =>
     `    ${name} at ${rate}/s: p50 ${h.p50} ms, p99 ${h.p99} ms (per round ${h.p99s.join("/")}); server: ${h.scavenges} scavenges of mean ${h.scavengeMeanMs.toFixed(1)} ms, max ${h.scavengeMaxMs.toFixed(1)} ms, ${h.markCompacts} mark-compacts, event-loop delay p99 ${h.loopDelayP99Ms.toFixed(1)} ms; paced client's own GC max ${h.clientGcMaxMs} ms`;
-  console.log(`    evenly paced half load, ${ROUNDS} interleaved rounds of ${ROUND_S + 2} s each (a fresh client process per run; medians):`);
+  console.log(
+    `    evenly paced half load, ${ROUNDS} interleaved rounds of ${ROUND_S + 2} s each (a fresh client process per run; medians):`,
+  );
   console.log(pacedText("hookguard, half its maximum", halfRate, half));
   console.log(pacedText("bare node:https, the same rate", halfRate, halfBare));
   console.log(pacedText("express floor, half its own maximum", rates.get("express")!, halfFloor));
-  console.log(`    (hookguard's rate via autocannon's per-second bursts: p50 ${halfBurst.p50} ms, p99 ${halfBurst.p99} ms)`);
+  console.log(
+    `    (hookguard's rate via autocannon's per-second bursts: p50 ${halfBurst.p50} ms, p99 ${halfBurst.p99} ms)`,
+  );
   const tail = tailRounds(pacedRuns.get("hookguard")!, pacedRuns.get("bare")!);
   const tailRatio = median(tail.map((t) => t.ratio));
   const throughputRatio = ratio(hg.rps, floor.rps);
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
   console.log(
     `tail: hookguard p99 / bare node p99 at ${halfRate}/s, same round: median ${tailRatio} (target <= ${TAIL_TARGET}: ${verdict(tailRatio <= TAIL_TARGET)}); per round ` +
-      tail.map((t, i) => `#${i + 1} ${t.ratio} (${t.hookguardP99.toFixed(1)}/${t.bareP99.toFixed(1)} ms${t.noisy ? ", noisy: bare node's p99 over twice its median" : ""})`).join(", "),
+      tail
+        .map(
+          (t, i) =>
+            `#${i + 1} ${t.ratio} (${t.hookguardP99.toFixed(1)}/${t.bareP99.toFixed(1)} ms${t.noisy ? ", noisy: bare node's p99 over twice its median" : ""})`,
+        )
+        .join(", "),
   );
-  console.log(`throughput: hookguard / express floor ${throughputRatio} (target >= ${THROUGHPUT_TARGET}: ${verdict(throughputRatio >= THROUGHPUT_TARGET)})`);
-  console.log(`ratios from server CPU per request (throughput per core, insensitive to outside load): hookguard/express floor ${ratio(floor.cpuUs, hg.cpuUs)}, hookguard/bare ${ratio(bare.cpuUs, hg.cpuUs)}, express floor/bare ${ratio(bare.cpuUs, floor.cpuUs)}`);
-  console.log(`ratios: hookguard/express floor ${ratio(hg.rps, floor.rps)}, hookguard/bare ${ratio(hg.rps, bare.rps)}, express floor/bare ${ratio(floor.rps, bare.rps)}`);
-  console.log(`per-round req/s: ${modes.map((m) => `${m} ${runs.get(m)!.map((r) => r.rps).join("/")}`).join(", ")}; load average after: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-  if ([bare, floor, hg, halfBurst].some((m) => m.errors > 0 || m.non2xx > 0) || [half, halfFloor, halfBare].some((h) => h.errors > 0)) process.exitCode = 1;
+  console.log(
+    `throughput: hookguard / express floor ${throughputRatio} (target >= ${THROUGHPUT_TARGET}: ${verdict(throughputRatio >= THROUGHPUT_TARGET)})`,
+  );
+  console.log(
+    `ratios from server CPU per request (throughput per core, insensitive to outside load): hookguard/express floor ${ratio(floor.cpuUs, hg.cpuUs)}, hookguard/bare ${ratio(bare.cpuUs, hg.cpuUs)}, express floor/bare ${ratio(bare.cpuUs, floor.cpuUs)}`,
+  );
+  console.log(
+    `ratios: hookguard/express floor ${ratio(hg.rps, floor.rps)}, hookguard/bare ${ratio(hg.rps, bare.rps)}, express floor/bare ${ratio(floor.rps, bare.rps)}`,
+  );
+  console.log(
+    `per-round req/s: ${modes
+      .map(
+        (m) =>
+          `${m} ${runs
+            .get(m)!
+            .map((r) => r.rps)
+            .join("/")}`,
+      )
+      .join(", ")}; load average after: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+  if (
+    [bare, floor, hg, halfBurst].some((m) => m.errors > 0 || m.non2xx > 0) ||
+    [half, halfFloor, halfBare].some((h) => h.errors > 0)
+  )
+    process.exitCode = 1;
   console.log(
     JSON.stringify({
       bench: "webhook",

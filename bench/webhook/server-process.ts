@@ -3,9 +3,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 
 /** `command`: node arguments before the mode (flags and the servers script). */
-export function startServer(command: string[], mode: string, certDir: string, onLine: (line: string) => void = () => {}): Promise<{ child: ChildProcess; port: number }> {
+export function startServer(
+  command: string[],
+  mode: string,
+  certDir: string,
+  onLine: (line: string) => void = () => {},
+): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...command, mode, certDir], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...command, mode, certDir], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     let listening = false;
     child.stdout!.on("data", (c: Buffer) => {

@@ -16,7 +16,11 @@ import { createLogger } from "../../src/log.js";
 import { WebhookServer } from "../../src/server/webhook-server.js";
 
 const [mode, certDir] = process.argv.slice(2) as [string, string];
-const tls: ServerOptions = { cert: readFileSync(join(certDir, "tls.crt")), key: readFileSync(join(certDir, "tls.key")), minVersion: "TLSv1.2" };
+const tls: ServerOptions = {
+  cert: readFileSync(join(certDir, "tls.crt")),
+  key: readFileSync(join(certDir, "tls.key")),
+  minVersion: "TLSv1.2",
+};
 
 /** Reads the body, parses it, answers a fixed allowed review: the least any admission server must do. */
 function floorHandler(req: IncomingMessage, res: ServerResponse): void {
@@ -24,7 +28,11 @@ function floorHandler(req: IncomingMessage, res: ServerResponse): void {
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
     const review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { request: { uid: string } };
-    const body = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: review.request.uid, allowed: true } });
+    const body = JSON.stringify({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: { uid: review.request.uid, allowed: true },
+    });
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
     res.end(body);
   });
@@ -49,7 +57,10 @@ function prototypeSwapHandler(
 }
 
 /** A node:https listener for the modes other than hookguard, and any server options it needs. */
-function plainServer(): { listener: (req: IncomingMessage, res: ServerResponse) => void; options?: ServerOptions } {
+function plainServer(): {
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  options?: ServerOptions;
+} {
   if (mode === "express") {
     const app = express();
     app.disable("x-powered-by");
@@ -72,7 +83,14 @@ function plainServer(): { listener: (req: IncomingMessage, res: ServerResponse) 
 
 async function main(): Promise<number> {
   if (mode === "hookguard") {
-    const server = new WebhookServer({ host: "127.0.0.1", port: 0, certDir, metrics: new WebhookMetrics(), log: createLogger({ level: "info" }), validate: {} });
+    const server = new WebhookServer({
+      host: "127.0.0.1",
+      port: 0,
+      certDir,
+      metrics: new WebhookMetrics(),
+      log: createLogger({ level: "info" }),
+      validate: {},
+    });
     const { port } = await server.start();
     // Measured once ready, as the API server would reach it: after the warm-up.
     const warm = await server.warmedUp();
@@ -89,7 +107,11 @@ async function main(): Promise<number> {
 // half-load tail is made of: kind 1 is a scavenge (young generation), 4 a mark-compact.
 let pauses: Array<{ kind: number; ms: number }> = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) pauses.push({ kind: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0, ms: e.duration });
+  for (const e of list.getEntries())
+    pauses.push({
+      kind: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0,
+      ms: e.duration,
+    });
 }).observe({ entryTypes: ["gc"] });
 // Event-loop delay over the same span: how long a request that arrived could have waited inside
 // the server process, whatever the cause (GC, JIT, a long handler). The rest of a client-measured
@@ -100,7 +122,9 @@ process.on("SIGUSR2", () => {
   const minor = pauses.filter((p) => p.kind === 1).map((p) => p.ms);
   const major = pauses.filter((p) => p.kind === 4).map((p) => p.ms);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  process.stdout.write(`gc ${JSON.stringify({ scavenges: minor.length, scavengeMeanMs: minor.length ? sum(minor) / minor.length : 0, scavengeMaxMs: Math.max(0, ...minor), markCompacts: major.length, pausedMs: sum(pauses.map((p) => p.ms)), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 })}\n`);
+  process.stdout.write(
+    `gc ${JSON.stringify({ scavenges: minor.length, scavengeMeanMs: minor.length ? sum(minor) / minor.length : 0, scavengeMaxMs: Math.max(0, ...minor), markCompacts: major.length, pausedMs: sum(pauses.map((p) => p.ms)), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 })}\n`,
+  );
   pauses = [];
   loopDelay.reset();
 });

@@ -34,8 +34,14 @@ export const TEMPLATE_COPYING_CONTROLLERS: ReadonlySet<string> = new Set([
   ].map((sa) => `system:serviceaccount:kube-system:${sa}`),
 ]);
 
-export function isTemplateCopyingController(user: SubjectUser, extra: ReadonlySet<string> = new Set()): boolean {
-  return user.username !== undefined && (TEMPLATE_COPYING_CONTROLLERS.has(user.username) || extra.has(user.username));
+export function isTemplateCopyingController(
+  user: SubjectUser,
+  extra: ReadonlySet<string> = new Set(),
+): boolean {
+  return (
+    user.username !== undefined &&
+    (TEMPLATE_COPYING_CONTROLLERS.has(user.username) || extra.has(user.username))
+  );
 }
 
 interface CacheEntry {
@@ -55,7 +61,10 @@ export class ExecAuthorizer {
    * `trustedUsers` extends the built-in controller list with other template-copying controllers
    * (e.g. an Argo Rollouts or OpenKruise service account), given by full username.
    */
-  constructor(review: ExecAccessReview, opts: { ttlMs?: number; maxEntries?: number; now?: () => number; trustedUsers?: string[] } = {}) {
+  constructor(
+    review: ExecAccessReview,
+    opts: { ttlMs?: number; maxEntries?: number; now?: () => number; trustedUsers?: string[] } = {},
+  ) {
     this.#review = review;
     this.#trusted = new Set(opts.trustedUsers ?? []);
     this.#ttlMs = opts.ttlMs ?? 10_000;
@@ -68,7 +77,10 @@ export class ExecAuthorizer {
     if (isTemplateCopyingController(user, this.#trusted)) return { decision: "skipped" };
     const who = JSON.stringify(user.username ?? "");
     for (const namespace of namespaces) {
-      const where = namespace === "" ? "in all namespaces (the hook is not restricted to namespaces)" : `in namespace ${JSON.stringify(namespace)}`;
+      const where =
+        namespace === ""
+          ? "in all namespaces (the hook is not restricted to namespaces)"
+          : `in namespace ${JSON.stringify(namespace)}`;
       const answer = await this.#cached(user, namespace);
       if (!answer.ok) {
         return {
@@ -86,8 +98,17 @@ export class ExecAuthorizer {
     return { decision: "allowed" };
   }
 
-  async #cached(user: SubjectUser, namespace: string): Promise<{ ok: true; value: boolean } | { ok: false; error: string }> {
-    const key = JSON.stringify([user.username ?? "", user.uid ?? "", user.groups ?? [], user.extra ?? {}, namespace]);
+  async #cached(
+    user: SubjectUser,
+    namespace: string,
+  ): Promise<{ ok: true; value: boolean } | { ok: false; error: string }> {
+    const key = JSON.stringify([
+      user.username ?? "",
+      user.uid ?? "",
+      user.groups ?? [],
+      user.extra ?? {},
+      namespace,
+    ]);
     const now = this.#now();
     const hit = this.#cache.get(key);
     if (hit && hit.expires > now) return { ok: true, value: hit.allowed };

@@ -17,24 +17,33 @@ export interface CopyOrigin {
   fixIn: string;
 }
 
-
 /**
  * Whether `obj` (the request's object) is a controller's copy, and of what. Checked in this order:
  * the controller ownerReference (names the exact owner), the Schedule label of a Backup, then the
  * requesting user being a template-copying controller (the object it copied is not named anywhere).
  */
-export function controllerCopyOrigin(kind: string, obj: Record<string, unknown>, user: SubjectUser, trusted: ReadonlySet<string>): CopyOrigin | undefined {
+export function controllerCopyOrigin(
+  kind: string,
+  obj: Record<string, unknown>,
+  user: SubjectUser,
+  trusted: ReadonlySet<string>,
+): CopyOrigin | undefined {
   const meta = isObject(obj.metadata) ? obj.metadata : {};
   const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences : [];
   const owner = owners.find((o): o is Record<string, unknown> => isObject(o) && o.controller === true);
   if (owner) {
     const ownerKind = typeof owner.kind === "string" && owner.kind ? owner.kind : "owner";
     const template = ownerKind === "Schedule" ? "" : "the template of ";
-    return { by: "a controller", fixIn: `${template}${ownerKind} ${JSON.stringify(String(owner.name ?? ""))}` };
+    return {
+      by: "a controller",
+      fixIn: `${template}${ownerKind} ${JSON.stringify(String(owner.name ?? ""))}`,
+    };
   }
   const labels = isObject(meta.labels) ? meta.labels : {};
   const schedule = labels[SCHEDULE_NAME_LABEL];
-  if (kind === "Backup" && typeof schedule === "string" && schedule !== "") return { by: "a controller", fixIn: `Schedule ${JSON.stringify(schedule)}` };
-  if (isTemplateCopyingController(user, trusted)) return { by: user.username ?? "a controller", fixIn: "its source" };
+  if (kind === "Backup" && typeof schedule === "string" && schedule !== "")
+    return { by: "a controller", fixIn: `Schedule ${JSON.stringify(schedule)}` };
+  if (isTemplateCopyingController(user, trusted))
+    return { by: user.username ?? "a controller", fixIn: "its source" };
   return undefined;
 }

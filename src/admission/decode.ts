@@ -9,7 +9,6 @@ export type DecodedReview =
   | { ok: true; apiVersion: AdmissionApiVersion; request: AdmissionRequest }
   | { ok: false; apiVersion: AdmissionApiVersion; uid?: string; message: string };
 
-
 /** Parses and checks the envelope. `text` is the raw body (already size-checked). */
 export function decodeReview(text: string): DecodedReview {
   let apiVersion: AdmissionApiVersion = ADMISSION_V1;
@@ -18,26 +17,50 @@ export function decodeReview(text: string): DecodedReview {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return { ok: false, apiVersion, message: `couldn't decode the AdmissionReview: ${(err as Error).message}` };
+    return {
+      ok: false,
+      apiVersion,
+      message: `couldn't decode the AdmissionReview: ${(err as Error).message}`,
+    };
   }
-  if (!isObject(parsed)) return { ok: false, apiVersion, message: "couldn't decode the AdmissionReview: the body is not a JSON object" };
+  if (!isObject(parsed))
+    return {
+      ok: false,
+      apiVersion,
+      message: "couldn't decode the AdmissionReview: the body is not a JSON object",
+    };
   if (parsed.apiVersion === ADMISSION_V1BETA1) apiVersion = ADMISSION_V1BETA1;
   const request = isObject(parsed.request) ? parsed.request : undefined;
   const uid = request && typeof request.uid === "string" && request.uid !== "" ? request.uid : undefined;
-  const fail = (message: string): DecodedReview => ({ ok: false, apiVersion, ...(uid ? { uid } : {}), message });
+  const fail = (message: string): DecodedReview => ({
+    ok: false,
+    apiVersion,
+    ...(uid ? { uid } : {}),
+    message,
+  });
   if (parsed.apiVersion !== ADMISSION_V1 && parsed.apiVersion !== ADMISSION_V1BETA1) {
-    return fail(`unsupported AdmissionReview apiVersion ${JSON.stringify(parsed.apiVersion ?? null)}; expected ${ADMISSION_V1} or ${ADMISSION_V1BETA1}`);
+    return fail(
+      `unsupported AdmissionReview apiVersion ${JSON.stringify(parsed.apiVersion ?? null)}; expected ${ADMISSION_V1} or ${ADMISSION_V1BETA1}`,
+    );
   }
-  if (parsed.kind !== "AdmissionReview") return fail(`expected kind "AdmissionReview", got ${JSON.stringify(parsed.kind ?? null)}`);
+  if (parsed.kind !== "AdmissionReview")
+    return fail(`expected kind "AdmissionReview", got ${JSON.stringify(parsed.kind ?? null)}`);
   if (!request) return fail("the AdmissionReview has no request");
   if (!uid) return fail("request.uid is missing or empty");
   const kind = request.kind;
-  if (!isObject(kind) || typeof kind.kind !== "string" || typeof kind.version !== "string" || typeof (kind.group ?? "") !== "string") {
+  if (
+    !isObject(kind) ||
+    typeof kind.kind !== "string" ||
+    typeof kind.version !== "string" ||
+    typeof (kind.group ?? "") !== "string"
+  ) {
     return fail("request.kind must be an object with group, version and kind strings");
   }
   if (typeof request.operation !== "string") return fail("request.operation is missing");
-  if (request.userInfo !== undefined && !isObject(request.userInfo)) return fail("request.userInfo must be an object");
-  if (request.namespace !== undefined && typeof request.namespace !== "string") return fail("request.namespace must be a string");
+  if (request.userInfo !== undefined && !isObject(request.userInfo))
+    return fail("request.userInfo must be an object");
+  if (request.namespace !== undefined && typeof request.namespace !== "string")
+    return fail("request.namespace must be a string");
   const resource = isObject(request.resource) ? request.resource : {};
   return {
     ok: true,
@@ -45,7 +68,11 @@ export function decodeReview(text: string): DecodedReview {
     request: {
       ...(request as unknown as AdmissionRequest),
       kind: { group: (kind.group as string | undefined) ?? "", version: kind.version, kind: kind.kind },
-      resource: { group: String(resource.group ?? ""), version: String(resource.version ?? ""), resource: String(resource.resource ?? "") },
+      resource: {
+        group: String(resource.group ?? ""),
+        version: String(resource.version ?? ""),
+        resource: String(resource.resource ?? ""),
+      },
       userInfo: (request.userInfo as AdmissionRequest["userInfo"] | undefined) ?? {},
     },
   };
@@ -56,8 +83,13 @@ export function decodeReview(text: string): DecodedReview {
  * structure the domain reads: metadata and annotations maps, spec objects along the pod template or
  * hooks path. Deeper content is the domain's to judge (as findings).
  */
-export function decodeObject(raw: unknown, field: "object" | "oldObject", info: KindInfo): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
-  if (raw === undefined || raw === null) return { ok: false, message: `request.${field}: there is no content to decode` };
+export function decodeObject(
+  raw: unknown,
+  field: "object" | "oldObject",
+  info: KindInfo,
+): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+  if (raw === undefined || raw === null)
+    return { ok: false, message: `request.${field}: there is no content to decode` };
   if (!isObject(raw)) return { ok: false, message: `request.${field} must be a JSON object` };
   if (raw.kind !== info.kind || raw.apiVersion !== info.apiVersion) {
     return {
@@ -66,7 +98,9 @@ export function decodeObject(raw: unknown, field: "object" | "oldObject", info: 
     };
   }
   const problem = metadataProblem(raw.metadata, `request.${field}.metadata`) ?? pathProblem(raw, field, info);
-  return problem ? { ok: false, message: `request.${field} does not match kind ${info.kind}: ${problem}` } : { ok: true, value: raw };
+  return problem
+    ? { ok: false, message: `request.${field} does not match kind ${info.kind}: ${problem}` }
+    : { ok: true, value: raw };
 }
 
 function metadataProblem(metadata: unknown, path: string): string | undefined {
@@ -93,6 +127,7 @@ function pathProblem(obj: Record<string, unknown>, field: string, info: KindInfo
     if (!isObject(next)) return `${path} must be an object`;
     node = next;
   }
-  return info.hooks === "annotations" && steps.length > 0 ? metadataProblem((node as Record<string, unknown>).metadata, `${path}.metadata`) : undefined;
+  return info.hooks === "annotations" && steps.length > 0
+    ? metadataProblem((node as Record<string, unknown>).metadata, `${path}.metadata`)
+    : undefined;
 }
-

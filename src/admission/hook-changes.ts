@@ -12,9 +12,15 @@ export interface ExecScope {
   what: string;
 }
 
-
-export function hookExecScope(info: KindInfo, obj: unknown, old: unknown, requestNamespace: string): ExecScope | undefined {
-  return info.hooks === "annotations" ? annotationScope(obj, old, requestNamespace) : specScope(info, obj, old);
+export function hookExecScope(
+  info: KindInfo,
+  obj: unknown,
+  old: unknown,
+  requestNamespace: string,
+): ExecScope | undefined {
+  return info.hooks === "annotations"
+    ? annotationScope(obj, old, requestNamespace)
+    : specScope(info, obj, old);
 }
 
 function annotationsOf(obj: unknown): Record<string, string> {
@@ -26,12 +32,16 @@ function annotationsOf(obj: unknown): Record<string, string> {
 function annotationScope(obj: unknown, old: unknown, requestNamespace: string): ExecScope | undefined {
   const now = annotationsOf(obj);
   const before = annotationsOf(old);
-  const changed = ALL_HOOK_ANNOTATION_KEYS.filter((key) => now[key] !== undefined && now[key] !== before[key]);
+  const changed = ALL_HOOK_ANNOTATION_KEYS.filter(
+    (key) => now[key] !== undefined && now[key] !== before[key],
+  );
   if (changed.length === 0) return undefined;
   const meta = isObject(obj) && isObject(obj.metadata) ? obj.metadata : {};
   const namespace = requestNamespace || (typeof meta.namespace === "string" ? meta.namespace : "");
   const template = podTemplateOf(obj);
-  const where = template?.pathPrefix ? `the pod template's ${changed[0]} annotation` : `the ${changed[0]} annotation`;
+  const where = template?.pathPrefix
+    ? `the pod template's ${changed[0]} annotation`
+    : `the ${changed[0]} annotation`;
   return { namespaces: [namespace], what: `setting a hook (${where})` };
 }
 
@@ -52,7 +62,9 @@ function concrete(list: unknown): string[] | undefined {
 
 function specScope(info: KindInfo, obj: unknown, old: unknown): ExecScope | undefined {
   const spec = at(obj, info.path);
-  const resources = Array.isArray(at(spec, ["hooks"]).resources) ? (at(spec, ["hooks"]).resources as unknown[]) : [];
+  const resources = Array.isArray(at(spec, ["hooks"]).resources)
+    ? (at(spec, ["hooks"]).resources as unknown[])
+    : [];
   const oldResources = at(at(old, info.path), ["hooks"]).resources;
   // An entry counts as changed unless an identical entry existed before (order changes are harmless).
   const previous = new Set(Array.isArray(oldResources) ? oldResources.map((r) => JSON.stringify(r)) : []);
@@ -66,6 +78,6 @@ function specScope(info: KindInfo, obj: unknown, old: unknown): ExecScope | unde
     const own = isObject(entry) ? concrete(entry.includedNamespaces) : undefined;
     for (const ns of own ?? backupLevel ?? [""]) namespaces.add(ns);
   }
-  const path = [...(info.path), "hooks"].join(".");
+  const path = [...info.path, "hooks"].join(".");
   return { namespaces: [...namespaces].sort(), what: `setting ${path} on a ${info.kind}` };
 }

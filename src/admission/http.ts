@@ -47,10 +47,19 @@ export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Han
   // Its validation keeps every rule but none of the counting callbacks, which close over the real
   // registry: a warm-up review of a controller's copy or (with --enforcement warn) of a denial must
   // not show up in hookguard_admission_controller_copies_total or _would_deny_total.
-  const warmupDeps = deps.warmupToken === undefined ? deps : { ...deps, metrics: new WebhookMetrics({ defaultMetrics: false }), log: silentLogger(), validate: uncounted(deps.validate) };
+  const warmupDeps =
+    deps.warmupToken === undefined
+      ? deps
+      : {
+          ...deps,
+          metrics: new WebhookMetrics({ defaultMetrics: false }),
+          log: silentLogger(),
+          validate: uncounted(deps.validate),
+        };
   return (req, res) => {
     const started = performance.now();
-    const d = deps.warmupToken !== undefined && req.headers[WARMUP_HEADER] === deps.warmupToken ? warmupDeps : deps;
+    const d =
+      deps.warmupToken !== undefined && req.headers[WARMUP_HEADER] === deps.warmupToken ? warmupDeps : deps;
     const declared = Number(req.headers["content-length"] ?? -1);
     if (declared > limit) {
       tooLarge(webhook, d, req, res, started, limit, 0);
@@ -77,7 +86,10 @@ export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Han
         // Only reachable if answering itself failed (e.g. a metrics or logging fault): still never
         // an unhandled rejection, which would end the process on Node 20.
         d.metrics.panics.inc();
-        d.log.error({ webhook, err: err instanceof Error ? err.message : String(err) }, "unexpected exception while answering admission request");
+        d.log.error(
+          { webhook, err: err instanceof Error ? err.message : String(err) },
+          "unexpected exception while answering admission request",
+        );
         if (!res.headersSent) send(res, 500, ADMISSION_V1, "", errored(500, "internal error in hookguard"));
         else res.destroy();
       });
@@ -95,12 +107,24 @@ export function admissionEndpoint(webhook: WebhookName, deps: EndpointDeps): Han
  * the body is therefore read and discarded, up to twice the limit in all; a client sending more
  * than that has had the answer for megabytes and is cut off. The request timeout bounds the time.
  */
-function tooLarge(webhook: WebhookName, deps: EndpointDeps, req: IncomingMessage, res: ServerResponse, started: number, limit: number, received: number): void {
+function tooLarge(
+  webhook: WebhookName,
+  deps: EndpointDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+  limit: number,
+  received: number,
+): void {
   const message = `request entity is too large; limit is ${limit} bytes`;
   const body = reviewBody(ADMISSION_V1, complete(errored(413, message), ""));
   finish(webhook, deps, { started, decision: "errored", message, code: 413 });
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(413, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
+  res.writeHead(413, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    connection: "close",
+  });
   // write, not end: ending the response makes node close the connection right away (Connection: close).
   res.write(body);
   let discarded = received;
@@ -119,7 +143,14 @@ function isJson(contentType: string | undefined): boolean {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === "application/json";
 }
 
-async function answer(webhook: WebhookName, deps: EndpointDeps, req: IncomingMessage, res: ServerResponse, body: string, started: number): Promise<void> {
+async function answer(
+  webhook: WebhookName,
+  deps: EndpointDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+  started: number,
+): Promise<void> {
   const decoded = decodeReview(body);
   const contentType = req.headers["content-type"];
   if (!isJson(contentType)) {
@@ -138,23 +169,50 @@ async function answer(webhook: WebhookName, deps: EndpointDeps, req: IncomingMes
   const request = decoded.request;
   let response: Response;
   try {
-    response = webhook === "validate" ? await validateRequest(request, deps.validate) : mutateRequest(request);
+    response =
+      webhook === "validate" ? await validateRequest(request, deps.validate) : mutateRequest(request);
   } catch (err) {
     // controller-runtime recovers panics the same way: answer 500 with the uid, count, log.
     deps.metrics.panics.inc();
-    deps.log.error({ uid: request.uid, webhook, err: err instanceof Error ? err.stack ?? err.message : String(err) }, "unexpected exception while handling admission request");
-    response = errored(500, `internal error in hookguard while handling request ${request.uid}; the webhook's log has the details`);
+    deps.log.error(
+      { uid: request.uid, webhook, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+      "unexpected exception while handling admission request",
+    );
+    response = errored(
+      500,
+      `internal error in hookguard while handling request ${request.uid}; the webhook's log has the details`,
+    );
   }
   send(res, 200, decoded.apiVersion, request.uid, response);
-  const decision: Decision = response.allowed ? "allowed" : response.status?.code === 403 ? "denied" : "errored";
+  const decision: Decision = response.allowed
+    ? "allowed"
+    : response.status?.code === 403
+      ? "denied"
+      : "errored";
   if (response.warnings.length > 0) deps.metrics.warnings.inc({ webhook }, response.warnings.length);
-  finish(webhook, deps, { started, decision, request, code: response.status?.code ?? 200, patched: response.patches.length > 0, ...(decision === "errored" ? { message: response.status?.message ?? "" } : {}) });
+  finish(webhook, deps, {
+    started,
+    decision,
+    request,
+    code: response.status?.code ?? 200,
+    patched: response.patches.length > 0,
+    ...(decision === "errored" ? { message: response.status?.message ?? "" } : {}),
+  });
 }
 
-function send(res: ServerResponse, httpStatus: number, apiVersion: AdmissionApiVersion, uid: string, response: Response): void {
+function send(
+  res: ServerResponse,
+  httpStatus: number,
+  apiVersion: AdmissionApiVersion,
+  uid: string,
+  response: Response,
+): void {
   if (res.headersSent || res.destroyed) return;
   const body = reviewBody(apiVersion, complete(response, uid));
-  res.writeHead(httpStatus, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.writeHead(httpStatus, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -200,5 +258,7 @@ function finish(webhook: WebhookName, deps: EndpointDeps, o: Outcome): void {
 /** JSON.parse errors quote a piece of the body; the log keeps only hookguard's own words. */
 function loggable(message: string): string {
   const decode = "couldn't decode the AdmissionReview";
-  return message.startsWith(`${decode}: `) && !message.endsWith("not a JSON object") ? `${decode} (invalid JSON)` : message.slice(0, 200);
+  return message.startsWith(`${decode}: `) && !message.endsWith("not a JSON object")
+    ? `${decode} (invalid JSON)`
+    : message.slice(0, 200);
 }

@@ -14,7 +14,12 @@ export interface KindInfo {
   path: readonly string[];
 }
 
-const TABLE: KindInfo[] = HOOKED_KINDS.map((k) => ({ kind: k.kind, apiVersion: preferredApiVersion(k), hooks: k.hooks, path: k.path }));
+const TABLE: KindInfo[] = HOOKED_KINDS.map((k) => ({
+  kind: k.kind,
+  apiVersion: preferredApiVersion(k),
+  hooks: k.hooks,
+  path: k.path,
+}));
 const BY_KEY = new Map(TABLE.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
 
 export function apiVersionOf(gvk: GroupVersionKind): string {

@@ -19,7 +19,11 @@ const KNOWN_KINDS = new Set(HOOKED_KINDS.map((k) => k.kind));
  * gauges with a `_total` suffix, which `promtool check metrics` rejects (counters only may end in
  * `_total`). The same numbers are exported without the suffix per type, so these three are dropped.
  */
-const NON_CONFORMING_DEFAULTS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+const NON_CONFORMING_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
 
 export class WebhookMetrics {
   readonly registry: Registry;
@@ -95,7 +99,8 @@ export class WebhookMetrics {
       collectDefaultMetrics({ register: registry });
       for (const name of NON_CONFORMING_DEFAULTS) registry.removeSingleMetric(name);
     }
-    for (const decision of ["allowed", "denied", "error", "skipped"] as const) this.authz.inc({ decision }, 0);
+    for (const decision of ["allowed", "denied", "error", "skipped"] as const)
+      this.authz.inc({ decision }, 0);
     this.panics.inc(0);
   }
 

@@ -32,14 +32,21 @@ export function mutateRequest(req: AdmissionRequest): Response {
 
 function mutateWrite(req: AdmissionRequest): Response {
   const info = lookupKind(req.kind);
-  if (!info) return errored(400, `hookguard does not handle ${req.kind.group || "core"}/${req.kind.version} ${req.kind.kind}; it handles ${handledKindsText()}`);
+  if (!info)
+    return errored(
+      400,
+      `hookguard does not handle ${req.kind.group || "core"}/${req.kind.version} ${req.kind.kind}; it handles ${handledKindsText()}`,
+    );
   if (req.subResource || info.hooks !== "annotations") return allowed();
   const obj = decodeObject(req.object, "object", info);
   if (!obj.ok) return errored(400, obj.message);
   const template = podTemplateOf(obj.value);
   if (!template) return allowed();
   const { edits, warnings } = normalizePodHooks(template.pod, template.pathPrefix);
-  const res = edits.length === 0 ? allowed() : patched(annotationPatch(template.pathPrefix, template.pod.metadata, edits));
+  const res =
+    edits.length === 0
+      ? allowed()
+      : patched(annotationPatch(template.pathPrefix, template.pod.metadata, edits));
   return withWarnings(res, warnings.map(warningLine));
 }
 
@@ -63,5 +70,9 @@ export function annotationPatch(
   if (!metadata) return [{ op: "add", path: `${base}/metadata`, value: { annotations: values } }];
   const current = metadata.annotations;
   if (!current) return [{ op: "add", path: `${base}/metadata/annotations`, value: values }];
-  return edits.map((e) => ({ op: "add", path: `${base}/metadata/annotations/${escapePointer(e.key)}`, value: e.value }));
+  return edits.map((e) => ({
+    op: "add",
+    path: `${base}/metadata/annotations/${escapePointer(e.key)}`,
+    value: e.value,
+  }));
 }

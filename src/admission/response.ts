@@ -12,7 +12,12 @@ export interface Response {
 }
 
 export function allowed(message?: string): Response {
-  return { allowed: true, status: message ? { code: 200, message } : { code: 200 }, patches: [], warnings: [] };
+  return {
+    allowed: true,
+    status: message ? { code: 200, message } : { code: 200 },
+    patches: [],
+    warnings: [],
+  };
 }
 
 /** 403 Forbidden with the message kubectl prints after "admission webhook ... denied the request:". */

@@ -12,7 +12,15 @@ import { decodeObject } from "./decode.js";
 import { hookExecScope } from "./hook-changes.js";
 import { lookupKind, handledKindsText } from "./kinds.js";
 import type { AuthzDecision } from "./metrics.js";
-import { allowed, denialMessage, denied, errored, warningLine, withWarnings, type Response } from "./response.js";
+import {
+  allowed,
+  denialMessage,
+  denied,
+  errored,
+  warningLine,
+  withWarnings,
+  type Response,
+} from "./response.js";
 import type { AdmissionRequest } from "./types.js";
 
 export type Enforcement = "deny" | "warn";
@@ -51,7 +59,11 @@ const key = (f: Finding): string => `${f.code}\u0000${f.path}\u0000${f.message}`
 
 async function validateWrite(req: AdmissionRequest, deps: ValidateDeps): Promise<Response> {
   const info = lookupKind(req.kind);
-  if (!info) return errored(400, `hookguard does not handle ${req.kind.group || "core"}/${req.kind.version} ${req.kind.kind}; it handles ${handledKindsText()}`);
+  if (!info)
+    return errored(
+      400,
+      `hookguard does not handle ${req.kind.group || "core"}/${req.kind.version} ${req.kind.kind}; it handles ${handledKindsText()}`,
+    );
   // Subresources (status, scale, ephemeralcontainers...) cannot change annotations or spec.hooks.
   if (req.subResource) return allowed();
   const obj = decodeObject(req.object, "object", info);
@@ -65,17 +77,28 @@ async function validateWrite(req: AdmissionRequest, deps: ValidateDeps): Promise
   let findings = validateObject(obj.value).findings;
   if (old) {
     const legacy = new Set(validateObject(old).findings.map(key));
-    findings = findings.map((f) => (f.severity === "error" && legacy.has(key(f)) ? { ...f, severity: "warning" as const } : f));
+    findings = findings.map((f) =>
+      f.severity === "error" && legacy.has(key(f)) ? { ...f, severity: "warning" as const } : f,
+    );
   }
   const errors = findings.filter((f) => f.severity === "error");
   let warnings = findings.filter((f) => f.severity === "warning").map(warningLine);
   if (errors.length > 0) {
-    const copy = controllerCopyOrigin(info.kind, obj.value, req.userInfo, deps.trustedControllers ?? new Set());
+    const copy = controllerCopyOrigin(
+      info.kind,
+      obj.value,
+      req.userInfo,
+      deps.trustedControllers ?? new Set(),
+    );
     if (copy) {
       deps.onControllerCopy?.(info.kind);
       // The errors come first: kubectl and controller logs show warnings in order, and the API
       // server drops what exceeds 4 KiB in total.
-      warnings = [`${info.kind} copied by ${copy.by}: fix its hooks in ${copy.fixIn}`, ...errors.map((f) => COPY_ERROR_PREFIX + warningLine(f)), ...warnings];
+      warnings = [
+        `${info.kind} copied by ${copy.by}: fix its hooks in ${copy.fixIn}`,
+        ...errors.map((f) => COPY_ERROR_PREFIX + warningLine(f)),
+        ...warnings,
+      ];
     } else if (deps.enforcement === "warn") {
       deps.onWouldDeny?.(info.kind);
       warnings = [...errors.map((f) => WARN_ONLY_PREFIX + warningLine(f)), ...warnings];

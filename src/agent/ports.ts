@@ -81,20 +81,48 @@ export interface AgentCluster {
    * JSON merge patch of `status` through the Backup itself (Velero's kinds have no status
    * subresource). With `resourceVersion`, the patch applies only to that version: else {code: 409}.
    */
-  patchBackupStatus(namespace: string, name: string, status: Partial<BackupStatus>, resourceVersion?: string): Promise<KubeResult<BackupObject>>;
+  patchBackupStatus(
+    namespace: string,
+    name: string,
+    status: Partial<BackupStatus>,
+    resourceVersion?: string,
+  ): Promise<KubeResult<BackupObject>>;
   /** JSON merge patch on metadata (annotations), e.g. the pending-post-hooks record. */
-  patchBackupMetadata(namespace: string, name: string, metadata: { annotations?: Record<string, string | null>; labels?: Record<string, string | null> }): Promise<KubeResult<BackupObject>>;
+  patchBackupMetadata(
+    namespace: string,
+    name: string,
+    metadata: { annotations?: Record<string, string | null>; labels?: Record<string, string | null> },
+  ): Promise<KubeResult<BackupObject>>;
 
   listSchedules(namespace: string): Promise<KubeResult<ScheduleObject[]>>;
   /** JSON merge patch of `status` through the Schedule itself, optionally guarded by resourceVersion. */
-  patchScheduleStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubeResult<ScheduleObject>>;
+  patchScheduleStatus(
+    namespace: string,
+    name: string,
+    status: Record<string, unknown>,
+    resourceVersion?: string,
+  ): Promise<KubeResult<ScheduleObject>>;
 
-  createVolumeSnapshot(namespace: string, name: string, pvcName: string, snapshotClass: string, labels: Record<string, string>): Promise<KubeResult<VolumeSnapshotRef>>;
+  createVolumeSnapshot(
+    namespace: string,
+    name: string,
+    pvcName: string,
+    snapshotClass: string,
+    labels: Record<string, string>,
+  ): Promise<KubeResult<VolumeSnapshotRef>>;
   /** readyToUse true/false, or an error message the snapshot controller reported. */
-  getVolumeSnapshotState(namespace: string, name: string): Promise<KubeResult<{ readyToUse: boolean; error?: string }>>;
+  getVolumeSnapshotState(
+    namespace: string,
+    name: string,
+  ): Promise<KubeResult<{ readyToUse: boolean; error?: string }>>;
 
   /** Best effort: failures are logged by the implementation and swallowed. */
-  createEvent(involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  createEvent(
+    involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string },
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): Promise<void>;
 
   /** What tells whether a Velero server works in `namespace` (its BSLs, Deployment and pods); no Velero CRDs reads as none. */
   readVeleroServerSignals(namespace: string): Promise<KubeResult<VeleroServerSignals>>;

@@ -40,8 +40,15 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export async function startAgent(config: AgentConfig, kc: KubeConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<RunningAgent> {
-  return config.mode === "companion" ? startCompanion(config, kc, logger, overrides) : startStandalone(config, kc, logger, overrides);
+export async function startAgent(
+  config: AgentConfig,
+  kc: KubeConfig,
+  logger: Logger,
+  overrides: AgentOverrides = {},
+): Promise<RunningAgent> {
+  return config.mode === "companion"
+    ? startCompanion(config, kc, logger, overrides)
+    : startStandalone(config, kc, logger, overrides);
 }
 
 /** The checkpoint ConfigMap's name: one per Lease, so two companion installs never share one. */
@@ -51,11 +58,22 @@ export const checkpointName = (config: AgentConfig): string => `${config.leaseNa
  * Companion: Velero claims and runs the Backups; only the leader observes them, and writes nothing
  * but DownloadRequests, Events and its own checkpoint ConfigMap (kept next to its Lease).
  */
-async function startCompanion(config: AgentConfig, kc: KubeConfig, logger: Logger, overrides: AgentOverrides): Promise<RunningAgent> {
+async function startCompanion(
+  config: AgentConfig,
+  kc: KubeConfig,
+  logger: Logger,
+  overrides: AgentOverrides,
+): Promise<RunningAgent> {
   const agentMetrics = overrides.metrics ?? new AgentMetrics();
   // read at start: a missing or unreadable CA file is a startup error, not a failure per Backup
   const downloadCaPem = config.downloadCaFile ? readFileSync(config.downloadCaFile, "utf8") : undefined;
-  const cluster = overrides.companionCluster ?? createCompanionCluster(kc, logger.child({ component: "cluster" }), downloadCaPem ? { downloadCaPem } : {});
+  const cluster =
+    overrides.companionCluster ??
+    createCompanionCluster(
+      kc,
+      logger.child({ component: "cluster" }),
+      downloadCaPem ? { downloadCaPem } : {},
+    );
   const observer = new CompanionObserver({
     cluster,
     checkpoint: new BackupCheckpoint(cluster, { namespace: config.namespace, name: checkpointName(config) }),
@@ -82,16 +100,28 @@ async function startCompanion(config: AgentConfig, kc: KubeConfig, logger: Logge
       leading = true;
       agentMetrics.leader.set(1);
       logger.info({ identity: config.identity }, "leading: observing Velero's backups");
-      transition = transition.then(startObserving).catch((err: unknown) => logger.error({ err }, "starting to observe failed"));
+      transition = transition
+        .then(startObserving)
+        .catch((err: unknown) => logger.error({ err }, "starting to observe failed"));
     },
     onStoppedLeading: () => {
       leading = false;
       agentMetrics.leader.set(0);
       logger.warn({ identity: config.identity }, "lost leadership: stopped observing");
-      transition = transition.then(() => observer.stop()).catch((err: unknown) => logger.error({ err }, "stopping the observer failed"));
+      transition = transition
+        .then(() => observer.stop())
+        .catch((err: unknown) => logger.error({ err }, "stopping the observer failed"));
     },
   });
-  logger.info({ identity: config.identity, namespace: config.namespace, mode: "companion", leaderElect: config.leaderElect }, "hookguard agent started");
+  logger.info(
+    {
+      identity: config.identity,
+      namespace: config.namespace,
+      mode: "companion",
+      leaderElect: config.leaderElect,
+    },
+    "hookguard agent started",
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -109,7 +139,12 @@ async function startCompanion(config: AgentConfig, kc: KubeConfig, logger: Logge
 }
 
 /** Standalone: hookguard claims the Backups of --namespace and runs them (no Velero server there). */
-async function startStandalone(config: AgentConfig, kc: KubeConfig, logger: Logger, overrides: AgentOverrides): Promise<RunningAgent> {
+async function startStandalone(
+  config: AgentConfig,
+  kc: KubeConfig,
+  logger: Logger,
+  overrides: AgentOverrides,
+): Promise<RunningAgent> {
   mkdirSync(config.storageDir, { recursive: true });
   const metrics = overrides.metrics ?? new AgentMetrics();
   const cluster = overrides.cluster ?? createAgentCluster(kc, logger.child({ component: "cluster" }));
@@ -130,9 +165,16 @@ async function startStandalone(config: AgentConfig, kc: KubeConfig, logger: Logg
       ...(config.volumeSnapshotClass ? { volumeSnapshotClass: config.volumeSnapshotClass } : {}),
     },
   };
-  const controller = new BackupController(deps, { namespace: config.namespace, ...(config.backupSelector ? { backupSelector: config.backupSelector } : {}) });
+  const controller = new BackupController(deps, {
+    namespace: config.namespace,
+    ...(config.backupSelector ? { backupSelector: config.backupSelector } : {}),
+  });
   // Schedules create Backups only while this agent leads (one catch-up Backup, never two agents' worth)
-  const schedules = new ScheduleController(cluster, { namespace: config.namespace }, logger.child({ component: "schedules" }));
+  const schedules = new ScheduleController(
+    cluster,
+    { namespace: config.namespace },
+    logger.child({ component: "schedules" }),
+  );
   const server = await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort);
   logger.info({ port: server.port, path: "/metrics" }, "metrics listening");
 
@@ -147,7 +189,9 @@ async function startStandalone(config: AgentConfig, kc: KubeConfig, logger: Logg
   const leadership = await startLeadership(config, kc, logger, {
     onStartedLeading: (term) => {
       logger.info({ identity: config.identity }, "leading: processing backups");
-      void controller.startLeading(term).catch((err: unknown) => logger.error({ err }, "starting to lead failed"));
+      void controller
+        .startLeading(term)
+        .catch((err: unknown) => logger.error({ err }, "starting to lead failed"));
       schedules.start();
     },
     onStoppedLeading: () => {
@@ -156,7 +200,15 @@ async function startStandalone(config: AgentConfig, kc: KubeConfig, logger: Logg
       void schedules.stop();
     },
   });
-  logger.info({ identity: config.identity, namespace: config.namespace, mode: "standalone", leaderElect: config.leaderElect }, "hookguard agent started");
+  logger.info(
+    {
+      identity: config.identity,
+      namespace: config.namespace,
+      mode: "standalone",
+      leaderElect: config.leaderElect,
+    },
+    "hookguard agent started",
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -182,7 +234,12 @@ interface LeadershipCallbacks {
 }
 
 /** A Lease in --namespace named --lease-name; with --no-leader-elect the agent leads at once. */
-async function startLeadership(config: AgentConfig, kc: KubeConfig, logger: Logger, cb: LeadershipCallbacks): Promise<{ stop(): Promise<void> }> {
+async function startLeadership(
+  config: AgentConfig,
+  kc: KubeConfig,
+  logger: Logger,
+  cb: LeadershipCallbacks,
+): Promise<{ stop(): Promise<void> }> {
   if (!config.leaderElect) {
     cb.onStartedLeading();
     return { stop: async () => cb.onStoppedLeading() };
@@ -197,7 +254,10 @@ async function startLeadership(config: AgentConfig, kc: KubeConfig, logger: Logg
       renewDeadlineMs: config.renewDeadlineMs,
       retryPeriodMs: config.retryPeriodMs,
     },
-    { onStartedLeading: (signal) => cb.onStartedLeading(signal), onStoppedLeading: () => cb.onStoppedLeading() },
+    {
+      onStartedLeading: (signal) => cb.onStartedLeading(signal),
+      onStoppedLeading: () => cb.onStoppedLeading(),
+    },
     logger.child({ component: "leader" }),
   );
   elector.start();

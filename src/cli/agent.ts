@@ -12,27 +12,76 @@ import { buildAgentConfig, type AgentFlags } from "../agent/runtime/config.js";
 export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
-    .description("Observe the Backups a Velero server runs (companion, default) or run velero.io/v1 Backups and Schedules itself (standalone)")
-    .option("--mode <mode>", "companion: report the hooks of Backups Velero runs, never writing them; standalone: claim and run Backups (only where no Velero server runs)", "companion")
-    .option("-n, --namespace <ns>", "namespace of Backup and Schedule objects (companion: the Velero server's namespace; also holds the Lease and checkpoint)", "velero")
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, a list of files, then ~/.kube/config, then in-cluster)")
+    .description(
+      "Observe the Backups a Velero server runs (companion, default) or run velero.io/v1 Backups and Schedules itself (standalone)",
+    )
+    .option(
+      "--mode <mode>",
+      "companion: report the hooks of Backups Velero runs, never writing them; standalone: claim and run Backups (only where no Velero server runs)",
+      "companion",
+    )
+    .option(
+      "-n, --namespace <ns>",
+      "namespace of Backup and Schedule objects (companion: the Velero server's namespace; also holds the Lease and checkpoint)",
+      "velero",
+    )
+    .option(
+      "--kubeconfig <path>",
+      "kubeconfig file (default: $KUBECONFIG, a list of files, then ~/.kube/config, then in-cluster)",
+    )
     .option("--context <name>", "kubeconfig context to use (default: its current-context)")
-    .option("--download-ca-file <path>", "companion: CA bundle (PEM) trusted for the object store's download URLs, like the velero CLI's --cacert (default: system CAs)")
+    .option(
+      "--download-ca-file <path>",
+      "companion: CA bundle (PEM) trusted for the object store's download URLs, like the velero CLI's --cacert (default: system CAs)",
+    )
     .option("--metrics-port <port>", "Prometheus metrics port (0 = any free port)", "8081")
     .option("--metrics-bind-address <addr>", "address the metrics server listens on", "0.0.0.0")
-    .option("--storage-dir <dir>", "archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)")
+    .option(
+      "--storage-dir <dir>",
+      "archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)",
+    )
     .option("--workers <n>", "ItemBlocks processed at once", "4")
-    .option("--parallel-hooks", "run the pods' hooks of one phase concurrently inside a block (default: sequential, like Velero)")
-    .option("--max-freeze-window <duration>", "longest time from a block's first pre hook to its post hooks (Go duration)", "10m")
-    .option("--volume-snapshot-class <name>", "create a VolumeSnapshot of each PVC of a block with this class (between pre and post hooks)")
-    .option("--snapshot-timeout <duration>", "how long to wait for a VolumeSnapshot to become readyToUse", "5m")
-    .addOption(new Option("--leader-elect", "elect a leader through a coordination.k8s.io Lease (default: on in-cluster)"))
+    .option(
+      "--parallel-hooks",
+      "run the pods' hooks of one phase concurrently inside a block (default: sequential, like Velero)",
+    )
+    .option(
+      "--max-freeze-window <duration>",
+      "longest time from a block's first pre hook to its post hooks (Go duration)",
+      "10m",
+    )
+    .option(
+      "--volume-snapshot-class <name>",
+      "create a VolumeSnapshot of each PVC of a block with this class (between pre and post hooks)",
+    )
+    .option(
+      "--snapshot-timeout <duration>",
+      "how long to wait for a VolumeSnapshot to become readyToUse",
+      "5m",
+    )
+    .addOption(
+      new Option(
+        "--leader-elect",
+        "elect a leader through a coordination.k8s.io Lease (default: on in-cluster)",
+      ),
+    )
     .addOption(new Option("--no-leader-elect", "process backups without leader election (single agent)"))
     .option("--lease-name <name>", "Lease name", "hookguard-agent")
-    .option("--leader-elect-lease-duration <duration>", "how long a lease is valid without renewal (like client-go)", "15s")
-    .option("--leader-elect-renew-deadline <duration>", "a leader that cannot renew within this stops leading", "10s")
+    .option(
+      "--leader-elect-lease-duration <duration>",
+      "how long a lease is valid without renewal (like client-go)",
+      "15s",
+    )
+    .option(
+      "--leader-elect-renew-deadline <duration>",
+      "a leader that cannot renew within this stops leading",
+      "10s",
+    )
     .option("--leader-elect-retry-period <duration>", "how often candidates try to acquire or renew", "2s")
-    .option("--backup-selector <selector>", "only process Backups with these labels (k=v, k!=v, k, !k, k in (a,b), k notin (a,b))")
+    .option(
+      "--backup-selector <selector>",
+      "only process Backups with these labels (k=v, k!=v, k, !k, k in (a,b), k notin (a,b))",
+    )
     .option("--identity <id>", "this agent's identity (default: hostname-pid)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
     .action(async (flags: AgentFlags & { context?: string }) => {
@@ -52,11 +101,16 @@ export function registerAgentCommand(program: Command): void {
         return;
       }
       if (!access) {
-        printError("no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod");
+        printError(
+          "no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod",
+        );
         process.exitCode = 1;
         return;
       }
-      logger.info({ context: access.context, server: access.server, kubeconfig: access.source }, `using ${describeAccess(access)}`);
+      logger.info(
+        { context: access.context, server: access.server, kubeconfig: access.source },
+        `using ${describeAccess(access)}`,
+      );
       let agent;
       try {
         agent = await startAgent(cfg.value, access.kc, logger);
@@ -76,8 +130,11 @@ export function registerAgentCommand(program: Command): void {
       });
       logger.flush();
     });
-  withExamples(program.commands.find((c) => c.name() === "agent")!, [
-    "hookguard agent --kubeconfig ~/.kube/config --no-leader-elect",
-    "hookguard agent --namespace velero --storage-dir /data --workers 4",
-  ]);
+  withExamples(
+    program.commands.find((c) => c.name() === "agent")!,
+    [
+      "hookguard agent --kubeconfig ~/.kube/config --no-leader-elect",
+      "hookguard agent --namespace velero --storage-dir /data --workers 4",
+    ],
+  );
 }

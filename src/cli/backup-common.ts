@@ -20,7 +20,10 @@ export interface ClusterFlags {
 /** Adds --kubeconfig, --context and -v/--verbose, with kubectl's meaning. */
 export function clusterOptions(cmd: Command): Command {
   return cmd
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, a list of files, then ~/.kube/config, then in-cluster)")
+    .option(
+      "--kubeconfig <path>",
+      "kubeconfig file (default: $KUBECONFIG, a list of files, then ~/.kube/config, then in-cluster)",
+    )
     .option("--context <name>", "kubeconfig context to use (default: its current-context)")
     .option("-v, --verbose", "say which context and API server the command uses (on stderr)");
 }
@@ -34,7 +37,10 @@ export function openCluster(flags: ClusterFlags): AgentCluster {
     if (err instanceof KubeconfigError) throw new UsageError(err.message);
     throw err;
   }
-  if (!access) throw new UsageError("no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod");
+  if (!access)
+    throw new UsageError(
+      "no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod",
+    );
   if (flags.verbose) process.stderr.write(`Using ${describeAccess(access)}\n`);
   return createAgentCluster(access.kc, createLogger({ level: "warn" }), { attempts: 3 });
 }

@@ -25,7 +25,10 @@ interface CommonOptions extends ClusterFlags {
 function common(cmd: Command): Command {
   return clusterOptions(cmd)
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
-    .option("--storage-dir <dir>", "where the agent keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)");
+    .option(
+      "--storage-dir <dir>",
+      "where the agent keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)",
+    );
 }
 
 const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultStorageDir(process.env);
@@ -42,7 +45,9 @@ async function describe(name: string, opts: CommonOptions): Promise<number> {
   if (!results.ok) printError(results.error);
   const file = results.ok ? results.value : undefined;
   if (opts.output === "json") {
-    process.stdout.write(`${JSON.stringify({ metadata: got.value.metadata, spec: got.value.spec, status: got.value.status ?? {}, hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ metadata: got.value.metadata, spec: got.value.spec, status: got.value.status ?? {}, hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(formatDescribe(got.value, file, where));
   }
@@ -55,7 +60,10 @@ async function logs(name: string, opts: CommonOptions): Promise<number> {
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`no log for backup ${name} at ${path} (has the agent processed it? is --storage-dir the agent's?)`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw new Error(
+        `no log for backup ${name} at ${path} (has the agent processed it? is --storage-dir the agent's?)`,
+      );
     throw err;
   }
   process.stdout.write(text);
@@ -80,9 +88,12 @@ async function specFromFile(path: string): Promise<BackupSpec> {
     throw new UsageError(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
   }
   const obj = doc as { kind?: unknown; spec?: unknown };
-  if (!obj || typeof obj !== "object" || (obj.kind !== "Backup" && obj.kind !== "Schedule")) throw new UsageError(`${path}: expected a velero.io/v1 Backup or Schedule`);
-  const spec = obj.kind === "Schedule" ? (obj.spec as { template?: unknown } | undefined)?.template : obj.spec;
-  if (spec !== undefined && (typeof spec !== "object" || spec === null)) throw new UsageError(`${path}: spec must be a map`);
+  if (!obj || typeof obj !== "object" || (obj.kind !== "Backup" && obj.kind !== "Schedule"))
+    throw new UsageError(`${path}: expected a velero.io/v1 Backup or Schedule`);
+  const spec =
+    obj.kind === "Schedule" ? (obj.spec as { template?: unknown } | undefined)?.template : obj.spec;
+  if (spec !== undefined && (typeof spec !== "object" || spec === null))
+    throw new UsageError(`${path}: spec must be a map`);
   return (spec ?? {}) as BackupSpec;
 }
 
@@ -92,11 +103,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter(Boolean));
+const list = (v: string | undefined): string[] | undefined =>
+  v === undefined
+    ? undefined
+    : v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 async function plan(name: string | undefined, opts: PlanOptions): Promise<number> {
-  if (name !== undefined && opts.fromBackupFile) throw new UsageError("give either a Backup NAME or --from-backup-file, not both");
-  if (name === undefined && opts.namespace !== undefined) throw new UsageError("-n/--namespace is the namespace of the Backup NAME: give NAME too");
+  if (name !== undefined && opts.fromBackupFile)
+    throw new UsageError("give either a Backup NAME or --from-backup-file, not both");
+  if (name === undefined && opts.namespace !== undefined)
+    throw new UsageError("-n/--namespace is the namespace of the Backup NAME: give NAME too");
   const cluster = openCluster(opts);
   let spec: BackupSpec = {};
   if (name !== undefined) {
@@ -118,35 +137,65 @@ async function plan(name: string | undefined, opts: PlanOptions): Promise<number
   }
   const p = await planBackup(cluster, spec);
   if (!p.ok) throw new Error(p.error);
-  process.stdout.write(opts.output === "json" ? `${JSON.stringify(p.value, null, 2)}\n` : formatPlan(p.value));
+  process.stdout.write(
+    opts.output === "json" ? `${JSON.stringify(p.value, null, 2)}\n` : formatPlan(p.value),
+  );
   return 0;
 }
 
-const outputOption = (): Option => new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+const outputOption = (): Option =>
+  new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
 
 /** Adds describe, logs and plan under `hookguard backup`. */
 export function registerBackupInspectCommands(backupCmd: Command): void {
-  common(backupCmd.command("describe").description("Show a Backup's phase, counts, per-hook results and errors").argument("<name>").addOption(outputOption())).action(
-    (name: string, opts: CommonOptions) => guard(() => describe(name, opts)),
-  );
-  common(backupCmd.command("logs").description("Print a Backup's log (JSON lines; try: | grep hookCommand)").argument("<name>")).action((name: string, opts: CommonOptions) =>
-    guard(() => logs(name, opts)),
-  );
+  common(
+    backupCmd
+      .command("describe")
+      .description("Show a Backup's phase, counts, per-hook results and errors")
+      .argument("<name>")
+      .addOption(outputOption()),
+  ).action((name: string, opts: CommonOptions) => guard(() => describe(name, opts)));
+  common(
+    backupCmd
+      .command("logs")
+      .description("Print a Backup's log (JSON lines; try: | grep hookCommand)")
+      .argument("<name>"),
+  ).action((name: string, opts: CommonOptions) => guard(() => logs(name, opts)));
   clusterOptions(
     backupCmd
       .command("plan")
-      .description("Resolve ItemBlocks and the hooks each pod would run, with skip reasons, without executing anything")
+      .description(
+        "Resolve ItemBlocks and the hooks each pod would run, with skip reasons, without executing anything",
+      )
       .argument("[name]", "an existing Backup to plan (its spec and hooks)")
       .option("-n, --namespace <ns>", "with NAME: namespace of the Backup (default velero)")
-      .option("--include-namespaces <list>", "namespaces (globs) to include, comma separated (overrides the Backup's)")
-      .option("--exclude-namespaces <list>", "namespaces (globs) to exclude, comma separated (overrides the Backup's)")
-      .option("-l, --selector <selector>", "label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b); overrides the Backup's)")
-      .option("--from-backup-file <file>", "take the spec (including spec.hooks) from a Backup or Schedule manifest (- for stdin)")
+      .option(
+        "--include-namespaces <list>",
+        "namespaces (globs) to include, comma separated (overrides the Backup's)",
+      )
+      .option(
+        "--exclude-namespaces <list>",
+        "namespaces (globs) to exclude, comma separated (overrides the Backup's)",
+      )
+      .option(
+        "-l, --selector <selector>",
+        "label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b); overrides the Backup's)",
+      )
+      .option(
+        "--from-backup-file <file>",
+        "take the spec (including spec.hooks) from a Backup or Schedule manifest (- for stdin)",
+      )
       .addOption(outputOption()),
   ).action((name: string | undefined, opts: PlanOptions) => guard(() => plan(name, opts)));
   const sub = (name: string): Command => backupCmd.commands.find((c) => c.name() === name)!;
-  withExamples(sub("describe"), ["hookguard backup describe nightly", "hookguard backup describe nightly -o json"]);
-  withExamples(sub("logs"), ["hookguard backup logs nightly", "hookguard backup logs nightly | grep hookCommand"]);
+  withExamples(sub("describe"), [
+    "hookguard backup describe nightly",
+    "hookguard backup describe nightly -o json",
+  ]);
+  withExamples(sub("logs"), [
+    "hookguard backup logs nightly",
+    "hookguard backup logs nightly | grep hookCommand",
+  ]);
   withExamples(sub("plan"), [
     "hookguard backup plan --include-namespaces shop",
     "hookguard backup plan nightly",

@@ -2,7 +2,13 @@
 // are registered by backup-inspect.ts on the same `backup` command.
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
-import { nanosToMillis, parseGoDuration, parseLabelSelector, parseOrLabelSelectors, type LabelSelector } from "../domain/index.js";
+import {
+  nanosToMillis,
+  parseGoDuration,
+  parseLabelSelector,
+  parseOrLabelSelectors,
+  type LabelSelector,
+} from "../domain/index.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
 import { sleep } from "../util/async.js";
@@ -36,8 +42,7 @@ interface GetOptions extends Common {
 }
 
 function common(cmd: Command): Command {
-  return clusterOptions(cmd)
-    .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
+  return clusterOptions(cmd).option("-n, --namespace <ns>", "namespace of the Backup objects", "velero");
 }
 
 const guard = guarded;
@@ -66,7 +71,10 @@ function compactSelector(sel: LabelSelector): NonNullable<BackupSpec["labelSelec
 
 /** The Backup `velero backup create` would submit for these flags. */
 export function backupFromFlags(name: string, opts: CreateOptions): BackupObject {
-  if (!NAME_RE.test(name) || name.length > 253) throw new UsageError(`invalid backup name ${JSON.stringify(name)}: must be a lowercase RFC 1123 subdomain`);
+  if (!NAME_RE.test(name) || name.length > 253)
+    throw new UsageError(
+      `invalid backup name ${JSON.stringify(name)}: must be a lowercase RFC 1123 subdomain`,
+    );
   const spec: BackupSpec = {};
   const inc = list(opts.includeNamespaces);
   spec.includedNamespaces = inc && inc.length > 0 ? inc : ["*"];
@@ -76,7 +84,8 @@ export function backupFromFlags(name: string, opts: CreateOptions): BackupObject
   if (incR?.length) spec.includedResources = incR;
   const excR = list(opts.excludeResources);
   if (excR?.length) spec.excludedResources = excR;
-  if (opts.selector !== undefined && opts.orSelector !== undefined) throw new UsageError("either a 'selector' or an 'or-selector' can be specified, but not both");
+  if (opts.selector !== undefined && opts.orSelector !== undefined)
+    throw new UsageError("either a 'selector' or an 'or-selector' can be specified, but not both");
   if (opts.selector !== undefined) {
     const sel = parseLabelSelector(opts.selector);
     if (!sel.ok) throw new UsageError(`--selector: ${sel.error}`);
@@ -95,8 +104,10 @@ export function backupFromFlags(name: string, opts: CreateOptions): BackupObject
   }
   if (durationMs("ttl", opts.ttl) <= 0) throw new UsageError("--ttl must be positive");
   // validated with or without --wait: a typo must not wait until the day --wait is added
-  if (durationMs("wait-timeout", opts.waitTimeout) <= 0) throw new UsageError("--wait-timeout must be positive");
-  if (durationMs("poll-interval", opts.pollInterval) <= 0) throw new UsageError("--poll-interval must be positive");
+  if (durationMs("wait-timeout", opts.waitTimeout) <= 0)
+    throw new UsageError("--wait-timeout must be positive");
+  if (durationMs("poll-interval", opts.pollInterval) <= 0)
+    throw new UsageError("--poll-interval must be positive");
   spec.ttl = opts.ttl;
   return { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: opts.namespace }, spec };
 }
@@ -107,7 +118,10 @@ function progressLine(b: BackupObject): string {
   if (s.progress?.totalItems !== undefined || s.progress?.itemsBackedUp !== undefined) {
     parts.push(`items ${s.progress?.itemsBackedUp ?? 0}/${s.progress?.totalItems ?? 0}`);
   }
-  if (s.hookStatus) parts.push(`hooks attempted ${s.hookStatus.hooksAttempted ?? 0}, failed ${s.hookStatus.hooksFailed ?? 0}`);
+  if (s.hookStatus)
+    parts.push(
+      `hooks attempted ${s.hookStatus.hooksAttempted ?? 0}, failed ${s.hookStatus.hooksFailed ?? 0}`,
+    );
   if (s.errors) parts.push(`errors ${s.errors}`);
   if (s.warnings) parts.push(`warnings ${s.warnings}`);
   return parts.join(", ");
@@ -125,15 +139,20 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
   }
   process.stdout.write(`Backup request "${name}" submitted successfully.\n`);
   if (!opts.wait) {
-    process.stdout.write(`Run \`hookguard backup describe ${name}\` or \`hookguard backup logs ${name}\` for more details.\n`);
+    process.stdout.write(
+      `Run \`hookguard backup describe ${name}\` or \`hookguard backup logs ${name}\` for more details.\n`,
+    );
     return 0;
   }
-  process.stdout.write("Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.\n");
+  process.stdout.write(
+    "Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.\n",
+  );
   const deadline = Date.now() + waitMs;
   let last = "";
   for (;;) {
     const got = await cluster.getBackup(opts.namespace, name);
-    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
+    if (!got.ok)
+      throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
     if (!got.value) throw new Error(`backup ${opts.namespace}/${name} was deleted while waiting`);
     const line = progressLine(got.value);
     if (line !== last) process.stdout.write(`${line}\n`);
@@ -146,7 +165,9 @@ async function create(name: string, opts: CreateOptions): Promise<number> {
       return phase === "Completed" ? 0 : 1;
     }
     if (Date.now() >= deadline) {
-      process.stderr.write(`Timed out after ${opts.waitTimeout} waiting for backup ${name} (phase ${phase || "New"}); it continues in the background.\n`);
+      process.stderr.write(
+        `Timed out after ${opts.waitTimeout} waiting for backup ${name} (phase ${phase || "New"}); it continues in the background.\n`,
+      );
       return 1;
     }
     await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
@@ -181,7 +202,8 @@ function goTime(iso: string | undefined): string {
 function formatSelector(sel: BackupSpec["labelSelector"]): string {
   if (!sel) return "<none>";
   const terms: string[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b))) terms.push(`${k}=${v}`);
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+    terms.push(`${k}=${v}`);
   for (const e of sel.matchExpressions ?? []) {
     const values = [...(e.values ?? [])].sort().join(",");
     if (e.operator === "In") terms.push(`${e.key} in (${values})`);
@@ -206,7 +228,8 @@ export function backupRow(b: BackupObject, now: Date): string[] {
   }
   if (when !== undefined && !Number.isNaN(when)) {
     const delta = when - now.getTime();
-    expires = delta === 0 ? "now" : delta < 0 ? `${shortHumanDuration(-delta)} ago` : shortHumanDuration(delta);
+    expires =
+      delta === 0 ? "now" : delta < 0 ? `${shortHumanDuration(-delta)} ago` : shortHumanDuration(delta);
   }
   return [
     meta.name,
@@ -232,12 +255,14 @@ async function get(name: string | undefined, opts: GetOptions): Promise<number> 
   let backups: BackupObject[];
   if (name) {
     const got = await cluster.getBackup(opts.namespace, name);
-    if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
+    if (!got.ok)
+      throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
     if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
     backups = [got.value];
   } else {
     const listed = await cluster.listBackups(opts.namespace);
-    if (!listed.ok) throw new Error(describeClusterFailure(`listing backups in ${opts.namespace}`, listed.error));
+    if (!listed.ok)
+      throw new Error(describeClusterFailure(`listing backups in ${opts.namespace}`, listed.error));
     backups = listed.value.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
   const output = opts.output ?? "table";
@@ -251,16 +276,26 @@ async function get(name: string | undefined, opts: GetOptions): Promise<number> 
     return 0;
   }
   const now = new Date();
-  process.stdout.write(formatTable(HEADER, backups.map((b) => backupRow(b, now))));
+  process.stdout.write(
+    formatTable(
+      HEADER,
+      backups.map((b) => backupRow(b, now)),
+    ),
+  );
   return 0;
 }
 
 export function registerBackupCommand(program: Command): void {
-  const backup = withExamples(program.command("backup").description("Create and inspect velero.io/v1 Backups processed by the hookguard agent"), [
-    "hookguard backup create nightly --include-namespaces shop --wait",
-    "hookguard backup get",
-    "hookguard backup describe nightly",
-  ]);
+  const backup = withExamples(
+    program
+      .command("backup")
+      .description("Create and inspect velero.io/v1 Backups processed by the hookguard agent"),
+    [
+      "hookguard backup create nightly --include-namespaces shop --wait",
+      "hookguard backup get",
+      "hookguard backup describe nightly",
+    ],
+  );
 
   common(backup.command("create"))
     .description("Create a Backup (like `velero backup create`)")
@@ -269,26 +304,51 @@ export function registerBackupCommand(program: Command): void {
     .option("--exclude-namespaces <list>", "namespaces to exclude, comma-separated")
     .option("--include-resources <list>", "resources to include, comma-separated (default all)")
     .option("--exclude-resources <list>", "resources to exclude, comma-separated")
-    .option("-l, --selector <selector>", "only back up items matching this label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b), comma-separated)")
-    .option("--or-selector <selectors>", "back up items matching at least one of these selectors, separated by ' or ' (not with --selector)")
-    .option("--snapshot-volumes [bool]", "take VolumeSnapshots of PVCs (true|false; default: the agent's setting)")
+    .option(
+      "-l, --selector <selector>",
+      "only back up items matching this label selector (k=v, k!=v, k, !k, k in (a,b), k notin (a,b), comma-separated)",
+    )
+    .option(
+      "--or-selector <selectors>",
+      "back up items matching at least one of these selectors, separated by ' or ' (not with --selector)",
+    )
+    .option(
+      "--snapshot-volumes [bool]",
+      "take VolumeSnapshots of PVCs (true|false; default: the agent's setting)",
+    )
     .option("--ttl <duration>", "how long before the backup can be garbage collected", "720h0m0s")
     .option("-w, --wait", "wait for the backup to finish, showing progress; exit 0 only for Completed")
     .option("--wait-timeout <duration>", "give up waiting after this long (the backup continues)", "1h")
-    .addOption(new Option("--poll-interval <duration>", "how often --wait reads the Backup").default("1s").hideHelp())
+    .addOption(
+      new Option("--poll-interval <duration>", "how often --wait reads the Backup").default("1s").hideHelp(),
+    )
     .action((name: string, opts: CreateOptions) => guard(() => create(name, opts)));
-  withExamples(backup.commands.find((c) => c.name() === "create")!, [
-    "hookguard backup create nightly --include-namespaces shop,db --wait",
-    "hookguard backup create web -l 'app in (web,api),!canary' --ttl 24h",
-    "hookguard backup create mixed --or-selector 'app=web or tier=db'",
-  ]);
+  withExamples(
+    backup.commands.find((c) => c.name() === "create")!,
+    [
+      "hookguard backup create nightly --include-namespaces shop,db --wait",
+      "hookguard backup create web -l 'app in (web,api),!canary' --ttl 24h",
+      "hookguard backup create mixed --or-selector 'app=web or tier=db'",
+    ],
+  );
 
   common(backup.command("get"))
     .description("List Backups, or show one (like `velero backup get`)")
     .argument("[name]", "backup name")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"))
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["table", "json", "yaml"])
+        .default("table"),
+    )
     .action((name: string | undefined, opts: GetOptions) => guard(() => get(name, opts)));
-  withExamples(backup.commands.find((c) => c.name() === "get")!, ["hookguard backup get", "hookguard backup get nightly -o yaml", "hookguard backup get --context prod -v"]);
+  withExamples(
+    backup.commands.find((c) => c.name() === "get")!,
+    [
+      "hookguard backup get",
+      "hookguard backup get nightly -o yaml",
+      "hookguard backup get --context prod -v",
+    ],
+  );
 
   registerBackupInspectCommands(backup);
 }

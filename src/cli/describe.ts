@@ -44,35 +44,84 @@ const failedResult = (h: HookRecord): boolean => h.result === "failed" || h.resu
 
 function hookRow(h: HookRecord, withCause: boolean): string[] {
   const result = h.recovered ? `${h.result} (recovered)` : h.result;
-  const row = [`${h.namespace}/${h.pod}`, h.container || "<default>", h.phase, h.source, h.name, result, h.exitCode === undefined ? "-" : String(h.exitCode), formatDurationMs(h.durationMs)];
+  const row = [
+    `${h.namespace}/${h.pod}`,
+    h.container || "<default>",
+    h.phase,
+    h.source,
+    h.name,
+    result,
+    h.exitCode === undefined ? "-" : String(h.exitCode),
+    formatDurationMs(h.durationMs),
+  ];
   // the cause: the command's own last stderr line says more than "command terminated with exit code 1"
   if (withCause) row.push(failedResult(h) ? (h.cause ?? h.error ?? "") : "");
   return row;
 }
 
-export function formatDescribe(backup: BackupObject, results: BackupResultsFile | undefined, resultsLocation: string): string {
+export function formatDescribe(
+  backup: BackupObject,
+  results: BackupResultsFile | undefined,
+  resultsLocation: string,
+): string {
   const s = backup.status ?? {};
   const spec = backup.spec ?? {};
   const meta = backup.metadata;
   const out: string[] = [];
-  out.push(...alignPairs([
-    ["Name:", meta.name],
-    ["Namespace:", meta.namespace],
-    ["Labels:", mapText(meta.labels)],
-    ["Annotations:", mapText(meta.annotations)],
-  ]));
+  out.push(
+    ...alignPairs([
+      ["Name:", meta.name],
+      ["Namespace:", meta.namespace],
+      ["Labels:", mapText(meta.labels)],
+      ["Annotations:", mapText(meta.annotations)],
+    ]),
+  );
   out.push("", ...alignPairs([["Phase:", s.phase || "New"]]));
   if (s.failureReason) out.push("", ...alignPairs([["Failure reason:", s.failureReason]]));
   // one Errors: and one Warnings: line (Velero's counts), the agent's messages listed under each
-  const [errorsLine, warningsLine] = alignPairs([["Errors:", String(s.errors ?? 0)], ["Warnings:", String(s.warnings ?? 0)]]);
-  out.push("", errorsLine!, ...(results?.errors ?? []).map((e) => `  ${e}`), warningsLine!, ...(results?.warnings ?? []).map((w) => `  ${w}`));
-  out.push("", "Namespaces:", ...alignPairs([["Included:", (spec.includedNamespaces ?? []).join(", ") || "*"], ["Excluded:", (spec.excludedNamespaces ?? []).join(", ") || "<none>"]]).map((l) => `  ${l}`));
-  out.push("", ...alignPairs([["Started:", s.startTimestamp ?? "<n/a>"], ["Completed:", s.completionTimestamp ?? "<n/a>"]]));
+  const [errorsLine, warningsLine] = alignPairs([
+    ["Errors:", String(s.errors ?? 0)],
+    ["Warnings:", String(s.warnings ?? 0)],
+  ]);
+  out.push(
+    "",
+    errorsLine!,
+    ...(results?.errors ?? []).map((e) => `  ${e}`),
+    warningsLine!,
+    ...(results?.warnings ?? []).map((w) => `  ${w}`),
+  );
+  out.push(
+    "",
+    "Namespaces:",
+    ...alignPairs([
+      ["Included:", (spec.includedNamespaces ?? []).join(", ") || "*"],
+      ["Excluded:", (spec.excludedNamespaces ?? []).join(", ") || "<none>"],
+    ]).map((l) => `  ${l}`),
+  );
+  out.push(
+    "",
+    ...alignPairs([
+      ["Started:", s.startTimestamp ?? "<n/a>"],
+      ["Completed:", s.completionTimestamp ?? "<n/a>"],
+    ]),
+  );
   if (s.progress) {
-    out.push("", ...alignPairs([["Total items to be backed up:", String(s.progress.totalItems ?? 0)], ["Items backed up:", String(s.progress.itemsBackedUp ?? 0)]]));
+    out.push(
+      "",
+      ...alignPairs([
+        ["Total items to be backed up:", String(s.progress.totalItems ?? 0)],
+        ["Items backed up:", String(s.progress.itemsBackedUp ?? 0)],
+      ]),
+    );
   }
   if (s.hookStatus) {
-    out.push("", ...alignPairs([["HooksAttempted:", String(s.hookStatus.hooksAttempted ?? 0)], ["HooksFailed:", String(s.hookStatus.hooksFailed ?? 0)]]));
+    out.push(
+      "",
+      ...alignPairs([
+        ["HooksAttempted:", String(s.hookStatus.hooksAttempted ?? 0)],
+        ["HooksFailed:", String(s.hookStatus.hooksFailed ?? 0)],
+      ]),
+    );
   }
   out.push("");
   if (!results) {
@@ -81,9 +130,23 @@ export function formatDescribe(backup: BackupObject, results: BackupResultsFile 
     out.push("Hooks:  <none>");
   } else {
     const withCause = results.hooks.some(failedResult);
-    const header = ["POD", "CONTAINER", "PHASE", "SOURCE", "NAME", "RESULT", "EXIT CODE", "DURATION", ...(withCause ? ["CAUSE"] : [])];
+    const header = [
+      "POD",
+      "CONTAINER",
+      "PHASE",
+      "SOURCE",
+      "NAME",
+      "RESULT",
+      "EXIT CODE",
+      "DURATION",
+      ...(withCause ? ["CAUSE"] : []),
+    ];
     out.push("Hooks:");
-    out.push(...tabulate([header, ...inExecutionOrder(results.hooks).map((h) => hookRow(h, withCause))], { padding: 2 }).map((l) => `  ${l}`.trimEnd()));
+    out.push(
+      ...tabulate([header, ...inExecutionOrder(results.hooks).map((h) => hookRow(h, withCause))], {
+        padding: 2,
+      }).map((l) => `  ${l}`.trimEnd()),
+    );
   }
   return `${out.join("\n")}\n`;
 }

@@ -20,15 +20,23 @@ interface LintOptions {
 export function registerLintCommand(program: Command): void {
   program
     .command("lint")
-    .description("Check hook annotations (Pods and pod-template workloads) and velero.io/v1 Backup/Schedule hook specs")
+    .description(
+      "Check hook annotations (Pods and pod-template workloads) and velero.io/v1 Backup/Schedule hook specs",
+    )
     .argument("[paths...]", "files, directories (their *.yaml, *.yml, *.json) or - for stdin")
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .option("--strict", "exit 1 on warnings too")
     .option("-R, --recursive", "also read the subdirectories of directory arguments (as kubectl -f DIR -R)")
-    .option("--cluster", "check the live Pods, workloads, Backups and Schedules of a cluster instead of files")
+    .option(
+      "--cluster",
+      "check the live Pods, workloads, Backups and Schedules of a cluster instead of files",
+    )
     .option("--kubeconfig <path>", "with --cluster: kubeconfig file (default: $KUBECONFIG, then in-cluster)")
     .option("--context <name>", "with --cluster: kubeconfig context (default: its current context)")
-    .option("-n, --namespace <ns>", "with --cluster: namespace (default: the context's namespace, or default)")
+    .option(
+      "-n, --namespace <ns>",
+      "with --cluster: namespace (default: the context's namespace, or default)",
+    )
     .option("-A, --all-namespaces", "with --cluster: every namespace")
     .addHelpText(
       "after",
@@ -49,15 +57,25 @@ Examples:
   hookguard lint --cluster -A --context prod`,
     )
     .action(async (paths: string[], opts: LintOptions, cmd: Command) => {
-      const clusterOnly = (["kubeconfig", "context", "namespace", "allNamespaces"] as const).filter((k) => opts[k] !== undefined);
+      const clusterOnly = (["kubeconfig", "context", "namespace", "allNamespaces"] as const).filter(
+        (k) => opts[k] !== undefined,
+      );
       if (opts.cluster) {
         if (paths.length > 0) cmd.error("error: give either PATHs or --cluster, not both", { exitCode: 2 });
-        if (opts.namespace !== undefined && opts.allNamespaces) cmd.error("error: --namespace and --all-namespaces cannot be combined", { exitCode: 2 });
+        if (opts.namespace !== undefined && opts.allNamespaces)
+          cmd.error("error: --namespace and --all-namespaces cannot be combined", { exitCode: 2 });
         return lintClusterAction(opts);
       }
-      if (clusterOnly.length > 0) cmd.error(`error: --${clusterOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --cluster`, { exitCode: 2 });
-      if (paths.length === 0) cmd.error("error: missing PATH (files, directories or - for stdin), or --cluster", { exitCode: 2 });
-      const { sources, problems } = await readInputs(paths, process.stdin, { recursive: opts.recursive === true });
+      if (clusterOnly.length > 0)
+        cmd.error(
+          `error: --${clusterOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --cluster`,
+          { exitCode: 2 },
+        );
+      if (paths.length === 0)
+        cmd.error("error: missing PATH (files, directories or - for stdin), or --cluster", { exitCode: 2 });
+      const { sources, problems } = await readInputs(paths, process.stdin, {
+        recursive: opts.recursive === true,
+      });
       const report = lintSources(sources);
       report.problems.unshift(...problems);
       if (opts.output === "json") process.stdout.write(`${formatJson(report)}\n`);
@@ -66,7 +84,9 @@ Examples:
       if (opts.output === "text") {
         const errors = report.findings.filter((f) => f.severity === "error").length;
         const warnings = report.findings.length - errors;
-        process.stderr.write(`${errors} error(s), ${warnings} warning(s) in ${report.objectsChecked} object(s) from ${sources.length} file(s)\n`);
+        process.stderr.write(
+          `${errors} error(s), ${warnings} warning(s) in ${report.objectsChecked} object(s) from ${sources.length} file(s)\n`,
+        );
       }
       process.exitCode = exitCodeOf(report, opts.strict === true);
     });
@@ -93,7 +113,9 @@ async function lintClusterAction(opts: LintOptions): Promise<void> {
   if (opts.output === "text") {
     const errors = report.findings.filter((f) => f.severity === "error").length;
     const where = report.namespace === undefined ? "all namespaces" : `namespace ${report.namespace}`;
-    process.stderr.write(`${errors} error(s), ${report.findings.length - errors} warning(s) in ${report.objectsChecked} object(s) from context ${report.context} (${where})\n`);
+    process.stderr.write(
+      `${errors} error(s), ${report.findings.length - errors} warning(s) in ${report.objectsChecked} object(s) from context ${report.context} (${where})\n`,
+    );
   }
   process.exitCode = exitCodeOf(report, opts.strict === true);
 }

@@ -24,13 +24,20 @@ const commands: Record<string, () => Promise<(p: Command) => void>> = {
   probe: async () => (await import("./probe.js")).registerProbeCommand,
   webhook: async () => (await import("./webhook.js")).registerWebhookCommand,
 };
-withExamples(program.command("version").description("Print hookguard's version"), ["hookguard version", "hookguard --version"]).action(() => console.log(VERSION));
+withExamples(program.command("version").description("Print hookguard's version"), [
+  "hookguard version",
+  "hookguard --version",
+]).action(() => console.log(VERSION));
 withExamples(program, ["hookguard lint examples/", "hookguard backup get", "hookguard COMMAND --help"]);
 
 const requested = process.argv[2];
 // `--version`/`version` need no command module: loading them all would cost ~1 s of a 0.1 s answer
 const versionOnly = requested === "--version" || requested === "-V" || requested === "version";
-const toLoad = versionOnly ? [] : requested !== undefined && requested in commands ? [requested] : Object.keys(commands);
+const toLoad = versionOnly
+  ? []
+  : requested !== undefined && requested in commands
+    ? [requested]
+    : Object.keys(commands);
 for (const name of toLoad) (await commands[name]!())(program);
 
 try {

@@ -16,15 +16,24 @@ function post(url: URL, body: object, ca: string | undefined, timeoutMs: number)
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }, ...(ca ? { ca } : {}), timeout: timeoutMs, minVersion: "TLSv1.2" },
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        ...(ca ? { ca } : {}),
+        timeout: timeoutMs,
+        minVersion: "TLSv1.2",
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (text += c));
         res.on("end", () => {
           try {
-            const response = (JSON.parse(text) as { response?: { allowed?: unknown; status?: { message?: string } } }).response;
-            if (typeof response?.allowed !== "boolean") return reject(new Error(`HTTP ${res.statusCode}: not an AdmissionReview response`));
+            const response = (
+              JSON.parse(text) as { response?: { allowed?: unknown; status?: { message?: string } } }
+            ).response;
+            if (typeof response?.allowed !== "boolean")
+              return reject(new Error(`HTTP ${res.statusCode}: not an AdmissionReview response`));
             resolve({ allowed: response.allowed, message: response.status?.message ?? "" });
           } catch {
             reject(new Error(`HTTP ${res.statusCode}: the body is not JSON`));
@@ -40,7 +49,9 @@ function post(url: URL, body: object, ca: string | undefined, timeoutMs: number)
 
 /** The README's example Pod, with its hook annotations removed: nothing for the webhook to refuse. */
 function cleanReview(): object {
-  const review = exampleReview("8b8c6a39-5f0e-4e0c-9a53-1d2f4a6f0c11") as { request: { object: { metadata: Record<string, unknown> } } };
+  const review = exampleReview("8b8c6a39-5f0e-4e0c-9a53-1d2f4a6f0c11") as {
+    request: { object: { metadata: Record<string, unknown> } };
+  };
   delete review.request.object.metadata.annotations;
   return review;
 }
@@ -48,14 +59,22 @@ function cleanReview(): object {
 export function registerProbeCommand(program: Command): void {
   program
     .command("probe")
-    .description("Send a broken and a clean AdmissionReview to a running webhook and check it denies and allows them")
+    .description(
+      "Send a broken and a clean AdmissionReview to a running webhook and check it denies and allows them",
+    )
     .requiredOption("--url <url>", "webhook base URL, e.g. https://hookguard-webhook.hookguard.svc:443")
     .option("--ca-file <path>", "PEM CA that signed the webhook's certificate (default: the system's)")
-    .option("--timeout <seconds>", "per request", (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}.`);
-      return n;
-    }, 10)
+    .option(
+      "--timeout <seconds>",
+      "per request",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0)
+          throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}.`);
+        return n;
+      },
+      10,
+    )
     .action(async (opts: { url: string; caFile?: string; timeout: number }) => {
       let base: URL;
       try {
@@ -63,7 +82,8 @@ export function registerProbeCommand(program: Command): void {
       } catch {
         throw new Error(`--url ${JSON.stringify(opts.url)} is not a URL`);
       }
-      if (base.protocol !== "https:") throw new Error("--url must be https: the API server only calls webhooks over TLS");
+      if (base.protocol !== "https:")
+        throw new Error("--url must be https: the API server only calls webhooks over TLS");
       const ca = opts.caFile ? readFileSync(opts.caFile, "utf8") : undefined;
       const validate = new URL("validate", base.href.endsWith("/") ? base.href : `${base.href}/`);
       const ms = opts.timeout * 1000;

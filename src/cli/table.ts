@@ -10,6 +10,13 @@ export interface TabOptions {
 
 export function tabulate(rows: readonly string[][], { padding, minWidth = 0 }: TabOptions): string[] {
   const columns = Math.max(0, ...rows.map((r) => r.length));
-  const widths = Array.from({ length: columns }, (_, i) => Math.max(minWidth, ...rows.map((r) => (r[i] ?? "").length + padding)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("").trimEnd());
+  const widths = Array.from({ length: columns }, (_, i) =>
+    Math.max(minWidth, ...rows.map((r) => (r[i] ?? "").length + padding)),
+  );
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("")
+      .trimEnd(),
+  );
 }

@@ -10,7 +10,10 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 function port(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be a port number (0-65535), got ${JSON.stringify(value)}.`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new InvalidArgumentError(
+        `${name} must be a port number (0-65535), got ${JSON.stringify(value)}.`,
+      );
     return n;
   };
 }
@@ -18,14 +21,18 @@ function port(name: string): (value: string) => number {
 function positiveInt(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1, got ${JSON.stringify(value)}.`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(
+        `${name} must be a whole number of at least 1, got ${JSON.stringify(value)}.`,
+      );
     return n;
   };
 }
 
 function seconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number of seconds, got ${JSON.stringify(value)}.`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number of seconds, got ${JSON.stringify(value)}.`);
   return n;
 }
 
@@ -35,22 +42,68 @@ export function registerWebhookCommand(program: Command): void {
     .description("Serve the validating (/validate) and mutating (/mutate) admission webhook over HTTPS")
     .option("--port <port>", "HTTPS port for admission requests", port("--port"), 9443)
     .option("--host <address>", "address to listen on (0.0.0.0: every interface, as in a pod)", "127.0.0.1")
-    .option("--cert-dir <dir>", "directory with tls.crt/tls.key; dev certificates are generated there when it has none", "certs")
+    .option(
+      "--cert-dir <dir>",
+      "directory with tls.crt/tls.key; dev certificates are generated there when it has none",
+      "certs",
+    )
     .option("--metrics-port <port>", "plain-HTTP port for /metrics", port("--metrics-port"), 8080)
-    .option("--dns-name <name>", "extra DNS name for generated serving certificates (repeatable)", collect, [] as string[])
-    .option("--kubeconfig <path>", "kubeconfig for the exec-permission check and managed certificates (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+    .option(
+      "--dns-name <name>",
+      "extra DNS name for generated serving certificates (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--kubeconfig <path>",
+      "kubeconfig for the exec-permission check and managed certificates (default: $KUBECONFIG, ~/.kube/config, then in-cluster)",
+    )
     .option("--context <name>", "kubeconfig context to use (default: its current-context)")
     .option("--no-require-exec-permission", "do not require create pods/exec from users who set hooks")
-    .option("--mutate-all", "the MutatingWebhookConfiguration sends every namespace (no hookguard.io/mutate=enabled selector)", false)
-    .option("--manage-certs", "create, store (Secret) and rotate the CA and serving certificate, and patch caBundle", false)
+    .option(
+      "--mutate-all",
+      "the MutatingWebhookConfiguration sends every namespace (no hookguard.io/mutate=enabled selector)",
+      false,
+    )
+    .option(
+      "--manage-certs",
+      "create, store (Secret) and rotate the CA and serving certificate, and patch caBundle",
+      false,
+    )
     .option("--secret <name>", "Secret holding managed certificates (with --manage-certs)")
     .option("--secret-namespace <ns>", "namespace of that Secret (default: the pod's namespace)")
-    .option("--webhook-config <name>", "Validating/MutatingWebhookConfiguration whose caBundle to patch (repeatable)", collect, [] as string[])
-    .option("--trusted-controller <username>", "another controller that copies pod templates, exempt from the exec-permission check (repeatable)", collect, [] as string[])
-    .addOption(new Option("--enforcement <mode>", "deny: refuse hook errors; warn: admit them as warnings and count them (audit before enforcing)").choices(["deny", "warn"]).default("deny"))
+    .option(
+      "--webhook-config <name>",
+      "Validating/MutatingWebhookConfiguration whose caBundle to patch (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--trusted-controller <username>",
+      "another controller that copies pod templates, exempt from the exec-permission check (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .addOption(
+      new Option(
+        "--enforcement <mode>",
+        "deny: refuse hook errors; warn: admit them as warnings and count them (audit before enforcing)",
+      )
+        .choices(["deny", "warn"])
+        .default("deny"),
+    )
     .option("--shutdown-timeout <seconds>", "how long SIGTERM waits for in-flight requests", seconds, 25)
-    .option("--max-connections <n>", "concurrent connections on the HTTPS port; more are closed at once", positiveInt("--max-connections"), DEFAULT_MAX_CONNECTIONS)
-    .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
+    .option(
+      "--max-connections <n>",
+      "concurrent connections on the HTTPS port; more are closed at once",
+      positiveInt("--max-connections"),
+      DEFAULT_MAX_CONNECTIONS,
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+        .default("info"),
+    )
     .action(async (opts: Record<string, unknown>) => {
       const log = createLogger({ level: opts.logLevel as string });
       if (opts.manageCerts && !opts.secret) throw new Error("--manage-certs needs --secret NAME");
@@ -91,8 +144,11 @@ export function registerWebhookCommand(program: Command): void {
       // Anything a library left open must not keep a stopped webhook alive (the timer itself does not).
       setTimeout(() => process.exit(0), 2000).unref();
     });
-  withExamples(program.commands.find((c) => c.name() === "webhook")!, [
-    "hookguard webhook --cert-dir certs --port 9443 --metrics-port 8080",
-    "hookguard webhook --kubeconfig ~/.kube/config --context dev --enforcement warn",
-  ]);
+  withExamples(
+    program.commands.find((c) => c.name() === "webhook")!,
+    [
+      "hookguard webhook --cert-dir certs --port 9443 --metrics-port 8080",
+      "hookguard webhook --kubeconfig ~/.kube/config --context dev --enforcement warn",
+    ],
+  );
 }

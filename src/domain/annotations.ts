@@ -1,9 +1,27 @@
 // Pod hook annotations -> typed hooks + findings. Mirrors Velero's getPodExecHookFromAnnotations
 // (internal/hook/item_hook_handler.go) but reports every value Velero would silently drop.
-import type { ContainerLike, ExecHook, Finding, OnError, Phase, PodHooksResult, PodLike, RawAnnotationHook } from "./types.js";
+import type {
+  ContainerLike,
+  ExecHook,
+  Finding,
+  OnError,
+  Phase,
+  PodHooksResult,
+  PodLike,
+  RawAnnotationHook,
+} from "./types.js";
 import { checkCommandAnnotation } from "./command.js";
 import { nanosToMillis, parseGoDuration } from "./duration.js";
-import { annotationPath, closest, error, q, shortValue, warning, whitespaceFix, withinEditDistance } from "./findings.js";
+import {
+  annotationPath,
+  closest,
+  error,
+  q,
+  shortValue,
+  warning,
+  whitespaceFix,
+  withinEditDistance,
+} from "./findings.js";
 import { riskyCommandFindings } from "./risky-commands.js";
 import { podView } from "./pod-view.js";
 
@@ -18,11 +36,22 @@ export const POST_HOOK_PREFIX = "post.hook.backup.velero.io/";
 export const LEGACY_HOOK_PREFIX = "hook.backup.velero.io/";
 export const RESTORE_EXEC_PREFIX = "post.hook.restore.velero.io/";
 export const RESTORE_INIT_PREFIX = "init.hook.restore.velero.io/";
-export const RESTORE_EXEC_FIELDS = ["container", "command", "on-error", "exec-timeout", "wait-timeout", "wait-for-ready"] as const;
+export const RESTORE_EXEC_FIELDS = [
+  "container",
+  "command",
+  "on-error",
+  "exec-timeout",
+  "wait-timeout",
+  "wait-for-ready",
+] as const;
 export const RESTORE_INIT_FIELDS = ["container-image", "container-name", "command"] as const;
 
 export type HookKeySet = Phase | "legacy";
-const PREFIX: Record<HookKeySet, string> = { pre: PRE_HOOK_PREFIX, post: POST_HOOK_PREFIX, legacy: LEGACY_HOOK_PREFIX };
+const PREFIX: Record<HookKeySet, string> = {
+  pre: PRE_HOOK_PREFIX,
+  post: POST_HOOK_PREFIX,
+  legacy: LEGACY_HOOK_PREFIX,
+};
 
 /** The annotation key for one field of one phase, e.g. hookAnnotationKey("pre", "timeout"). */
 export function hookAnnotationKey(set: HookKeySet, field: BackupHookField): string {
@@ -54,7 +83,9 @@ const KEY_SETS: Array<{ prefix: string; fields: readonly string[] }> = [
 /** The prefixes of every hook annotation key Velero reads. */
 export const HOOK_KEY_PREFIXES: readonly string[] = KEY_SETS.map((s) => s.prefix);
 /** Every annotation key Velero reads for hooks. */
-export const ALL_HOOK_ANNOTATION_KEYS: readonly string[] = KEY_SETS.flatMap((s) => s.fields.map((f) => s.prefix + f));
+export const ALL_HOOK_ANNOTATION_KEYS: readonly string[] = KEY_SETS.flatMap((s) =>
+  s.fields.map((f) => s.prefix + f),
+);
 
 export interface ParsePodHooksOptions {
   /** Prepended to field paths: "" for a Pod, "spec.template." for a Deployment. */
@@ -87,7 +118,8 @@ export function isValidOnError(value: string | undefined): value is OnError {
 export function onErrorFinding(value: string, path: string, field = "on-error"): Finding {
   const trimmed = value.trim();
   const match = ["Fail", "Continue"].find((v) => v.toLowerCase() === trimmed.toLowerCase());
-  if (match === trimmed) return error("on-error-invalid", path, `${field} ${shortValue(value)} ${whitespaceFix(value)}`);
+  if (match === trimmed)
+    return error("on-error-invalid", path, `${field} ${shortValue(value)} ${whitespaceFix(value)}`);
   const hint = match ? `values are case-sensitive; did you mean ${q(match)}?` : `use "Fail" or "Continue"`;
   return error("on-error-invalid", path, `${field} ${shortValue(value)} is not valid: ${hint}`);
 }
@@ -112,29 +144,53 @@ export interface DurationCheck {
 export function checkTimeout(value: string, path: string, field = "timeout"): DurationCheck {
   const parsed = parseGoDuration(value);
   if (!parsed.ok && value.trim() !== value && parseGoDuration(value.trim()).ok) {
-    return { findings: [error("timeout-invalid", path, `${field} ${shortValue(value)} ${whitespaceFix(value)}`)] };
+    return {
+      findings: [error("timeout-invalid", path, `${field} ${shortValue(value)} ${whitespaceFix(value)}`)],
+    };
   }
   if (!parsed.ok) {
     return {
       findings: [
-        error("timeout-invalid", path, `${field} ${shortValue(value)} is not a Go duration${parsed.error.length <= 90 ? ` (${parsed.error})` : ""}; write e.g. ${q(durationHint(value))}`),
+        error(
+          "timeout-invalid",
+          path,
+          `${field} ${shortValue(value)} is not a Go duration${parsed.error.length <= 90 ? ` (${parsed.error})` : ""}; write e.g. ${q(durationHint(value))}`,
+        ),
       ],
     };
   }
   if (parsed.value < 0) {
     return {
       ns: parsed.value,
-      findings: [error("timeout-negative", path, `${field} ${shortValue(value)} is negative: Velero then never times out; use e.g. "30s"`)],
+      findings: [
+        error(
+          "timeout-negative",
+          path,
+          `${field} ${shortValue(value)} is negative: Velero then never times out; use e.g. "30s"`,
+        ),
+      ],
     };
   }
   if (parsed.value === 0) {
-    return { ns: 0, findings: [warning("timeout-zero", path, `${field} ${shortValue(value)} means the 30s default; write "30s" or drop it`)] };
+    return {
+      ns: 0,
+      findings: [
+        warning(
+          "timeout-zero",
+          path,
+          `${field} ${shortValue(value)} means the 30s default; write "30s" or drop it`,
+        ),
+      ],
+    };
   }
   return { ns: parsed.value, findings: [] };
 }
 
 export function findContainer(pod: PodLike, name: string): ContainerLike | undefined {
-  return pod.spec?.containers?.find((c) => c.name === name) ?? pod.spec?.initContainers?.find((c) => c.name === name);
+  return (
+    pod.spec?.containers?.find((c) => c.name === name) ??
+    pod.spec?.initContainers?.find((c) => c.name === name)
+  );
 }
 
 /** Container existence check: regular containers and native sidecars qualify, plain init containers do not. */
@@ -144,26 +200,48 @@ export function checkContainer(pod: PodLike, name: string, path: string): Findin
   const init = pod.spec?.initContainers?.find((c) => c.name === name);
   if (init?.restartPolicy === "Always") return undefined;
   if (init) {
-    return error("container-init", path, `container ${q(name)} is a plain init container; hooks run only in spec.containers or native sidecars`);
+    return error(
+      "container-init",
+      path,
+      `container ${q(name)} is a plain init container; hooks run only in spec.containers or native sidecars`,
+    );
   }
   if (name.trim() !== name && containers.some((c) => c.name === name.trim())) {
     return error("container-not-found", path, `container ${q(name)} ${whitespaceFix(name)}`);
   }
   const names = containers.map((c) => c.name).join(", ");
-  const guess = closest(name, containers.map((c) => c.name));
+  const guess = closest(
+    name,
+    containers.map((c) => c.name),
+  );
   const hint = guess ? `did you mean ${q(guess)}?` : `use one of: ${names}`;
-  return error("container-not-found", path, `container ${q(name)} is not in this pod (Velero: no such container); ${hint}`);
+  return error(
+    "container-not-found",
+    path,
+    `container ${q(name)} is not in this pod (Velero: no such container); ${hint}`,
+  );
 }
 
 function isPrivileged(c: ContainerLike | undefined): boolean {
   if (!c) return true; // unknown container: nothing to say
   if (c.securityContext?.privileged === true) return true;
-  return (c.securityContext?.capabilities?.add ?? []).some((cap) => cap === "SYS_ADMIN" || cap === "CAP_SYS_ADMIN" || cap === "ALL");
+  return (c.securityContext?.capabilities?.add ?? []).some(
+    (cap) => cap === "SYS_ADMIN" || cap === "CAP_SYS_ADMIN" || cap === "ALL",
+  );
 }
 
-export function fsfreezeFinding(argv: string[], container: ContainerLike | undefined, path: string): Finding | undefined {
-  if (!argv.some((a) => /(^|[\s/;&|'"])fsfreeze(\s|$|[;&|'"])/.test(a)) || isPrivileged(container)) return undefined;
-  return warning("fsfreeze-unprivileged", path, `fsfreeze fails in ${q(container!.name)} (not privileged); run it privileged or with SYS_ADMIN`);
+export function fsfreezeFinding(
+  argv: string[],
+  container: ContainerLike | undefined,
+  path: string,
+): Finding | undefined {
+  if (!argv.some((a) => /(^|[\s/;&|'"])fsfreeze(\s|$|[;&|'"])/.test(a)) || isPrivileged(container))
+    return undefined;
+  return warning(
+    "fsfreeze-unprivileged",
+    path,
+    `fsfreeze fails in ${q(container!.name)} (not privileged); run it privileged or with SYS_ADMIN`,
+  );
 }
 
 function buildHook(ctx: PhaseContext): { hook: ExecHook; findings: Finding[] } {
@@ -176,7 +254,9 @@ function buildHook(ctx: PhaseContext): { hook: ExecHook; findings: Finding[] } {
 
   const containerAsWritten = raw.container ?? "";
   const container = containerAsWritten || (pod.spec?.containers?.[0]?.name ?? "");
-  const containerProblem = containerAsWritten ? checkContainer(pod, containerAsWritten, annotationPath(prefix, keys.container)) : undefined;
+  const containerProblem = containerAsWritten
+    ? checkContainer(pod, containerAsWritten, annotationPath(prefix, keys.container))
+    : undefined;
   if (containerProblem) blockers.push(containerProblem);
   else {
     const fsfreeze = fsfreezeFinding(cmd.argv, findContainer(pod, container), commandPath);
@@ -186,11 +266,18 @@ function buildHook(ctx: PhaseContext): { hook: ExecHook; findings: Finding[] } {
   let onError: OnError = "Fail"; // hookguard's documented choice; Velero behaves like Continue here
   const onErrorExplicit = isValidOnError(raw.onError);
   if (onErrorExplicit) onError = raw.onError as OnError;
-  else if (raw.onError !== undefined) warnings.push(onErrorFinding(raw.onError, annotationPath(prefix, keys.onError)));
+  else if (raw.onError !== undefined)
+    warnings.push(onErrorFinding(raw.onError, annotationPath(prefix, keys.onError)));
 
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (raw.timeout === "") {
-    warnings.push(warning("timeout-empty", annotationPath(prefix, keys.timeout), `timeout is empty, so the 30s default applies; write "30s" or drop it`));
+    warnings.push(
+      warning(
+        "timeout-empty",
+        annotationPath(prefix, keys.timeout),
+        `timeout is empty, so the 30s default applies; write "30s" or drop it`,
+      ),
+    );
   } else if (raw.timeout !== undefined) {
     const t = checkTimeout(raw.timeout, annotationPath(prefix, keys.timeout));
     warnings.push(...t.findings);
@@ -215,7 +302,9 @@ function buildHook(ctx: PhaseContext): { hook: ExecHook; findings: Finding[] } {
   };
   // Advice about what the command achieves stays out of hook.warnings: the agent counts those as
   // configuration warnings of the Backup, and these hooks run exactly as written.
-  const advice = containerProblem ? [] : riskyCommandFindings(cmd.argv, findContainer(pod, container), commandPath);
+  const advice = containerProblem
+    ? []
+    : riskyCommandFindings(cmd.argv, findContainer(pod, container), commandPath);
   return { hook, findings: [...blockers, ...warnings, ...advice] };
 }
 
@@ -224,7 +313,13 @@ function ignoredKeys(prefix: string, set: HookKeySet, raw: RawAnnotationHook, wh
   const keys = HOOK_ANNOTATIONS[set];
   const out: Finding[] = [];
   if (raw.command === "") {
-    out.push(warning("command-empty", annotationPath(prefix, keys.command), `command is empty, so no ${set === "post" ? "post" : "pre"} hook is defined; set it or drop it`));
+    out.push(
+      warning(
+        "command-empty",
+        annotationPath(prefix, keys.command),
+        `command is empty, so no ${set === "post" ? "post" : "pre"} hook is defined; set it or drop it`,
+      ),
+    );
   }
   const pairs: Array<[string | undefined, string]> = [
     [raw.container, keys.container],
@@ -239,13 +334,24 @@ function ignoredKeys(prefix: string, set: HookKeySet, raw: RawAnnotationHook, wh
 
 const hasAny = (raw: RawAnnotationHook): boolean => Object.keys(raw).length > 0;
 
-function parsePre(pod: PodLike, prefix: string, pre: RawAnnotationHook, legacy: RawAnnotationHook): { hook?: ExecHook; findings: Finding[] } {
+function parsePre(
+  pod: PodLike,
+  prefix: string,
+  pre: RawAnnotationHook,
+  legacy: RawAnnotationHook,
+): { hook?: ExecHook; findings: Finding[] } {
   const findings: Finding[] = [];
   if (pre.command) {
     const built = buildHook({ pod, prefix, phase: "pre", set: "pre", raw: pre });
     for (const key of Object.values(HOOK_ANNOTATIONS.legacy)) {
       if (pod.metadata?.annotations?.[key] !== undefined) {
-        findings.push(warning("legacy-with-pre", annotationPath(prefix, key), `legacy key ignored: pre.hook.backup.velero.io/command is set; drop it`));
+        findings.push(
+          warning(
+            "legacy-with-pre",
+            annotationPath(prefix, key),
+            `legacy key ignored: pre.hook.backup.velero.io/command is set; drop it`,
+          ),
+        );
       }
     }
     return { hook: built.hook, findings: [...built.findings, ...findings] };
@@ -253,13 +359,37 @@ function parsePre(pod: PodLike, prefix: string, pre: RawAnnotationHook, legacy: 
   if (legacy.command) {
     const built = buildHook({ pod, prefix, phase: "pre", set: "legacy", raw: legacy });
     findings.push(
-      warning("legacy-keys", annotationPath(prefix, HOOK_ANNOTATIONS.legacy.command), `legacy key (pre phase only); rename to pre.hook.backup.velero.io/*`),
-      ...ignoredKeys(prefix, "pre", pre, "ignored: legacy hook.backup.velero.io keys define the pre hook; drop it"),
+      warning(
+        "legacy-keys",
+        annotationPath(prefix, HOOK_ANNOTATIONS.legacy.command),
+        `legacy key (pre phase only); rename to pre.hook.backup.velero.io/*`,
+      ),
+      ...ignoredKeys(
+        prefix,
+        "pre",
+        pre,
+        "ignored: legacy hook.backup.velero.io keys define the pre hook; drop it",
+      ),
     );
     return { hook: built.hook, findings: [...built.findings, ...findings] };
   }
-  findings.push(...ignoredKeys(prefix, "pre", pre, "ignored: no pre.hook.backup.velero.io/command; add it or drop this key"));
-  if (hasAny(legacy)) findings.push(...ignoredKeys(prefix, "legacy", legacy, "ignored: no hook.backup.velero.io/command; add it or drop this key"));
+  findings.push(
+    ...ignoredKeys(
+      prefix,
+      "pre",
+      pre,
+      "ignored: no pre.hook.backup.velero.io/command; add it or drop this key",
+    ),
+  );
+  if (hasAny(legacy))
+    findings.push(
+      ...ignoredKeys(
+        prefix,
+        "legacy",
+        legacy,
+        "ignored: no hook.backup.velero.io/command; add it or drop this key",
+      ),
+    );
   return { findings };
 }
 
@@ -271,7 +401,11 @@ export function parsePodHooks(input: PodLike, opts: ParsePodHooksOptions = {}): 
   const prefix = opts.pathPrefix ?? "";
   const { pod, findings: shapeFindings } = podView(input, prefix);
   const annotations = pod.metadata!.annotations!;
-  const raw = { pre: readRaw(annotations, "pre"), post: readRaw(annotations, "post"), legacy: readRaw(annotations, "legacy") };
+  const raw = {
+    pre: readRaw(annotations, "pre"),
+    post: readRaw(annotations, "post"),
+    legacy: readRaw(annotations, "legacy"),
+  };
   const result: PodHooksResult = { raw, findings: [...shapeFindings] };
 
   const pre = parsePre(pod, prefix, raw.pre, raw.legacy);
@@ -283,7 +417,14 @@ export function parsePodHooks(input: PodLike, opts: ParsePodHooksOptions = {}): 
     result.post = built.hook;
     result.findings.push(...built.findings);
   } else {
-    result.findings.push(...ignoredKeys(prefix, "post", raw.post, "ignored: no post.hook.backup.velero.io/command; add it or drop this key"));
+    result.findings.push(
+      ...ignoredKeys(
+        prefix,
+        "post",
+        raw.post,
+        "ignored: no post.hook.backup.velero.io/command; add it or drop this key",
+      ),
+    );
   }
   result.findings.push(...checkRestoreAnnotations(pod, prefix), ...unknownKeys(annotations, prefix));
   return result;
@@ -298,7 +439,13 @@ function unknownKeys(annotations: Record<string, string>, prefix: string): Findi
   for (const key of Object.keys(annotations)) {
     if (VALID_KEYS.has(key)) continue;
     if (key === RESTORE_INIT_PREFIX + "timeout") {
-      out.push(warning("restore-init-timeout-unused", annotationPath(prefix, key), `Velero defines this key but never reads it; drop it`));
+      out.push(
+        warning(
+          "restore-init-timeout-unused",
+          annotationPath(prefix, key),
+          `Velero defines this key but never reads it; drop it`,
+        ),
+      );
       continue;
     }
     const slash = key.indexOf("/");
@@ -308,12 +455,20 @@ function unknownKeys(annotations: Record<string, string>, prefix: string): Findi
     if (!underPrefix && !nearPrefix) continue;
     const guess = closest(key, ALL_HOOK_ANNOTATION_KEYS);
     const hint = guess ? `did you mean ${q(guess)}?` : `valid keys end in ${BACKUP_HOOK_FIELDS.join(", ")}`;
-    out.push(error("unknown-key", annotationPath(prefix, key), `unknown hook annotation key, ignored by Velero; ${hint}`));
+    out.push(
+      error(
+        "unknown-key",
+        annotationPath(prefix, key),
+        `unknown hook annotation key, ignored by Velero; ${hint}`,
+      ),
+    );
   }
   return out;
 }
 
-const RESTORE_KEYS = ALL_HOOK_ANNOTATION_KEYS.filter((k) => k.startsWith(RESTORE_EXEC_PREFIX) || k.startsWith(RESTORE_INIT_PREFIX));
+const RESTORE_KEYS = ALL_HOOK_ANNOTATION_KEYS.filter(
+  (k) => k.startsWith(RESTORE_EXEC_PREFIX) || k.startsWith(RESTORE_INIT_PREFIX),
+);
 const ex = (field: string): string => RESTORE_EXEC_PREFIX + field;
 const init = (field: string): string => RESTORE_INIT_PREFIX + field;
 
@@ -336,20 +491,42 @@ export function checkRestoreAnnotations(pod: PodLike, prefix: string): Finding[]
       if (f) out.push(f);
     }
     const onError = a[ex("on-error")];
-    if (onError !== undefined && !isValidOnError(onError)) out.push(onErrorFinding(onError, annotationPath(prefix, ex("on-error"))));
+    if (onError !== undefined && !isValidOnError(onError))
+      out.push(onErrorFinding(onError, annotationPath(prefix, ex("on-error"))));
     for (const field of ["exec-timeout", "wait-timeout"]) {
       const v = a[ex(field)];
-      if (v !== undefined && v !== "") out.push(...checkTimeout(v, annotationPath(prefix, ex(field)), field).findings);
+      if (v !== undefined && v !== "")
+        out.push(...checkTimeout(v, annotationPath(prefix, ex(field)), field).findings);
     }
     const ready = a[ex("wait-for-ready")];
     if (ready !== undefined && ready !== "" && !GO_BOOLS.has(ready)) {
-      out.push(error("bool-invalid", annotationPath(prefix, ex("wait-for-ready")), `wait-for-ready ${shortValue(ready)} is not a boolean; use "true" or "false"`));
+      out.push(
+        error(
+          "bool-invalid",
+          annotationPath(prefix, ex("wait-for-ready")),
+          `wait-for-ready ${shortValue(ready)} is not a boolean; use "true" or "false"`,
+        ),
+      );
     }
   } else {
     for (const field of RESTORE_EXEC_FIELDS) {
       if (a[ex(field)] === undefined) continue;
-      if (field === "command") out.push(warning("command-empty", annotationPath(prefix, ex(field)), `command is empty, so no restore exec hook is defined`));
-      else out.push(warning("ignored-without-command", annotationPath(prefix, ex(field)), `ignored: no post.hook.restore.velero.io/command; add it or drop this key`));
+      if (field === "command")
+        out.push(
+          warning(
+            "command-empty",
+            annotationPath(prefix, ex(field)),
+            `command is empty, so no restore exec hook is defined`,
+          ),
+        );
+      else
+        out.push(
+          warning(
+            "ignored-without-command",
+            annotationPath(prefix, ex(field)),
+            `ignored: no post.hook.restore.velero.io/command; add it or drop this key`,
+          ),
+        );
     }
   }
   if (a[init("container-image")]) {
@@ -361,7 +538,13 @@ export function checkRestoreAnnotations(pod: PodLike, prefix: string): Finding[]
   } else {
     for (const field of RESTORE_INIT_FIELDS) {
       if (a[init(field)] === undefined) continue;
-      out.push(warning("ignored-without-command", annotationPath(prefix, init(field)), `ignored: no init.hook.restore.velero.io/container-image; add it or drop it`));
+      out.push(
+        warning(
+          "ignored-without-command",
+          annotationPath(prefix, init(field)),
+          `ignored: no init.hook.restore.velero.io/container-image; add it or drop it`,
+        ),
+      );
     }
   }
   return out;

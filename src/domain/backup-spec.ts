@@ -3,7 +3,15 @@
 // names, pod applicability) from code below.
 import { Ajv, type ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
-import type { BackupHooksResult, ExecHook, Finding, LabelSelector, OnError, Phase, ResourceHookSpec } from "./types.js";
+import type {
+  BackupHooksResult,
+  ExecHook,
+  Finding,
+  LabelSelector,
+  OnError,
+  Phase,
+  ResourceHookSpec,
+} from "./types.js";
 import { backupHooksSchema } from "./backup-schema.js";
 import { checkArgv } from "./command.js";
 import { DEFAULT_TIMEOUT_MS, checkTimeout, isValidOnError, onErrorFinding } from "./annotations.js";
@@ -43,7 +51,16 @@ const RESTORE_ONLY: Record<string, string> = {
 
 const FIELD_NAMES: Record<string, readonly string[]> = {
   hooks: ["resources"],
-  resource: ["name", "includedNamespaces", "excludedNamespaces", "includedResources", "excludedResources", "labelSelector", "pre", "post"],
+  resource: [
+    "name",
+    "includedNamespaces",
+    "excludedNamespaces",
+    "includedResources",
+    "excludedResources",
+    "labelSelector",
+    "pre",
+    "post",
+  ],
   selector: ["matchLabels", "matchExpressions"],
   expression: ["key", "operator", "values"],
   hook: ["exec"],
@@ -59,7 +76,13 @@ function levelOf(pointer: string): keyof typeof FIELD_NAMES {
   return "resource";
 }
 
-const TYPE_WORDS: Record<string, string> = { string: "a string", array: "a list", object: "a map", "array,null": "a list", "object,null": "a map" };
+const TYPE_WORDS: Record<string, string> = {
+  string: "a string",
+  array: "a list",
+  object: "a map",
+  "array,null": "a list",
+  "object,null": "a map",
+};
 
 function describeType(value: unknown): string {
   if (value === null) return "null";
@@ -77,35 +100,55 @@ function shapeFinding(e: ErrorObject, base: string): Finding | undefined {
         exec: ["exec-missing", `exec is required (the API server rejects the hook); add exec.command`],
         command: ["command-missing", `command is required; write a list such as ["/bin/sync"]`],
       };
-      const [code, message] = Object.hasOwn(msgs, field) ? msgs[field]! : ["field-missing", `${field} is required`];
+      const [code, message] = Object.hasOwn(msgs, field)
+        ? msgs[field]!
+        : ["field-missing", `${field} is required`];
       return error(code, `${at}.${field}`, message);
     }
     case "additionalProperties": {
       const field = (e.params as { additionalProperty: string }).additionalProperty;
       const path = `${at}.${field}`;
-      if (Object.hasOwn(RESTORE_ONLY, field) && (field !== "postHooks" || levelOf(e.instancePath) === "resource")) {
+      if (
+        Object.hasOwn(RESTORE_ONLY, field) &&
+        (field !== "postHooks" || levelOf(e.instancePath) === "resource")
+      ) {
         return error("restore-only-field", path, RESTORE_ONLY[field]!);
       }
       const guess = closest(field, FIELD_NAMES[levelOf(e.instancePath)] ?? []);
       const hint = guess ? `; did you mean ${q(guess)}?` : "";
-      return warning("unknown-field", path, `unknown field ${shortValue(field, 24)} is pruned by the API server${hint}`);
+      return warning(
+        "unknown-field",
+        path,
+        `unknown field ${shortValue(field, 24)} is pruned by the API server${hint}`,
+      );
     }
     case "type": {
       const field = e.instancePath.split("/").pop() ?? "hooks";
-      const want = TYPE_WORDS[String((e.params as { type: string | string[] }).type)] ?? String((e.params as { type: string }).type);
+      const want =
+        TYPE_WORDS[String((e.params as { type: string | string[] }).type)] ??
+        String((e.params as { type: string }).type);
       const extra = field === "timeout" ? `; quote it as a Go duration, e.g. "30s"` : "";
-      return error("type-invalid", at, `${/^\d+$/.test(field) ? "value" : field} must be ${want}, not ${describeType(e.data)}${extra}`);
+      return error(
+        "type-invalid",
+        at,
+        `${/^\d+$/.test(field) ? "value" : field} must be ${want}, not ${describeType(e.data)}${extra}`,
+      );
     }
     case "enum":
       return onErrorFinding(String(e.data), at, "onError");
     case "minItems":
-      return error("command-empty-array", at, `command [] is rejected by the API server; name a program to run`);
+      return error(
+        "command-empty-array",
+        at,
+        `command [] is rejected by the API server; name a program to run`,
+      );
     default:
       return error("schema-invalid", at, `${e.message ?? "invalid"}`);
   }
 }
 
-const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+const stringsOf = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -114,7 +157,8 @@ function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf("/");
   const name = slash < 0 ? key : key.slice(slash + 1);
   const prefix = slash < 0 ? undefined : key.slice(0, slash);
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return "prefix must be a DNS subdomain";
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))
+    return "prefix must be a DNS subdomain";
   if (name.length > 63 || !LABEL_NAME.test(name)) return "name must be 1-63 alphanumerics, '-', '_' or '.'";
   return undefined;
 }
@@ -129,9 +173,22 @@ function selectorFindings(sel: unknown, path: string): Finding[] {
     for (const [key, value] of Object.entries(sel.matchLabels)) {
       const p = `${path}.matchLabels[${q(key)}]`;
       const keyProblem = labelKeyProblem(key);
-      if (keyProblem) out.push(error("selector-label-invalid", p, `label key ${shortValue(key)} is invalid (${keyProblem}); Velero fails the backup`));
+      if (keyProblem)
+        out.push(
+          error(
+            "selector-label-invalid",
+            p,
+            `label key ${shortValue(key)} is invalid (${keyProblem}); Velero fails the backup`,
+          ),
+        );
       else if (typeof value === "string" && labelValueProblem(value)) {
-        out.push(error("selector-label-invalid", p, `label value ${shortValue(value)} is invalid; Velero fails the backup`));
+        out.push(
+          error(
+            "selector-label-invalid",
+            p,
+            `label value ${shortValue(value)} is invalid; Velero fails the backup`,
+          ),
+        );
       }
     }
   }
@@ -144,11 +201,29 @@ function selectorFindings(sel: unknown, path: string): Finding[] {
     if (!["In", "NotIn", "Exists", "DoesNotExist"].includes(op)) {
       const guess = closest(op, ["In", "NotIn", "Exists", "DoesNotExist"]);
       const hint = guess ? `did you mean ${q(guess)}?` : "use In, NotIn, Exists or DoesNotExist";
-      out.push(error("selector-operator-invalid", `${p}.operator`, `operator ${shortValue(op)} is not valid and makes the whole backup fail; ${hint}`));
+      out.push(
+        error(
+          "selector-operator-invalid",
+          `${p}.operator`,
+          `operator ${shortValue(op)} is not valid and makes the whole backup fail; ${hint}`,
+        ),
+      );
     } else if ((op === "In" || op === "NotIn") && values.length === 0) {
-      out.push(error("selector-values-missing", `${p}.values`, `${op} needs at least one value (Velero fails the backup); add values`));
+      out.push(
+        error(
+          "selector-values-missing",
+          `${p}.values`,
+          `${op} needs at least one value (Velero fails the backup); add values`,
+        ),
+      );
     } else if ((op === "Exists" || op === "DoesNotExist") && values.length > 0) {
-      out.push(error("selector-values-unexpected", `${p}.values`, `${op} must have no values (Velero fails the backup); remove values`));
+      out.push(
+        error(
+          "selector-values-unexpected",
+          `${p}.values`,
+          `${op} must have no values (Velero fails the backup); remove values`,
+        ),
+      );
     }
   });
   return out;
@@ -156,14 +231,21 @@ function selectorFindings(sel: unknown, path: string): Finding[] {
 
 /** A regex written where a glob belongs: `^prod-.*$` -> `prod-*`. */
 function globFromRegex(pattern: string): string {
-  return pattern.replace(/^\^/, "").replace(/\$$/, "").replace(/\.\*/g, "*").replace(/\.\+/g, "?*").replace(/\./g, "?");
+  return pattern
+    .replace(/^\^/, "")
+    .replace(/\$$/, "")
+    .replace(/\.\*/g, "*")
+    .replace(/\.\+/g, "?*")
+    .replace(/\./g, "?");
 }
 
 /** Why a namespace pattern that compiles can still match no namespace name (DNS-1123 labels). */
 function unmatchableMessage(pattern: string): string {
   const value = shortValue(pattern, 24);
-  if (pattern.includes(".")) return `namespace pattern ${value} has a ".", which no namespace has (globs, not regex); did you mean ${q(globFromRegex(pattern))}?`;
-  if (pattern !== pattern.toLowerCase()) return `namespace pattern ${value} has upper case, which no namespace has; did you mean ${q(pattern.toLowerCase())}?`;
+  if (pattern.includes("."))
+    return `namespace pattern ${value} has a ".", which no namespace has (globs, not regex); did you mean ${q(globFromRegex(pattern))}?`;
+  if (pattern !== pattern.toLowerCase())
+    return `namespace pattern ${value} has upper case, which no namespace has; did you mean ${q(pattern.toLowerCase())}?`;
   return `namespace pattern ${value} matches no namespace name (a-z, 0-9, "-" only); fix the pattern`;
 }
 
@@ -173,7 +255,13 @@ function namespaceFindings(r: Record<string, unknown>, path: string): Finding[] 
     stringsOf(r[field]).forEach((pattern, k) => {
       const at = `${path}.${field}[${k}]`;
       if (compileGlob(pattern) === null) {
-        out.push(error("namespace-glob-invalid", at, `namespace pattern ${shortValue(pattern)} is not a valid glob, so nothing matches; fix [ ] { } or \\`));
+        out.push(
+          error(
+            "namespace-glob-invalid",
+            at,
+            `namespace pattern ${shortValue(pattern)} is not a valid glob, so nothing matches; fix [ ] { } or \\`,
+          ),
+        );
       } else if (globMatchesSomeNamespace(pattern) === false) {
         out.push(error("namespace-pattern-unmatchable", at, unmatchableMessage(pattern)));
       }
@@ -187,17 +275,35 @@ function resourceFindings(r: Record<string, unknown>, path: string): Finding[] {
   const excluded = stringsOf(r.excludedResources);
   if (resourceIncluded("pods", included, excluded)) return [];
   if (!resourceIncluded("pods", included, [])) {
-    return [warning("resources-exclude-pods", `${path}.includedResources`, `includedResources does not select pods, so the hook never runs; add "pods"`)];
+    return [
+      warning(
+        "resources-exclude-pods",
+        `${path}.includedResources`,
+        `includedResources does not select pods, so the hook never runs; add "pods"`,
+      ),
+    ];
   }
-  return [warning("resources-exclude-pods", `${path}.excludedResources`, `excludedResources excludes pods, so the hook never runs; remove it`)];
+  return [
+    warning(
+      "resources-exclude-pods",
+      `${path}.excludedResources`,
+      `excludedResources excludes pods, so the hook never runs; remove it`,
+    ),
+  ];
 }
 
-function buildSpecHook(raw: unknown, ctx: { phase: Phase; name: string; index: number; resourceIndex: number; path: string }): { hook?: ExecHook; findings: Finding[] } {
+function buildSpecHook(
+  raw: unknown,
+  ctx: { phase: Phase; name: string; index: number; resourceIndex: number; path: string },
+): { hook?: ExecHook; findings: Finding[] } {
   if (!isObject(raw) || !isObject(raw.exec)) return { findings: [] }; // Velero skips entries without exec
   const exec = raw.exec;
   const path = `${ctx.path}.exec`;
   const argv = stringsOf(exec.command);
-  const checked = Array.isArray(exec.command) && argv.length > 0 ? checkArgv(argv, (i) => `${path}.command[${i}]`) : { argv, blockers: [], warnings: [] };
+  const checked =
+    Array.isArray(exec.command) && argv.length > 0
+      ? checkArgv(argv, (i) => `${path}.command[${i}]`)
+      : { argv, blockers: [], warnings: [] };
   const warnings = [...checked.warnings];
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (typeof exec.timeout === "string") {
@@ -209,11 +315,26 @@ function buildSpecHook(raw: unknown, ctx: { phase: Phase; name: string; index: n
   const container = typeof exec.container === "string" ? exec.container : "";
   const blockers = [...checked.blockers];
   if (Array.isArray(exec.command) && exec.command.length === 0) {
-    blockers.push(error("command-empty-array", `${path}.command`, `command [] is rejected by the API server; name a program to run`));
+    blockers.push(
+      error(
+        "command-empty-array",
+        `${path}.command`,
+        `command [] is rejected by the API server; name a program to run`,
+      ),
+    );
   } else if (argv.length === 0) {
-    blockers.push(error("command-missing", `${path}.command`, `command is required; write a list such as ["/bin/sync"]`));
+    blockers.push(
+      error("command-missing", `${path}.command`, `command is required; write a list such as ["/bin/sync"]`),
+    );
   }
-  if (ctx.name === "") blockers.push(error("name-empty", `${ctx.path.replace(/\.(pre|post)\[\d+\]$/, "")}.name`, `name is empty (Velero: hookName is required); set a unique name`));
+  if (ctx.name === "")
+    blockers.push(
+      error(
+        "name-empty",
+        `${ctx.path.replace(/\.(pre|post)\[\d+\]$/, "")}.name`,
+        `name is empty (Velero: hookName is required); set a unique name`,
+      ),
+    );
   const hook: ExecHook = {
     phase: ctx.phase,
     source: "spec",
@@ -232,23 +353,47 @@ function buildSpecHook(raw: unknown, ctx: { phase: Phase; name: string; index: n
   };
   // The pods are not known here, so patterns that need the container's image are checked per pod
   // by nobody: only the command itself is judged.
-  return { hook, findings: [...checked.blockers, ...warnings, ...riskyCommandFindings(checked.argv, undefined, `${path}.command`)] };
+  return {
+    hook,
+    findings: [
+      ...checked.blockers,
+      ...warnings,
+      ...riskyCommandFindings(checked.argv, undefined, `${path}.command`),
+    ],
+  };
 }
 
-function parseResource(raw: unknown, index: number, base: string, seen: Map<string, number>): { spec?: ResourceHookSpec; findings: Finding[] } {
+function parseResource(
+  raw: unknown,
+  index: number,
+  base: string,
+  seen: Map<string, number>,
+): { spec?: ResourceHookSpec; findings: Finding[] } {
   if (!isObject(raw)) return { findings: [] };
   const path = `${base}.resources[${index}]`;
   const findings: Finding[] = [];
   const name = typeof raw.name === "string" ? raw.name : "";
   if (raw.name === "" || (typeof raw.name === "string" && name.trim() === "")) {
-    findings.push(error("name-empty", `${path}.name`, `name is empty (Velero: hookName is required); set a unique name`));
+    findings.push(
+      error("name-empty", `${path}.name`, `name is empty (Velero: hookName is required); set a unique name`),
+    );
   } else if (typeof raw.name === "string") {
     const first = seen.get(name);
     if (first !== undefined) {
-      findings.push(warning("name-duplicate", `${path}.name`, `name ${shortValue(name, 24)} repeats resources[${first}]; hook status counts merge`));
+      findings.push(
+        warning(
+          "name-duplicate",
+          `${path}.name`,
+          `name ${shortValue(name, 24)} repeats resources[${first}]; hook status counts merge`,
+        ),
+      );
     } else seen.set(name, index);
   }
-  findings.push(...namespaceFindings(raw, path), ...resourceFindings(raw, path), ...selectorFindings(raw.labelSelector, `${path}.labelSelector`));
+  findings.push(
+    ...namespaceFindings(raw, path),
+    ...resourceFindings(raw, path),
+    ...selectorFindings(raw.labelSelector, `${path}.labelSelector`),
+  );
   const spec: ResourceHookSpec = {
     name,
     index,
@@ -263,13 +408,25 @@ function parseResource(raw: unknown, index: number, base: string, seen: Map<stri
   for (const phase of ["pre", "post"] as const) {
     const list = Array.isArray(raw[phase]) ? (raw[phase] as unknown[]) : [];
     list.forEach((entry, j) => {
-      const built = buildSpecHook(entry, { phase, name, index: j, resourceIndex: index, path: `${path}.${phase}[${j}]` });
+      const built = buildSpecHook(entry, {
+        phase,
+        name,
+        index: j,
+        resourceIndex: index,
+        path: `${path}.${phase}[${j}]`,
+      });
       if (built.hook) spec[phase].push(built.hook);
       findings.push(...built.findings);
     });
   }
   if (!Array.isArray(raw.pre) && !Array.isArray(raw.post)) {
-    findings.push(warning("no-hooks", path, `resource hook ${shortValue(name, 24)} has no pre or post hooks; add some or drop it`));
+    findings.push(
+      warning(
+        "no-hooks",
+        path,
+        `resource hook ${shortValue(name, 24)} has no pre or post hooks; add some or drop it`,
+      ),
+    );
   }
   return { spec, findings };
 }

@@ -100,10 +100,16 @@ export function checkArgv(argv: readonly string[], elementPath: (i: number) => s
   const warnings: Finding[] = [];
   argv.forEach((element, i) => {
     if (element === "") {
-      blockers.push(error("command-empty-element", elementPath(i), `command element ${i} is an empty string; remove it`));
+      blockers.push(
+        error("command-empty-element", elementPath(i), `command element ${i} is an empty string; remove it`),
+      );
     } else if (TYPOGRAPHIC.test(element)) {
       blockers.push(
-        error("command-typographic-quotes", elementPath(i), `command element ${shortValue(element)} has typographic quotes; use straight quotes`),
+        error(
+          "command-typographic-quotes",
+          elementPath(i),
+          `command element ${shortValue(element)} has typographic quotes; use straight quotes`,
+        ),
       );
     }
   });
@@ -111,21 +117,43 @@ export function checkArgv(argv: readonly string[], elementPath: (i: number) => s
   const trimmed = program.trim();
   if (trimmed !== "" && trimmed !== program && !/\s/.test(trimmed)) {
     // A YAML block scalar (`|`) keeps a trailing newline: no program has that name.
-    blockers.push(error("command-program-whitespace", elementPath(0), `program name ${shortValue(program, 28)} ${whitespaceFix(program)}`));
+    blockers.push(
+      error(
+        "command-program-whitespace",
+        elementPath(0),
+        `program name ${shortValue(program, 28)} ${whitespaceFix(program)}`,
+      ),
+    );
   } else if (argv.length === 1 && /\s/.test(trimmed)) {
     const words = shellWords(trimmed);
     const first = words?.[0] ?? trimmed.split(/\s+/)[0]!;
     if (SHELLS.has(basename(first))) {
       // `/bin/sh -c "..."` as one string names a program called "/bin/sh -c ...": it can never run.
-      blockers.push(error("command-shell-string", elementPath(0), `${shortValue(trimmed, 28)} is one program name, not a shell call; write ${arrayHint(words, 200)}`));
+      blockers.push(
+        error(
+          "command-shell-string",
+          elementPath(0),
+          `${shortValue(trimmed, 28)} is one program name, not a shell call; write ${arrayHint(words, 200)}`,
+        ),
+      );
     } else {
-      warnings.push(warning("command-whitespace", elementPath(0), `${shortValue(trimmed, 28)} runs as one program (no shell); write ${arrayHint(words)}`));
+      warnings.push(
+        warning(
+          "command-whitespace",
+          elementPath(0),
+          `${shortValue(trimmed, 28)} runs as one program (no shell); write ${arrayHint(words)}`,
+        ),
+      );
     }
   } else if (argv.length > 0 && !isShellArgv(argv)) {
     const i = argv.findIndex((element) => SHELL_SYNTAX.test(element));
     if (i >= 0) {
       warnings.push(
-        warning("command-shell-syntax", elementPath(i), `${shortValue(argv[i]!, 24)} is shell syntax but no shell runs; use /bin/sh -c`),
+        warning(
+          "command-shell-syntax",
+          elementPath(i),
+          `${shortValue(argv[i]!, 24)} is shell syntax but no shell runs; use /bin/sh -c`,
+        ),
       );
     }
   }
@@ -162,19 +190,37 @@ export function intendedArgv(raw: string): string[] | undefined {
 export function checkCommandAnnotation(raw: string, path: string): CommandCheck {
   const argv = parseCommandAnnotation(raw);
   if (raw.trim() === "") {
-    return { argv, blockers: [error("command-blank", path, `command ${q(raw)} is only whitespace; write the program to run`)], warnings: [] };
+    return {
+      argv,
+      blockers: [
+        error("command-blank", path, `command ${q(raw)} is only whitespace; write the program to run`),
+      ],
+      warnings: [],
+    };
   }
   if (TYPOGRAPHIC.test(raw)) {
     return {
       argv,
-      blockers: [error("command-typographic-quotes", path, `command contains typographic quotes (\u201c \u201d \u2018 \u2019); use straight quotes "`)],
+      blockers: [
+        error(
+          "command-typographic-quotes",
+          path,
+          `command contains typographic quotes (\u201c \u201d \u2018 \u2019); use straight quotes "`,
+        ),
+      ],
       warnings: [],
     };
   }
   if (/^\s+\[/.test(raw)) {
     return {
       argv,
-      blockers: [error("command-leading-whitespace", path, `command has whitespace before "[" so it is not read as JSON; remove it`)],
+      blockers: [
+        error(
+          "command-leading-whitespace",
+          path,
+          `command has whitespace before "[" so it is not read as JSON; remove it`,
+        ),
+      ],
       warnings: [],
     };
   }
@@ -194,7 +240,17 @@ export function checkCommandAnnotation(raw: string, path: string): CommandCheck 
       };
     }
     if (parsed.value.length === 0) {
-      return { argv, blockers: [error("command-empty-array", path, `command [] runs nothing (Velero: "command is required"); name a program`)], warnings: [] };
+      return {
+        argv,
+        blockers: [
+          error(
+            "command-empty-array",
+            path,
+            `command [] runs nothing (Velero: "command is required"); name a program`,
+          ),
+        ],
+        warnings: [],
+      };
     }
   }
   return checkArgv(argv, () => path);

@@ -38,7 +38,10 @@ function goQuote(bytes: Uint8Array): string {
   return `${out}"`;
 }
 
-const invalid = (bytes: Uint8Array): Result<number, string> => ({ ok: false, error: `time: invalid duration ${goQuote(bytes)}` });
+const invalid = (bytes: Uint8Array): Result<number, string> => ({
+  ok: false,
+  error: `time: invalid duration ${goQuote(bytes)}`,
+});
 
 // Go parses durations byte by byte; one encoder serves every call.
 const UTF8 = new TextEncoder();

@@ -12,13 +12,20 @@ export type HookGate =
   | { kind: "fail"; reason: string };
 
 export function hookGate(pod: PodLike | undefined, hook: Pick<ExecHook, "blockers" | "container">): HookGate {
-  if (hook.blockers.length > 0) return { kind: "fail", reason: hook.blockers.map((f) => f.message).join("; ") };
+  if (hook.blockers.length > 0)
+    return { kind: "fail", reason: hook.blockers.map((f) => f.message).join("; ") };
   if (!pod) return { kind: "fail", reason: "pod no longer exists" };
   const phase = pod.status?.phase;
-  if (phase === "Succeeded" || phase === "Failed") return { kind: "skip", reason: `Pod entered phase ${phase} before some post-backup exec hooks ran` };
+  if (phase === "Succeeded" || phase === "Failed")
+    return { kind: "skip", reason: `Pod entered phase ${phase} before some post-backup exec hooks ran` };
   // Safer than Velero (which execs and gets a kubelet error): no exec into a pod that cannot run it.
-  if (phase === "Pending") return { kind: "fail", reason: `pod is Pending: container ${JSON.stringify(hook.container)} is not running` };
+  if (phase === "Pending")
+    return {
+      kind: "fail",
+      reason: `pod is Pending: container ${JSON.stringify(hook.container)} is not running`,
+    };
   const status = pod.status?.containerStatuses?.find((c) => c.name === hook.container);
-  if (status && !status.state?.running) return { kind: "fail", reason: `container ${JSON.stringify(hook.container)} is not running` };
+  if (status && !status.state?.running)
+    return { kind: "fail", reason: `container ${JSON.stringify(hook.container)} is not running` };
   return { kind: "run" };
 }

@@ -29,7 +29,9 @@ export function shortValue(value: string, max = 32): string {
  * comes from a YAML block scalar (`|`), which keeps the final line break; `|-` strips it.
  */
 export function whitespaceFix(value: string): string {
-  return /\n\s*$/.test(value) ? `ends with a newline (YAML "|"); use "|-" or quote it` : `has spaces around it; remove them`;
+  return /\n\s*$/.test(value)
+    ? `ends with a newline (YAML "|"); use "|-" or quote it`
+    : `has spaces around it; remove them`;
 }
 
 /**

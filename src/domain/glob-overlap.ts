@@ -5,7 +5,8 @@
 // Every answer is "provably": when a pattern is invalid or too large to expand, callers get
 // undefined and say nothing.
 
-type Token = { t: "lit"; c: string } | { t: "any" } | { t: "star" } | { t: "class"; chars: string; negate: boolean };
+type Token =
+  { t: "lit"; c: string } | { t: "any" } | { t: "star" } | { t: "class"; chars: string; negate: boolean };
 type Alternatives = Token[][];
 
 export const NAMESPACE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-";
@@ -151,10 +152,11 @@ export function globCovers(outer: string, inner: string): boolean | undefined {
     }
     return [...next].sort();
   };
-  const accepting = (set: string[]) => set.some((key) => {
-    const [k, p] = key.split(":").map(Number) as [number, number];
-    return p === os[k]!.length;
-  });
+  const accepting = (set: string[]) =>
+    set.some((key) => {
+      const [k, p] = key.split(":").map(Number) as [number, number];
+      return p === os[k]!.length;
+    });
   let visited = 0;
   for (const alt of is) {
     const seen = new Set<string>();

@@ -30,7 +30,15 @@ export type { ParseBackupHooksOptions } from "./backup-spec.js";
 export { globCovers, globMatchesSomeNamespace, globsMeet } from "./glob-overlap.js";
 export { RISKY_PATTERNS, riskyCommandFindings } from "./risky-commands.js";
 export type { RiskyPattern } from "./risky-commands.js";
-export { compileGlob, matchLabelSelector, matchNamespace, resolveResourceName, resourceHookAppliesTo, resourceIncluded, whyNotApplicable } from "./selection.js";
+export {
+  compileGlob,
+  matchLabelSelector,
+  matchNamespace,
+  resolveResourceName,
+  resourceHookAppliesTo,
+  resourceIncluded,
+  whyNotApplicable,
+} from "./selection.js";
 export { parseLabelSelector, parseOrLabelSelectors } from "./selector-text.js";
 export { resolvePodHooks } from "./resolve.js";
 export type { ResolvedPodHooks } from "./resolve.js";
@@ -38,7 +46,17 @@ export { podTemplateOf, validateObject } from "./objects.js";
 export { normalizePodHooks } from "./normalize.js";
 export type { Normalization } from "./normalize.js";
 export { buildItemBlocks } from "./itemblocks.js";
-export { EXCLUDE_LABEL, describeInclusion, excludedFromBackup, isPodRunning, podClaimNames, podKey, pvKey, pvcKey, selectRelatedItems } from "./related-items.js";
+export {
+  EXCLUDE_LABEL,
+  describeInclusion,
+  excludedFromBackup,
+  isPodRunning,
+  podClaimNames,
+  podKey,
+  pvKey,
+  pvcKey,
+  selectRelatedItems,
+} from "./related-items.js";
 export type { Candidates, Inclusion, RelatedSelection } from "./related-items.js";
 export type { ItemBlockInput } from "./itemblocks.js";
 export { isTimeZone, parseSchedule } from "./schedule.js";

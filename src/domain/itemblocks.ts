@@ -1,7 +1,11 @@
 // ItemBlock grouping (Velero 1.15+, pkg/backup/backup.go L543-645): items in collector order; each
 // new item starts a block that pulls in related items depth-first through the built-in
 // ItemBlockActions: a pod -> its PVCs; a Bound PVC -> its PV and every Running pod mounting it.
-import { isPodRunning as isRunning, isPvcBound as isBound, podClaimNames as claimNames } from "./related-items.js";
+import {
+  isPodRunning as isRunning,
+  isPvcBound as isBound,
+  podClaimNames as claimNames,
+} from "./related-items.js";
 import type { BlockItem, ItemBlock, PodLike, PvcLike, PvLike } from "./types.js";
 
 export interface ItemBlockInput {
@@ -20,7 +24,12 @@ const nsName = (ns: string | undefined, name: string | undefined): string => `${
 function blockItem(kind: Kind, object: Item): BlockItem {
   const meta = object.metadata;
   if (kind === "pv") return { resource: "persistentvolumes", name: meta?.name ?? "", object };
-  return { resource: kind === "pod" ? "pods" : "persistentvolumeclaims", namespace: meta?.namespace ?? "", name: meta?.name ?? "", object };
+  return {
+    resource: kind === "pod" ? "pods" : "persistentvolumeclaims",
+    namespace: meta?.namespace ?? "",
+    name: meta?.name ?? "",
+    object,
+  };
 }
 
 /**

@@ -16,7 +16,13 @@ export interface Normalization {
   warnings: Finding[];
 }
 
-function phaseEdits(phase: Phase, hook: ExecHook | undefined, pod: PodLike, prefix: string, out: Normalization): void {
+function phaseEdits(
+  phase: Phase,
+  hook: ExecHook | undefined,
+  pod: PodLike,
+  prefix: string,
+  out: Normalization,
+): void {
   if (!hook || hook.legacy) return; // legacy hooks keep their keys: a warning already says to rename them
   const problems = [...hook.blockers, ...hook.warnings];
   if (problems.some((f) => f.severity === "error")) return;
@@ -24,11 +30,24 @@ function phaseEdits(phase: Phase, hook: ExecHook | undefined, pod: PodLike, pref
   const a = pod.metadata?.annotations ?? {};
   const command = a[keys.command]!;
   if (!/\s/.test(command) && !command.startsWith("[")) {
-    out.warnings.push(warning("command-not-array", annotationPath(prefix, keys.command), `left as written; write ${JSON.stringify([command])} to make the argv explicit`));
+    out.warnings.push(
+      warning(
+        "command-not-array",
+        annotationPath(prefix, keys.command),
+        `left as written; write ${JSON.stringify([command])} to make the argv explicit`,
+      ),
+    );
   }
   if (a[keys.container] === "" && hook.container) {
-    out.warnings.push(warning("container-empty", annotationPath(prefix, keys.container), `empty, so ${q(hook.container)} runs it; write that or drop the key`));
-  } else if (a[keys.container] === undefined && hook.container) out.edits.push({ key: keys.container, value: hook.container });
+    out.warnings.push(
+      warning(
+        "container-empty",
+        annotationPath(prefix, keys.container),
+        `empty, so ${q(hook.container)} runs it; write that or drop the key`,
+      ),
+    );
+  } else if (a[keys.container] === undefined && hook.container)
+    out.edits.push({ key: keys.container, value: hook.container });
   if (a[keys.onError] === undefined) out.edits.push({ key: keys.onError, value: "Fail" });
   if (a[keys.timeout] === undefined) out.edits.push({ key: keys.timeout, value: "30s" });
 }

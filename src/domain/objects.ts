@@ -10,7 +10,6 @@ import { compileGlob, resourceIncluded } from "./selection.js";
 import { isObject } from "./json.js";
 import { hookedKindOf } from "./kinds.js";
 
-
 /** The pod (template) inside a Pod or workload, with the path prefix of its fields. */
 export function podTemplateOf(obj: unknown): { pod: PodLike; pathPrefix: string } | undefined {
   if (!isObject(obj)) return undefined;
@@ -35,7 +34,11 @@ export function validateObject(obj: unknown): { handled: boolean; kind?: string;
   if (template) {
     const findings = parsePodHooks(template.pod, { pathPrefix: template.pathPrefix }).findings;
     if (kind === "Pod") return { handled: true, kind, findings };
-    return { handled: true, kind: kind!, findings: [...misplacedHooks(obj, template.pathPrefix), ...findings] };
+    return {
+      handled: true,
+      kind: kind!,
+      findings: [...misplacedHooks(obj, template.pathPrefix), ...findings],
+    };
   }
   const row = hookedKindOf(kind, obj.apiVersion);
   if (row?.hooks === "spec") {
@@ -68,32 +71,58 @@ function misplacedHooks(obj: Record<string, unknown>, templatePrefix: string): F
     const annotations = isObject(meta) && isObject(meta.annotations) ? meta.annotations : {};
     for (const key of Object.keys(annotations)) {
       if (!HOOK_KEY_PREFIXES.some((p) => key.startsWith(p))) continue;
-      out.push(error("hook-on-workload", annotationPath(prefix, key), `Velero runs only pods' hooks; move it to ${templatePrefix}metadata.annotations`));
+      out.push(
+        error(
+          "hook-on-workload",
+          annotationPath(prefix, key),
+          `Velero runs only pods' hooks; move it to ${templatePrefix}metadata.annotations`,
+        ),
+      );
     }
   }
   return out;
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 
 /**
  * Hooks the Backup itself makes unreachable: only pods in the backup get hooks, so a backup that
  * excludes pods, or a hook limited to namespaces the backup can never include, never runs.
  */
-function unreachableHooks(backupSpec: Record<string, unknown>, resources: ResourceHookSpec[], prefix: string): Finding[] {
+function unreachableHooks(
+  backupSpec: Record<string, unknown>,
+  resources: ResourceHookSpec[],
+  prefix: string,
+): Finding[] {
   const withHooks = resources.filter((r) => r.pre.length + r.post.length > 0);
   if (withHooks.length === 0) return [];
   const included = strings(backupSpec.includedResources);
   const excluded = strings(backupSpec.excludedResources);
   if (!resourceIncluded("pods", included, excluded)) {
     const field = resourceIncluded("pods", included, []) ? "excludedResources" : "includedResources";
-    return [warning("backup-excludes-pods", `${prefix}${field}`, `this backup does not include pods, so none of its hooks run`)];
+    return [
+      warning(
+        "backup-excludes-pods",
+        `${prefix}${field}`,
+        `this backup does not include pods, so none of its hooks run`,
+      ),
+    ];
   }
-  const backup = { included: strings(backupSpec.includedNamespaces), excluded: strings(backupSpec.excludedNamespaces) };
+  const backup = {
+    included: strings(backupSpec.includedNamespaces),
+    excluded: strings(backupSpec.excludedNamespaces),
+  };
   const out: Finding[] = [];
   for (const r of withHooks) {
     if (!hookNamespacesOutsideBackup(r.includedNamespaces, backup)) continue;
-    out.push(warning("hook-namespaces-not-in-backup", `${prefix}hooks.resources[${r.index}].includedNamespaces`, outsideMessage(r.includedNamespaces, backup)));
+    out.push(
+      warning(
+        "hook-namespaces-not-in-backup",
+        `${prefix}hooks.resources[${r.index}].includedNamespaces`,
+        outsideMessage(r.includedNamespaces, backup),
+      ),
+    );
   }
   return out;
 }
@@ -113,7 +142,10 @@ function outsideMessage(hook: string[], backup: { included: string[]; excluded: 
  * globs included). Unknowable cases (an invalid or unmatchable pattern, reported elsewhere; a hook
  * for every namespace) are never reported.
  */
-function hookNamespacesOutsideBackup(hook: string[], backup: { included: string[]; excluded: string[] }): boolean {
+function hookNamespacesOutsideBackup(
+  hook: string[],
+  backup: { included: string[]; excluded: string[] },
+): boolean {
   if (hook.length === 0 || hook.includes("*")) return false;
   const all = [...hook, ...backup.included, ...backup.excluded];
   if (all.some((p) => compileGlob(p) === null || globMatchesSomeNamespace(p) !== true)) return false;

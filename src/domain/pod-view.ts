@@ -5,7 +5,6 @@ import type { ContainerLike, Finding, PodLike } from "./types.js";
 import { annotationPath, error } from "./findings.js";
 import { isObject } from "./json.js";
 
-
 const isContainer = (c: unknown): c is ContainerLike => isObject(c) && typeof c.name === "string";
 
 function containersOf(list: unknown): ContainerLike[] {
@@ -46,7 +45,13 @@ export function podView(pod: unknown, prefix: string): { pod: PodLike; findings:
       if (value === null || value === undefined) continue;
       const text = typeof value === "object" ? JSON.stringify(value) : String(value);
       if (HOOK_KEY.test(key)) {
-        findings.push(error("value-not-string", annotationPath(prefix, key), `value ${text.slice(0, 30)} is not a string; quote it (the API server rejects it)`));
+        findings.push(
+          error(
+            "value-not-string",
+            annotationPath(prefix, key),
+            `value ${text.slice(0, 30)} is not a string; quote it (the API server rejects it)`,
+          ),
+        );
       }
       annotations[key] = text;
     }
@@ -54,7 +59,11 @@ export function podView(pod: unknown, prefix: string): { pod: PodLike; findings:
   const view: PodLike = {
     ...(raw as PodLike),
     metadata: { ...(meta as PodLike["metadata"]), annotations },
-    spec: { ...(spec as PodLike["spec"]), containers: containersOf(spec.containers), initContainers: containersOf(spec.initContainers) },
+    spec: {
+      ...(spec as PodLike["spec"]),
+      containers: containersOf(spec.containers),
+      initContainers: containersOf(spec.initContainers),
+    },
   };
   return { pod: view, findings };
 }

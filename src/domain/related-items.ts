@@ -68,7 +68,8 @@ export function podClaimNames(pod: PodLike): string[] {
 }
 
 export const podKey = (p: PodLike): string => `pods/${p.metadata?.namespace ?? ""}/${p.metadata?.name ?? ""}`;
-export const pvcKey = (c: PvcLike): string => `persistentvolumeclaims/${c.metadata?.namespace ?? ""}/${c.metadata?.name ?? ""}`;
+export const pvcKey = (c: PvcLike): string =>
+  `persistentvolumeclaims/${c.metadata?.namespace ?? ""}/${c.metadata?.name ?? ""}`;
 export const pvKey = (v: PvLike): string => `persistentvolumes/${v.metadata?.name ?? ""}`;
 
 type Labels = Record<string, string> | undefined;
@@ -78,7 +79,13 @@ export function selectRelatedItems(c: Candidates, startsWalk: (labels: Labels) =
   const why = new Map<string, Inclusion>();
   const pvcByKey = new Map(c.pvcs.map((x) => [pvcKey(x), x]));
   const pvByName = new Map(c.pvs.map((x) => [x.metadata?.name ?? "", x]));
-  const pvByClaim = new Map(c.pvs.flatMap((x) => (x.spec?.claimRef?.name ? [[`${x.spec.claimRef.namespace ?? ""}/${x.spec.claimRef.name}`, x] as const] : [])));
+  const pvByClaim = new Map(
+    c.pvs.flatMap((x) =>
+      x.spec?.claimRef?.name
+        ? [[`${x.spec.claimRef.namespace ?? ""}/${x.spec.claimRef.name}`, x] as const]
+        : [],
+    ),
+  );
   // Running pods of a namespace by the claim they mount: the PVC action's "pods mounting it".
   const podsByClaim = new Map<string, PodLike[]>();
   for (const p of c.pods) {
@@ -88,15 +95,22 @@ export function selectRelatedItems(c: Candidates, startsWalk: (labels: Labels) =
     }
   }
 
-  type Next = { key: string; kind: "pod"; item: PodLike } | { key: string; kind: "pvc"; item: PvcLike } | { key: string; kind: "pv"; item: PvLike };
+  type Next =
+    | { key: string; kind: "pod"; item: PodLike }
+    | { key: string; kind: "pvc"; item: PvcLike }
+    | { key: string; kind: "pv"; item: PvLike };
   const queue: Next[] = [];
   const take = (n: Next, inclusion: Inclusion): void => {
     if (why.has(n.key) || excludedFromBackup(n.item.metadata)) return;
     why.set(n.key, inclusion);
     queue.push(n);
   };
-  for (const p of c.pods) if (startsWalk(p.metadata?.labels)) take({ key: podKey(p), kind: "pod", item: p }, { reason: "selected" });
-  for (const x of c.pvcs) if (startsWalk(x.metadata?.labels)) take({ key: pvcKey(x), kind: "pvc", item: x }, { reason: "selected" });
+  for (const p of c.pods)
+    if (startsWalk(p.metadata?.labels))
+      take({ key: podKey(p), kind: "pod", item: p }, { reason: "selected" });
+  for (const x of c.pvcs)
+    if (startsWalk(x.metadata?.labels))
+      take({ key: pvcKey(x), kind: "pvc", item: x }, { reason: "selected" });
 
   while (queue.length > 0) {
     const n = queue.shift()!;
@@ -107,10 +121,13 @@ export function selectRelatedItems(c: Candidates, startsWalk: (labels: Labels) =
       }
     } else if (n.kind === "pvc" && isPvcBound(n.item)) {
       const name = n.item.spec?.volumeName;
-      const pv = (name ? pvByName.get(name) : undefined) ?? pvByClaim.get(`${n.item.metadata?.namespace ?? ""}/${n.item.metadata?.name ?? ""}`);
+      const pv =
+        (name ? pvByName.get(name) : undefined) ??
+        pvByClaim.get(`${n.item.metadata?.namespace ?? ""}/${n.item.metadata?.name ?? ""}`);
       if (pv) take({ key: pvKey(pv), kind: "pv", item: pv }, { reason: "bound to PVC", by: n.key });
       for (const p of podsByClaim.get(n.key) ?? []) {
-        if (isPodRunning(p)) take({ key: podKey(p), kind: "pod", item: p }, { reason: "Running pod mounting PVC", by: n.key });
+        if (isPodRunning(p))
+          take({ key: podKey(p), kind: "pod", item: p }, { reason: "Running pod mounting PVC", by: n.key });
       }
     }
   }

@@ -13,10 +13,17 @@ export interface ResolvedPodHooks {
 
 /** A spec hook bound to one pod: container defaulted to the pod's first container and checked. */
 function bindSpecHook(hook: ExecHook, pod: PodLike): ExecHook {
-  const bound: ExecHook = { ...hook, blockers: [...hook.blockers], warnings: [...hook.warnings], argv: [...hook.argv] };
+  const bound: ExecHook = {
+    ...hook,
+    blockers: [...hook.blockers],
+    warnings: [...hook.warnings],
+    argv: [...hook.argv],
+  };
   const path = `spec.hooks.resources[${hook.resourceIndex}].${hook.phase}[${hook.index}].exec`;
   if (!hook.containerAsWritten) bound.container = pod.spec?.containers?.[0]?.name ?? "";
-  const problem = hook.containerAsWritten ? checkContainer(pod, hook.containerAsWritten, `${path}.container`) : undefined;
+  const problem = hook.containerAsWritten
+    ? checkContainer(pod, hook.containerAsWritten, `${path}.container`)
+    : undefined;
   if (problem) bound.blockers.push(problem);
   else {
     const fsfreeze = fsfreezeFinding(bound.argv, findContainer(pod, bound.container), `${path}.command`);
@@ -39,7 +46,11 @@ export function resolvePodHooks(input: PodLike, specs: ResourceHookSpec[], phase
   if (annotation) {
     for (const spec of applicable) {
       for (const hook of spec[phase]) {
-        skipped.push({ reason: `the pod's ${phase} annotation hook overrides spec hooks for this phase`, hookName: hook.name, source: "spec" });
+        skipped.push({
+          reason: `the pod's ${phase} annotation hook overrides spec hooks for this phase`,
+          hookName: hook.name,
+          source: "spec",
+        });
       }
     }
     return { source: "annotation", hooks: [annotation], skipped };

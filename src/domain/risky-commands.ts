@@ -21,10 +21,30 @@ export interface RiskyPattern {
 const KEPT_OPEN = /(^|[^&])&(\s|$)|\bmkfifo\b|\bcoproc\b|\bnohup\b|\bsetsid\b/;
 
 export const RISKY_PATTERNS: readonly RiskyPattern[] = [
-  { code: "mysql-lock-released", command: /\bmysql\b[\s\S]*FLUSH\s+TABLES\s+WITH\s+READ\s+LOCK/i, unless: KEPT_OPEN, message: () => `FLUSH TABLES WITH READ LOCK ends as mysql exits; freeze the volume instead` },
-  { code: "pg-backup-removed", command: /\bpg_(start|stop)_backup\b/i, message: () => `pg_start/stop_backup are gone in PostgreSQL 15; use pg_backup_start/stop` },
-  { code: "pg-backup-session", command: /\bpsql\b[\s\S]*\bpg_backup_start\b/i, unless: KEPT_OPEN, message: () => `pg_backup_start ends as this psql exits; keep a session open to pg_backup_stop` },
-  { code: "bash-on-alpine", command: /[\s\S]*/, program: /^(\/usr)?(\/bin\/)?bash$/, image: /alpine/i, message: ({ image }) => `image ${q(image)} has no bash (Alpine ships BusyBox sh); use /bin/sh` },
+  {
+    code: "mysql-lock-released",
+    command: /\bmysql\b[\s\S]*FLUSH\s+TABLES\s+WITH\s+READ\s+LOCK/i,
+    unless: KEPT_OPEN,
+    message: () => `FLUSH TABLES WITH READ LOCK ends as mysql exits; freeze the volume instead`,
+  },
+  {
+    code: "pg-backup-removed",
+    command: /\bpg_(start|stop)_backup\b/i,
+    message: () => `pg_start/stop_backup are gone in PostgreSQL 15; use pg_backup_start/stop`,
+  },
+  {
+    code: "pg-backup-session",
+    command: /\bpsql\b[\s\S]*\bpg_backup_start\b/i,
+    unless: KEPT_OPEN,
+    message: () => `pg_backup_start ends as this psql exits; keep a session open to pg_backup_stop`,
+  },
+  {
+    code: "bash-on-alpine",
+    command: /[\s\S]*/,
+    program: /^(\/usr)?(\/bin\/)?bash$/,
+    image: /alpine/i,
+    message: ({ image }) => `image ${q(image)} has no bash (Alpine ships BusyBox sh); use /bin/sh`,
+  },
 ];
 
 function program(argv: readonly string[]): string {
@@ -34,7 +54,11 @@ function program(argv: readonly string[]): string {
 }
 
 /** Warnings for the known patterns this command matches; `container` is the one it runs in, if known. */
-export function riskyCommandFindings(argv: readonly string[], container: ContainerLike | undefined, path: string): Finding[] {
+export function riskyCommandFindings(
+  argv: readonly string[],
+  container: ContainerLike | undefined,
+  path: string,
+): Finding[] {
   if (argv.length === 0) return [];
   const text = argv.join(" ");
   const image = container?.image ?? "";

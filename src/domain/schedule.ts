@@ -20,7 +20,12 @@ const FIELDS: readonly FieldDef[] = [
   { name: "minute", min: 0, max: 59 },
   { name: "hour", min: 0, max: 23 },
   { name: "day-of-month", min: 1, max: 31 },
-  { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+  },
   { name: "day-of-week", min: 0, max: 6, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
 ];
 
@@ -55,7 +60,11 @@ export type ScheduleSpec =
        */
       normalized: string;
     }
-  | { kind: "every"; timezone: string; /** whole seconds, at least one (robfig rounds down, then up to 1s) */ everyMs: number };
+  | {
+      kind: "every";
+      timezone: string;
+      /** whole seconds, at least one (robfig rounds down, then up to 1s) */ everyMs: number;
+    };
 
 export function isTimeZone(zone: string): boolean {
   try {
@@ -69,15 +78,26 @@ export function isTimeZone(zone: string): boolean {
 /** Parses `spec.schedule`; the error says what is wrong and how Velero wants it written. */
 export function parseSchedule(input: unknown): Result<ScheduleSpec, string> {
   if (typeof input !== "string" || input.trim() === "") {
-    return { ok: false, error: `schedule is empty; write e.g. "0 2 * * *" (${FORM}), "@daily" or "@every 6h"` };
+    return {
+      ok: false,
+      error: `schedule is empty; write e.g. "0 2 * * *" (${FORM}), "@daily" or "@every 6h"`,
+    };
   }
   let spec = input.trim();
   let timezone = "UTC";
   const tz = /^(CRON_TZ|TZ)=(\S*)(?:\s+(.*))?$/s.exec(spec);
   if (tz) {
     timezone = tz[2]!;
-    if (tz[3] === undefined || tz[3].trim() === "") return { ok: false, error: `schedule ${JSON.stringify(input)} has a ${tz[1]}= prefix but no schedule after it` };
-    if (timezone === "" || !isTimeZone(timezone)) return { ok: false, error: `schedule time zone ${JSON.stringify(timezone)} is not a known IANA zone; write e.g. ${tz[1]}=Europe/Berlin` };
+    if (tz[3] === undefined || tz[3].trim() === "")
+      return {
+        ok: false,
+        error: `schedule ${JSON.stringify(input)} has a ${tz[1]}= prefix but no schedule after it`,
+      };
+    if (timezone === "" || !isTimeZone(timezone))
+      return {
+        ok: false,
+        error: `schedule time zone ${JSON.stringify(timezone)} is not a known IANA zone; write e.g. ${tz[1]}=Europe/Berlin`,
+      };
     spec = tz[3].trim();
   }
   if (spec.startsWith("@")) {
@@ -85,7 +105,11 @@ export function parseSchedule(input: unknown): Result<ScheduleSpec, string> {
     if (every) {
       const text = (every[1] ?? "").trim();
       const d = parseGoDuration(text);
-      if (!d.ok) return { ok: false, error: `schedule ${JSON.stringify(input)}: ${JSON.stringify(text)} is not a Go duration; write e.g. "@every 6h" or "@every 90m"` };
+      if (!d.ok)
+        return {
+          ok: false,
+          error: `schedule ${JSON.stringify(input)}: ${JSON.stringify(text)} is not a Go duration; write e.g. "@every 6h" or "@every 90m"`,
+        };
       // robfig drops the sub-second part and runs at least every second
       const ms = Math.max(1000, Math.floor(d.value / 1e9) * 1000);
       return { ok: true, value: { kind: "every", timezone, everyMs: ms } };
@@ -93,7 +117,10 @@ export function parseSchedule(input: unknown): Result<ScheduleSpec, string> {
     // case-sensitive, as robfig's switch
     const fields = Object.hasOwn(DESCRIPTORS, spec) ? DESCRIPTORS[spec] : undefined;
     if (!fields) {
-      return { ok: false, error: `schedule ${JSON.stringify(input)}: unknown descriptor ${JSON.stringify(spec)}; use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or "@every <duration>"` };
+      return {
+        ok: false,
+        error: `schedule ${JSON.stringify(input)}: unknown descriptor ${JSON.stringify(spec)}; use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or "@every <duration>"`,
+      };
     }
     spec = fields;
   }
@@ -105,7 +132,10 @@ export function parseSchedule(input: unknown): Result<ScheduleSpec, string> {
         : parts.length < 5
           ? `e.g. "0 2 * * *" runs daily at 02:00`
           : "";
-    return { ok: false, error: `schedule ${JSON.stringify(input)} has ${parts.length} fields; Velero takes exactly 5 (${FORM})${hint ? `: ${hint}` : ""}` };
+    return {
+      ok: false,
+      error: `schedule ${JSON.stringify(input)} has ${parts.length} fields; Velero takes exactly 5 (${FORM})${hint ? `: ${hint}` : ""}`,
+    };
   }
   const values: number[][] = [];
   const stars: boolean[] = [];
@@ -116,7 +146,13 @@ export function parseSchedule(input: unknown): Result<ScheduleSpec, string> {
     stars.push(f.value.star);
   }
   const list = (v: number[]): string => v.join(",");
-  const normalized = [list(values[0]!), list(values[1]!), stars[2] ? "*" : list(values[2]!), list(values[3]!), stars[4] ? "*" : list(values[4]!)].join(" ");
+  const normalized = [
+    list(values[0]!),
+    list(values[1]!),
+    stars[2] ? "*" : list(values[2]!),
+    list(values[3]!),
+    stars[4] ? "*" : list(values[4]!),
+  ].join(" ");
   return {
     ok: true,
     value: {
@@ -148,16 +184,20 @@ function parseField(text: string, f: FieldDef): Result<{ values: number[]; star:
   const set = new Set<number>();
   let star = false;
   for (const part of text.split(",")) {
-    if (part === "") return { ok: false, error: `${f.name} field ${JSON.stringify(text)} has an empty list element` };
+    if (part === "")
+      return { ok: false, error: `${f.name} field ${JSON.stringify(text)} has an empty list element` };
     const slash = part.split("/");
-    if (slash.length > 2) return { ok: false, error: `${f.name} field ${JSON.stringify(part)} has more than one "/"` };
+    if (slash.length > 2)
+      return { ok: false, error: `${f.name} field ${JSON.stringify(part)} has more than one "/"` };
     const range = slash[0]!.split("-");
-    if (range.length > 2) return { ok: false, error: `${f.name} field ${JSON.stringify(part)} has more than one "-"` };
+    if (range.length > 2)
+      return { ok: false, error: `${f.name} field ${JSON.stringify(part)} has more than one "-"` };
     let start: number;
     let end: number;
     let isStar = false;
     if (range[0] === "*" || range[0] === "?") {
-      if (range.length > 1) return { ok: false, error: `${f.name} field ${JSON.stringify(part)}: "*" cannot start a range` };
+      if (range.length > 1)
+        return { ok: false, error: `${f.name} field ${JSON.stringify(part)}: "*" cannot start a range` };
       start = f.min;
       end = f.max;
       isStar = true;
@@ -174,14 +214,23 @@ function parseField(text: string, f: FieldDef): Result<{ values: number[]; star:
     }
     let step = 1;
     if (slash.length === 2) {
-      if (!/^\d+$/.test(slash[1]!) || Number(slash[1]) === 0) return { ok: false, error: `${f.name} field ${JSON.stringify(part)}: the step must be a whole number above 0` };
+      if (!/^\d+$/.test(slash[1]!) || Number(slash[1]) === 0)
+        return {
+          ok: false,
+          error: `${f.name} field ${JSON.stringify(part)}: the step must be a whole number above 0`,
+        };
       step = Number(slash[1]);
       // robfig: "N/step" means N through the field's maximum
       if (!isStar && range.length === 1) end = f.max;
       if (step > 1) isStar = false;
     }
-    if (start < f.min || end > f.max) return { ok: false, error: `${f.name} field ${JSON.stringify(part)} is out of range ${f.min}-${f.max}` };
-    if (start > end) return { ok: false, error: `${f.name} field ${JSON.stringify(part)}: the range starts after it ends` };
+    if (start < f.min || end > f.max)
+      return {
+        ok: false,
+        error: `${f.name} field ${JSON.stringify(part)} is out of range ${f.min}-${f.max}`,
+      };
+    if (start > end)
+      return { ok: false, error: `${f.name} field ${JSON.stringify(part)}: the range starts after it ends` };
     for (let v = start; v <= end; v += step) set.add(v);
     star ||= isStar;
   }

@@ -80,17 +80,43 @@ export function matchNamespace(ns: string, included: string[], excluded: string[
 
 // Discovery-style resolution of the names users write (kubectl short names included).
 const RESOURCE_ALIASES: Record<string, string> = {
-  pods: "pods", pod: "pods", po: "pods",
-  persistentvolumeclaims: "persistentvolumeclaims", persistentvolumeclaim: "persistentvolumeclaims", pvc: "persistentvolumeclaims",
-  persistentvolumes: "persistentvolumes", persistentvolume: "persistentvolumes", pv: "persistentvolumes",
-  deployments: "deployments.apps", deployment: "deployments.apps", deploy: "deployments.apps",
-  statefulsets: "statefulsets.apps", statefulset: "statefulsets.apps", sts: "statefulsets.apps",
-  daemonsets: "daemonsets.apps", daemonset: "daemonsets.apps", ds: "daemonsets.apps",
-  replicasets: "replicasets.apps", replicaset: "replicasets.apps", rs: "replicasets.apps",
-  jobs: "jobs.batch", job: "jobs.batch", cronjobs: "cronjobs.batch", cronjob: "cronjobs.batch", cj: "cronjobs.batch",
-  services: "services", service: "services", svc: "services",
-  configmaps: "configmaps", configmap: "configmaps", cm: "configmaps",
-  secrets: "secrets", secret: "secrets", namespaces: "namespaces", namespace: "namespaces", ns: "namespaces",
+  pods: "pods",
+  pod: "pods",
+  po: "pods",
+  persistentvolumeclaims: "persistentvolumeclaims",
+  persistentvolumeclaim: "persistentvolumeclaims",
+  pvc: "persistentvolumeclaims",
+  persistentvolumes: "persistentvolumes",
+  persistentvolume: "persistentvolumes",
+  pv: "persistentvolumes",
+  deployments: "deployments.apps",
+  deployment: "deployments.apps",
+  deploy: "deployments.apps",
+  statefulsets: "statefulsets.apps",
+  statefulset: "statefulsets.apps",
+  sts: "statefulsets.apps",
+  daemonsets: "daemonsets.apps",
+  daemonset: "daemonsets.apps",
+  ds: "daemonsets.apps",
+  replicasets: "replicasets.apps",
+  replicaset: "replicasets.apps",
+  rs: "replicasets.apps",
+  jobs: "jobs.batch",
+  job: "jobs.batch",
+  cronjobs: "cronjobs.batch",
+  cronjob: "cronjobs.batch",
+  cj: "cronjobs.batch",
+  services: "services",
+  service: "services",
+  svc: "services",
+  configmaps: "configmaps",
+  configmap: "configmaps",
+  cm: "configmaps",
+  secrets: "secrets",
+  secret: "secrets",
+  namespaces: "namespaces",
+  namespace: "namespaces",
+  ns: "namespaces",
 };
 
 /** A resource name as Velero's discovery helper resolves it; unresolvable names are kept verbatim. */
@@ -110,32 +136,46 @@ export function resourceIncluded(resource: string, included: string[], excluded:
 const OPERATORS = new Set(["In", "NotIn", "Exists", "DoesNotExist"]);
 
 /** metav1.LabelSelectorAsSelector + Matches. An undefined selector matches (nil parts are ignored). */
-export function matchLabelSelector(sel: LabelSelector | undefined, labels: Record<string, string> | undefined): Result<boolean, string> {
+export function matchLabelSelector(
+  sel: LabelSelector | undefined,
+  labels: Record<string, string> | undefined,
+): Result<boolean, string> {
   if (!sel) return { ok: true, value: true };
   const have = labels ?? {};
   let matches = true;
   const matchLabels: unknown = sel.matchLabels ?? {};
-  if (typeof matchLabels !== "object" || matchLabels === null || Array.isArray(matchLabels)) return { ok: false, error: "matchLabels must be a map" };
+  if (typeof matchLabels !== "object" || matchLabels === null || Array.isArray(matchLabels))
+    return { ok: false, error: "matchLabels must be a map" };
   for (const [key, value] of Object.entries(matchLabels)) {
     if (have[key] !== value) matches = false;
   }
   const exprs: unknown = sel.matchExpressions ?? [];
   if (!Array.isArray(exprs)) return { ok: false, error: "matchExpressions must be a list" };
   for (const expr of exprs as NonNullable<LabelSelector["matchExpressions"]>) {
-    if (typeof expr !== "object" || expr === null) return { ok: false, error: "matchExpressions entries must be maps" };
-    if (!OPERATORS.has(expr.operator)) return { ok: false, error: `${JSON.stringify(expr.operator)} is not a valid label selector operator` };
+    if (typeof expr !== "object" || expr === null)
+      return { ok: false, error: "matchExpressions entries must be maps" };
+    if (!OPERATORS.has(expr.operator))
+      return { ok: false, error: `${JSON.stringify(expr.operator)} is not a valid label selector operator` };
     const values = Array.isArray(expr.values) ? expr.values : [];
     const present = Object.prototype.hasOwnProperty.call(have, expr.key);
     switch (expr.operator) {
       case "In":
       case "NotIn": {
-        if (values.length === 0) return { ok: false, error: `values: Invalid value: for 'in', 'notin' operators, values set can't be empty` };
+        if (values.length === 0)
+          return {
+            ok: false,
+            error: `values: Invalid value: for 'in', 'notin' operators, values set can't be empty`,
+          };
         const inSet = present && values.includes(have[expr.key]!);
         if (expr.operator === "In" ? !inSet : inSet) matches = false;
         break;
       }
       default:
-        if (values.length > 0) return { ok: false, error: `values: Invalid value: values set must be empty for exists and does not exist` };
+        if (values.length > 0)
+          return {
+            ok: false,
+            error: `values: Invalid value: values set must be empty for exists and does not exist`,
+          };
         if (expr.operator === "Exists" ? !present : present) matches = false;
     }
   }
@@ -143,12 +183,18 @@ export function matchLabelSelector(sel: LabelSelector | undefined, labels: Recor
 }
 
 /** ResourceHookSelector.applicableTo: namespace AND resource (pods) AND labels. Bad selectors never match. */
-export function resourceHookAppliesTo(spec: ResourceHookSpec, pod: { namespace: string; labels?: Record<string, string> }): boolean {
+export function resourceHookAppliesTo(
+  spec: ResourceHookSpec,
+  pod: { namespace: string; labels?: Record<string, string> },
+): boolean {
   return whyNotApplicable(spec, pod) === null;
 }
 
 /** null when the spec applies to the pod, else the reason (used for `skipped` explanations). */
-export function whyNotApplicable(spec: ResourceHookSpec, pod: { namespace: string; labels?: Record<string, string> }): string | null {
+export function whyNotApplicable(
+  spec: ResourceHookSpec,
+  pod: { namespace: string; labels?: Record<string, string> },
+): string | null {
   if (!matchNamespace(pod.namespace, spec.includedNamespaces, spec.excludedNamespaces)) {
     return `namespace ${JSON.stringify(pod.namespace)} is not selected by includedNamespaces/excludedNamespaces`;
   }

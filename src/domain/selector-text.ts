@@ -41,15 +41,23 @@ export function parseLabelSelector(text: string): Result<LabelSelector, string> 
     if ((m = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`).exec(part))) {
       const values = m[3]!.split(",").map((v) => v.trim());
       const bad = values.find((v) => v === "" || !VALUE_RE.test(v));
-      if (bad !== undefined) return { ok: false, error: `label selector term ${JSON.stringify(part)}: ${bad === "" ? "empty value" : `invalid value ${JSON.stringify(bad)}`} in the set` };
+      if (bad !== undefined)
+        return {
+          ok: false,
+          error: `label selector term ${JSON.stringify(part)}: ${bad === "" ? "empty value" : `invalid value ${JSON.stringify(bad)}`} in the set`,
+        };
       sel.matchExpressions.push({ key: m[1]!, operator: m[2] === "in" ? "In" : "NotIn", values });
-    } else if ((m = new RegExp(`^(${KEY})\\s*!=\\s*(${VALUE})$`).exec(part))) sel.matchExpressions.push({ key: m[1]!, operator: "NotIn", values: [m[2]!] });
+    } else if ((m = new RegExp(`^(${KEY})\\s*!=\\s*(${VALUE})$`).exec(part)))
+      sel.matchExpressions.push({ key: m[1]!, operator: "NotIn", values: [m[2]!] });
     else if ((m = new RegExp(`^(${KEY})\\s*==?\\s*(${VALUE})$`).exec(part))) {
       // a second k=v for the same key is a second requirement (kubectl ANDs them), not an overwrite
-      if (m[1]! in sel.matchLabels && sel.matchLabels[m[1]!] !== m[2]!) sel.matchExpressions.push({ key: m[1]!, operator: "In", values: [m[2]!] });
+      if (m[1]! in sel.matchLabels && sel.matchLabels[m[1]!] !== m[2]!)
+        sel.matchExpressions.push({ key: m[1]!, operator: "In", values: [m[2]!] });
       else sel.matchLabels[m[1]!] = m[2]!;
-    } else if ((m = new RegExp(`^!\\s*(${KEY})$`).exec(part))) sel.matchExpressions.push({ key: m[1]!, operator: "DoesNotExist" });
-    else if ((m = new RegExp(`^(${KEY})$`).exec(part))) sel.matchExpressions.push({ key: m[1]!, operator: "Exists" });
+    } else if ((m = new RegExp(`^!\\s*(${KEY})$`).exec(part)))
+      sel.matchExpressions.push({ key: m[1]!, operator: "DoesNotExist" });
+    else if ((m = new RegExp(`^(${KEY})$`).exec(part)))
+      sel.matchExpressions.push({ key: m[1]!, operator: "Exists" });
     else return { ok: false, error: `cannot parse label selector term ${JSON.stringify(part)} (${USAGE})` };
   }
   return { ok: true, value: sel };

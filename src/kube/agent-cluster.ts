@@ -23,7 +23,11 @@ import { withRetry, type RetryOptions } from "./retry.js";
 import { makePooledApiClient } from "./transport.js";
 
 export const VELERO = { group: "velero.io", version: "v1" } as const;
-export const SNAPSHOTS = { group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshots" } as const;
+export const SNAPSHOTS = {
+  group: "snapshot.storage.k8s.io",
+  version: "v1",
+  plural: "volumesnapshots",
+} as const;
 const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /**
@@ -67,18 +71,26 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
       return found(mapOk(r, (p) => wire<PodLike>(p, "V1Pod", "v1", "Pod")));
     },
     async listPods(namespace) {
-      const r = await call(() => (namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces()));
+      const r = await call(() =>
+        namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces(),
+      );
       return mapOk(r, (l) => l.items.map((p) => wire<PodLike>(p, "V1Pod", "v1", "Pod")));
     },
     async listPvcs(namespace) {
       const r = await call(() =>
-        namespace ? core.listNamespacedPersistentVolumeClaim({ namespace }) : core.listPersistentVolumeClaimForAllNamespaces(),
+        namespace
+          ? core.listNamespacedPersistentVolumeClaim({ namespace })
+          : core.listPersistentVolumeClaimForAllNamespaces(),
       );
-      return mapOk(r, (l) => l.items.map((p) => wire<PvcLike>(p, "V1PersistentVolumeClaim", "v1", "PersistentVolumeClaim")));
+      return mapOk(r, (l) =>
+        l.items.map((p) => wire<PvcLike>(p, "V1PersistentVolumeClaim", "v1", "PersistentVolumeClaim")),
+      );
     },
     async listPvs() {
       const r = await call(() => core.listPersistentVolume());
-      return mapOk(r, (l) => l.items.map((p) => wire<PvLike>(p, "V1PersistentVolume", "v1", "PersistentVolume")));
+      return mapOk(r, (l) =>
+        l.items.map((p) => wire<PvLike>(p, "V1PersistentVolume", "v1", "PersistentVolume")),
+      );
     },
     async listNamespaces() {
       const r = await call(() => core.listNamespace());
@@ -86,20 +98,39 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
     },
 
     async getBackup(namespace, name) {
-      return found(await call(() => custom.getNamespacedCustomObject({ ...backups(namespace), name }) as Promise<BackupObject>));
+      return found(
+        await call(
+          () => custom.getNamespacedCustomObject({ ...backups(namespace), name }) as Promise<BackupObject>,
+        ),
+      );
     },
     async readVeleroServerSignals(namespace) {
-      type Bsl = { metadata?: { name?: string }; spec?: { validationFrequency?: string }; status?: { lastValidationTime?: string } };
-      const bsls = await call(() => custom.listNamespacedCustomObject({ ...VELERO, namespace, plural: "backupstoragelocations" }) as Promise<{ items?: Bsl[] }>);
+      type Bsl = {
+        metadata?: { name?: string };
+        spec?: { validationFrequency?: string };
+        status?: { lastValidationTime?: string };
+      };
+      const bsls = await call(
+        () =>
+          custom.listNamespacedCustomObject({
+            ...VELERO,
+            namespace,
+            plural: "backupstoragelocations",
+          }) as Promise<{ items?: Bsl[] }>,
+      );
       // no BackupStorageLocation CRD: Velero is not installed in this cluster
       if (!bsls.ok && !isNotFound(bsls.error)) return bsls;
-      const deployments = await call(() => apps.listNamespacedDeployment({ namespace, labelSelector: "component=velero" }));
+      const deployments = await call(() =>
+        apps.listNamespacedDeployment({ namespace, labelSelector: "component=velero" }),
+      );
       if (!deployments.ok) return deployments;
       const pods: PodLike[] = [];
       for (const labelSelector of ["component=velero", "deploy=velero", "name=velero"]) {
         const r = await call(() => core.listNamespacedPod({ namespace, labelSelector }));
         if (!r.ok) return r;
-        for (const p of r.value.items) if (!pods.some((x) => x.metadata?.name === p.metadata?.name)) pods.push(wire<PodLike>(p, "V1Pod", "v1", "Pod"));
+        for (const p of r.value.items)
+          if (!pods.some((x) => x.metadata?.name === p.metadata?.name))
+            pods.push(wire<PodLike>(p, "V1Pod", "v1", "Pod"));
       }
       return {
         ok: true,
@@ -107,40 +138,85 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
           storageLocations: (bsls.ok ? (bsls.value.items ?? []) : []).map((b) => ({
             name: b.metadata?.name ?? "",
             ...(b.status?.lastValidationTime ? { lastValidationTime: b.status.lastValidationTime } : {}),
-            ...(b.spec?.validationFrequency !== undefined ? { validationFrequency: b.spec.validationFrequency } : {}),
+            ...(b.spec?.validationFrequency !== undefined
+              ? { validationFrequency: b.spec.validationFrequency }
+              : {}),
           })),
-          deployments: deployments.value.items.map((d) => ({ name: d.metadata?.name ?? "", replicas: d.spec?.replicas ?? 1, availableReplicas: d.status?.availableReplicas ?? 0 })),
-          pods: pods.map((p) => ({ name: p.metadata?.name ?? "", ...(p.status?.phase ? { phase: p.status.phase } : {}) })),
+          deployments: deployments.value.items.map((d) => ({
+            name: d.metadata?.name ?? "",
+            replicas: d.spec?.replicas ?? 1,
+            availableReplicas: d.status?.availableReplicas ?? 0,
+          })),
+          pods: pods.map((p) => ({
+            name: p.metadata?.name ?? "",
+            ...(p.status?.phase ? { phase: p.status.phase } : {}),
+          })),
         },
       };
     },
     async listBackups(namespace) {
-      const r = await call(() => custom.listNamespacedCustomObject(backups(namespace)) as Promise<{ items?: BackupObject[] }>);
+      const r = await call(
+        () => custom.listNamespacedCustomObject(backups(namespace)) as Promise<{ items?: BackupObject[] }>,
+      );
       return mapOk(r, (l) => l.items ?? []);
     },
     async createBackup(backup) {
       const body = { ...backup, apiVersion: "velero.io/v1", kind: "Backup" };
-      return call(() => custom.createNamespacedCustomObject({ ...backups(backup.metadata.namespace), body }) as Promise<BackupObject>);
+      return call(
+        () =>
+          custom.createNamespacedCustomObject({
+            ...backups(backup.metadata.namespace),
+            body,
+          }) as Promise<BackupObject>,
+      );
     },
     async replaceBackup(backup) {
       const { namespace, name } = backup.metadata;
-      return call(() => custom.replaceNamespacedCustomObject({ ...backups(namespace), name, body: backup }) as Promise<BackupObject>);
+      return call(
+        () =>
+          custom.replaceNamespacedCustomObject({
+            ...backups(namespace),
+            name,
+            body: backup,
+          }) as Promise<BackupObject>,
+      );
     },
     async patchBackupStatus(namespace, name, status, resourceVersion) {
       const body = statusPatch(status, resourceVersion);
-      return call(() => custom.patchNamespacedCustomObject({ ...backups(namespace), name, body }, mergePatch()) as Promise<BackupObject>);
+      return call(
+        () =>
+          custom.patchNamespacedCustomObject(
+            { ...backups(namespace), name, body },
+            mergePatch(),
+          ) as Promise<BackupObject>,
+      );
     },
     async patchBackupMetadata(namespace, name, metadata) {
-      return call(() => custom.patchNamespacedCustomObject({ ...backups(namespace), name, body: { metadata } }, mergePatch()) as Promise<BackupObject>);
+      return call(
+        () =>
+          custom.patchNamespacedCustomObject(
+            { ...backups(namespace), name, body: { metadata } },
+            mergePatch(),
+          ) as Promise<BackupObject>,
+      );
     },
 
     async listSchedules(namespace) {
-      const r = await call(() => custom.listNamespacedCustomObject(schedules(namespace)) as Promise<{ items?: ScheduleObject[] }>);
+      const r = await call(
+        () =>
+          custom.listNamespacedCustomObject(schedules(namespace)) as Promise<{ items?: ScheduleObject[] }>,
+      );
       return mapOk(r, (l) => l.items ?? []);
     },
     async patchScheduleStatus(namespace, name, status, resourceVersion) {
       const body = statusPatch(status, resourceVersion);
-      return call(() => custom.patchNamespacedCustomObject({ ...schedules(namespace), name, body }, mergePatch()) as Promise<ScheduleObject>);
+      return call(
+        () =>
+          custom.patchNamespacedCustomObject(
+            { ...schedules(namespace), name, body },
+            mergePatch(),
+          ) as Promise<ScheduleObject>,
+      );
     },
 
     async createVolumeSnapshot(namespace, name, pvcName, snapshotClass, labels) {
@@ -155,19 +231,33 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
     },
     async getVolumeSnapshotState(namespace, name) {
       const r = await call(
-        () => custom.getNamespacedCustomObject({ ...SNAPSHOTS, namespace, name }) as Promise<{ status?: { readyToUse?: boolean; error?: { message?: string } } }>,
+        () =>
+          custom.getNamespacedCustomObject({ ...SNAPSHOTS, namespace, name }) as Promise<{
+            status?: { readyToUse?: boolean; error?: { message?: string } };
+          }>,
       );
       return mapOk(r, (vs) => {
         const error = vs.status?.error?.message;
-        return error ? { readyToUse: vs.status?.readyToUse === true, error } : { readyToUse: vs.status?.readyToUse === true };
+        return error
+          ? { readyToUse: vs.status?.readyToUse === true, error }
+          : { readyToUse: vs.status?.readyToUse === true };
       });
     },
 
     async createEvent(involved, type, reason, message) {
       const now = new Date();
       const body: CoreV1Event = {
-        metadata: { name: `${involved.name}.${randomBytes(8).toString("hex")}`, namespace: involved.namespace },
-        involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, namespace: involved.namespace, name: involved.name, uid: involved.uid },
+        metadata: {
+          name: `${involved.name}.${randomBytes(8).toString("hex")}`,
+          namespace: involved.namespace,
+        },
+        involvedObject: {
+          apiVersion: involved.apiVersion,
+          kind: involved.kind,
+          namespace: involved.namespace,
+          name: involved.name,
+          uid: involved.uid,
+        },
         type,
         reason,
         // Events are for humans: keep the message short (events.k8s.io caps the note at 1 KiB).
@@ -179,8 +269,21 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
         reportingComponent: "hookguard-agent",
         reportingInstance: "",
       };
-      const r = await withRetry(() => core.createNamespacedEvent({ namespace: involved.namespace, body }), { ...retry, attempts: 2 });
-      if (!r.ok) log.warn({ namespace: involved.namespace, kind: involved.kind, reason, code: r.error.code, err: r.error.message }, "could not record event");
+      const r = await withRetry(() => core.createNamespacedEvent({ namespace: involved.namespace, body }), {
+        ...retry,
+        attempts: 2,
+      });
+      if (!r.ok)
+        log.warn(
+          {
+            namespace: involved.namespace,
+            kind: involved.kind,
+            reason,
+            code: r.error.code,
+            err: r.error.message,
+          },
+          "could not record event",
+        );
     },
   };
 }

@@ -48,7 +48,12 @@ export function subjectAccessReviewer(kc: KubeConfig, opts: { timeoutMs?: number
     } catch (err) {
       call.catch(() => undefined); // the losing promise of the race must not become an unhandled rejection
       const e = toKubeApiError(err);
-      return { ok: false, error: e.code ? `SubjectAccessReview failed: ${e.code} ${e.reason}: ${e.message}` : `SubjectAccessReview failed: ${e.message}` };
+      return {
+        ok: false,
+        error: e.code
+          ? `SubjectAccessReview failed: ${e.code} ${e.reason}: ${e.message}`
+          : `SubjectAccessReview failed: ${e.message}`,
+      };
     } finally {
       clearTimeout(timer);
     }

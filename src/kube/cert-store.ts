@@ -1,7 +1,12 @@
 // Managed certificates in the cluster: the Secret that holds them (shared by all replicas, guarded by
 // resourceVersion so concurrent writers conflict instead of overwriting each other) and the caBundle
 // of the Validating/MutatingWebhookConfigurations that point at the webhook.
-import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1OwnerReference,
+} from "@kubernetes/client-node";
 import type { Result } from "../domain/types.js";
 import { toKubeApiError, type KubeApiError } from "./errors.js";
 
@@ -22,7 +27,9 @@ export interface CertStore {
 const encode = (data: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
 const decode = (data: Record<string, string> | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+  Object.fromEntries(
+    Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
+  );
 
 async function attempt<T>(fn: () => Promise<T>): Promise<Result<T, KubeApiError>> {
   try {
@@ -38,7 +45,12 @@ async function attempt<T>(fn: () => Promise<T>): Promise<Result<T, KubeApiError>
  * runtime-created Secret too. A cluster-scoped owner of a namespaced object is allowed; the webhook
  * already reads these configurations, so this needs no extra RBAC (unlike owning it by the Deployment).
  */
-export function kubeCertStore(kc: KubeConfig, namespace: string, name: string, ownerConfigs: string[] = []): CertStore {
+export function kubeCertStore(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  ownerConfigs: string[] = [],
+): CertStore {
   const core = kc.makeApiClient(CoreV1Api);
   const adm = kc.makeApiClient(AdmissionregistrationV1Api);
   let owner: V1OwnerReference | undefined;
@@ -49,12 +61,20 @@ export function kubeCertStore(kc: KubeConfig, namespace: string, name: string, o
       if (owner) break;
       const r = await attempt(() => adm.readValidatingWebhookConfiguration({ name: configName }));
       if (r.ok && r.value.metadata?.uid) {
-        owner = { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", name: configName, uid: r.value.metadata.uid };
+        owner = {
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingWebhookConfiguration",
+          name: configName,
+          uid: r.value.metadata.uid,
+        };
       }
     }
     return owner ? [owner] : [];
   };
-  const toStored = (s: { data?: Record<string, string>; metadata?: { resourceVersion?: string } }): StoredSecret => ({
+  const toStored = (s: {
+    data?: Record<string, string>;
+    metadata?: { resourceVersion?: string };
+  }): StoredSecret => ({
     data: decode(s.data),
     resourceVersion: s.metadata?.resourceVersion ?? "",
   });
@@ -105,17 +125,32 @@ export function kubeCertStore(kc: KubeConfig, namespace: string, name: string, o
   };
 }
 
-type Config = { metadata?: { resourceVersion?: string }; webhooks?: Array<{ clientConfig?: { caBundle?: string } }> };
+type Config = {
+  metadata?: { resourceVersion?: string };
+  webhooks?: Array<{ clientConfig?: { caBundle?: string } }>;
+};
 
 /**
  * One configuration, found as a ValidatingWebhookConfiguration or else a MutatingWebhookConfiguration.
  * The JSON patch starts with a `test` of resourceVersion so a concurrent change to the webhooks list
  * cannot make our indexes point at the wrong entries; a failed test is re-read and retried.
  */
-async function patchOne(adm: AdmissionregistrationV1Api, name: string, caBundle: string): Promise<Result<boolean, string>> {
+async function patchOne(
+  adm: AdmissionregistrationV1Api,
+  name: string,
+  caBundle: string,
+): Promise<Result<boolean, string>> {
   const kinds = [
-    { kind: "ValidatingWebhookConfiguration", read: () => adm.readValidatingWebhookConfiguration({ name }), patch: (body: object[]) => adm.patchValidatingWebhookConfiguration({ name, body }) },
-    { kind: "MutatingWebhookConfiguration", read: () => adm.readMutatingWebhookConfiguration({ name }), patch: (body: object[]) => adm.patchMutatingWebhookConfiguration({ name, body }) },
+    {
+      kind: "ValidatingWebhookConfiguration",
+      read: () => adm.readValidatingWebhookConfiguration({ name }),
+      patch: (body: object[]) => adm.patchValidatingWebhookConfiguration({ name, body }),
+    },
+    {
+      kind: "MutatingWebhookConfiguration",
+      read: () => adm.readMutatingWebhookConfiguration({ name }),
+      patch: (body: object[]) => adm.patchMutatingWebhookConfiguration({ name, body }),
+    },
   ];
   let found = false;
   for (const k of kinds) {
@@ -130,13 +165,21 @@ async function patchOne(adm: AdmissionregistrationV1Api, name: string, caBundle:
       if (hooks.every((h) => h.clientConfig?.caBundle === caBundle)) break;
       const ops = [
         { op: "test", path: "/metadata/resourceVersion", value: read.value.metadata?.resourceVersion ?? "" },
-        ...hooks.map((_, i) => ({ op: "add", path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle })),
+        ...hooks.map((_, i) => ({
+          op: "add",
+          path: `/webhooks/${i}/clientConfig/caBundle`,
+          value: caBundle,
+        })),
       ];
       const patched = await attempt(() => k.patch(ops));
       if (patched.ok) break;
-      if (patched.error.code !== 409 && patched.error.code !== 422) return { ok: false, error: `patching caBundle of ${k.kind} ${name}: ${patched.error.message}` };
-      if (tries === 4) return { ok: false, error: `patching caBundle of ${k.kind} ${name}: kept conflicting` };
+      if (patched.error.code !== 409 && patched.error.code !== 422)
+        return { ok: false, error: `patching caBundle of ${k.kind} ${name}: ${patched.error.message}` };
+      if (tries === 4)
+        return { ok: false, error: `patching caBundle of ${k.kind} ${name}: kept conflicting` };
     }
   }
-  return found ? { ok: true, value: true } : { ok: false, error: `no ValidatingWebhookConfiguration or MutatingWebhookConfiguration named ${name}` };
+  return found
+    ? { ok: true, value: true }
+    : { ok: false, error: `no ValidatingWebhookConfiguration or MutatingWebhookConfiguration named ${name}` };
 }

@@ -10,7 +10,12 @@ import type { Logger } from "../log.js";
 import type { Result } from "../domain/types.js";
 import type { KubeResult } from "../agent/ports.js";
 import type { BackupObject } from "../velero/types.js";
-import type { CompanionCluster, ConfigMapObject, DownloadError, DownloadRequestObject } from "../agent/companion/ports.js";
+import type {
+  CompanionCluster,
+  ConfigMapObject,
+  DownloadError,
+  DownloadRequestObject,
+} from "../agent/companion/ports.js";
 import { VELERO, createAgentCluster } from "./agent-cluster.js";
 import { isNotFound } from "./errors.js";
 import { backupsPath, listBackupsFn, watchObjects } from "./informer.js";
@@ -44,7 +49,11 @@ function configMapOf(cm: V1ConfigMap): ConfigMapObject {
   };
 }
 
-export function createCompanionCluster(kc: KubeConfig, log: Logger, opts: CompanionClusterOptions = {}): CompanionCluster {
+export function createCompanionCluster(
+  kc: KubeConfig,
+  log: Logger,
+  opts: CompanionClusterOptions = {},
+): CompanionCluster {
   const retry = opts.retry ?? {};
   const base = createAgentCluster(kc, log, retry);
   const core = makePooledApiClient(kc, CoreV1Api);
@@ -54,7 +63,12 @@ export function createCompanionCluster(kc: KubeConfig, log: Logger, opts: Compan
 
   return {
     watchBackups(namespace, handler) {
-      return watchObjects<BackupObject>(kc, { path: backupsPath(namespace), list: listBackupsFn(kc, namespace) }, handler, log);
+      return watchObjects<BackupObject>(
+        kc,
+        { path: backupsPath(namespace), list: listBackupsFn(kc, namespace) },
+        handler,
+        log,
+      );
     },
     getBackup: (namespace, name) => base.getBackup(namespace, name),
     listNamespaces: () => base.listNamespaces(),
@@ -63,10 +77,18 @@ export function createCompanionCluster(kc: KubeConfig, log: Logger, opts: Compan
     listPvs: () => base.listPvs(),
 
     async createDownloadRequest(request) {
-      return call(() => custom.createNamespacedCustomObject({ ...drs(request.metadata.namespace), body: request }) as Promise<DownloadRequestObject>);
+      return call(
+        () =>
+          custom.createNamespacedCustomObject({
+            ...drs(request.metadata.namespace),
+            body: request,
+          }) as Promise<DownloadRequestObject>,
+      );
     },
     async getDownloadRequest(namespace, name) {
-      const r = await call(() => custom.getNamespacedCustomObject({ ...drs(namespace), name }) as Promise<DownloadRequestObject>);
+      const r = await call(
+        () => custom.getNamespacedCustomObject({ ...drs(namespace), name }) as Promise<DownloadRequestObject>,
+      );
       if (!r.ok && isNotFound(r.error)) return { ok: true, value: undefined };
       return r;
     },
@@ -75,7 +97,8 @@ export function createCompanionCluster(kc: KubeConfig, log: Logger, opts: Compan
       if (r.ok || isNotFound(r.error)) return { ok: true, value: undefined };
       return r;
     },
-    fetchDownload: (url, o = {}) => fetchGunzipped(url, { ...o, ...(opts.downloadCaPem ? { caPem: opts.downloadCaPem } : {}) }),
+    fetchDownload: (url, o = {}) =>
+      fetchGunzipped(url, { ...o, ...(opts.downloadCaPem ? { caPem: opts.downloadCaPem } : {}) }),
 
     async getConfigMap(namespace, name) {
       const r = await call(() => core.readNamespacedConfigMap({ namespace, name }));
@@ -83,11 +106,19 @@ export function createCompanionCluster(kc: KubeConfig, log: Logger, opts: Compan
       return { ok: true, value: configMapOf(r.value) };
     },
     async createConfigMap(cm) {
-      const r = await call(() => core.createNamespacedConfigMap({ namespace: cm.metadata.namespace, body: cm }));
+      const r = await call(() =>
+        core.createNamespacedConfigMap({ namespace: cm.metadata.namespace, body: cm }),
+      );
       return r.ok ? { ok: true, value: configMapOf(r.value) } : r;
     },
     async replaceConfigMap(cm) {
-      const r = await call(() => core.replaceNamespacedConfigMap({ namespace: cm.metadata.namespace, name: cm.metadata.name, body: cm }));
+      const r = await call(() =>
+        core.replaceNamespacedConfigMap({
+          namespace: cm.metadata.namespace,
+          name: cm.metadata.name,
+          body: cm,
+        }),
+      );
       return r.ok ? { ok: true, value: configMapOf(r.value) } : r;
     },
 
@@ -113,10 +144,16 @@ export function fetchGunzipped(url: string, opts: FetchOptions = {}): Promise<Re
   try {
     parsed = new URL(url);
   } catch {
-    return Promise.resolve({ ok: false, error: { kind: "transport", message: "the download URL Velero returned is not a URL" } });
+    return Promise.resolve({
+      ok: false,
+      error: { kind: "transport", message: "the download URL Velero returned is not a URL" },
+    });
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    return Promise.resolve({ ok: false, error: { kind: "transport", message: `unsupported download URL scheme ${parsed.protocol}` } });
+    return Promise.resolve({
+      ok: false,
+      error: { kind: "transport", message: `unsupported download URL scheme ${parsed.protocol}` },
+    });
   }
   const host = parsed.host;
   return new Promise((resolve) => {
@@ -132,7 +169,10 @@ export function fetchGunzipped(url: string, opts: FetchOptions = {}): Promise<Re
     const onResponse = (res: IncomingMessage): void => {
       if (res.statusCode === 404) {
         res.resume();
-        return finish({ ok: false, error: { kind: "not_found", message: `file not found (HTTP 404 from ${host})` } });
+        return finish({
+          ok: false,
+          error: { kind: "not_found", message: `file not found (HTTP 404 from ${host})` },
+        });
       }
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = [];
@@ -143,9 +183,18 @@ export function fetchGunzipped(url: string, opts: FetchOptions = {}): Promise<Re
         });
         res.on("end", () => {
           const body = Buffer.concat(chunks).toString("utf8").slice(0, 300).replace(/\s+/g, " ").trim();
-          finish({ ok: false, error: { kind: "http", status: res.statusCode ?? 0, message: `HTTP ${res.statusCode} from ${host}${body ? `: ${body}` : ""}` } });
+          finish({
+            ok: false,
+            error: {
+              kind: "http",
+              status: res.statusCode ?? 0,
+              message: `HTTP ${res.statusCode} from ${host}${body ? `: ${body}` : ""}`,
+            },
+          });
         });
-        res.on("error", (e) => finish({ ok: false, error: { kind: "transport", message: `reading from ${host}: ${e.message}` } }));
+        res.on("error", (e) =>
+          finish({ ok: false, error: { kind: "transport", message: `reading from ${host}: ${e.message}` } }),
+        );
         return;
       }
       const gunzip = createGunzip();
@@ -154,23 +203,46 @@ export function fetchGunzipped(url: string, opts: FetchOptions = {}): Promise<Re
       gunzip.on("data", (c: Buffer) => {
         size += c.length;
         if (size > maxBytes) {
-          finish({ ok: false, error: { kind: "content", message: `the file is larger than ${maxBytes} bytes unzipped` } });
+          finish({
+            ok: false,
+            error: { kind: "content", message: `the file is larger than ${maxBytes} bytes unzipped` },
+          });
           gunzip.destroy();
           return;
         }
         out.push(c);
       });
       gunzip.on("end", () => finish({ ok: true, value: Buffer.concat(out).toString("utf8") }));
-      gunzip.on("error", (e) => finish({ ok: false, error: { kind: "content", message: `the file is not gzip as Velero writes it: ${e.message}` } }));
-      res.on("error", (e) => finish({ ok: false, error: { kind: "transport", message: `reading from ${host}: ${e.message}` } }));
+      gunzip.on("error", (e) =>
+        finish({
+          ok: false,
+          error: { kind: "content", message: `the file is not gzip as Velero writes it: ${e.message}` },
+        }),
+      );
+      res.on("error", (e) =>
+        finish({ ok: false, error: { kind: "transport", message: `reading from ${host}: ${e.message}` } }),
+      );
       res.pipe(gunzip);
     };
     const req =
       parsed.protocol === "https:"
-        ? httpsRequest(parsed, { method: "GET", minVersion: "TLSv1.2", ...(opts.caPem ? { ca: opts.caPem } : {}) }, onResponse)
+        ? httpsRequest(
+            parsed,
+            { method: "GET", minVersion: "TLSv1.2", ...(opts.caPem ? { ca: opts.caPem } : {}) },
+            onResponse,
+          )
         : httpRequest(parsed, { method: "GET" }, onResponse);
-    req.on("error", (e) => finish({ ok: false, error: { kind: "transport", message: `connecting to ${host}: ${e.message}` } }));
-    const timer = setTimeout(() => finish({ ok: false, error: { kind: "transport", message: `no complete answer from ${host} within ${timeoutMs}ms` } }), timeoutMs);
+    req.on("error", (e) =>
+      finish({ ok: false, error: { kind: "transport", message: `connecting to ${host}: ${e.message}` } }),
+    );
+    const timer = setTimeout(
+      () =>
+        finish({
+          ok: false,
+          error: { kind: "transport", message: `no complete answer from ${host} within ${timeoutMs}ms` },
+        }),
+      timeoutMs,
+    );
     const onAbort = (): void => finish({ ok: false, error: { kind: "transport", message: "aborted" } });
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     req.end();

@@ -35,10 +35,14 @@ export class KubeconfigError extends Error {}
  * Returns undefined when no kubeconfig and no service account is available (e.g. `npm start` on a
  * laptop), so callers can degrade clearly; throws KubeconfigError for a kubeconfig that is broken.
  */
-export function loadClusterAccess(target: ClusterTarget = {}, env: NodeJS.ProcessEnv = process.env): ClusterAccess | undefined {
+export function loadClusterAccess(
+  target: ClusterTarget = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ClusterAccess | undefined {
   let files: string[];
   if (target.kubeconfig) {
-    if (!existsSync(target.kubeconfig)) throw new KubeconfigError(`stat ${target.kubeconfig}: no such file or directory`);
+    if (!existsSync(target.kubeconfig))
+      throw new KubeconfigError(`stat ${target.kubeconfig}: no such file or directory`);
     files = [target.kubeconfig];
   } else if (env.KUBECONFIG) {
     files = env.KUBECONFIG.split(delimiter).filter((f) => f !== "" && existsSync(f));
@@ -52,21 +56,31 @@ export function loadClusterAccess(target: ClusterTarget = {}, env: NodeJS.Proces
   if (files.length > 0) {
     kc = mergeKubeconfigs(files);
     source = files.join(delimiter);
-  } else if (env.KUBERNETES_SERVICE_HOST && existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token")) {
+  } else if (
+    env.KUBERNETES_SERVICE_HOST &&
+    existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token")
+  ) {
     kc = new KubeConfig();
     kc.loadFromCluster();
     source = "in-cluster";
   } else {
     return undefined;
   }
-  const known = (): string => kc.getContexts().map((c) => c.name).join(", ") || "no contexts";
+  const known = (): string =>
+    kc
+      .getContexts()
+      .map((c) => c.name)
+      .join(", ") || "no contexts";
   if (target.context !== undefined) {
-    if (!kc.getContextObject(target.context)) throw new KubeconfigError(`context "${target.context}" does not exist in ${source}; it has ${known()}`);
+    if (!kc.getContextObject(target.context))
+      throw new KubeconfigError(`context "${target.context}" does not exist in ${source}; it has ${known()}`);
     kc.setCurrentContext(target.context);
   }
   const context = kc.getCurrentContext();
-  if (!context) throw new KubeconfigError(`${source} sets no current-context; pass --context (it has ${known()})`);
-  if (!kc.getContextObject(context)) throw new KubeconfigError(`current-context "${context}" does not exist in ${source}; it has ${known()}`);
+  if (!context)
+    throw new KubeconfigError(`${source} sets no current-context; pass --context (it has ${known()})`);
+  if (!kc.getContextObject(context))
+    throw new KubeconfigError(`current-context "${context}" does not exist in ${source}; it has ${known()}`);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeconfigError(`context "${context}" names a cluster that is not in ${source}`);
   return { kc, source, context, server: cluster.server };
@@ -95,7 +109,12 @@ function mergeKubeconfigs(files: string[]): KubeConfig {
     if (!currentContext && one.getCurrentContext()) currentContext = one.getCurrentContext();
   }
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
+  kc.loadFromOptions({
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext,
+  });
   return kc;
 }
 

@@ -33,10 +33,16 @@ export const isAlreadyExists = (e: KubeApiError): boolean => e.code === 409 && e
 
 // Node's TLS verification codes, and the words kubectl (Go's crypto/x509) uses for the same failure.
 const X509: Array<[RegExp, string]> = [
-  [/unable to verify the first certificate|self[- ]signed certificate|unable to get (local )?issuer certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT/i, "x509: certificate signed by unknown authority"],
+  [
+    /unable to verify the first certificate|self[- ]signed certificate|unable to get (local )?issuer certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT/i,
+    "x509: certificate signed by unknown authority",
+  ],
   [/certificate has expired|CERT_HAS_EXPIRED/i, "x509: certificate has expired or is not yet valid"],
   [/certificate is not yet valid|CERT_NOT_YET_VALID/i, "x509: certificate has expired or is not yet valid"],
-  [/Hostname\/IP does not match certificate's altnames|ERR_TLS_CERT_ALTNAME_INVALID/i, "x509: certificate is not valid for this server's name"],
+  [
+    /Hostname\/IP does not match certificate's altnames|ERR_TLS_CERT_ALTNAME_INVALID/i,
+    "x509: certificate is not valid for this server's name",
+  ],
 ];
 
 /**
@@ -57,11 +63,15 @@ export function kubectlTransportMessage(e: KubeApiError): string | undefined {
   } catch {
     // not a URL: keep the reason alone
   }
-  if (/ECONNREFUSED/.test(reason)) return `The connection to the server ${host || "the API server"} was refused - did you specify the right host or port?`;
+  if (/ECONNREFUSED/.test(reason))
+    return `The connection to the server ${host || "the API server"} was refused - did you specify the right host or port?`;
   const lookup = /ENOTFOUND (\S+)/.exec(reason);
   if (lookup) return `Unable to connect to the server: dial tcp: lookup ${lookup[1]}: no such host`;
-  for (const [re, words] of X509) if (re.test(reason)) return `Unable to connect to the server: tls: failed to verify certificate: ${words}`;
-  if (/ETIMEDOUT|timed? ?out/i.test(reason)) return `Unable to connect to the server: dial tcp ${host}: i/o timeout`;
+  for (const [re, words] of X509)
+    if (re.test(reason))
+      return `Unable to connect to the server: tls: failed to verify certificate: ${words}`;
+  if (/ETIMEDOUT|timed? ?out/i.test(reason))
+    return `Unable to connect to the server: dial tcp ${host}: i/o timeout`;
   return `Unable to connect to the server: ${reason}`;
 }
 

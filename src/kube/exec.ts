@@ -59,18 +59,26 @@ class CappedCapture {
 
   text(): string {
     const s = Buffer.concat(this.chunks).toString("utf8");
-    return this.truncated ? `${s}\n[hookguard: output truncated at ${this.cap} bytes, ${this.dropped} more bytes dropped]` : s;
+    return this.truncated
+      ? `${s}\n[hookguard: output truncated at ${this.cap} bytes, ${this.dropped} more bytes dropped]`
+      : s;
   }
 }
 
-type Outcome = { kind: "exited"; exitCode: number } | { kind: "timed_out" } | { kind: "transport_error"; message: string };
+type Outcome =
+  { kind: "exited"; exitCode: number } | { kind: "timed_out" } | { kind: "transport_error"; message: string };
 
 /**
  * Decode the channel-3 Status like client-go: Success → 0; Failure/NonZeroExitCode with an ExitCode
  * cause → that code; any other Failure → an error carrying status.message.
  */
 export function decodeExecStatus(status: V1Status | Record<string, unknown>): Outcome {
-  const s = status as { status?: string; reason?: string; message?: string; details?: { causes?: Array<{ reason?: string; message?: string }> } };
+  const s = status as {
+    status?: string;
+    reason?: string;
+    message?: string;
+    details?: { causes?: Array<{ reason?: string; message?: string }> };
+  };
   if (s.status === "Success") return { kind: "exited", exitCode: 0 };
   if (s.status === "Failure" && s.reason === "NonZeroExitCode") {
     const cause = s.details?.causes?.find((c) => c.reason === "ExitCode");
@@ -78,9 +86,13 @@ export function decodeExecStatus(status: V1Status | Record<string, unknown>): Ou
       const code = Number(cause.message);
       if (code >= 0 && code <= 255) return { kind: "exited", exitCode: code };
     }
-    return { kind: "transport_error", message: `invalid exit code in status: ${JSON.stringify(cause?.message ?? null)}` };
+    return {
+      kind: "transport_error",
+      message: `invalid exit code in status: ${JSON.stringify(cause?.message ?? null)}`,
+    };
   }
-  if (s.status === "Failure") return { kind: "transport_error", message: s.message || `exec failed (${s.reason ?? "no reason"})` };
+  if (s.status === "Failure")
+    return { kind: "transport_error", message: s.message || `exec failed (${s.reason ?? "no reason"})` };
   return { kind: "transport_error", message: `unrecognised exec status ${JSON.stringify(s.status ?? null)}` };
 }
 
@@ -122,7 +134,12 @@ export function createPodExecutor(kc: KubeConfig, opts: { outputCapBytes?: numbe
   return { exec: (req) => runExec(kc, transport, cap, req) };
 }
 
-function runExec(kc: KubeConfig, transport: KubeTransport, cap: number, req: ExecRequest): Promise<ExecResult> {
+function runExec(
+  kc: KubeConfig,
+  transport: KubeTransport,
+  cap: number,
+  req: ExecRequest,
+): Promise<ExecResult> {
   const started = performance.now();
   const stdout = new CappedCapture(cap);
   const stderr = new CappedCapture(cap);
@@ -161,7 +178,11 @@ function runExec(kc: KubeConfig, transport: KubeTransport, cap: number, req: Exe
       // The shared stream agent: a new connection per exec (as the protocol needs), resuming a
       // cached TLS session with the same CA and client certificate instead of a full handshake.
       const agent = transport.reuse(wsOpts.agent, "stream");
-      const ws = new WebSocket(uri, protocols, { ...wsOpts, ...(agent ? { agent } : {}), handshakeTimeout: handshakeTimeoutMs });
+      const ws = new WebSocket(uri, protocols, {
+        ...wsOpts,
+        ...(agent ? { agent } : {}),
+        handshakeTimeout: handshakeTimeoutMs,
+      });
       socket = ws;
       // Errors reach us through exec()'s rejection or the close event; this keeps a stray 'error'
       // (emitted with no other listener) from becoming an uncaughtException.
@@ -192,16 +213,25 @@ function runExec(kc: KubeConfig, transport: KubeTransport, cap: number, req: Exe
     const err = stderr as unknown as Writable;
     // The handler's own streams are only used for channel-255 frames, which we filter; pass the
     // captures anyway so nothing ever touches process.stdout.
-    const handler = new WebSocketHandler(kc, factory as never, { stdin: null as never, stdout: out, stderr: err });
+    const handler = new WebSocketHandler(kc, factory as never, {
+      stdin: null as never,
+      stdout: out,
+      stderr: err,
+    });
     new Exec(kc, handler)
-      .exec(req.namespace, req.pod, req.container, req.argv, out, err, null, false, (status: V1Status) => finish(decodeExecStatus(status)))
+      .exec(req.namespace, req.pod, req.container, req.argv, out, err, null, false, (status: V1Status) =>
+        finish(decodeExecStatus(status)),
+      )
       .then((ws) => {
         if (settled && ws.readyState !== WebSocket.CLOSED) ws.terminate();
       })
       .catch((e: unknown) => {
         const msg = (e as { message?: unknown })?.message;
         if (typeof msg === "string" && /handshake has timed out/i.test(msg)) {
-          finish({ kind: "transport_error", message: `exec handshake timed out after ${handshakeTimeoutMs}ms` });
+          finish({
+            kind: "transport_error",
+            message: `exec handshake timed out after ${handshakeTimeoutMs}ms`,
+          });
         } else {
           finish({ kind: "transport_error", message: rejection ?? upgradeErrorMessage(e) });
         }

@@ -30,7 +30,10 @@ interface Lister {
 }
 
 const PAGE = 500;
-const typed = (list: { items: unknown[]; metadata?: { _continue?: string } }): Page => ({ items: list.items, ...(list.metadata?._continue ? { continueToken: list.metadata._continue } : {}) });
+const typed = (list: { items: unknown[]; metadata?: { _continue?: string } }): Page => ({
+  items: list.items,
+  ...(list.metadata?._continue ? { continueToken: list.metadata._continue } : {}),
+});
 const plain = (list: unknown): Page => {
   const l = list as { items?: unknown[]; metadata?: { continue?: string } };
   return { items: l.items ?? [], ...(l.metadata?.continue ? { continueToken: l.metadata.continue } : {}) };
@@ -48,18 +51,110 @@ function listers(kc: KubeConfig): Lister[] {
     plural: `${plural}.velero.io`,
     page: async (ns, c) => {
       const base = { group: "velero.io", version: "v1", plural, ...opts(c) };
-      return plain(ns ? await custom.listNamespacedCustomObject({ ...base, namespace: ns }) : await custom.listClusterCustomObject(base));
+      return plain(
+        ns
+          ? await custom.listNamespacedCustomObject({ ...base, namespace: ns })
+          : await custom.listClusterCustomObject(base),
+      );
     },
   });
   return [
-    { apiVersion: "v1", kind: "Pod", plural: "pods", model: "V1Pod", page: async (ns, c) => typed(ns ? await core.listNamespacedPod({ namespace: ns, ...opts(c) }) : await core.listPodForAllNamespaces(opts(c))) },
-    { apiVersion: "apps/v1", kind: "Deployment", plural: "deployments.apps", model: "V1Deployment", page: async (ns, c) => typed(ns ? await apps.listNamespacedDeployment({ namespace: ns, ...opts(c) }) : await apps.listDeploymentForAllNamespaces(opts(c))) },
-    { apiVersion: "apps/v1", kind: "StatefulSet", plural: "statefulsets.apps", model: "V1StatefulSet", page: async (ns, c) => typed(ns ? await apps.listNamespacedStatefulSet({ namespace: ns, ...opts(c) }) : await apps.listStatefulSetForAllNamespaces(opts(c))) },
-    { apiVersion: "apps/v1", kind: "DaemonSet", plural: "daemonsets.apps", model: "V1DaemonSet", page: async (ns, c) => typed(ns ? await apps.listNamespacedDaemonSet({ namespace: ns, ...opts(c) }) : await apps.listDaemonSetForAllNamespaces(opts(c))) },
-    { apiVersion: "apps/v1", kind: "ReplicaSet", plural: "replicasets.apps", model: "V1ReplicaSet", page: async (ns, c) => typed(ns ? await apps.listNamespacedReplicaSet({ namespace: ns, ...opts(c) }) : await apps.listReplicaSetForAllNamespaces(opts(c))) },
-    { apiVersion: "v1", kind: "ReplicationController", plural: "replicationcontrollers", model: "V1ReplicationController", page: async (ns, c) => typed(ns ? await core.listNamespacedReplicationController({ namespace: ns, ...opts(c) }) : await core.listReplicationControllerForAllNamespaces(opts(c))) },
-    { apiVersion: "batch/v1", kind: "Job", plural: "jobs.batch", model: "V1Job", page: async (ns, c) => typed(ns ? await batch.listNamespacedJob({ namespace: ns, ...opts(c) }) : await batch.listJobForAllNamespaces(opts(c))) },
-    { apiVersion: "batch/v1", kind: "CronJob", plural: "cronjobs.batch", model: "V1CronJob", page: async (ns, c) => typed(ns ? await batch.listNamespacedCronJob({ namespace: ns, ...opts(c) }) : await batch.listCronJobForAllNamespaces(opts(c))) },
+    {
+      apiVersion: "v1",
+      kind: "Pod",
+      plural: "pods",
+      model: "V1Pod",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await core.listNamespacedPod({ namespace: ns, ...opts(c) })
+            : await core.listPodForAllNamespaces(opts(c)),
+        ),
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      plural: "deployments.apps",
+      model: "V1Deployment",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await apps.listNamespacedDeployment({ namespace: ns, ...opts(c) })
+            : await apps.listDeploymentForAllNamespaces(opts(c)),
+        ),
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      plural: "statefulsets.apps",
+      model: "V1StatefulSet",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await apps.listNamespacedStatefulSet({ namespace: ns, ...opts(c) })
+            : await apps.listStatefulSetForAllNamespaces(opts(c)),
+        ),
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      plural: "daemonsets.apps",
+      model: "V1DaemonSet",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await apps.listNamespacedDaemonSet({ namespace: ns, ...opts(c) })
+            : await apps.listDaemonSetForAllNamespaces(opts(c)),
+        ),
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      plural: "replicasets.apps",
+      model: "V1ReplicaSet",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await apps.listNamespacedReplicaSet({ namespace: ns, ...opts(c) })
+            : await apps.listReplicaSetForAllNamespaces(opts(c)),
+        ),
+    },
+    {
+      apiVersion: "v1",
+      kind: "ReplicationController",
+      plural: "replicationcontrollers",
+      model: "V1ReplicationController",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await core.listNamespacedReplicationController({ namespace: ns, ...opts(c) })
+            : await core.listReplicationControllerForAllNamespaces(opts(c)),
+        ),
+    },
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      plural: "jobs.batch",
+      model: "V1Job",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await batch.listNamespacedJob({ namespace: ns, ...opts(c) })
+            : await batch.listJobForAllNamespaces(opts(c)),
+        ),
+    },
+    {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      plural: "cronjobs.batch",
+      model: "V1CronJob",
+      page: async (ns, c) =>
+        typed(
+          ns
+            ? await batch.listNamespacedCronJob({ namespace: ns, ...opts(c) })
+            : await batch.listCronJobForAllNamespaces(opts(c)),
+        ),
+    },
     velero("backups", "Backup"),
     velero("schedules", "Schedule"),
   ];
@@ -74,7 +169,10 @@ function describeError(e: KubeApiError): string {
  * when the cluster cannot be reached or the credentials are refused (401), because then no kind can
  * be read and an empty audit would look clean.
  */
-export async function readHookObjects(kc: KubeConfig, namespace: string | undefined): Promise<{ ok: true; value: HookObjectsRead } | { ok: false; error: string }> {
+export async function readHookObjects(
+  kc: KubeConfig,
+  namespace: string | undefined,
+): Promise<{ ok: true; value: HookObjectsRead } | { ok: false; error: string }> {
   const read: HookObjectsRead = { objects: [], problems: [], notes: [] };
   const where = namespace === undefined ? "in all namespaces" : `in namespace ${JSON.stringify(namespace)}`;
   for (const lister of listers(kc)) {
@@ -83,14 +181,20 @@ export async function readHookObjects(kc: KubeConfig, namespace: string | undefi
       const token = continueToken;
       const r = await withRetry(() => lister.page(namespace, token), { attempts: 3 });
       if (!r.ok) {
-        if (r.error.code === 0 || r.error.code === 401) return { ok: false, error: kubectlTransportMessage(r.error)! };
+        if (r.error.code === 0 || r.error.code === 401)
+          return { ok: false, error: kubectlTransportMessage(r.error)! };
         // a kind the cluster does not serve has no objects to audit (Velero not installed, an old cluster)
-        if (r.error.code === 404) read.notes.push(`${lister.plural} is not served by this cluster${lister.apiVersion === "velero.io/v1" ? " (are Velero's CRDs installed?)" : ""}; skipped`);
+        if (r.error.code === 404)
+          read.notes.push(
+            `${lister.plural} is not served by this cluster${lister.apiVersion === "velero.io/v1" ? " (are Velero's CRDs installed?)" : ""}; skipped`,
+          );
         else read.problems.push(`cannot list ${lister.plural} ${where}: ${describeError(r.error)}`);
         break;
       }
       for (const item of r.value.items) {
-        const wire = lister.model ? (ObjectSerializer.serialize(item, lister.model, "") as Record<string, unknown>) : (item as Record<string, unknown>);
+        const wire = lister.model
+          ? (ObjectSerializer.serialize(item, lister.model, "") as Record<string, unknown>)
+          : (item as Record<string, unknown>);
         read.objects.push({ ...wire, apiVersion: lister.apiVersion, kind: lister.kind });
       }
       continueToken = r.value.continueToken;
@@ -114,17 +218,25 @@ export interface ClusterAudit extends HookObjectsRead {
 }
 
 /** Loads the kubeconfig and context like kubectl, then reads every hook-carrying object. */
-export async function auditCluster(target: ClusterAuditTarget): Promise<{ ok: true; value: ClusterAudit } | { ok: false; error: string }> {
+export async function auditCluster(
+  target: ClusterAuditTarget,
+): Promise<{ ok: true; value: ClusterAudit } | { ok: false; error: string }> {
   let access;
   try {
     access = loadClusterAccess({ kubeconfig: target.kubeconfig, context: target.context });
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
-  if (!access) return { ok: false, error: "no cluster to read: pass --kubeconfig PATH, set KUBECONFIG or create ~/.kube/config" };
+  if (!access)
+    return {
+      ok: false,
+      error: "no cluster to read: pass --kubeconfig PATH, set KUBECONFIG or create ~/.kube/config",
+    };
   const kc = access.kc;
   const context = kc.getCurrentContext();
-  const namespace = target.allNamespaces ? undefined : (target.namespace ?? (kc.getContextObject(context)?.namespace || "default"));
+  const namespace = target.allNamespaces
+    ? undefined
+    : (target.namespace ?? (kc.getContextObject(context)?.namespace || "default"));
   const read = await readHookObjects(kc, namespace);
   return read.ok ? { ok: true, value: { ...read.value, context, namespace } } : read;
 }

@@ -89,7 +89,15 @@ export function watchObjects<T extends Watchable>(
     const delay = Math.min(maxBackoff, minBackoff * 2 ** failures);
     failures++;
     const e = reason as { statusCode?: number; code?: number; message?: string };
-    log.warn({ path: opts.path, code: e?.statusCode ?? e?.code, err: e?.message ?? String(reason), retryInMs: delay }, "watch failed; restarting");
+    log.warn(
+      {
+        path: opts.path,
+        code: e?.statusCode ?? e?.code,
+        err: e?.message ?? String(reason),
+        retryInMs: delay,
+      },
+      "watch failed; restarting",
+    );
     clearTimers();
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
@@ -130,7 +138,13 @@ export function watchObjects<T extends Watchable>(
       return result as ListResult<T & { metadata: object }>;
     };
 
-    const lw = new ListWatch<T & { metadata: object }>(opts.path, new Watch(kc), list, false, opts.labelSelector);
+    const lw = new ListWatch<T & { metadata: object }>(
+      opts.path,
+      new Watch(kc),
+      list,
+      false,
+      opts.labelSelector,
+    );
     current = lw;
     const upsert = (obj: T): void => {
       if (!mine()) return;
@@ -155,7 +169,10 @@ export function watchObjects<T extends Watchable>(
       while (connects.length > 0 && connects[0]! < now - RECONNECT_BURST.windowMs) connects.shift();
       if (connects.length > RECONNECT_BURST.count) {
         failed = true;
-        scheduleRestart(gen, new Error(`watch closed ${connects.length} times in ${RECONNECT_BURST.windowMs}ms`));
+        scheduleRestart(
+          gen,
+          new Error(`watch closed ${connects.length} times in ${RECONNECT_BURST.windowMs}ms`),
+        );
       }
     });
     lw.on("error", (err: unknown) => {
@@ -207,15 +224,31 @@ export function watchObjects<T extends Watchable>(
 }
 
 /** List function for Backups in one namespace (label selector applied to the list too). */
-export function listBackupsFn(kc: KubeConfig, namespace: string, labelSelector?: string): () => Promise<ListResult<BackupObject>> {
+export function listBackupsFn(
+  kc: KubeConfig,
+  namespace: string,
+  labelSelector?: string,
+): () => Promise<ListResult<BackupObject>> {
   const api = makePooledApiClient(kc, CustomObjectsApi);
-  return () => api.listNamespacedCustomObject({ ...VELERO, namespace, plural: "backups", labelSelector }) as Promise<ListResult<BackupObject>>;
+  return () =>
+    api.listNamespacedCustomObject({ ...VELERO, namespace, plural: "backups", labelSelector }) as Promise<
+      ListResult<BackupObject>
+    >;
 }
 
-export function listSchedulesFn(kc: KubeConfig, namespace: string, labelSelector?: string): () => Promise<ListResult<ScheduleObject>> {
+export function listSchedulesFn(
+  kc: KubeConfig,
+  namespace: string,
+  labelSelector?: string,
+): () => Promise<ListResult<ScheduleObject>> {
   const api = makePooledApiClient(kc, CustomObjectsApi);
-  return () => api.listNamespacedCustomObject({ ...VELERO, namespace, plural: "schedules", labelSelector }) as Promise<ListResult<ScheduleObject>>;
+  return () =>
+    api.listNamespacedCustomObject({ ...VELERO, namespace, plural: "schedules", labelSelector }) as Promise<
+      ListResult<ScheduleObject>
+    >;
 }
 
-export const backupsPath = (namespace: string): string => `/apis/velero.io/v1/namespaces/${namespace}/backups`;
-export const schedulesPath = (namespace: string): string => `/apis/velero.io/v1/namespaces/${namespace}/schedules`;
+export const backupsPath = (namespace: string): string =>
+  `/apis/velero.io/v1/namespaces/${namespace}/backups`;
+export const schedulesPath = (namespace: string): string =>
+  `/apis/velero.io/v1/namespaces/${namespace}/schedules`;

@@ -102,7 +102,10 @@ export class LeaderElector {
   private startLeading(): void {
     this.term = new AbortController();
     this.armWatchdog();
-    this.log.info({ lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity }, "became leader");
+    this.log.info(
+      { lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity },
+      "became leader",
+    );
     try {
       this.callbacks.onStartedLeading(this.term.signal);
     } catch (err) {
@@ -114,7 +117,10 @@ export class LeaderElector {
   private armWatchdog(): void {
     if (this.watchdog) clearTimeout(this.watchdog);
     const due = this.lastRenew + this.renewDeadlineMs - Date.now();
-    this.watchdog = setTimeout(() => this.stopLeading(`could not renew the lease within ${this.renewDeadlineMs}ms`), Math.max(0, due));
+    this.watchdog = setTimeout(
+      () => this.stopLeading(`could not renew the lease within ${this.renewDeadlineMs}ms`),
+      Math.max(0, due),
+    );
   }
 
   private stopLeading(reason: string): void {
@@ -123,7 +129,10 @@ export class LeaderElector {
     const term = this.term;
     if (!term) return;
     this.term = undefined;
-    this.log.warn({ lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity, reason }, "stopped leading");
+    this.log.warn(
+      { lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity, reason },
+      "stopped leading",
+    );
     term.abort(new Error(reason));
     try {
       this.callbacks.onStoppedLeading();
@@ -133,10 +142,15 @@ export class LeaderElector {
   }
 
   /** An API call bounded so that one hung request cannot stall the loop past a retry cycle. */
-  private async bounded<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; code: number; message: string }> {
+  private async bounded<T>(
+    fn: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; code: number; message: string }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error("lease request timed out"), { code: 0 })), this.renewDeadlineMs);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error("lease request timed out"), { code: 0 })),
+        this.renewDeadlineMs,
+      );
     });
     try {
       return { ok: true, value: await Promise.race([fn(), timeout]) };
@@ -149,7 +163,8 @@ export class LeaderElector {
   }
 
   private observe(lease: V1Lease): void {
-    if (lease.metadata?.resourceVersion !== this.observed?.metadata?.resourceVersion) this.observedAt = Date.now();
+    if (lease.metadata?.resourceVersion !== this.observed?.metadata?.resourceVersion)
+      this.observedAt = Date.now();
     this.observed = lease;
   }
 
@@ -167,7 +182,13 @@ export class LeaderElector {
         apiVersion: "coordination.k8s.io/v1",
         kind: "Lease",
         metadata: { name, namespace },
-        spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: 0,
+        },
       };
       const created = await this.bounded(() => this.api.createNamespacedLease({ namespace, body }));
       if (!created.ok) return "failed"; // 409: someone else created it first
@@ -208,9 +229,18 @@ export class LeaderElector {
     const now = new V1MicroTime(Date.now());
     const body: V1Lease = {
       ...lease,
-      spec: { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 },
+      spec: {
+        holderIdentity: "",
+        leaseDurationSeconds: 1,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+      },
     };
-    const r = await this.bounded(() => this.api.replaceNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name, body }));
-    if (!r.ok) this.log.warn({ code: r.code, err: r.message }, "could not release the lease (it will expire)");
+    const r = await this.bounded(() =>
+      this.api.replaceNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name, body }),
+    );
+    if (!r.ok)
+      this.log.warn({ code: r.code, err: r.message }, "could not release the lease (it will expire)");
   }
 }

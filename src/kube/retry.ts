@@ -21,7 +21,10 @@ export function backoffDelay(attempt: number, base: number, max: number): number
 }
 
 /** Run `fn`, retrying transient API errors; every failure comes back as a typed KubeApiError. */
-export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<Result<T, KubeApiError>> {
+export async function withRetry<T>(
+  fn: () => Promise<T>,
+  opts: RetryOptions = {},
+): Promise<Result<T, KubeApiError>> {
   const attempts = Math.max(1, opts.attempts ?? 5);
   const base = opts.baseDelayMs ?? 200;
   const max = opts.maxDelayMs ?? 5000;

@@ -78,7 +78,10 @@ export class KubeTransport {
     }
     const tlsOpts: Record<string, unknown> = {};
     for (const k of TLS_KEYS) if (opts[k] !== undefined) tlsOpts[k] = opts[k];
-    const { rejectUnauthorized, servername } = tlsOpts as { rejectUnauthorized?: boolean; servername?: string };
+    const { rejectUnauthorized, servername } = tlsOpts as {
+      rejectUnauthorized?: boolean;
+      servername?: string;
+    };
     const agentOpts: https.AgentOptions = {
       // the CA and client certificate parsed once, not per connection
       secureContext: createSecureContext(tlsOpts as Parameters<typeof createSecureContext>[0]),
@@ -87,7 +90,10 @@ export class KubeTransport {
       ...(typeof opts.timeout === "number" ? { timeout: opts.timeout } : {}),
     };
     // both agents cache TLS sessions (https.Agent does, keep-alive or not): new connections resume
-    pool = { rest: new https.Agent({ ...agentOpts, keepAlive: true }), streams: new https.Agent({ ...agentOpts, keepAlive: false }) };
+    pool = {
+      rest: new https.Agent({ ...agentOpts, keepAlive: true }),
+      streams: new https.Agent({ ...agentOpts, keepAlive: false }),
+    };
     this.pools.set(key, pool);
     if (this.pools.size > MAX_POOLS) {
       const [oldestKey, oldest] = this.pools.entries().next().value as [string, Pool];
@@ -116,7 +122,10 @@ export function transportFor(kc: KubeConfig): KubeTransport {
  * still the KubeConfig's own (`applySecurityAuthentication`: headers, tokens, client certificates);
  * only the agent it produced is swapped for the pooled one with the same TLS options.
  */
-export function makePooledApiClient<T>(kc: KubeConfig, Api: new (config: ReturnType<typeof createConfiguration>) => T): T {
+export function makePooledApiClient<T>(
+  kc: KubeConfig,
+  Api: new (config: ReturnType<typeof createConfiguration>) => T,
+): T {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("No active cluster!");
   const transport = transportFor(kc);
@@ -128,5 +137,10 @@ export function makePooledApiClient<T>(kc: KubeConfig, Api: new (config: ReturnT
       if (fresh) context.setAgent(transport.reuse(fresh));
     },
   };
-  return new Api(createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: auth } }));
+  return new Api(
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: auth },
+    }),
+  );
 }

@@ -19,12 +19,20 @@ export interface ClusterReport {
   objectsChecked: number;
 }
 
-
-export async function lintCluster(target: ClusterAuditTarget): Promise<{ ok: true; value: ClusterReport } | { ok: false; error: string }> {
+export async function lintCluster(
+  target: ClusterAuditTarget,
+): Promise<{ ok: true; value: ClusterReport } | { ok: false; error: string }> {
   const audit = await auditCluster(target);
   if (!audit.ok) return audit;
   const { context, namespace, objects, problems, notes } = audit.value;
-  const report: ClusterReport = { context, namespace, findings: [], problems: problems.map((message) => ({ file: "cluster", message })), notes, objectsChecked: 0 };
+  const report: ClusterReport = {
+    context,
+    namespace,
+    findings: [],
+    problems: problems.map((message) => ({ file: "cluster", message })),
+    notes,
+    objectsChecked: 0,
+  };
   for (const obj of objects) {
     const result = validateObject(obj);
     if (!result.handled) continue;
@@ -52,7 +60,15 @@ export function formatClusterText(f: ClusterFinding): string {
 }
 
 export function formatClusterJson(report: ClusterReport): string {
-  const findings = report.findings.map(({ kind, namespace, name, severity, path, message, code }) => ({ kind, namespace, name, severity, path, message, code }));
+  const findings = report.findings.map(({ kind, namespace, name, severity, path, message, code }) => ({
+    kind,
+    namespace,
+    name,
+    severity,
+    path,
+    message,
+    code,
+  }));
   return JSON.stringify({
     context: report.context,
     namespace: report.namespace ?? null,

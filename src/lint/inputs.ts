@@ -28,7 +28,8 @@ async function walk(dir: string, recursive: boolean): Promise<string[]> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (recursive && !entry.name.startsWith(".") && entry.name !== "node_modules") files.push(...(await walk(path, recursive)));
+      if (recursive && !entry.name.startsWith(".") && entry.name !== "node_modules")
+        files.push(...(await walk(path, recursive)));
     } else if (MANIFEST.test(entry.name)) files.push(path);
   }
   return files;
@@ -36,7 +37,8 @@ async function walk(dir: string, recursive: boolean): Promise<string[]> {
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stdin)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -49,7 +51,11 @@ function describe(err: unknown): string {
 }
 
 /** Expands the PATH arguments into sources; unreadable paths become problems. */
-export async function readInputs(paths: string[], stdin: NodeJS.ReadableStream, opts: ReadOptions = {}): Promise<{ sources: LintSource[]; problems: InputProblem[] }> {
+export async function readInputs(
+  paths: string[],
+  stdin: NodeJS.ReadableStream,
+  opts: ReadOptions = {},
+): Promise<{ sources: LintSource[]; problems: InputProblem[] }> {
   const sources: LintSource[] = [];
   const problems: InputProblem[] = [];
   const seen = new Set<string>();

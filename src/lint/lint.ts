@@ -26,12 +26,16 @@ export interface LintReport {
   objectsChecked: number;
 }
 
-
 function identity(obj: Record<string, unknown>): { namespace: string; name: string } {
   const meta = isObject(obj.metadata) ? obj.metadata : {};
   return {
     namespace: typeof meta.namespace === "string" ? meta.namespace : "",
-    name: typeof meta.name === "string" ? meta.name : typeof meta.generateName === "string" ? `${meta.generateName}*` : "",
+    name:
+      typeof meta.name === "string"
+        ? meta.name
+        : typeof meta.generateName === "string"
+          ? `${meta.generateName}*`
+          : "",
   };
 }
 
@@ -44,7 +48,10 @@ export function lintSource(source: LintSource): LintReport {
     const err = doc.errors[0];
     if (err) {
       const where = `line ${counter.linePos(err.pos[0]).line}: `;
-      report.problems.push({ file: source.file, message: `invalid YAML/JSON: ${where}${err.message.split("\n")[0]}` });
+      report.problems.push({
+        file: source.file,
+        message: `invalid YAML/JSON: ${where}${err.message.split("\n")[0]}`,
+      });
       return { findings: [], problems: report.problems, objectsChecked: 0 };
     }
   }
@@ -53,7 +60,10 @@ export function lintSource(source: LintSource): LintReport {
     try {
       value = doc.toJS(); // throws on alias bombs (maxAliasCount) and similar resource-exhaustion input
     } catch (err) {
-      report.problems.push({ file: source.file, message: `invalid YAML/JSON: ${err instanceof Error ? err.message : String(err)}` });
+      report.problems.push({
+        file: source.file,
+        message: `invalid YAML/JSON: ${err instanceof Error ? err.message : String(err)}`,
+      });
       return { findings: [], problems: report.problems, objectsChecked: 0 };
     }
     if (!isObject(value)) continue;
@@ -102,9 +112,19 @@ export function formatText(f: LintFinding): string {
 }
 
 export function formatJson(report: LintReport): string {
-  const findings = report.findings.map(({ file, line, kind, namespace, name, severity, path, message, code }) => ({
-    file, line, kind, namespace, name, severity, path, message, code,
-  }));
+  const findings = report.findings.map(
+    ({ file, line, kind, namespace, name, severity, path, message, code }) => ({
+      file,
+      line,
+      kind,
+      namespace,
+      name,
+      severity,
+      path,
+      message,
+      code,
+    }),
+  );
   return JSON.stringify({
     findings,
     errorCount: findings.filter((f) => f.severity === "error").length,
@@ -113,7 +133,10 @@ export function formatJson(report: LintReport): string {
 }
 
 /** 0 clean, 1 errors (or warnings with --strict), 2 unreadable/unparseable input (or cluster kinds). */
-export function exitCodeOf(report: Pick<LintReport, "problems"> & { findings: Array<{ severity: Severity }> }, strict: boolean): 0 | 1 | 2 {
+export function exitCodeOf(
+  report: Pick<LintReport, "problems"> & { findings: Array<{ severity: Severity }> },
+  strict: boolean,
+): 0 | 1 | 2 {
   if (report.problems.length > 0) return 2;
   if (report.findings.some((f) => f.severity === "error" || strict)) return 1;
   return 0;

@@ -18,7 +18,12 @@ export function splitFieldPath(path: string): PathSegment[] {
 }
 
 /** 1-based line of the deepest existing node on the path under `base`. */
-export function lineOf(doc: Document, counter: LineCounter, base: PathSegment[], path: string): number | undefined {
+export function lineOf(
+  doc: Document,
+  counter: LineCounter,
+  base: PathSegment[],
+  path: string,
+): number | undefined {
   const segments = [...base, ...splitFieldPath(path)];
   for (let n = segments.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);

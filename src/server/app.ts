@@ -25,18 +25,29 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get("/readyz", async (_req, res) => {
     const r = await deps.ready();
-    res.status(r.ok ? 200 : 503).type("text/plain").send(r.ok ? "ok" : `not ready: ${r.reason ?? "unknown"}`);
+    res
+      .status(r.ok ? 200 : 503)
+      .type("text/plain")
+      .send(r.ok ? "ok" : `not ready: ${r.reason ?? "unknown"}`);
   });
   app.use((req, res) => {
-    res.status(404).json({ error: `no route for ${req.method} ${req.path}; hookguard serves POST /validate, POST /mutate, GET /healthz, GET /readyz` });
+    res.status(404).json({
+      error: `no route for ${req.method} ${req.path}; hookguard serves POST /validate, POST /mutate, GET /healthz, GET /readyz`,
+    });
   });
   // Express 5 forwards thrown and rejected handlers here: the admission paths still get an
   // AdmissionReview (without uid: the body was never decoded) and the exception is counted.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     deps.metrics.panics.inc();
-    deps.log.error({ path: req.path, err: err instanceof Error ? err.message : String(err) }, "unhandled error in request");
+    deps.log.error(
+      { path: req.path, err: err instanceof Error ? err.message : String(err) },
+      "unhandled error in request",
+    );
     if (res.headersSent) return void res.destroy();
-    res.status(500).type("application/json").send(reviewBody(ADMISSION_V1, complete(errored(500, "internal error in hookguard"), "")));
+    res
+      .status(500)
+      .type("application/json")
+      .send(reviewBody(ADMISSION_V1, complete(errored(500, "internal error in hookguard"), "")));
   });
   return app;
 }
@@ -50,7 +61,10 @@ export function createApp(deps: AppDeps): Express {
  * 25 KB and under 1 ms without it (npm run bench:webhook:gc). Every request still goes through
  * express's router and gets its req/res helpers.
  */
-export function appMessageClasses(app: Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+export function appMessageClasses(app: Express): {
+  IncomingMessage: typeof IncomingMessage;
+  ServerResponse: typeof ServerResponse;
+} {
   class AppRequest extends IncomingMessage {}
   class AppResponse extends ServerResponse {}
   // AppRequest.prototype -> app.request -> express's request -> IncomingMessage.prototype, and

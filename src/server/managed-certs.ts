@@ -30,14 +30,27 @@ export interface ManagedCertsHandle {
 const SA_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 export async function startManagedCerts(opts: ManagedCertsOptions): Promise<ManagedCertsHandle> {
-  const namespace = opts.cfg.secretNamespace ?? (existsSync(SA_NAMESPACE_FILE) ? readFileSync(SA_NAMESPACE_FILE, "utf8").trim() : "default");
+  const namespace =
+    opts.cfg.secretNamespace ??
+    (existsSync(SA_NAMESPACE_FILE) ? readFileSync(SA_NAMESPACE_FILE, "utf8").trim() : "default");
   const store = kubeCertStore(opts.access.kc, namespace, opts.cfg.secretName!, opts.cfg.webhookConfigs);
-  const run = () => reconcileCerts(store, { certDir: opts.certDir, dnsNames: opts.cfg.dnsNames, webhookConfigs: opts.cfg.webhookConfigs, log: opts.log, metrics: opts.metrics });
+  const run = () =>
+    reconcileCerts(store, {
+      certDir: opts.certDir,
+      dnsNames: opts.cfg.dnsNames,
+      webhookConfigs: opts.cfg.webhookConfigs,
+      log: opts.log,
+      metrics: opts.metrics,
+    });
   const first = await run();
   if (!first.ok) throw new Error(`managed certificates: ${first.error}`);
   const timer = setInterval(() => {
     void run().then((r) => {
-      if (!r.ok) opts.log.error({ secret: `${namespace}/${opts.cfg.secretName}` }, `managed certificates: ${r.error}; retrying next period`);
+      if (!r.ok)
+        opts.log.error(
+          { secret: `${namespace}/${opts.cfg.secretName}` },
+          `managed certificates: ${r.error}; retrying next period`,
+        );
     });
   }, opts.intervalMs ?? 3_600_000);
   timer.unref();
@@ -54,7 +67,10 @@ export interface ReconcileOptions {
 }
 
 /** One pass; returns what the Secret now holds. Safe to run concurrently from several replicas. */
-export async function reconcileCerts(store: CertStore, opts: ReconcileOptions): Promise<Result<{ certs: ManagedCerts; action: string }, string>> {
+export async function reconcileCerts(
+  store: CertStore,
+  opts: ReconcileOptions,
+): Promise<Result<{ certs: ManagedCerts; action: string }, string>> {
   for (let attempt = 0; attempt < 8; attempt++) {
     const read = await store.read();
     if (!read.ok) return { ok: false, error: `reading the Secret: ${read.error.code} ${read.error.message}` };
@@ -63,11 +79,16 @@ export async function reconcileCerts(store: CertStore, opts: ReconcileOptions): 
     let action = "adopted";
     if (plan.changed) {
       const data = toSecretData(plan.certs);
-      const written = read.value ? await store.update(data, read.value.resourceVersion) : await store.create(data);
+      const written = read.value
+        ? await store.update(data, read.value.resourceVersion)
+        : await store.create(data);
       if (!written.ok) {
         if (written.error.code === 409) {
           // Another replica wrote first: re-read and adopt its certificates.
-          opts.log.info({ attempt }, "managed certificates: another replica updated the Secret first; adopting its version");
+          opts.log.info(
+            { attempt },
+            "managed certificates: another replica updated the Secret first; adopting its version",
+          );
           continue;
         }
         return { ok: false, error: `writing the Secret: ${written.error.code} ${written.error.message}` };

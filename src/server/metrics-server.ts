@@ -20,7 +20,10 @@ export class MetricsServer {
       }
       this.#registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": this.#registry.contentType }).end(text),
-        (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`collecting metrics failed: ${err.message}\n`),
+        (err: Error) =>
+          res
+            .writeHead(500, { "content-type": "text/plain" })
+            .end(`collecting metrics failed: ${err.message}\n`),
       );
     });
     await new Promise<void>((resolve, reject) => {

@@ -47,12 +47,17 @@ export interface RunningWebhook {
   stop(): Promise<void>;
 }
 
-export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: string) => void): Promise<RunningWebhook> {
+export async function runWebhook(
+  cfg: WebhookConfig,
+  log: Logger,
+  print: (text: string) => void,
+): Promise<RunningWebhook> {
   const access = loadClusterAccess({ kubeconfig: cfg.kubeconfig, context: cfg.context });
   const metrics = new WebhookMetrics();
   let managed: ManagedCertsHandle | undefined;
   if (cfg.manageCerts) {
-    if (!access) throw new Error("--manage-certs needs cluster access (in-cluster service account or --kubeconfig)");
+    if (!access)
+      throw new Error("--manage-certs needs cluster access (in-cluster service account or --kubeconfig)");
     managed = await startManagedCerts({ access, certDir: cfg.certDir, cfg, log, metrics });
   } else {
     const dev = ensureDevCerts(cfg.certDir, cfg.dnsNames);
@@ -62,11 +67,17 @@ export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: 
       try {
         metrics.setCertExpiry("ca", new Date(new X509Certificate(readFileSync(caPem)).validTo));
       } catch (err) {
-        log.warn({ file: caPem }, `ca.crt does not parse (${(err as Error).message}); CA expiry not exported`);
+        log.warn(
+          { file: caPem },
+          `ca.crt does not parse (${(err as Error).message}); CA expiry not exported`,
+        );
       }
     }
     if (dev.value.generated) {
-      log.info({ certDir: cfg.certDir, dnsNames: ["localhost", "127.0.0.1", ...cfg.dnsNames] }, "no tls.crt/tls.key in the cert dir: generated a development CA (ca.crt, ca.key) and serving certificate (tls.crt, tls.key)");
+      log.info(
+        { certDir: cfg.certDir, dnsNames: ["localhost", "127.0.0.1", ...cfg.dnsNames] },
+        "no tls.crt/tls.key in the cert dir: generated a development CA (ca.crt, ca.key) and serving certificate (tls.crt, tls.key)",
+      );
     }
   }
   const validate: ValidateDeps = {
@@ -77,14 +88,28 @@ export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: 
     onWouldDeny: (kind) => metrics.countWouldDeny(kind),
   };
   if (cfg.enforcement === "warn") {
-    log.warn("enforcement is warn: hook errors are admitted as warnings (\"would be denied: ...\") and counted in hookguard_admission_would_deny_total; the exec-permission check still denies");
+    log.warn(
+      'enforcement is warn: hook errors are admitted as warnings ("would be denied: ...") and counted in hookguard_admission_would_deny_total; the exec-permission check still denies',
+    );
   }
   log.info(
-    { mutation: cfg.mutateAll ? "all namespaces" : "namespaces selected by the MutatingWebhookConfiguration (label hookguard.io/mutate=enabled)" },
+    {
+      mutation: cfg.mutateAll
+        ? "all namespaces"
+        : "namespaces selected by the MutatingWebhookConfiguration (label hookguard.io/mutate=enabled)",
+    },
     "mutation scope",
   );
   const limits = cfg.maxConnections !== undefined ? { limits: { maxConnections: cfg.maxConnections } } : {};
-  const server = new WebhookServer({ host: cfg.host, port: cfg.port, certDir: cfg.certDir, metrics, log, validate, ...limits });
+  const server = new WebhookServer({
+    host: cfg.host,
+    port: cfg.port,
+    certDir: cfg.certDir,
+    metrics,
+    log,
+    validate,
+    ...limits,
+  });
   const { port } = await server.start();
   const metricsServer = new MetricsServer(metrics.registry);
   let metricsPort: number;
@@ -94,7 +119,10 @@ export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: 
     await server.stop(0);
     throw err;
   }
-  log.info({ port, metricsPort, host: cfg.host }, "hookguard webhook serving /validate and /mutate over HTTPS");
+  log.info(
+    { port, metricsPort, host: cfg.host },
+    "hookguard webhook serving /validate and /mutate over HTTPS",
+  );
   print(startupText(cfg, port, metricsPort));
   return {
     port,
@@ -105,18 +133,32 @@ export async function runWebhook(cfg: WebhookConfig, log: Logger, print: (text: 
       managed?.stop();
       const { forced } = await server.stop(cfg.shutdownTimeoutMs);
       await metricsServer.stop();
-      log.info({ forced }, forced ? "stopped; in-flight requests were cut off at the drain timeout" : "stopped after draining in-flight requests");
+      log.info(
+        { forced },
+        forced
+          ? "stopped; in-flight requests were cut off at the drain timeout"
+          : "stopped after draining in-flight requests",
+      );
     },
   };
 }
 
-function execPermissionCheck(cfg: WebhookConfig, access: ClusterAccess | undefined, log: Logger, metrics: WebhookMetrics): ValidateDeps {
+function execPermissionCheck(
+  cfg: WebhookConfig,
+  access: ClusterAccess | undefined,
+  log: Logger,
+  metrics: WebhookMetrics,
+): ValidateDeps {
   if (!cfg.requireExecPermission) {
-    log.warn("exec-permission check is OFF (--no-require-exec-permission): anyone who may annotate a pod may set a hook that execs in it");
+    log.warn(
+      "exec-permission check is OFF (--no-require-exec-permission): anyone who may annotate a pod may set a hook that execs in it",
+    );
     return {};
   }
   if (!access) {
-    log.warn("exec-permission check is OFF: no cluster access (no --kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster service account); hooks are validated but not authorized");
+    log.warn(
+      "exec-permission check is OFF: no cluster access (no --kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster service account); hooks are validated but not authorized",
+    );
     return {};
   }
   log.info(
@@ -124,7 +166,9 @@ function execPermissionCheck(cfg: WebhookConfig, access: ClusterAccess | undefin
     `exec-permission check is on: setting a hook requires create pods/exec; SubjectAccessReviews go to ${access.server} (${access.source === "in-cluster" ? "in-cluster service account" : `context "${access.context}"`})`,
   );
   return {
-    authorizer: new ExecAuthorizer(subjectAccessReviewer(access.kc), { trustedUsers: cfg.trustedControllers ?? [] }),
+    authorizer: new ExecAuthorizer(subjectAccessReviewer(access.kc), {
+      trustedUsers: cfg.trustedControllers ?? [],
+    }),
     onAuthz: (decision) => metrics.authz.inc({ decision }),
   };
 }

@@ -32,11 +32,23 @@ function pod(annotations: Record<string, string>): object {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "db-0", namespace: "warmup", labels: { app: "db" }, annotations },
-    spec: { containers: [{ name: "db", image: "example.invalid/db:1" }, { name: "sidecar", image: "example.invalid/sidecar:1" }] },
+    spec: {
+      containers: [
+        { name: "db", image: "example.invalid/db:1" },
+        { name: "sidecar", image: "example.invalid/sidecar:1" },
+      ],
+    },
   };
 }
 
-function review(n: number, gvk: [string, string, string, string], operation: "CREATE" | "UPDATE", object: object, oldObject: object | null, username: string): string {
+function review(
+  n: number,
+  gvk: [string, string, string, string],
+  operation: "CREATE" | "UPDATE",
+  object: object,
+  oldObject: object | null,
+  username: string,
+): string {
   const [group, version, kind, resource] = gvk;
   return JSON.stringify({
     apiVersion: "admission.k8s.io/v1",
@@ -54,7 +66,10 @@ function review(n: number, gvk: [string, string, string, string], operation: "CR
       object,
       oldObject,
       dryRun: false,
-      options: { kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions", apiVersion: "meta.k8s.io/v1" },
+      options: {
+        kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions",
+        apiVersion: "meta.k8s.io/v1",
+      },
     },
   });
 }
@@ -67,7 +82,13 @@ function samples(): Sample[] {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
     metadata: { name: "db", namespace: "warmup" },
-    spec: { selector: { matchLabels: { app: "db" } }, template: { metadata: { labels: { app: "db" }, annotations }, spec: (pod({}) as { spec: object }).spec } },
+    spec: {
+      selector: { matchLabels: { app: "db" } },
+      template: {
+        metadata: { labels: { app: "db" }, annotations },
+        spec: (pod({}) as { spec: object }).spec,
+      },
+    },
   });
   const backup = (ttl: string) => ({
     apiVersion: "velero.io/v1",
@@ -76,19 +97,71 @@ function samples(): Sample[] {
     spec: {
       ttl,
       includedNamespaces: ["warmup"],
-      hooks: { resources: [{ name: "db", includedNamespaces: ["warmup"], pre: [{ exec: { container: "db", command: ["/bin/sync"], onError: "Fail", timeout: "30s" } }] }] },
+      hooks: {
+        resources: [
+          {
+            name: "db",
+            includedNamespaces: ["warmup"],
+            pre: [{ exec: { container: "db", command: ["/bin/sync"], onError: "Fail", timeout: "30s" } }],
+          },
+        ],
+      },
     },
   });
   return [
     { path: "/validate", body: review(1, POD, "CREATE", pod(HOOKS), null, controller) },
-    { path: "/validate", body: review(2, POD, "CREATE", pod({ ...HOOKS, "pre.hook.backup.velero.io/on-error": "continue" }), null, "warmup") },
-    { path: "/validate", body: review(3, ["apps", "v1", "StatefulSet", "statefulsets"], "UPDATE", template(HOOKS), template(HOOKS), "warmup") },
-    { path: "/validate", body: review(4, ["velero.io", "v1", "Backup", "backups"], "UPDATE", backup("720h0m0s"), backup("240h0m0s"), "warmup") },
-    { path: "/mutate", body: review(5, POD, "CREATE", pod({ "pre.hook.backup.velero.io/command": "/bin/sync" }), null, controller) },
+    {
+      path: "/validate",
+      body: review(
+        2,
+        POD,
+        "CREATE",
+        pod({ ...HOOKS, "pre.hook.backup.velero.io/on-error": "continue" }),
+        null,
+        "warmup",
+      ),
+    },
+    {
+      path: "/validate",
+      body: review(
+        3,
+        ["apps", "v1", "StatefulSet", "statefulsets"],
+        "UPDATE",
+        template(HOOKS),
+        template(HOOKS),
+        "warmup",
+      ),
+    },
+    {
+      path: "/validate",
+      body: review(
+        4,
+        ["velero.io", "v1", "Backup", "backups"],
+        "UPDATE",
+        backup("720h0m0s"),
+        backup("240h0m0s"),
+        "warmup",
+      ),
+    },
+    {
+      path: "/mutate",
+      body: review(
+        5,
+        POD,
+        "CREATE",
+        pod({ "pre.hook.backup.velero.io/command": "/bin/sync" }),
+        null,
+        controller,
+      ),
+    },
   ];
 }
 
-function send(agent: Agent, o: { host: string; port: number; token: string }, sample: Sample): Promise<string | undefined> {
+function send(
+  agent: Agent,
+  o: { host: string; port: number; token: string },
+  sample: Sample,
+): Promise<string | undefined> {
   const uid = (JSON.parse(sample.body) as { request: { uid: string } }).request.uid;
   return new Promise((resolve) => {
     const req = request(
@@ -105,7 +178,9 @@ function send(agent: Agent, o: { host: string; port: number; token: string }, sa
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("error", (err) => resolve(`${sample.path}: ${err.message}`));
-        res.on("end", () => resolve(checkAnswer(sample.path, uid, res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))));
+        res.on("end", () =>
+          resolve(checkAnswer(sample.path, uid, res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))),
+        );
       },
     );
     req.on("error", (err) => resolve(`${sample.path}: ${err.message}`));
@@ -125,9 +200,11 @@ function checkAnswer(path: string, uid: string, status: number, text: string): s
   } catch {
     response = undefined;
   }
-  if (status !== 200 || !response) return `${path} answered HTTP ${status}${response?.status?.message ? `: ${response.status.message}` : ""}`;
+  if (status !== 200 || !response)
+    return `${path} answered HTTP ${status}${response?.status?.message ? `: ${response.status.message}` : ""}`;
   if (response.uid !== uid) return `${path} answered uid ${JSON.stringify(response.uid)} for ${uid}`;
-  if (!response.allowed && response.status?.code !== 403) return `${path} answered an error (${response.status?.code}): ${response.status?.message ?? ""}`;
+  if (!response.allowed && response.status?.code !== 403)
+    return `${path} answered an error (${response.status?.code}): ${response.status?.message ?? ""}`;
   return undefined;
 }
 
@@ -135,8 +212,18 @@ function checkAnswer(path: string, uid: string, status: number, text: string): s
  * `rounds` times every sample, one after the other on one kept-alive connection: the code gets as
  * hot as with more, and a small --max-connections leaves room for it.
  */
-export async function warmUp(o: { host: string; port: number; token: string; rounds: number }): Promise<WarmupResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false, minVersion: "TLSv1.2" });
+export async function warmUp(o: {
+  host: string;
+  port: number;
+  token: string;
+  rounds: number;
+}): Promise<WarmupResult> {
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    rejectUnauthorized: false,
+    minVersion: "TLSv1.2",
+  });
   const all = samples();
   try {
     for (let round = 0; round < o.rounds; round++) {

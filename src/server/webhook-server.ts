@@ -77,7 +77,8 @@ export class WebhookServer {
     this.#reloader = new CertReloader(certDir, loaded.value, {
       pollMs: this.#opts.certPollMs ?? 10_000,
       onReload: (pair) => this.#adopt(pair),
-      onError: (message) => log.warn({ certDir }, `certificate reload skipped, keeping the current pair: ${message}`),
+      onError: (message) =>
+        log.warn({ certDir }, `certificate reload skipped, keeping the current pair: ${message}`),
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -101,7 +102,9 @@ export class WebhookServer {
   connections(): Promise<number> {
     const server = this.#server;
     if (!server) return Promise.resolve(0);
-    return new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    return new Promise((resolve, reject) =>
+      server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+    );
   }
 
   /**
@@ -111,13 +114,19 @@ export class WebhookServer {
   #startWarmup(): void {
     const started = performance.now();
     const rounds = this.#opts.warmupRounds ?? 40;
-    this.#warmup = warmUp({ host: this.#selfHost(), port: this.port, token: this.#token, rounds }).then((r) => {
-      this.#warm = r;
-      if (this.#stopping) return r;
-      if (r.ok) this.#opts.log.info({ reviews: r.value.reviews, ms: Math.round(performance.now() - started) }, "warmed up: representative reviews validated through the server; ready");
-      else this.#opts.log.error({ err: r.error }, "warm-up failed; not ready until a retry succeeds");
-      return r;
-    });
+    this.#warmup = warmUp({ host: this.#selfHost(), port: this.port, token: this.#token, rounds }).then(
+      (r) => {
+        this.#warm = r;
+        if (this.#stopping) return r;
+        if (r.ok)
+          this.#opts.log.info(
+            { reviews: r.value.reviews, ms: Math.round(performance.now() - started) },
+            "warmed up: representative reviews validated through the server; ready",
+          );
+        else this.#opts.log.error({ err: r.error }, "warm-up failed; not ready until a retry succeeds");
+        return r;
+      },
+    );
   }
 
   #dropped(max: number): void {
@@ -125,7 +134,10 @@ export class WebhookServer {
     this.#droppedSince++;
     const now = Date.now();
     if (now - this.#dropLogged < 10_000) return;
-    this.#opts.log.warn({ maxConnections: max, dropped: this.#droppedSince }, "connection limit reached: new connections are closed (--max-connections)");
+    this.#opts.log.warn(
+      { maxConnections: max, dropped: this.#droppedSince },
+      "connection limit reached: new connections are closed (--max-connections)",
+    );
     this.#dropLogged = now;
     this.#droppedSince = 0;
   }
@@ -151,12 +163,16 @@ export class WebhookServer {
   #adopt(pair: LoadedPair): void {
     this.#server?.setSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: MIN_TLS });
     this.#opts.metrics.setCertExpiry("serving", pair.notAfter);
-    this.#opts.log.info({ serial: pair.serial, notAfter: pair.notAfter.toISOString() }, "serving certificate reloaded");
+    this.#opts.log.info(
+      { serial: pair.serial, notAfter: pair.notAfter.toISOString() },
+      "serving certificate reloaded",
+    );
   }
 
   /** Ready when listening, not stopping, warmed up, and a TLS handshake with ourselves succeeds. */
   async ready(): Promise<{ ok: boolean; reason?: string }> {
-    if (!this.#server?.listening || this.#stopping) return { ok: false, reason: this.#stopping ? "shutting down" : "not listening" };
+    if (!this.#server?.listening || this.#stopping)
+      return { ok: false, reason: this.#stopping ? "shutting down" : "not listening" };
     if (!this.#warm) return { ok: false, reason: "warming up: validating representative reviews" };
     if (!this.#warm.ok) {
       // Retried on the next probe: a warm-up can fail for a passing reason (connection limit reached).
@@ -167,15 +183,26 @@ export class WebhookServer {
     }
     const host = this.#selfHost();
     return new Promise((resolve) => {
-      const socket = connect({ host, port: this.port, servername: "localhost", rejectUnauthorized: false, minVersion: MIN_TLS });
-      const timer = setTimeout(() => done({ ok: false, reason: "TLS handshake with itself timed out" }), 2000);
+      const socket = connect({
+        host,
+        port: this.port,
+        servername: "localhost",
+        rejectUnauthorized: false,
+        minVersion: MIN_TLS,
+      });
+      const timer = setTimeout(
+        () => done({ ok: false, reason: "TLS handshake with itself timed out" }),
+        2000,
+      );
       function done(r: { ok: boolean; reason?: string }): void {
         clearTimeout(timer);
         socket.destroy();
         resolve(r);
       }
       socket.once("secureConnect", () => done({ ok: true }));
-      socket.once("error", (err) => done({ ok: false, reason: `TLS handshake with itself failed: ${err.message}` }));
+      socket.once("error", (err) =>
+        done({ ok: false, reason: `TLS handshake with itself failed: ${err.message}` }),
+      );
     });
   }
 

@@ -29,7 +29,13 @@ export interface PairBytes {
 /** The serving pair's files as they are now, unchecked. */
 export function readPair(dir: string): Result<PairBytes> {
   try {
-    return { ok: true, value: { certPem: readFileSync(join(dir, "tls.crt"), "utf8"), keyPem: readFileSync(join(dir, "tls.key"), "utf8") } };
+    return {
+      ok: true,
+      value: {
+        certPem: readFileSync(join(dir, "tls.crt"), "utf8"),
+        keyPem: readFileSync(join(dir, "tls.key"), "utf8"),
+      },
+    };
   } catch (err) {
     return { ok: false, error: `cannot read tls.crt/tls.key in ${dir}: ${(err as Error).message}` };
   }
@@ -42,7 +48,10 @@ export function parsePair(dir: string, { certPem, keyPem }: PairBytes): Result<L
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) {
       return { ok: false, error: `tls.key in ${dir} does not belong to tls.crt` };
     }
-    return { ok: true, value: { certPem, keyPem, notAfter: new Date(cert.validTo), serial: cert.serialNumber } };
+    return {
+      ok: true,
+      value: { certPem, keyPem, notAfter: new Date(cert.validTo), serial: cert.serialNumber },
+    };
   } catch (err) {
     return { ok: false, error: `invalid certificate or key in ${dir}: ${(err as Error).message}` };
   }
@@ -58,7 +67,10 @@ export function ensureDevCerts(dir: string, dnsNames: string[] = []): Result<{ g
   if (hasCert && hasKey) return { ok: true, value: { generated: false } };
   if (hasCert !== hasKey) {
     // Half a pair is a broken deployment, not an empty dir: never overwrite what someone put there.
-    return { ok: false, error: `${dir} holds ${hasCert ? "tls.crt but no tls.key" : "tls.key but no tls.crt"}` };
+    return {
+      ok: false,
+      error: `${dir} holds ${hasCert ? "tls.crt but no tls.key" : "tls.key but no tls.crt"}`,
+    };
   }
   try {
     mkdirSync(dir, { recursive: true });

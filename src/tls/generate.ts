@@ -36,7 +36,11 @@ export function randomSerial(): string {
   return bytes.toString("hex");
 }
 
-function newKeyPair(): { forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
+function newKeyPair(): {
+  forgeKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+  keyPem: string;
+} {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
@@ -57,7 +61,10 @@ export function generateCa(commonName = "hookguard-webhook-ca", validDays = 3650
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
   validity(cert, now, validDays);
-  const subject = [{ name: "commonName", value: commonName }, { name: "organizationName", value: "hookguard" }];
+  const subject = [
+    { name: "commonName", value: commonName },
+    { name: "organizationName", value: "hookguard" },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([

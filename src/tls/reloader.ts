@@ -22,7 +22,8 @@ export interface ReloaderOptions {
   parse?: (dir: string, bytes: PairBytes) => Result<LoadedPair>;
 }
 
-const same = (a: PairBytes | undefined, b: PairBytes): boolean => a !== undefined && a.certPem === b.certPem && a.keyPem === b.keyPem;
+const same = (a: PairBytes | undefined, b: PairBytes): boolean =>
+  a !== undefined && a.certPem === b.certPem && a.keyPem === b.keyPem;
 
 export class CertReloader {
   #dir: string;
@@ -48,7 +49,9 @@ export class CertReloader {
   start(): void {
     try {
       this.#watcher = watch(this.#dir, { persistent: false }, () => this.#schedule());
-      this.#watcher.on("error", (err) => this.#report(`watching ${this.#dir} failed: ${err.message}; polling only`));
+      this.#watcher.on("error", (err) =>
+        this.#report(`watching ${this.#dir} failed: ${err.message}; polling only`),
+      );
     } catch (err) {
       this.#report(`cannot watch ${this.#dir}: ${(err as Error).message}; polling only`);
     }

@@ -44,7 +44,11 @@ export function planCerts(current: ManagedCerts | undefined, opts: PlanOptions):
   const now = opts.now.getTime();
   const wanted = new Set(["localhost", ...opts.dnsNames]);
   const parsed = current ? parse(current) : undefined;
-  if (!current || !parsed) return fresh(opts, current ? "the stored certificates do not parse; replacing them" : "no certificates stored yet");
+  if (!current || !parsed)
+    return fresh(
+      opts,
+      current ? "the stored certificates do not parse; replacing them" : "no certificates stored yet",
+    );
 
   let { caCerts, caKey } = current;
   let reason = "";
@@ -56,22 +60,36 @@ export function planCerts(current: ManagedCerts | undefined, opts: PlanOptions):
     reason = "CA renewed before expiry (old CA kept in the bundle)";
   }
   // Expired CAs leave the bundle; the signing CA is always kept.
-  const kept = caCerts.filter((pem, i) => i === 0 || new Date(new X509Certificate(pem).validTo).getTime() > now);
+  const kept = caCerts.filter(
+    (pem, i) => i === 0 || new Date(new X509Certificate(pem).validTo).getTime() > now,
+  );
   if (kept.length !== caCerts.length && !reason) reason = "expired CA removed from the bundle";
   caCerts = kept;
 
   const signer = new X509Certificate(caCerts[0]!);
   const leaf = parsed.leaf;
-  const sans = new Set((leaf.subjectAltName ?? "").split(", ").filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4)));
+  const sans = new Set(
+    (leaf.subjectAltName ?? "")
+      .split(", ")
+      .filter((s) => s.startsWith("DNS:"))
+      .map((s) => s.slice(4)),
+  );
   const sanMismatch = [...wanted].some((n) => !sans.has(n));
   const leafExpiring = new Date(leaf.validTo).getTime() - now < renewMs;
   const wrongIssuer = !leaf.checkIssued(signer) || !leaf.verify(signer.publicKey);
   let { tlsCert, tlsKey } = current;
   if (leafExpiring || wrongIssuer || sanMismatch) {
-    const serving = generateServing({ certPem: caCerts[0]!, keyPem: caKey }, { dnsNames: opts.dnsNames, validDays: servingDays, now: opts.now });
+    const serving = generateServing(
+      { certPem: caCerts[0]!, keyPem: caKey },
+      { dnsNames: opts.dnsNames, validDays: servingDays, now: opts.now },
+    );
     tlsCert = serving.certPem;
     tlsKey = serving.keyPem;
-    reason ||= leafExpiring ? "serving certificate renewed 90 days before expiry" : wrongIssuer ? "serving certificate re-issued by the current CA" : "serving certificate re-issued for changed DNS names";
+    reason ||= leafExpiring
+      ? "serving certificate renewed 90 days before expiry"
+      : wrongIssuer
+        ? "serving certificate re-issued by the current CA"
+        : "serving certificate re-issued for changed DNS names";
   }
   const certs = { caCerts, caKey, tlsCert, tlsKey };
   return { changed: reason !== "", reason: reason || "certificates are current", certs };
@@ -79,8 +97,16 @@ export function planCerts(current: ManagedCerts | undefined, opts: PlanOptions):
 
 function fresh(opts: PlanOptions, reason: string): Plan {
   const ca: PemPair = generateCa(undefined, opts.caValidDays ?? 3650, opts.now);
-  const serving = generateServing(ca, { dnsNames: opts.dnsNames, validDays: opts.servingValidDays ?? 365, now: opts.now });
-  return { changed: true, reason, certs: { caCerts: [ca.certPem], caKey: ca.keyPem, tlsCert: serving.certPem, tlsKey: serving.keyPem } };
+  const serving = generateServing(ca, {
+    dnsNames: opts.dnsNames,
+    validDays: opts.servingValidDays ?? 365,
+    now: opts.now,
+  });
+  return {
+    changed: true,
+    reason,
+    certs: { caCerts: [ca.certPem], caKey: ca.keyPem, tlsCert: serving.certPem, tlsKey: serving.keyPem },
+  };
 }
 
 function parse(c: ManagedCerts): { ca: { validToMs: number }; leaf: X509Certificate } | undefined {
@@ -89,7 +115,8 @@ function parse(c: ManagedCerts): { ca: { validToMs: number }; leaf: X509Certific
     const ca = new X509Certificate(c.caCerts[0]!);
     const leaf = new X509Certificate(c.tlsCert);
     // The keys must match their certificates, or the stored state is unusable.
-    if (!ca.checkPrivateKey(createPrivateKey(c.caKey)) || !leaf.checkPrivateKey(createPrivateKey(c.tlsKey))) return undefined;
+    if (!ca.checkPrivateKey(createPrivateKey(c.caKey)) || !leaf.checkPrivateKey(createPrivateKey(c.tlsKey)))
+      return undefined;
     return { ca: { validToMs: new Date(ca.validTo).getTime() }, leaf };
   } catch {
     return undefined;
@@ -103,5 +130,10 @@ export function toSecretData(c: ManagedCerts): Record<string, string> {
 
 export function fromSecretData(data: Record<string, string> | undefined): ManagedCerts | undefined {
   if (!data?.["ca.crt"] || !data["ca.key"] || !data["tls.crt"] || !data["tls.key"]) return undefined;
-  return { caCerts: splitPem(data["ca.crt"]), caKey: data["ca.key"], tlsCert: data["tls.crt"], tlsKey: data["tls.key"] };
+  return {
+    caCerts: splitPem(data["ca.crt"]),
+    caKey: data["ca.key"],
+    tlsCert: data["tls.crt"],
+    tlsKey: data["tls.key"],
+  };
 }

@@ -102,7 +102,18 @@ function parseTextLine(raw: string, line: number): LogEntry | undefined {
   return { line, format: "text", level, msg, fields, ...(time !== undefined ? { time } : {}) };
 }
 
-const SIMPLE_ESCAPES: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, "\\": 92, '"': 34, "'": 39 };
+const SIMPLE_ESCAPES: Record<string, number> = {
+  a: 7,
+  b: 8,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+  "\\": 92,
+  '"': 34,
+  "'": 39,
+};
 
 /**
  * A Go `%q` string starting at `start` (the opening quote): strconv escapes, `\xNN` and octal bytes
@@ -219,7 +230,8 @@ export interface HookEventsResult {
   garbageLines: number;
 }
 
-const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined);
+const asString = (v: unknown): string | undefined =>
+  typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
 
 function phaseOf(v: unknown): HookPhase | undefined {
   return v === "pre" || v === "post" ? v : undefined;
@@ -294,7 +306,14 @@ export function extractHookEvents(log: ParsedLog): HookEventsResult {
     const pod = podOf(e.fields);
     if (pod) base.pod = pod;
     const msg = e.msg;
-    if (msg === "running exec hook" || msg.startsWith("stdout: ") || msg.startsWith("stderr: ") || msg === "stdout:" || msg === "stderr:" || POD_PHASE_SKIP.test(msg)) {
+    if (
+      msg === "running exec hook" ||
+      msg.startsWith("stdout: ") ||
+      msg.startsWith("stderr: ") ||
+      msg === "stdout:" ||
+      msg === "stderr:" ||
+      POD_PHASE_SKIP.test(msg)
+    ) {
       // a user's own log line could start with "stdout: " too: only lines with hook fields count
       if (e.fields.hookPhase === undefined && msg !== "running exec hook") continue;
       const hook = loggedHook(e.fields);
@@ -304,8 +323,20 @@ export function extractHookEvents(log: ParsedLog): HookEventsResult {
       }
       if (msg === "running exec hook") result.events.push({ ...base, kind: "start", hook });
       else if (msg.startsWith("stdout:") || msg.startsWith("stderr:")) {
-        result.events.push({ ...base, kind: "output", stream: msg.startsWith("stdout:") ? "stdout" : "stderr", text: msg.slice(8), hook });
-      } else result.events.push({ ...base, kind: "pod-phase-skip", podPhase: POD_PHASE_SKIP.exec(msg)![1]!, hook });
+        result.events.push({
+          ...base,
+          kind: "output",
+          stream: msg.startsWith("stdout:") ? "stdout" : "stderr",
+          text: msg.slice(8),
+          hook,
+        });
+      } else
+        result.events.push({
+          ...base,
+          kind: "pod-phase-skip",
+          podPhase: POD_PHASE_SKIP.exec(msg)![1]!,
+          hook,
+        });
       continue;
     }
     if (msg === "Error executing hook") {
@@ -323,7 +354,13 @@ export function extractHookEvents(log: ParsedLog): HookEventsResult {
       const podName = asString(e.fields.name) ?? "";
       // this line names the pod (no namespace) on every version; it is not a ≤1.14 pod ref
       delete base.pod;
-      result.events.push({ ...base, kind: "pod-failed", phase: failed[1] as HookPhase, podName, error: errorOf(e.fields) });
+      result.events.push({
+        ...base,
+        kind: "pod-failed",
+        phase: failed[1] as HookPhase,
+        podName,
+        error: errorOf(e.fields),
+      });
       continue;
     }
     if (msg === "failed to wait PVBs processed for the ItemBlock") {

@@ -34,15 +34,23 @@ export function detectVeleroServer(signals: VeleroServerSignals, now: Date): Vel
     if (Number.isNaN(at) || period === undefined) continue;
     const age = now.getTime() - at;
     if (age < PERIODS * period) {
-      return { detected: true, reason: `BackupStorageLocation ${bsl.name} was validated by a Velero server ${Math.max(0, Math.round(age / 1000))}s ago` };
+      return {
+        detected: true,
+        reason: `BackupStorageLocation ${bsl.name} was validated by a Velero server ${Math.max(0, Math.round(age / 1000))}s ago`,
+      };
     }
   }
   for (const d of signals.deployments) {
     const replicas = Math.max(d.replicas ?? 0, d.availableReplicas ?? 0);
-    if (replicas > 0) return { detected: true, reason: `Deployment ${d.name} (component=velero) runs ${replicas} replica(s)` };
+    if (replicas > 0)
+      return {
+        detected: true,
+        reason: `Deployment ${d.name} (component=velero) runs ${replicas} replica(s)`,
+      };
   }
   for (const p of signals.pods) {
-    if (p.phase === "Running" || p.phase === "Pending") return { detected: true, reason: `Velero server pod ${p.name} is ${p.phase}` };
+    if (p.phase === "Running" || p.phase === "Pending")
+      return { detected: true, reason: `Velero server pod ${p.name} is ${p.phase}` };
   }
   return { detected: false };
 }

@@ -13,8 +13,14 @@ export interface BackupSpec {
   excludedNamespaces?: string[];
   includedResources?: string[];
   excludedResources?: string[];
-  labelSelector?: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
-  orLabelSelectors?: Array<{ matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> }>;
+  labelSelector?: {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+  };
+  orLabelSelectors?: Array<{
+    matchLabels?: Record<string, string>;
+    matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+  }>;
   snapshotVolumes?: boolean;
   ttl?: string;
   hooks?: unknown;
@@ -36,7 +42,12 @@ export interface BackupStatus {
 export interface BackupObject {
   apiVersion: "velero.io/v1";
   kind: "Backup";
-  metadata: ObjectMeta & { name: string; namespace: string; creationTimestamp?: string; ownerReferences?: unknown[] };
+  metadata: ObjectMeta & {
+    name: string;
+    namespace: string;
+    creationTimestamp?: string;
+    ownerReferences?: unknown[];
+  };
   spec: BackupSpec;
   status?: BackupStatus;
 }

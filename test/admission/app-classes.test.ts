@@ -20,7 +20,10 @@ describe("request and response classes born with express's prototypes", () => {
     const classes = appMessageClasses(app);
     const born: boolean[] = [];
     app.get("/probe", (req, res) => {
-      res.json({ keptRequest: Object.getPrototypeOf(req) === classes.IncomingMessage.prototype, keptResponse: Object.getPrototypeOf(res) === classes.ServerResponse.prototype });
+      res.json({
+        keptRequest: Object.getPrototypeOf(req) === classes.IncomingMessage.prototype,
+        keptResponse: Object.getPrototypeOf(res) === classes.ServerResponse.prototype,
+      });
     });
     const server = createServer(classes, (req, res) => {
       born.push(Object.getPrototypeOf(req) === app.request, Object.getPrototypeOf(res) === app.response);
@@ -44,7 +47,15 @@ describe("request and response classes born with express's prototypes", () => {
       res
         .status(202)
         .type("application/json")
-        .send(JSON.stringify({ path: req.path, header: req.get("x-probe"), app: req.app === app, isNodeRequest: req instanceof IncomingMessage, isNodeResponse: res instanceof ServerResponse }));
+        .send(
+          JSON.stringify({
+            path: req.path,
+            header: req.get("x-probe"),
+            app: req.app === app,
+            isNodeRequest: req instanceof IncomingMessage,
+            isNodeResponse: res instanceof ServerResponse,
+          }),
+        );
     });
     app.use((req, res) => void res.status(404).json({ missing: req.path }));
     const server = createServer(classes, app);
@@ -53,7 +64,13 @@ describe("request and response classes born with express's prototypes", () => {
       const ok = await fetch(`${base}/helpers?x=1`, { headers: { "x-probe": "yes" } });
       assert.equal(ok.status, 202);
       assert.match(ok.headers.get("content-type") ?? "", /^application\/json/);
-      assert.deepEqual(await ok.json(), { path: "/helpers", header: "yes", app: true, isNodeRequest: true, isNodeResponse: true });
+      assert.deepEqual(await ok.json(), {
+        path: "/helpers",
+        header: "yes",
+        app: true,
+        isNodeRequest: true,
+        isNodeResponse: true,
+      });
       const missing = await fetch(`${base}/nowhere`);
       assert.equal(missing.status, 404);
       // res.json honours the app's "json spaces" setting: the response prototype still reaches the app

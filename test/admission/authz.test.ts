@@ -7,8 +7,19 @@ import { subjectAccessReviewer } from "../../src/kube/authz.js";
 import { startFakeApi, type FakeApi } from "./fake-apiserver.js";
 import { backup, pod, review, schedule, startTestWebhook, workload, type TestWebhook } from "./helpers.js";
 
-const HOOK = { "pre.hook.backup.velero.io/container": "app", "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]' };
-const hooksIn = (ns?: string[]) => ({ resources: [{ name: "sync", ...(ns ? { includedNamespaces: ns } : {}), pre: [{ exec: { container: "app", command: ["/usr/bin/sync"] } }] }] });
+const HOOK = {
+  "pre.hook.backup.velero.io/container": "app",
+  "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]',
+};
+const hooksIn = (ns?: string[]) => ({
+  resources: [
+    {
+      name: "sync",
+      ...(ns ? { includedNamespaces: ns } : {}),
+      pre: [{ exec: { container: "app", command: ["/usr/bin/sync"] } }],
+    },
+  ],
+});
 
 describe("exec-permission check (SubjectAccessReview)", () => {
   let api: FakeApi;
@@ -18,7 +29,9 @@ describe("exec-permission check (SubjectAccessReview)", () => {
     api = await startFakeApi();
     const authorizer = new ExecAuthorizer(subjectAccessReviewer(api.kc), { ttlMs: 10_000, now: () => now });
     const metricsRef: { wh?: TestWebhook } = {};
-    wh = await startTestWebhook({ validate: { authorizer, onAuthz: (decision) => metricsRef.wh?.metrics.authz.inc({ decision }) } });
+    wh = await startTestWebhook({
+      validate: { authorizer, onAuthz: (decision) => metricsRef.wh?.metrics.authz.inc({ decision }) },
+    });
     metricsRef.wh = wh;
   });
   after(async () => {
@@ -30,21 +43,52 @@ describe("exec-permission check (SubjectAccessReview)", () => {
     api.decide = () => true;
     now += 60_000; // expire the cache between tests
   });
-  const authz = async (decision: string) => (await wh.metrics.authz.get()).values.find((v) => v.labels.decision === decision)?.value ?? 0;
+  const authz = async (decision: string) =>
+    (await wh.metrics.authz.get()).values.find((v) => v.labels.decision === decision)?.value ?? 0;
 
   it("asks as the requesting user (name, uid, groups, extra) for create pods/exec in the pod's namespace, and allows", async () => {
-    const user = { username: "alice", uid: "u-1", groups: ["dev", "system:authenticated"], extra: { "scopes.example.com": ["a"] } };
-    const res = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: "shop", user, uid: "ok" }));
+    const user = {
+      username: "alice",
+      uid: "u-1",
+      groups: ["dev", "system:authenticated"],
+      extra: { "scopes.example.com": ["a"] },
+    };
+    const res = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: "shop", user, uid: "ok" }),
+    );
     assert.deepEqual(res.json.response, { uid: "ok", allowed: true, status: { code: 200 } });
     assert.deepEqual(api.sar, [
-      { user: "alice", uid: "u-1", groups: ["dev", "system:authenticated"], extra: { "scopes.example.com": ["a"] }, resourceAttributes: { namespace: "shop", verb: "create", group: "", resource: "pods", subresource: "exec" } },
+      {
+        user: "alice",
+        uid: "u-1",
+        groups: ["dev", "system:authenticated"],
+        extra: { "scopes.example.com": ["a"] },
+        resourceAttributes: {
+          namespace: "shop",
+          verb: "create",
+          group: "",
+          resource: "pods",
+          subresource: "exec",
+        },
+      },
     ]);
   });
 
   it("denies with a message naming the missing permission, and counts the decision", async () => {
     api.decide = (spec) => spec.user !== "mallory";
     const before = await authz("denied");
-    const res = await wh.post("/validate", review({ kind: "Deployment", operation: "CREATE", object: workload("Deployment", HOOK), namespace: "shop", user: { username: "mallory", groups: ["system:authenticated"] }, uid: "no" }));
+    const res = await wh.post(
+      "/validate",
+      review({
+        kind: "Deployment",
+        operation: "CREATE",
+        object: workload("Deployment", HOOK),
+        namespace: "shop",
+        user: { username: "mallory", groups: ["system:authenticated"] },
+        uid: "no",
+      }),
+    );
     assert.deepEqual(res.json.response, {
       uid: "no",
       allowed: false,
@@ -60,7 +104,10 @@ describe("exec-permission check (SubjectAccessReview)", () => {
   it("fails closed when the SubjectAccessReview call fails", async () => {
     api.decide = () => "error";
     const before = await authz("error");
-    const res = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: "shop", uid: "err" }));
+    const res = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: "shop", uid: "err" }),
+    );
     assert.equal(res.json.response.allowed, false);
     assert.equal(res.json.response.status.code, 403);
     assert.equal(
@@ -70,12 +117,16 @@ describe("exec-permission check (SubjectAccessReview)", () => {
     assert.equal(await authz("error"), before + 1);
     // Errors are not cached: once the API server answers again, the same request is allowed.
     api.decide = () => true;
-    const again = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: "shop" }));
+    const again = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: "shop" }),
+    );
     assert.equal(again.json.response.allowed, true);
   });
 
   it("caches answers briefly per user, groups and namespace", async () => {
-    const send = (ns: string) => wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: ns }));
+    const send = (ns: string) =>
+      wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), namespace: ns }));
     await send("shop");
     await send("shop");
     assert.equal(api.sar.length, 1);
@@ -92,21 +143,51 @@ describe("exec-permission check (SubjectAccessReview)", () => {
     const old = pod(HOOK);
     const changed = pod(HOOK);
     changed.metadata.labels.team = "payments";
-    const res = await wh.post("/validate", review({ kind: "Pod", operation: "UPDATE", object: changed, oldObject: old }));
+    const res = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "UPDATE", object: changed, oldObject: old }),
+    );
     assert.equal(res.json.response.allowed, true);
     // Removing a hook grants nothing.
-    const removed = await wh.post("/validate", review({ kind: "Pod", operation: "UPDATE", object: pod(), oldObject: old }));
+    const removed = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "UPDATE", object: pod(), oldObject: old }),
+    );
     assert.equal(removed.json.response.allowed, true);
     // A pod without hooks.
-    assert.equal((await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod() }))).json.response.allowed, true);
+    assert.equal(
+      (await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod() }))).json.response
+        .allowed,
+      true,
+    );
     // The ReplicaSet controller creating a pod from a template.
-    for (const username of ["system:serviceaccount:kube-system:replicaset-controller", "system:serviceaccount:kube-system:job-controller", "system:kube-controller-manager"]) {
-      const byController = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), user: { username, groups: ["system:serviceaccounts"] } }));
+    for (const username of [
+      "system:serviceaccount:kube-system:replicaset-controller",
+      "system:serviceaccount:kube-system:job-controller",
+      "system:kube-controller-manager",
+    ]) {
+      const byController = await wh.post(
+        "/validate",
+        review({
+          kind: "Pod",
+          operation: "CREATE",
+          object: pod(HOOK),
+          user: { username, groups: ["system:serviceaccounts"] },
+        }),
+      );
       assert.equal(byController.json.response.allowed, true, username);
     }
     assert.deepEqual(api.sar, []);
     // Any other kube-system service account is checked like everyone else.
-    const other = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), user: { username: "system:serviceaccount:kube-system:some-addon" } }));
+    const other = await wh.post(
+      "/validate",
+      review({
+        kind: "Pod",
+        operation: "CREATE",
+        object: pod(HOOK),
+        user: { username: "system:serviceaccount:kube-system:some-addon" },
+      }),
+    );
     assert.equal(other.json.response.allowed, false);
     assert.equal(api.sar.length, 1);
   });
@@ -115,7 +196,10 @@ describe("exec-permission check (SubjectAccessReview)", () => {
     api.decide = () => false;
     const old = pod(HOOK);
     const object = pod({ ...HOOK, "pre.hook.backup.velero.io/command": '["/bin/rm","-rf","/data"]' });
-    const res = await wh.post("/validate", review({ kind: "Pod", operation: "UPDATE", object, oldObject: old, namespace: "shop" }));
+    const res = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "UPDATE", object, oldObject: old, namespace: "shop" }),
+    );
     assert.equal(res.json.response.allowed, false);
     assert.match(res.json.response.status.message, /pre\.hook\.backup\.velero\.io\/command annotation/);
   });
@@ -132,13 +216,23 @@ describe("exec-permission check (SubjectAccessReview)", () => {
     for (const [object, kind, namespaces] of cases) {
       api.sar.length = 0;
       now += 60_000;
-      const res = await wh.post("/validate", review({ kind, operation: "CREATE", object, namespace: "velero" }));
+      const res = await wh.post(
+        "/validate",
+        review({ kind, operation: "CREATE", object, namespace: "velero" }),
+      );
       assert.equal(res.json.response.allowed, true, JSON.stringify(res.json.response));
-      assert.deepEqual(api.sar.map((s) => s.resourceAttributes?.namespace ?? ""), namespaces, JSON.stringify(object.spec));
+      assert.deepEqual(
+        api.sar.map((s) => s.resourceAttributes?.namespace ?? ""),
+        namespaces,
+        JSON.stringify(object.spec),
+      );
     }
     api.decide = (spec) => spec.resourceAttributes?.namespace === "shop";
     now += 60_000;
-    const denied = await wh.post("/validate", review({ kind: "Backup", operation: "CREATE", object: backup(hooksIn()), namespace: "velero" }));
+    const denied = await wh.post(
+      "/validate",
+      review({ kind: "Backup", operation: "CREATE", object: backup(hooksIn()), namespace: "velero" }),
+    );
     assert.equal(
       denied.json.response.status.message,
       `user "alice" may not create pods/exec in all namespaces (the hook is not restricted to namespaces): setting spec.hooks on a Backup runs a command in pods with the hook agent's rights, so it requires that permission`,
@@ -156,8 +250,19 @@ describe("ExecAuthorizer", () => {
       },
       { trustedUsers: ["system:serviceaccount:argo-rollouts:argo-rollouts"] },
     );
-    assert.deepEqual(await authorizer.authorize({ username: "system:serviceaccount:argo-rollouts:argo-rollouts" }, ["shop"], "x"), { decision: "skipped" });
-    assert.equal((await authorizer.authorize({ username: "system:serviceaccount:argo-rollouts:other" }, ["shop"], "x")).decision, "denied");
+    assert.deepEqual(
+      await authorizer.authorize(
+        { username: "system:serviceaccount:argo-rollouts:argo-rollouts" },
+        ["shop"],
+        "x",
+      ),
+      { decision: "skipped" },
+    );
+    assert.equal(
+      (await authorizer.authorize({ username: "system:serviceaccount:argo-rollouts:other" }, ["shop"], "x"))
+        .decision,
+      "denied",
+    );
     assert.deepEqual(asked, ["system:serviceaccount:argo-rollouts:other"]);
   });
 });

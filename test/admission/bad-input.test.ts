@@ -11,7 +11,11 @@ import { pod, post, review, startTestWebhook, workload, type TestWebhook } from 
 
 const V1 = "admission.k8s.io/v1";
 function errored(uid: string, code: number, message: string): object {
-  return { apiVersion: V1, kind: "AdmissionReview", response: { uid, allowed: false, status: { code, message } } };
+  return {
+    apiVersion: V1,
+    kind: "AdmissionReview",
+    response: { uid, allowed: false, status: { code, message } },
+  };
 }
 const HOOK = { "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]' };
 
@@ -28,16 +32,42 @@ describe("bad input on /validate and /mutate", () => {
   });
   after(async () => wh.stop());
 
-  const table: Array<{ name: string; body: string | Buffer; headers?: Record<string, string>; status: number; expect: object }> = [
+  const table: Array<{
+    name: string;
+    body: string | Buffer;
+    headers?: Record<string, string>;
+    status: number;
+    expect: object;
+  }> = [
     { name: "empty body", body: "", status: 400, expect: errored("", 400, "request body is empty") },
     {
       name: "not JSON",
       body: "hello",
       status: 400,
-      expect: errored("", 400, `couldn't decode the AdmissionReview: ${(() => { try { JSON.parse("hello"); } catch (e) { return (e as Error).message; } })()}`),
+      expect: errored(
+        "",
+        400,
+        `couldn't decode the AdmissionReview: ${(() => {
+          try {
+            JSON.parse("hello");
+          } catch (e) {
+            return (e as Error).message;
+          }
+        })()}`,
+      ),
     },
-    { name: "JSON but not an object", body: "[1,2]", status: 400, expect: errored("", 400, "couldn't decode the AdmissionReview: the body is not a JSON object") },
-    { name: "no request", body: JSON.stringify({ apiVersion: V1, kind: "AdmissionReview" }), status: 400, expect: errored("", 400, "the AdmissionReview has no request") },
+    {
+      name: "JSON but not an object",
+      body: "[1,2]",
+      status: 400,
+      expect: errored("", 400, "couldn't decode the AdmissionReview: the body is not a JSON object"),
+    },
+    {
+      name: "no request",
+      body: JSON.stringify({ apiVersion: V1, kind: "AdmissionReview" }),
+      status: 400,
+      expect: errored("", 400, "the AdmissionReview has no request"),
+    },
     {
       name: "wrong kind",
       body: JSON.stringify({ apiVersion: V1, kind: "Pod", request: { uid: "k1" } }),
@@ -46,9 +76,17 @@ describe("bad input on /validate and /mutate", () => {
     },
     {
       name: "unknown apiVersion",
-      body: JSON.stringify({ apiVersion: "admission.k8s.io/v2", kind: "AdmissionReview", request: { uid: "a1" } }),
+      body: JSON.stringify({
+        apiVersion: "admission.k8s.io/v2",
+        kind: "AdmissionReview",
+        request: { uid: "a1" },
+      }),
       status: 200,
-      expect: errored("a1", 400, 'unsupported AdmissionReview apiVersion "admission.k8s.io/v2"; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1'),
+      expect: errored(
+        "a1",
+        400,
+        'unsupported AdmissionReview apiVersion "admission.k8s.io/v2"; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1',
+      ),
     },
     {
       name: "wrong content type (uid still answered)",
@@ -59,7 +97,14 @@ describe("bad input on /validate and /mutate", () => {
     },
     {
       name: "unknown kind",
-      body: JSON.stringify({ ...review({ kind: "Pod", operation: "CREATE", uid: "uk1" }), request: { ...review({ kind: "Pod", operation: "CREATE", uid: "uk1" }).request, kind: { group: "", version: "v1", kind: "ConfigMap" }, object: { apiVersion: "v1", kind: "ConfigMap" } } }),
+      body: JSON.stringify({
+        ...review({ kind: "Pod", operation: "CREATE", uid: "uk1" }),
+        request: {
+          ...review({ kind: "Pod", operation: "CREATE", uid: "uk1" }).request,
+          kind: { group: "", version: "v1", kind: "ConfigMap" },
+          object: { apiVersion: "v1", kind: "ConfigMap" },
+        },
+      }),
       status: 200,
       expect: errored(
         "uk1",
@@ -69,15 +114,32 @@ describe("bad input on /validate and /mutate", () => {
     },
     {
       name: "object of another kind",
-      body: JSON.stringify(review({ kind: "Pod", operation: "CREATE", object: workload("Deployment"), uid: "mm1" })),
+      body: JSON.stringify(
+        review({ kind: "Pod", operation: "CREATE", object: workload("Deployment"), uid: "mm1" }),
+      ),
       status: 200,
-      expect: errored("mm1", 400, 'request.object is "apps/v1" "Deployment", which does not match the request kind v1 Pod'),
+      expect: errored(
+        "mm1",
+        400,
+        'request.object is "apps/v1" "Deployment", which does not match the request kind v1 Pod',
+      ),
     },
     {
       name: "annotations that are not strings",
-      body: JSON.stringify(review({ kind: "Pod", operation: "CREATE", object: { ...pod(), metadata: { annotations: { "pre.hook.backup.velero.io/timeout": 30 } } }, uid: "an1" })),
+      body: JSON.stringify(
+        review({
+          kind: "Pod",
+          operation: "CREATE",
+          object: { ...pod(), metadata: { annotations: { "pre.hook.backup.velero.io/timeout": 30 } } },
+          uid: "an1",
+        }),
+      ),
       status: 200,
-      expect: errored("an1", 400, 'request.object does not match kind Pod: request.object.metadata.annotations["pre.hook.backup.velero.io/timeout"] must be a string'),
+      expect: errored(
+        "an1",
+        400,
+        'request.object does not match kind Pod: request.object.metadata.annotations["pre.hook.backup.velero.io/timeout"] must be a string',
+      ),
     },
     {
       name: "CREATE without object",
@@ -93,7 +155,13 @@ describe("bad input on /validate and /mutate", () => {
     },
     {
       name: "unsupported operation",
-      body: JSON.stringify({ ...review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "op1" }), request: { ...review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "op1" }).request, operation: "PATCH" } }),
+      body: JSON.stringify({
+        ...review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "op1" }),
+        request: {
+          ...review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "op1" }).request,
+          operation: "PATCH",
+        },
+      }),
       status: 200,
       expect: errored("op1", 400, 'unsupported operation "PATCH"'),
     },
@@ -103,7 +171,11 @@ describe("bad input on /validate and /mutate", () => {
     for (const c of table) {
       // The defaulter reads only the object (controller-runtime defaulter_custom.go), so a missing
       // oldObject is not its concern; the non-string annotation case shares the decoder tested above.
-      if (webhook === "mutate" && (c.name === "annotations that are not strings" || c.name === "UPDATE without oldObject")) continue;
+      if (
+        webhook === "mutate" &&
+        (c.name === "annotations that are not strings" || c.name === "UPDATE without oldObject")
+      )
+        continue;
       it(`${webhook}: ${c.name}`, async () => {
         const res = await wh.post(`/${webhook}`, c.body, c.headers);
         assert.equal(res.status, c.status);
@@ -117,23 +189,45 @@ describe("bad input on /validate and /mutate", () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 0x20);
     const res = await wh.post("/validate", big);
     assert.equal(res.status, 413);
-    assert.deepEqual(res.json, errored("", 413, `request entity is too large; limit is ${7 * 1024 * 1024} bytes`));
+    assert.deepEqual(
+      res.json,
+      errored("", 413, `request entity is too large; limit is ${7 * 1024 * 1024} bytes`),
+    );
     // Also without a Content-Length (chunked): the cap applies while reading.
     const chunked = await wh.post("/validate", big, { "transfer-encoding": "chunked" });
     assert.equal(chunked.status, 413);
-    const ok = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "after" }));
+    const ok = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "after" }),
+    );
     assert.equal(ok.json.response.uid, "after");
     assert.equal(ok.json.response.allowed, true);
   });
 
   it("an exception inside the handler is answered 500 with the uid and counted in hookguard_admission_panics_total", async () => {
     const before = (await wh.metrics.panics.get()).values[0]?.value ?? 0;
-    const body = review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), uid: "p500", user: { username: "boom" } });
+    const body = review({
+      kind: "Pod",
+      operation: "CREATE",
+      object: pod(HOOK),
+      uid: "p500",
+      user: { username: "boom" },
+    });
     const res = await wh.post("/validate", body);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.json, errored("p500", 500, "internal error in hookguard while handling request p500; the webhook's log has the details"));
+    assert.deepEqual(
+      res.json,
+      errored(
+        "p500",
+        500,
+        "internal error in hookguard while handling request p500; the webhook's log has the details",
+      ),
+    );
     assert.equal((await wh.metrics.panics.get()).values[0]?.value, before + 1);
-    const ok = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), uid: "fine" }));
+    const ok = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "CREATE", object: pod(HOOK), uid: "fine" }),
+    );
     assert.equal(ok.json.response.allowed, true);
   });
 
@@ -148,7 +242,14 @@ describe("bad input on /validate and /mutate", () => {
   });
 
   it("counts requests by webhook/resource/operation/decision and passes promtool check metrics", async () => {
-    await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod({ "pre.hook.backup.velero.io/timeout": "x", ...HOOK }) }));
+    await wh.post(
+      "/validate",
+      review({
+        kind: "Pod",
+        operation: "CREATE",
+        object: pod({ "pre.hook.backup.velero.io/timeout": "x", ...HOOK }),
+      }),
+    );
     const metricsServer = new MetricsServer(wh.metrics.registry);
     const { port } = await metricsServer.start(0, "127.0.0.1");
     try {
@@ -159,8 +260,14 @@ describe("bad input on /validate and /mutate", () => {
           res.on("end", () => resolve(s));
         }).on("error", reject);
       });
-      assert.match(text, /hookguard_admission_requests_total\{webhook="validate",resource="pods",operation="CREATE",decision="denied"\} [1-9]/);
-      assert.match(text, /hookguard_admission_requests_total\{webhook="validate",resource="other",operation="other",decision="errored"\} [1-9]/);
+      assert.match(
+        text,
+        /hookguard_admission_requests_total\{webhook="validate",resource="pods",operation="CREATE",decision="denied"\} [1-9]/,
+      );
+      assert.match(
+        text,
+        /hookguard_admission_requests_total\{webhook="validate",resource="other",operation="other",decision="errored"\} [1-9]/,
+      );
       assert.match(text, /hookguard_admission_duration_seconds_bucket\{le="0.0005",webhook="validate"\}/);
       assert.match(text, /hookguard_admission_duration_seconds_bucket\{le="1",webhook="mutate"\}/);
       assert.match(text, /hookguard_admission_panics_total [1-9]/);

@@ -17,11 +17,18 @@ import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 import { runProcess, type ProcessResult } from "../helpers/process.js";
 
 function kubectl(kubeconfig: string, home: string, args: string[]): Promise<ProcessResult> {
-  return runProcess("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", join(home, "cache"), ...args], { env: { ...process.env, HOME: home } });
+  return runProcess("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", join(home, "cache"), ...args], {
+    env: { ...process.env, HOME: home },
+  });
 }
 
 function podManifest(name: string, annotations: Record<string, string>): string {
-  return JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "shop", annotations }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } });
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "shop", annotations },
+    spec: { containers: [{ name: "app", image: "example.com/app:1" }] },
+  });
 }
 
 describe("kubectl → API server → hookguard webhook", () => {
@@ -47,7 +54,10 @@ describe("kubectl → API server → hookguard webhook", () => {
       certDir,
       metrics,
       log: silentLogger(),
-      validate: { authorizer: new ExecAuthorizer(subjectAccessReviewer(kc)), onAuthz: (decision) => metrics.authz.inc({ decision }) },
+      validate: {
+        authorizer: new ExecAuthorizer(subjectAccessReviewer(kc)),
+        onAuthz: (decision) => metrics.authz.inc({ decision }),
+      },
       certPollMs: 0,
     });
     const { port } = await server.start();
@@ -60,15 +70,54 @@ describe("kubectl → API server → hookguard webhook", () => {
       { users: ["ops"], verbs: ["create"], resources: ["pods/exec"], namespaces: ["shop"] },
     ]);
     const caBundle = Buffer.from(readFileSync(join(certDir, "ca.crt"))).toString("base64");
-    const rules = [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }];
-    const common = { admissionReviewVersions: ["v1"], sideEffects: "None", failurePolicy: "Fail", timeoutSeconds: 10, rules };
+    const rules = [
+      {
+        apiGroups: [""],
+        apiVersions: ["v1"],
+        resources: ["pods"],
+        operations: ["CREATE", "UPDATE"],
+        scope: "Namespaced",
+      },
+    ];
+    const common = {
+      admissionReviewVersions: ["v1"],
+      sideEffects: "None",
+      failurePolicy: "Fail",
+      timeoutSeconds: 10,
+      rules,
+    };
     const configs = [
-      { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "hookguard" }, webhooks: [{ name: "validate.hookguard.io", clientConfig: { service: { namespace: "hookguard", name: "hookguard", path: "/validate" }, caBundle }, ...common }] },
+      {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration",
+        metadata: { name: "hookguard" },
+        webhooks: [
+          {
+            name: "validate.hookguard.io",
+            clientConfig: {
+              service: { namespace: "hookguard", name: "hookguard", path: "/validate" },
+              caBundle,
+            },
+            ...common,
+          },
+        ],
+      },
       {
         apiVersion: "admissionregistration.k8s.io/v1",
         kind: "MutatingWebhookConfiguration",
         metadata: { name: "hookguard" },
-        webhooks: [{ name: "mutate.hookguard.io", clientConfig: { service: { namespace: "hookguard", name: "hookguard", path: "/mutate" }, caBundle }, namespaceSelector: { matchLabels: { "hookguard.io/mutate": "enabled" } }, reinvocationPolicy: "Never", ...common }],
+        webhooks: [
+          {
+            name: "mutate.hookguard.io",
+            clientConfig: {
+              service: { namespace: "hookguard", name: "hookguard", path: "/mutate" },
+              caBundle,
+            },
+            namespaceSelector: { matchLabels: { "hookguard.io/mutate": "enabled" } },
+            reinvocationPolicy: "Never",
+            ...common,
+          },
+        ],
       },
     ];
     for (const [i, c] of configs.entries()) {
@@ -91,7 +140,10 @@ describe("kubectl → API server → hookguard webhook", () => {
   };
 
   it("kubectl prints hookguard's denial for a bad hook value", async () => {
-    const r = await create(ops, "bad", { "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]', "pre.hook.backup.velero.io/on-error": "continue" });
+    const r = await create(ops, "bad", {
+      "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]',
+      "pre.hook.backup.velero.io/on-error": "continue",
+    });
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
@@ -101,17 +153,33 @@ describe("kubectl → API server → hookguard webhook", () => {
   });
 
   it("refuses a hook from a user who may not exec, accepts it from one who may", async () => {
-    const hook = { "pre.hook.backup.velero.io/container": "app", "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]', "pre.hook.backup.velero.io/on-error": "Fail", "pre.hook.backup.velero.io/timeout": "30s" };
+    const hook = {
+      "pre.hook.backup.velero.io/container": "app",
+      "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]',
+      "pre.hook.backup.velero.io/on-error": "Fail",
+      "pre.hook.backup.velero.io/timeout": "30s",
+    };
     const denied = await create(dev, "by-dev", hook);
     assert.equal(denied.code, 1);
-    assert.match(denied.stderr, /denied the request: user "dev" may not create pods\/exec in namespace "shop"/);
+    assert.match(
+      denied.stderr,
+      /denied the request: user "dev" may not create pods\/exec in namespace "shop"/,
+    );
     const allowed = await create(ops, "by-ops", hook);
     assert.equal(allowed.code, 0, allowed.stderr);
     // The dev may still change unrelated fields of that pod (no hook added or changed).
     const label = await kubectl(dev, home, ["label", "pod", "-n", "shop", "by-ops", "team=payments"]);
     assert.equal(label.code, 0, label.stderr);
     // But not the hook itself (kubectl annotate sends an UPDATE).
-    const annotate = await kubectl(dev, home, ["annotate", "--overwrite", "pod", "-n", "shop", "by-ops", 'pre.hook.backup.velero.io/command=["/bin/rm","-rf","/data"]']);
+    const annotate = await kubectl(dev, home, [
+      "annotate",
+      "--overwrite",
+      "pod",
+      "-n",
+      "shop",
+      "by-ops",
+      'pre.hook.backup.velero.io/command=["/bin/rm","-rf","/data"]',
+    ]);
     assert.equal(annotate.code, 1);
     assert.match(annotate.stderr, /may not create pods\/exec/);
   });
@@ -119,7 +187,12 @@ describe("kubectl → API server → hookguard webhook", () => {
   it("mutates only in namespaces labelled hookguard.io/mutate=enabled", async () => {
     const plain = await create(ops, "plain", { "pre.hook.backup.velero.io/command": "sync" });
     assert.equal(plain.code, 0, plain.stderr);
-    assert.equal(api.getObject<any>("v1", "Pod", "shop", "plain").metadata.annotations["pre.hook.backup.velero.io/on-error"], undefined);
+    assert.equal(
+      api.getObject<any>("v1", "Pod", "shop", "plain").metadata.annotations[
+        "pre.hook.backup.velero.io/on-error"
+      ],
+      undefined,
+    );
     const label = await kubectl(admin(), home, ["label", "namespace", "shop", "hookguard.io/mutate=enabled"]);
     assert.equal(label.code, 0, label.stderr);
     const mutated = await create(ops, "mutated", { "pre.hook.backup.velero.io/command": "sync" });

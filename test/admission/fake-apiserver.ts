@@ -11,7 +11,13 @@ export interface SarSpec {
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;
-  resourceAttributes?: { namespace?: string; verb?: string; group?: string; resource?: string; subresource?: string };
+  resourceAttributes?: {
+    namespace?: string;
+    verb?: string;
+    group?: string;
+    resource?: string;
+    subresource?: string;
+  };
 }
 
 export interface FakeApi {
@@ -21,7 +27,10 @@ export interface FakeApi {
   sar: SarSpec[];
   /** Decides SubjectAccessReviews; return "error" for a 500. */
   decide: (spec: SarSpec) => boolean | "error";
-  secrets: Map<string, { data: Record<string, string>; resourceVersion: string; ownerReferences?: unknown[] }>;
+  secrets: Map<
+    string,
+    { data: Record<string, string>; resourceVersion: string; ownerReferences?: unknown[] }
+  >;
   configs: Map<string, { kind: "validating" | "mutating"; obj: any }>;
   /** Called before a Secret write; returning true answers 409 (simulates a concurrent writer). */
   interceptWrite?: (method: string, name: string) => boolean;
@@ -29,7 +38,15 @@ export interface FakeApi {
 }
 
 function status(code: number, reason: string, message: string): string {
-  return JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
+  return JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    code,
+  });
 }
 
 export async function startFakeApi(): Promise<FakeApi> {
@@ -55,53 +72,105 @@ export async function startFakeApi(): Promise<FakeApi> {
       const send = (code: number, payload: string): void => {
         res.writeHead(code, { "content-type": "application/json" }).end(payload);
       };
-      if (req.headers.authorization !== "Bearer test-token") return send(401, status(401, "Unauthorized", "Unauthorized"));
+      if (req.headers.authorization !== "Bearer test-token")
+        return send(401, status(401, "Unauthorized", "Unauthorized"));
       if (method === "POST" && path === "/apis/authorization.k8s.io/v1/subjectaccessreviews") {
         const review = JSON.parse(body);
         api.sar.push(review.spec);
         const d = api.decide(review.spec);
         if (d === "error") return send(500, status(500, "InternalError", "etcd is on fire"));
-        return send(201, JSON.stringify({ ...review, status: { allowed: d, ...(d ? {} : { reason: "no RBAC rule" }) } }));
+        return send(
+          201,
+          JSON.stringify({ ...review, status: { allowed: d, ...(d ? {} : { reason: "no RBAC rule" }) } }),
+        );
       }
       const secret = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/);
       if (secret) return handleSecret(method, secret[1]!, secret[2], body, send);
-      const cfg = path.match(/^\/apis\/admissionregistration\.k8s\.io\/v1\/(validating|mutating)webhookconfigurations\/([^/]+)$/);
+      const cfg = path.match(
+        /^\/apis\/admissionregistration\.k8s\.io\/v1\/(validating|mutating)webhookconfigurations\/([^/]+)$/,
+      );
       if (cfg) return handleConfig(method, cfg[1] as "validating" | "mutating", cfg[2]!, body, send);
       send(404, status(404, "NotFound", `no route ${method} ${path}`));
     });
   });
 
-  function handleSecret(method: string, ns: string, name: string | undefined, body: string, send: (c: number, p: string) => void): void {
-    const toObj = (n: string, s: { data: Record<string, string>; resourceVersion: string; ownerReferences?: unknown[] }) =>
-      JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: n, namespace: ns, resourceVersion: s.resourceVersion, ...(s.ownerReferences ? { ownerReferences: s.ownerReferences } : {}) }, type: "Opaque", data: s.data });
+  function handleSecret(
+    method: string,
+    ns: string,
+    name: string | undefined,
+    body: string,
+    send: (c: number, p: string) => void,
+  ): void {
+    const toObj = (
+      n: string,
+      s: { data: Record<string, string>; resourceVersion: string; ownerReferences?: unknown[] },
+    ) =>
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: {
+          name: n,
+          namespace: ns,
+          resourceVersion: s.resourceVersion,
+          ...(s.ownerReferences ? { ownerReferences: s.ownerReferences } : {}),
+        },
+        type: "Opaque",
+        data: s.data,
+      });
     if (method === "GET" && name) {
       const s = api.secrets.get(name);
-      return s ? send(200, toObj(name, s)) : send(404, status(404, "NotFound", `secrets "${name}" not found`));
+      return s
+        ? send(200, toObj(name, s))
+        : send(404, status(404, "NotFound", `secrets "${name}" not found`));
     }
     const obj = JSON.parse(body || "{}");
     const n = name ?? obj.metadata?.name;
-    if (api.interceptWrite?.(method, n)) return send(409, status(409, "Conflict", "simulated concurrent write"));
+    if (api.interceptWrite?.(method, n))
+      return send(409, status(409, "Conflict", "simulated concurrent write"));
     if (method === "POST") {
       if (api.secrets.has(n)) return send(409, status(409, "AlreadyExists", `secrets "${n}" already exists`));
-      const s = { data: obj.data, resourceVersion: String(++rv), ...(obj.metadata?.ownerReferences ? { ownerReferences: obj.metadata.ownerReferences } : {}) };
+      const s = {
+        data: obj.data,
+        resourceVersion: String(++rv),
+        ...(obj.metadata?.ownerReferences ? { ownerReferences: obj.metadata.ownerReferences } : {}),
+      };
       api.secrets.set(n, s);
       return send(201, toObj(n, s));
     }
     if (method === "PUT" && name) {
       const cur = api.secrets.get(name);
       if (!cur) return send(404, status(404, "NotFound", `secrets "${name}" not found`));
-      if (obj.metadata?.resourceVersion !== cur.resourceVersion) return send(409, status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again"));
+      if (obj.metadata?.resourceVersion !== cur.resourceVersion)
+        return send(
+          409,
+          status(
+            409,
+            "Conflict",
+            "the object has been modified; please apply your changes to the latest version and try again",
+          ),
+        );
       // a PUT replaces metadata: ownerReferences not sent are gone, as on a real API server
-      const s = { data: obj.data, resourceVersion: String(++rv), ...(obj.metadata?.ownerReferences ? { ownerReferences: obj.metadata.ownerReferences } : {}) };
+      const s = {
+        data: obj.data,
+        resourceVersion: String(++rv),
+        ...(obj.metadata?.ownerReferences ? { ownerReferences: obj.metadata.ownerReferences } : {}),
+      };
       api.secrets.set(name, s);
       return send(200, toObj(name, s));
     }
     send(405, status(405, "MethodNotAllowed", method));
   }
 
-  function handleConfig(method: string, kind: "validating" | "mutating", name: string, body: string, send: (c: number, p: string) => void): void {
+  function handleConfig(
+    method: string,
+    kind: "validating" | "mutating",
+    name: string,
+    body: string,
+    send: (c: number, p: string) => void,
+  ): void {
     const entry = api.configs.get(name);
-    if (!entry || entry.kind !== kind) return send(404, status(404, "NotFound", `${kind}webhookconfigurations "${name}" not found`));
+    if (!entry || entry.kind !== kind)
+      return send(404, status(404, "NotFound", `${kind}webhookconfigurations "${name}" not found`));
     if (method === "GET") return send(200, JSON.stringify(entry.obj));
     if (method === "PATCH") {
       const ops = JSON.parse(body) as Array<{ op: string; path: string; value: unknown }>;
@@ -112,7 +181,8 @@ export async function startFakeApi(): Promise<FakeApi> {
         for (const p of parts.slice(0, -1)) node = node?.[p];
         const last = parts[parts.length - 1]!;
         if (node === undefined) return send(422, status(422, "Invalid", `path ${op.path} does not exist`));
-        if (op.op === "test" && node[last] !== op.value) return send(409, status(409, "Conflict", `test failed at ${op.path}`));
+        if (op.op === "test" && node[last] !== op.value)
+          return send(409, status(409, "Conflict", `test failed at ${op.path}`));
         if (op.op === "add") node[last] = op.value;
       }
       next.metadata.resourceVersion = String(++rv);
@@ -137,14 +207,29 @@ export async function startFakeApi(): Promise<FakeApi> {
   return api;
 }
 
-export function webhookConfig(kind: "validating" | "mutating", name: string, webhooks: string[]): { kind: "validating" | "mutating"; obj: any } {
+export function webhookConfig(
+  kind: "validating" | "mutating",
+  name: string,
+  webhooks: string[],
+): { kind: "validating" | "mutating"; obj: any } {
   return {
     kind,
     obj: {
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: kind === "validating" ? "ValidatingWebhookConfiguration" : "MutatingWebhookConfiguration",
       metadata: { name, resourceVersion: "1", uid: `uid-${kind}-${name}` },
-      webhooks: webhooks.map((w) => ({ name: w, clientConfig: { service: { name: "hookguard", namespace: "hookguard", path: `/${kind === "validating" ? "validate" : "mutate"}` } }, sideEffects: "None", admissionReviewVersions: ["v1"] })),
+      webhooks: webhooks.map((w) => ({
+        name: w,
+        clientConfig: {
+          service: {
+            name: "hookguard",
+            namespace: "hookguard",
+            path: `/${kind === "validating" ? "validate" : "mutate"}`,
+          },
+        },
+        sideEffects: "None",
+        admissionReviewVersions: ["v1"],
+      })),
     },
   };
 }

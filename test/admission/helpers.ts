@@ -83,7 +83,14 @@ export async function startTestWebhook(
   };
 }
 
-export function post(o: { port: number; agent: Agent; path: string; body: string | Buffer | object; headers?: Record<string, string>; method?: string }): Promise<HttpReply> {
+export function post(o: {
+  port: number;
+  agent: Agent;
+  path: string;
+  body: string | Buffer | object;
+  headers?: Record<string, string>;
+  method?: string;
+}): Promise<HttpReply> {
   const payload = typeof o.body === "string" || Buffer.isBuffer(o.body) ? o.body : JSON.stringify(o.body);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -119,7 +126,12 @@ export function post(o: { port: number; agent: Agent; path: string; body: string
 
 export const GVK = {
   Pod: { group: "", version: "v1", kind: "Pod", resource: "pods" },
-  ReplicationController: { group: "", version: "v1", kind: "ReplicationController", resource: "replicationcontrollers" },
+  ReplicationController: {
+    group: "",
+    version: "v1",
+    kind: "ReplicationController",
+    resource: "replicationcontrollers",
+  },
   Deployment: { group: "apps", version: "v1", kind: "Deployment", resource: "deployments" },
   StatefulSet: { group: "apps", version: "v1", kind: "StatefulSet", resource: "statefulsets" },
   DaemonSet: { group: "apps", version: "v1", kind: "DaemonSet", resource: "daemonsets" },
@@ -153,7 +165,12 @@ export function review(o: {
   const g = GVK[o.kind];
   const gvk = { group: g.group, version: g.version, kind: g.kind };
   const gvr = { group: g.group, version: g.version, resource: g.resource };
-  const optionsKind = { CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions", CONNECT: "PodExecOptions" }[o.operation];
+  const optionsKind = {
+    CREATE: "CreateOptions",
+    UPDATE: "UpdateOptions",
+    DELETE: "DeleteOptions",
+    CONNECT: "PodExecOptions",
+  }[o.operation];
   return {
     apiVersion: o.apiVersion ?? "admission.k8s.io/v1",
     kind: "AdmissionReview",
@@ -166,7 +183,11 @@ export function review(o: {
       name: o.name ?? "web-0",
       namespace: o.namespace ?? "shop",
       operation: o.operation,
-      userInfo: o.user ?? { username: "alice", uid: "u-alice", groups: ["developers", "system:authenticated"] },
+      userInfo: o.user ?? {
+        username: "alice",
+        uid: "u-alice",
+        groups: ["developers", "system:authenticated"],
+      },
       object: o.object ?? null,
       oldObject: o.oldObject ?? null,
       dryRun: o.dryRun ?? false,
@@ -175,35 +196,71 @@ export function review(o: {
   };
 }
 
-export function pod(annotations?: Record<string, string>, containers = ["app", "sidecar"]): Record<string, any> {
+export function pod(
+  annotations?: Record<string, string>,
+  containers = ["app", "sidecar"],
+): Record<string, any> {
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: "web-0", namespace: "shop", uid: "3f1c0d52-8d6f-4c59-9d1e-5b0f3b1a2c01", labels: { app: "web" }, ...(annotations ? { annotations } : {}) },
+    metadata: {
+      name: "web-0",
+      namespace: "shop",
+      uid: "3f1c0d52-8d6f-4c59-9d1e-5b0f3b1a2c01",
+      labels: { app: "web" },
+      ...(annotations ? { annotations } : {}),
+    },
     spec: { containers: containers.map((name) => ({ name, image: `example.com/${name}:1` })) },
   };
 }
 
 /** A workload of `kind` whose pod template carries `annotations`. */
-export function workload(kind: Exclude<KindName, "Pod" | "Backup" | "Schedule">, annotations?: Record<string, string>): Record<string, any> {
+export function workload(
+  kind: Exclude<KindName, "Pod" | "Backup" | "Schedule">,
+  annotations?: Record<string, string>,
+): Record<string, any> {
   const g = GVK[kind];
-  const template = { metadata: { labels: { app: "web" }, ...(annotations ? { annotations } : {}) }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } };
-  const spec = kind === "CronJob" ? { schedule: "0 * * * *", jobTemplate: { spec: { template } } } : { selector: { matchLabels: { app: "web" } }, template };
-  return { apiVersion: g.group ? `${g.group}/${g.version}` : g.version, kind: g.kind, metadata: { name: "web", namespace: "shop" }, spec };
+  const template = {
+    metadata: { labels: { app: "web" }, ...(annotations ? { annotations } : {}) },
+    spec: { containers: [{ name: "app", image: "example.com/app:1" }] },
+  };
+  const spec =
+    kind === "CronJob"
+      ? { schedule: "0 * * * *", jobTemplate: { spec: { template } } }
+      : { selector: { matchLabels: { app: "web" } }, template };
+  return {
+    apiVersion: g.group ? `${g.group}/${g.version}` : g.version,
+    kind: g.kind,
+    metadata: { name: "web", namespace: "shop" },
+    spec,
+  };
 }
 
 export function backup(hooks: unknown, extra: Record<string, unknown> = {}): Record<string, any> {
-  return { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "nightly", namespace: "velero" }, spec: { ...extra, hooks } };
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { name: "nightly", namespace: "velero" },
+    spec: { ...extra, hooks },
+  };
 }
 export function schedule(hooks: unknown, extra: Record<string, unknown> = {}): Record<string, any> {
-  return { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "nightly", namespace: "velero" }, spec: { schedule: "0 1 * * *", template: { ...extra, hooks } } };
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "Schedule",
+    metadata: { name: "nightly", namespace: "velero" },
+    spec: { schedule: "0 1 * * *", template: { ...extra, hooks } },
+  };
 }
 
 /** Applies a JSONPatch (add/replace only, as hookguard emits) to a deep copy. */
 export function applyPatch<T>(doc: T, ops: Array<{ op: string; path: string; value: unknown }>): T {
   const out = structuredClone(doc) as any;
   for (const op of ops) {
-    const parts = op.path.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const parts = op.path
+      .split("/")
+      .slice(1)
+      .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
     let node = out;
     for (const p of parts.slice(0, -1)) {
       if (node[p] === undefined) throw new Error(`patch path ${op.path}: missing parent ${p}`);
@@ -217,6 +274,8 @@ export function applyPatch<T>(doc: T, ops: Array<{ op: string; path: string; val
   return out;
 }
 
-export function decodePatch(patch: string | undefined): Array<{ op: string; path: string; value: unknown }> | undefined {
+export function decodePatch(
+  patch: string | undefined,
+): Array<{ op: string; path: string; value: unknown }> | undefined {
   return patch === undefined ? undefined : JSON.parse(Buffer.from(patch, "base64").toString("utf8"));
 }

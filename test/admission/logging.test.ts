@@ -10,21 +10,54 @@ describe("admission logs", () => {
   const raw: string[] = [];
   let wh: TestWebhook;
   before(async () => {
-    const log = pino({ level: "debug", base: undefined }, { write: (s: string) => (raw.push(s), lines.push(JSON.parse(s))) });
+    const log = pino(
+      { level: "debug", base: undefined },
+      { write: (s: string) => (raw.push(s), lines.push(JSON.parse(s))) },
+    );
     wh = await startTestWebhook({ log });
   });
   after(async () => wh.stop());
 
   it("logs uid, kind, namespace, name, operation, user, decision and latency; no object content", async () => {
     const secret = "s3cr3t-Passw0rd";
-    const object = pod({ "pre.hook.backup.velero.io/command": `["/bin/sh","-c","PGPASSWORD=${secret} psql"]`, "pre.hook.backup.velero.io/timeout": `${secret}` });
-    await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object, uid: "log-denied", namespace: "shop", name: "web-0" }));
-    await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "log-allowed" }));
+    const object = pod({
+      "pre.hook.backup.velero.io/command": `["/bin/sh","-c","PGPASSWORD=${secret} psql"]`,
+      "pre.hook.backup.velero.io/timeout": `${secret}`,
+    });
+    await wh.post(
+      "/validate",
+      review({
+        kind: "Pod",
+        operation: "CREATE",
+        object,
+        uid: "log-denied",
+        namespace: "shop",
+        name: "web-0",
+      }),
+    );
+    await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "log-allowed" }),
+    );
     await wh.post("/validate", `{"apiVersion": "${secret}`);
     const denied = lines.find((l) => l.uid === "log-denied")!;
     assert.deepEqual(
       { ...denied, time: undefined, latencyMs: undefined },
-      { level: 30, time: undefined, webhook: "validate", uid: "log-denied", kind: "Pod", namespace: "shop", name: "web-0", operation: "CREATE", user: "alice", decision: "denied", code: 403, latencyMs: undefined, msg: "admission request" },
+      {
+        level: 30,
+        time: undefined,
+        webhook: "validate",
+        uid: "log-denied",
+        kind: "Pod",
+        namespace: "shop",
+        name: "web-0",
+        operation: "CREATE",
+        user: "alice",
+        decision: "denied",
+        code: 403,
+        latencyMs: undefined,
+        msg: "admission request",
+      },
     );
     assert.equal(typeof denied.latencyMs, "number");
     const allowed = lines.find((l) => l.uid === "log-allowed")!;

@@ -3,7 +3,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { annotationPatch, escapePointer } from "../../src/admission/mutate.js";
-import { applyPatch, backup, decodePatch, pod, review, startTestWebhook, workload, type TestWebhook } from "./helpers.js";
+import {
+  applyPatch,
+  backup,
+  decodePatch,
+  pod,
+  review,
+  startTestWebhook,
+  workload,
+  type TestWebhook,
+} from "./helpers.js";
 
 describe("POST /mutate", () => {
   let wh: TestWebhook;
@@ -20,7 +29,9 @@ describe("POST /mutate", () => {
     assert.equal(res.json.response.allowed, true);
     assert.equal(res.json.response.patchType, "JSONPatch");
     // GitOps-safe: nothing the user wrote is replaced (Argo CD / Flux would show it as drift forever)
-    assert.deepEqual(res.json.response.warnings, [`metadata.annotations["pre.hook.backup.velero.io/command"]: left as written; write ["sync"] to make the argv explicit`]);
+    assert.deepEqual(res.json.response.warnings, [
+      `metadata.annotations["pre.hook.backup.velero.io/command"]: left as written; write ["sync"] to make the argv explicit`,
+    ]);
     assert.deepEqual(decodePatch(res.json.response.patch), [
       { op: "add", path: "/metadata/annotations/pre.hook.backup.velero.io~1container", value: "app" },
       { op: "add", path: "/metadata/annotations/pre.hook.backup.velero.io~1on-error", value: "Fail" },
@@ -28,7 +39,10 @@ describe("POST /mutate", () => {
     ]);
     const patched = applyPatch(object, decodePatch(res.json.response.patch)!);
     assert.equal(patched.metadata.annotations["pre.hook.backup.velero.io/command"], "sync");
-    const again = await wh.post("/mutate", review({ kind: "Pod", operation: "CREATE", object: patched, uid: "m2" }));
+    const again = await wh.post(
+      "/mutate",
+      review({ kind: "Pod", operation: "CREATE", object: patched, uid: "m2" }),
+    );
     assert.equal(again.json.response.patch, undefined);
     assert.equal(again.json.response.warnings.length, 1, "the warning stays until the user writes the array");
     // The mutated object passes validation too.
@@ -46,14 +60,28 @@ describe("POST /mutate", () => {
     ["CronJob", "/spec/jobTemplate/spec/template"],
   ] as const) {
     it(`${kind}: patches the pod template's annotations and is idempotent`, async () => {
-      const object = workload(kind, { "post.hook.backup.velero.io/command": '["/bin/true"]', "post.hook.backup.velero.io/timeout": "1m" });
+      const object = workload(kind, {
+        "post.hook.backup.velero.io/command": '["/bin/true"]',
+        "post.hook.backup.velero.io/timeout": "1m",
+      });
       const res = await wh.post("/mutate", review({ kind, operation: "CREATE", object }));
       const ops = decodePatch(res.json.response.patch)!;
       assert.deepEqual(ops, [
-        { op: "add", path: `${base}/metadata/annotations/post.hook.backup.velero.io~1container`, value: "app" },
-        { op: "add", path: `${base}/metadata/annotations/post.hook.backup.velero.io~1on-error`, value: "Fail" },
+        {
+          op: "add",
+          path: `${base}/metadata/annotations/post.hook.backup.velero.io~1container`,
+          value: "app",
+        },
+        {
+          op: "add",
+          path: `${base}/metadata/annotations/post.hook.backup.velero.io~1on-error`,
+          value: "Fail",
+        },
       ]);
-      const again = await wh.post("/mutate", review({ kind, operation: "UPDATE", object: applyPatch(object, ops), oldObject: object }));
+      const again = await wh.post(
+        "/mutate",
+        review({ kind, operation: "UPDATE", object: applyPatch(object, ops), oldObject: object }),
+      );
       assert.equal(again.json.response.patch, undefined);
       assert.equal(again.json.response.patchType, undefined);
     });
@@ -61,28 +89,65 @@ describe("POST /mutate", () => {
 
   it("never rewrites invalid values and never patches objects without hooks, Backups, DELETE or CONNECT", async () => {
     const cases = [
-      review({ kind: "Pod", operation: "CREATE", object: pod({ "pre.hook.backup.velero.io/command": "sync", "pre.hook.backup.velero.io/timeout": "30" }) }),
-      review({ kind: "Pod", operation: "CREATE", object: pod({ "pre.hook.backup.velero.io/command": '["broken"' }) }),
+      review({
+        kind: "Pod",
+        operation: "CREATE",
+        object: pod({
+          "pre.hook.backup.velero.io/command": "sync",
+          "pre.hook.backup.velero.io/timeout": "30",
+        }),
+      }),
+      review({
+        kind: "Pod",
+        operation: "CREATE",
+        object: pod({ "pre.hook.backup.velero.io/command": '["broken"' }),
+      }),
       review({ kind: "Pod", operation: "CREATE", object: pod() }),
       review({ kind: "Deployment", operation: "CREATE", object: workload("Deployment") }),
-      review({ kind: "Backup", operation: "CREATE", object: backup({ resources: [{ name: "a", pre: [{ exec: { command: ["sync"] } }] }] }), namespace: "velero" }),
-      review({ kind: "Pod", operation: "DELETE", oldObject: pod({ "pre.hook.backup.velero.io/command": "sync" }) }),
+      review({
+        kind: "Backup",
+        operation: "CREATE",
+        object: backup({ resources: [{ name: "a", pre: [{ exec: { command: ["sync"] } }] }] }),
+        namespace: "velero",
+      }),
+      review({
+        kind: "Pod",
+        operation: "DELETE",
+        oldObject: pod({ "pre.hook.backup.velero.io/command": "sync" }),
+      }),
       review({ kind: "Pod", operation: "CONNECT", object: { kind: "PodExecOptions", apiVersion: "v1" } }),
     ];
     for (const body of cases) {
       const res = await wh.post("/mutate", body);
-      assert.deepEqual(res.json.response, { uid: body.request.uid, allowed: true, status: { code: 200 } }, JSON.stringify(body.request.object));
+      assert.deepEqual(
+        res.json.response,
+        { uid: body.request.uid, allowed: true, status: { code: 200 } },
+        JSON.stringify(body.request.object),
+      );
     }
   });
 
   it("a workload's present values are never replaced: an empty container key is left, with a warning", async () => {
-    const object = workload("Deployment", { "pre.hook.backup.velero.io/command": '["/bin/true"]', "pre.hook.backup.velero.io/container": "" });
+    const object = workload("Deployment", {
+      "pre.hook.backup.velero.io/command": '["/bin/true"]',
+      "pre.hook.backup.velero.io/container": "",
+    });
     const res = await wh.post("/mutate", review({ kind: "Deployment", operation: "CREATE", object }));
     assert.deepEqual(decodePatch(res.json.response.patch), [
-      { op: "add", path: "/spec/template/metadata/annotations/pre.hook.backup.velero.io~1on-error", value: "Fail" },
-      { op: "add", path: "/spec/template/metadata/annotations/pre.hook.backup.velero.io~1timeout", value: "30s" },
+      {
+        op: "add",
+        path: "/spec/template/metadata/annotations/pre.hook.backup.velero.io~1on-error",
+        value: "Fail",
+      },
+      {
+        op: "add",
+        path: "/spec/template/metadata/annotations/pre.hook.backup.velero.io~1timeout",
+        value: "30s",
+      },
     ]);
-    assert.deepEqual(res.json.response.warnings, [`pre.hook.backup.velero.io/container: empty, so "app" runs it; write that or drop the key`]);
+    assert.deepEqual(res.json.response.warnings, [
+      `pre.hook.backup.velero.io/container: empty, so "app" runs it; write that or drop the key`,
+    ]);
   });
 });
 
@@ -92,9 +157,23 @@ describe("annotationPatch", () => {
   });
   it("creates a missing metadata or annotations map in one add", () => {
     const edits = [{ key: "pre.hook.backup.velero.io/timeout", value: "30s" }];
-    assert.deepEqual(annotationPatch("", undefined, edits), [{ op: "add", path: "/metadata", value: { annotations: { "pre.hook.backup.velero.io/timeout": "30s" } } }]);
-    assert.deepEqual(annotationPatch("spec.template.", {}, edits), [{ op: "add", path: "/spec/template/metadata/annotations", value: { "pre.hook.backup.velero.io/timeout": "30s" } }]);
+    assert.deepEqual(annotationPatch("", undefined, edits), [
+      {
+        op: "add",
+        path: "/metadata",
+        value: { annotations: { "pre.hook.backup.velero.io/timeout": "30s" } },
+      },
+    ]);
+    assert.deepEqual(annotationPatch("spec.template.", {}, edits), [
+      {
+        op: "add",
+        path: "/spec/template/metadata/annotations",
+        value: { "pre.hook.backup.velero.io/timeout": "30s" },
+      },
+    ]);
     const doc = { spec: { template: { metadata: {} } } };
-    assert.deepEqual(applyPatch(doc, annotationPatch("spec.template.", {}, edits)), { spec: { template: { metadata: { annotations: { "pre.hook.backup.velero.io/timeout": "30s" } } } } });
+    assert.deepEqual(applyPatch(doc, annotationPatch("spec.template.", {}, edits)), {
+      spec: { template: { metadata: { annotations: { "pre.hook.backup.velero.io/timeout": "30s" } } } },
+    });
   });
 });

@@ -13,7 +13,11 @@ const MIB = 1024 * 1024;
 const ERRORED_413 = {
   apiVersion: "admission.k8s.io/v1",
   kind: "AdmissionReview",
-  response: { uid: "", allowed: false, status: { code: 413, message: `request entity is too large; limit is ${LIMIT} bytes` } },
+  response: {
+    uid: "",
+    allowed: false,
+    status: { code: 413, message: `request entity is too large; limit is ${LIMIT} bytes` },
+  },
 };
 
 interface Exchange {
@@ -33,23 +37,37 @@ function parse(raw: Buffer): Pick<Exchange, "status" | "headers" | "body" | "com
   if (split < 0) return { status: 0, headers: {}, body: "", complete: false };
   const [statusLine, ...lines] = raw.subarray(0, split).toString("latin1").split("\r\n");
   const headers: Record<string, string> = {};
-  for (const line of lines) headers[line.slice(0, line.indexOf(":")).toLowerCase()] = line.slice(line.indexOf(":") + 1).trim();
+  for (const line of lines)
+    headers[line.slice(0, line.indexOf(":")).toLowerCase()] = line.slice(line.indexOf(":") + 1).trim();
   const body = raw.subarray(split + 4);
   const length = Number(headers["content-length"] ?? -1);
-  return { status: Number(statusLine!.split(" ")[1]), headers, body: body.toString("utf8"), complete: body.length === length };
+  return {
+    status: Number(statusLine!.split(" ")[1]),
+    headers,
+    body: body.toString("utf8"),
+    complete: body.length === length,
+  };
 }
 
 /**
  * Sends `total` body bytes (declared or chunked) in 64 KiB writes, honouring backpressure. With
  * `readAfterWriting`, the client reads nothing until it has written everything (or failed to).
  */
-function exchange(wh: TestWebhook, o: { total: number; chunked: boolean; declared?: number; readAfterWriting?: boolean }): Promise<Exchange> {
+function exchange(
+  wh: TestWebhook,
+  o: { total: number; chunked: boolean; declared?: number; readAfterWriting?: boolean },
+): Promise<Exchange> {
   return new Promise((resolve) => {
     const received: Buffer[] = [];
     let written = 0;
     let ended = "";
     let writing = true;
-    const socket: TLSSocket = connect({ host: "127.0.0.1", port: wh.port, ca: wh.ca, servername: "localhost" });
+    const socket: TLSSocket = connect({
+      host: "127.0.0.1",
+      port: wh.port,
+      ca: wh.ca,
+      servername: "localhost",
+    });
     const settle = (how: string) => {
       if (!ended) ended = how;
     };
@@ -60,20 +78,25 @@ function exchange(wh: TestWebhook, o: { total: number; chunked: boolean; declare
     socket.once("secureConnect", async () => {
       if (o.readAfterWriting) socket.pause();
       const framing = o.chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${o.declared ?? o.total}`;
-      socket.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
+      socket.write(
+        `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`,
+      );
       const chunk = Buffer.alloc(64 * 1024, 0x20);
       while (writing && written < o.total && !socket.destroyed && !ended) {
-        const piece = o.chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]) : chunk;
+        const piece = o.chunked
+          ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")])
+          : chunk;
         written += chunk.length;
-        if (!socket.write(piece)) await new Promise<void>((r) => {
-          const go = () => {
-            socket.off("drain", go);
-            socket.off("close", go);
-            r();
-          };
-          socket.on("drain", go);
-          socket.on("close", go);
-        });
+        if (!socket.write(piece))
+          await new Promise<void>((r) => {
+            const go = () => {
+              socket.off("drain", go);
+              socket.off("close", go);
+              r();
+            };
+            socket.on("drain", go);
+            socket.on("close", go);
+          });
       }
       if (o.chunked && !socket.destroyed && !ended) socket.write("0\r\n\r\n");
       writing = false;
@@ -131,7 +154,10 @@ describe("bodies over the 7 MiB limit", () => {
   });
 
   it("the server keeps answering reviews afterwards", async () => {
-    const ok = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "after-413" }));
+    const ok = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "CREATE", object: pod(), uid: "after-413" }),
+    );
     assert.equal(ok.status, 200);
     assert.equal(ok.json.response.uid, "after-413");
     assert.equal(ok.json.response.allowed, true);

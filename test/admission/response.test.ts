@@ -1,7 +1,17 @@
 // The response constructors and the finaliser, field by field (controller-runtime response_test.go).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { allowed, capWarnings, complete, denialMessage, denied, errored, patched, warningLine, withWarnings } from "../../src/admission/response.js";
+import {
+  allowed,
+  capWarnings,
+  complete,
+  denialMessage,
+  denied,
+  errored,
+  patched,
+  warningLine,
+  withWarnings,
+} from "../../src/admission/response.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,8 +21,16 @@ import { normalizePodHooks, validateObject, type Finding } from "../../src/domai
 describe("admission responses", () => {
   it("allowed / denied / errored / patched complete to the wire shape", () => {
     assert.deepEqual(complete(allowed(), "u"), { uid: "u", allowed: true, status: { code: 200 } });
-    assert.deepEqual(complete(denied("no"), "u"), { uid: "u", allowed: false, status: { code: 403, reason: "Forbidden", message: "no" } });
-    assert.deepEqual(complete(errored(413, "too big"), "u"), { uid: "u", allowed: false, status: { code: 413, message: "too big" } });
+    assert.deepEqual(complete(denied("no"), "u"), {
+      uid: "u",
+      allowed: false,
+      status: { code: 403, reason: "Forbidden", message: "no" },
+    });
+    assert.deepEqual(complete(errored(413, "too big"), "u"), {
+      uid: "u",
+      allowed: false,
+      status: { code: 413, message: "too big" },
+    });
     const ops = [{ op: "add" as const, path: "/metadata/annotations/a~1b", value: "x" }];
     assert.deepEqual(complete(patched(ops), "u"), {
       uid: "u",
@@ -58,7 +76,11 @@ describe("warning lines keep their advice", () => {
       metadata: { name: "d", namespace: "n" },
       spec: {
         template: {
-          metadata: { annotations: { "pre.hook.backup.velero.io/command": '/usr/local/bin/snapshot-helper --flush "all tables"' } },
+          metadata: {
+            annotations: {
+              "pre.hook.backup.velero.io/command": '/usr/local/bin/snapshot-helper --flush "all tables"',
+            },
+          },
           spec: { containers: [{ name: "app", image: "busybox" }] },
         },
       },
@@ -72,7 +94,12 @@ describe("warning lines keep their advice", () => {
   });
 
   it("a short path is kept whole", () => {
-    const f = { severity: "warning" as const, code: "c", path: "spec.hooks.resources[0].name", message: "duplicate" };
+    const f = {
+      severity: "warning" as const,
+      code: "c",
+      path: "spec.hooks.resources[0].name",
+      message: "duplicate",
+    };
     assert.equal(warningLine(f), "spec.hooks.resources[0].name: duplicate");
   });
 });
@@ -85,10 +112,22 @@ function corpus(): Finding[] {
   const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
   const dir = join(root, "examples/broken");
   const objects: any[] = [];
-  for (const file of readdirSync(dir)) for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8"))) objects.push(doc.toJS());
+  for (const file of readdirSync(dir))
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8"))) objects.push(doc.toJS());
   const wrapped = objects.flatMap((o): unknown[] => {
-    if (o.kind === "Pod") return [{ apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "c" }, spec: { jobTemplate: { spec: { template: { metadata: o.metadata, spec: o.spec } } } } }];
-    if (o.kind === "Backup") return [{ apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { template: o.spec } }];
+    if (o.kind === "Pod")
+      return [
+        {
+          apiVersion: "batch/v1",
+          kind: "CronJob",
+          metadata: { name: "c" },
+          spec: { jobTemplate: { spec: { template: { metadata: o.metadata, spec: o.spec } } } },
+        },
+      ];
+    if (o.kind === "Backup")
+      return [
+        { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { template: o.spec } },
+      ];
     return [];
   });
   const long = "x".repeat(300);
@@ -112,14 +151,30 @@ function corpus(): Finding[] {
     },
   };
   const findings = [...objects, ...wrapped, longValues].flatMap((o) => validateObject(o).findings);
-  findings.push(...normalizePodHooks({ metadata: { annotations: { "pre.hook.backup.velero.io/command": "/usr/sbin/a-rather-long-program-name-for-a-hook", "pre.hook.backup.velero.io/container": "" } }, spec: { containers: [{ name: "app" }] } }, "spec.jobTemplate.spec.template.").warnings);
+  findings.push(
+    ...normalizePodHooks(
+      {
+        metadata: {
+          annotations: {
+            "pre.hook.backup.velero.io/command": "/usr/sbin/a-rather-long-program-name-for-a-hook",
+            "pre.hook.backup.velero.io/container": "",
+          },
+        },
+        spec: { containers: [{ name: "app" }] },
+      },
+      "spec.jobTemplate.spec.template.",
+    ).warnings,
+  );
   return findings;
 }
 
 describe("every finding keeps its fix when it becomes a 120-character warning", () => {
   const findings = corpus();
   it("the corpus covers the findings of every broken example", () => {
-    assert.ok(new Set(findings.map((f) => f.code)).size >= 20, [...new Set(findings.map((f) => f.code))].join(" "));
+    assert.ok(
+      new Set(findings.map((f) => f.code)).size >= 20,
+      [...new Set(findings.map((f) => f.code))].join(" "),
+    );
   });
   for (const f of findings) {
     it(`${f.code} at ${f.path.slice(0, 60)}`, () => {

@@ -17,7 +17,11 @@ const warn = warningLine;
 function expectedFor(obj: unknown): { errors: string[]; warnings: string[]; errorsAsWarnings: string[] } {
   const findings = validateObject(obj).findings;
   const errors = findings.filter((f) => f.severity === "error");
-  return { errors: errors.map(line), errorsAsWarnings: errors.map(warn), warnings: findings.filter((f) => f.severity === "warning").map(warn) };
+  return {
+    errors: errors.map(line),
+    errorsAsWarnings: errors.map(warn),
+    warnings: findings.filter((f) => f.severity === "warning").map(warn),
+  };
 }
 
 const GOOD = {
@@ -26,7 +30,10 @@ const GOOD = {
   "pre.hook.backup.velero.io/on-error": "Fail",
   "pre.hook.backup.velero.io/timeout": "45s",
 };
-const BAD = { "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]', "pre.hook.backup.velero.io/timeout": "30" };
+const BAD = {
+  "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]',
+  "pre.hook.backup.velero.io/timeout": "30",
+};
 
 describe("POST /validate", () => {
   let wh: TestWebhook;
@@ -47,7 +54,10 @@ describe("POST /validate", () => {
     assert.deepEqual(Object.keys(res.json.response.status).sort(), ["code", "message", "reason"]);
     assert.equal(res.json.response.status.code, 403);
     assert.equal(res.json.response.status.reason, "Forbidden");
-    assert.match(res.json.response.status.message, /^metadata\.annotations\["pre\.hook\.backup\.velero\.io\/on-error"\]: on-error "continue" is not valid/);
+    assert.match(
+      res.json.response.status.message,
+      /^metadata\.annotations\["pre\.hook\.backup\.velero\.io\/on-error"\]: on-error "continue" is not valid/,
+    );
     const exp = expectedFor((body as any).request.object);
     assert.equal(res.json.response.status.message, exp.errors.join("; "));
     assert.deepEqual(res.json.response.warnings, exp.warnings);
@@ -55,22 +65,51 @@ describe("POST /validate", () => {
   });
 
   it("echoes admission.k8s.io/v1beta1", async () => {
-    const body = review({ kind: "Pod", operation: "CREATE", object: pod(GOOD), apiVersion: "admission.k8s.io/v1beta1", uid: "b1" });
+    const body = review({
+      kind: "Pod",
+      operation: "CREATE",
+      object: pod(GOOD),
+      apiVersion: "admission.k8s.io/v1beta1",
+      uid: "b1",
+    });
     const res = await wh.post("/validate", body);
-    assert.deepEqual(res.json, { apiVersion: "admission.k8s.io/v1beta1", kind: "AdmissionReview", response: { uid: "b1", allowed: true, status: { code: 200 } } });
+    assert.deepEqual(res.json, {
+      apiVersion: "admission.k8s.io/v1beta1",
+      kind: "AdmissionReview",
+      response: { uid: "b1", allowed: true, status: { code: 200 } },
+    });
   });
 
-  for (const kind of ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"] as const) {
+  for (const kind of [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+  ] as const) {
     it(`${kind}: allows a valid template hook and denies a bad one with the template path`, async () => {
-      const ok = await wh.post("/validate", review({ kind, operation: "CREATE", object: workload(kind, GOOD), uid: `ok-${kind}` }));
+      const ok = await wh.post(
+        "/validate",
+        review({ kind, operation: "CREATE", object: workload(kind, GOOD), uid: `ok-${kind}` }),
+      );
       assert.deepEqual(ok.json.response, { uid: `ok-${kind}`, allowed: true, status: { code: 200 } });
       const obj = workload(kind, BAD);
-      const bad = await wh.post("/validate", review({ kind, operation: "CREATE", object: obj, uid: `bad-${kind}` }));
+      const bad = await wh.post(
+        "/validate",
+        review({ kind, operation: "CREATE", object: obj, uid: `bad-${kind}` }),
+      );
       const exp = expectedFor(obj);
       const prefix = kind === "CronJob" ? "spec.jobTemplate.spec.template." : "spec.template.";
       assert.equal(bad.json.response.allowed, false);
       assert.equal(bad.json.response.status.code, 403);
-      assert.ok(bad.json.response.status.message.startsWith(`${prefix}metadata.annotations["pre.hook.backup.velero.io/timeout"]: `), bad.json.response.status.message);
+      assert.ok(
+        bad.json.response.status.message.startsWith(
+          `${prefix}metadata.annotations["pre.hook.backup.velero.io/timeout"]: `,
+        ),
+        bad.json.response.status.message,
+      );
       assert.equal(bad.json.response.status.message, exp.errors.join("; "));
     });
   }
@@ -78,12 +117,19 @@ describe("POST /validate", () => {
   it("Pod CREATE: a pod without hooks and a pod with valid hooks are allowed exactly", async () => {
     for (const object of [pod(), pod(GOOD)]) {
       const res = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object, uid: "p1" }));
-      assert.equal(res.text, '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"p1","allowed":true,"status":{"code":200}}}');
+      assert.equal(
+        res.text,
+        '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"p1","allowed":true,"status":{"code":200}}}',
+      );
     }
   });
 
   it("lists every error finding, joined with '; '", async () => {
-    const object = pod({ ...BAD, "post.hook.backup.velero.io/command": '["/bin/true"', "post.hook.backup.velero.io/on-error": "fail" });
+    const object = pod({
+      ...BAD,
+      "post.hook.backup.velero.io/command": '["/bin/true"',
+      "post.hook.backup.velero.io/on-error": "fail",
+    });
     const res = await wh.post("/validate", review({ kind: "Pod", operation: "CREATE", object }));
     const exp = expectedFor(object);
     assert.ok(exp.errors.length >= 3);
@@ -92,9 +138,15 @@ describe("POST /validate", () => {
 
   it("kubectl annotate (UPDATE) adding a bad hook is denied; dry-run behaves the same", async () => {
     const oldObject = pod();
-    const object = pod({ "pre.hook.backup.velero.io/command": '["/sbin/fsfreeze","--freeze","/data"]', "pre.hook.backup.velero.io/on-error": "continue" });
+    const object = pod({
+      "pre.hook.backup.velero.io/command": '["/sbin/fsfreeze","--freeze","/data"]',
+      "pre.hook.backup.velero.io/on-error": "continue",
+    });
     for (const dryRun of [false, true]) {
-      const res = await wh.post("/validate", review({ kind: "Pod", operation: "UPDATE", object, oldObject, dryRun }));
+      const res = await wh.post(
+        "/validate",
+        review({ kind: "Pod", operation: "UPDATE", object, oldObject, dryRun }),
+      );
       assert.equal(res.json.response.allowed, false);
       assert.equal(res.json.response.status.message, expectedFor(object).errors.join("; "));
     }
@@ -103,10 +155,16 @@ describe("POST /validate", () => {
   it("UPDATE keeps an unchanged legacy error as a warning, so a fix elsewhere is not blocked", async () => {
     const oldObject = pod(BAD);
     const object = pod({ ...BAD, team: "payments" });
-    const res = await wh.post("/validate", review({ kind: "Pod", operation: "UPDATE", object, oldObject, uid: "u1" }));
+    const res = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "UPDATE", object, oldObject, uid: "u1" }),
+    );
     const exp = expectedFor(object);
     assert.equal(res.json.response.allowed, true);
-    assert.deepEqual([...res.json.response.warnings].sort(), [...exp.errorsAsWarnings, ...exp.warnings].sort());
+    assert.deepEqual(
+      [...res.json.response.warnings].sort(),
+      [...exp.errorsAsWarnings, ...exp.warnings].sort(),
+    );
   });
 
   it("UPDATE that changes the bad value is still denied", async () => {
@@ -119,19 +177,50 @@ describe("POST /validate", () => {
   });
 
   it("DELETE and CONNECT are allowed untouched", async () => {
-    const del = await wh.post("/validate", review({ kind: "Pod", operation: "DELETE", oldObject: pod(BAD), uid: "d1" }));
+    const del = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "DELETE", oldObject: pod(BAD), uid: "d1" }),
+    );
     assert.deepEqual(del.json.response, { uid: "d1", allowed: true, status: { code: 200 } });
-    const con = await wh.post("/validate", review({ kind: "Pod", operation: "CONNECT", object: { kind: "PodExecOptions", apiVersion: "v1", command: ["sh"] }, uid: "c1" }));
+    const con = await wh.post(
+      "/validate",
+      review({
+        kind: "Pod",
+        operation: "CONNECT",
+        object: { kind: "PodExecOptions", apiVersion: "v1", command: ["sh"] },
+        uid: "c1",
+      }),
+    );
     assert.deepEqual(con.json.response, { uid: "c1", allowed: true, status: { code: 200 } });
   });
 
   it("Backup and Schedule: spec.hooks findings with their field paths", async () => {
-    const hooks = { resources: [{ name: "freeze", includedNamespaces: ["shop"], pre: [{ exec: { container: "app", command: ["/sbin/fsfreeze", "--freeze", "/data"], onError: "Fail", timeout: "30" } }] }] };
+    const hooks = {
+      resources: [
+        {
+          name: "freeze",
+          includedNamespaces: ["shop"],
+          pre: [
+            {
+              exec: {
+                container: "app",
+                command: ["/sbin/fsfreeze", "--freeze", "/data"],
+                onError: "Fail",
+                timeout: "30",
+              },
+            },
+          ],
+        },
+      ],
+    };
     for (const [kind, object, prefix] of [
       ["Backup", backup(hooks), "spec.hooks."],
       ["Schedule", schedule(hooks), "spec.template.hooks."],
     ] as const) {
-      const res = await wh.post("/validate", review({ kind, operation: "CREATE", object, namespace: "velero" }));
+      const res = await wh.post(
+        "/validate",
+        review({ kind, operation: "CREATE", object, namespace: "velero" }),
+      );
       const exp = expectedFor(object);
       assert.ok(exp.errors.length > 0);
       assert.equal(res.json.response.allowed, false, kind);
@@ -140,7 +229,10 @@ describe("POST /validate", () => {
       const fixed = structuredClone(object) as any;
       const h = kind === "Backup" ? fixed.spec.hooks : fixed.spec.template.hooks;
       h.resources[0].pre[0].exec.timeout = "30s";
-      const ok = await wh.post("/validate", review({ kind, operation: "CREATE", object: fixed, namespace: "velero", uid: `ok-${kind}` }));
+      const ok = await wh.post(
+        "/validate",
+        review({ kind, operation: "CREATE", object: fixed, namespace: "velero", uid: `ok-${kind}` }),
+      );
       assert.equal(ok.json.response.allowed, true, JSON.stringify(ok.json.response));
     }
   });
@@ -154,7 +246,10 @@ describe("POST /validate", () => {
     const oldObject = backup({ resources });
     const object = structuredClone(oldObject);
     object.metadata.labels = { team: "payments" };
-    const res = await wh.post("/validate", review({ kind: "Backup", operation: "UPDATE", object, oldObject, namespace: "velero" }));
+    const res = await wh.post(
+      "/validate",
+      review({ kind: "Backup", operation: "UPDATE", object, oldObject, namespace: "velero" }),
+    );
     const exp = expectedFor(object);
     assert.equal(exp.errors.length, 80);
     assert.equal(res.json.response.allowed, true);
@@ -162,6 +257,9 @@ describe("POST /validate", () => {
     for (const w of warnings) assert.ok(w.length < 120, w);
     assert.ok(warnings.reduce((n, w) => n + w.length, 0) < 4096);
     assert.deepEqual(warnings.slice(0, -1), exp.errorsAsWarnings.slice(0, warnings.length - 1));
-    assert.equal(warnings.at(-1), `${80 - (warnings.length - 1)} more warnings omitted; run hookguard lint for all of them`);
+    assert.equal(
+      warnings.at(-1),
+      `${80 - (warnings.length - 1)} more warnings omitted; run hookguard lint for all of them`,
+    );
   });
 });

@@ -31,7 +31,19 @@ test("defaults: 4 workers, 10m freeze window, 5m snapshot timeout, storage dir f
 });
 
 test("every bad flag is reported at once, in Go duration terms where it applies", () => {
-  const c = buildAgentConfig(flags({ mode: "standalone", workers: "0", maxFreezeWindow: "10", snapshotTimeout: "1d", metricsPort: "99999", backupSelector: "a=b,=c", logLevel: "loud" }), {}, false);
+  const c = buildAgentConfig(
+    flags({
+      mode: "standalone",
+      workers: "0",
+      maxFreezeWindow: "10",
+      snapshotTimeout: "1d",
+      metricsPort: "99999",
+      backupSelector: "a=b,=c",
+      logLevel: "loud",
+    }),
+    {},
+    false,
+  );
   assert.equal(c.ok, false);
   assert.ok(!c.ok);
   assert.deepEqual(c.error, [
@@ -47,16 +59,32 @@ test("every bad flag is reported at once, in Go duration terms where it applies"
 test("label selector syntax: k=v, k==v, k!=v, k, !k", () => {
   assert.deepEqual(parseLabelSelector("a=b, c==d,e!=f,g,!h"), {
     ok: true,
-    value: { matchLabels: { a: "b", c: "d" }, matchExpressions: [{ key: "e", operator: "NotIn", values: ["f"] }, { key: "g", operator: "Exists" }, { key: "h", operator: "DoesNotExist" }] },
+    value: {
+      matchLabels: { a: "b", c: "d" },
+      matchExpressions: [
+        { key: "e", operator: "NotIn", values: ["f"] },
+        { key: "g", operator: "Exists" },
+        { key: "h", operator: "DoesNotExist" },
+      ],
+    },
   });
   assert.equal(parseLabelSelector("a=b,").ok, false);
   // set-based terms (kubectl -l): commas inside the parentheses belong to the set
   assert.deepEqual(parseLabelSelector("app in (a, b),tier notin (c),a=b"), {
     ok: true,
-    value: { matchLabels: { a: "b" }, matchExpressions: [{ key: "app", operator: "In", values: ["a", "b"] }, { key: "tier", operator: "NotIn", values: ["c"] }] },
+    value: {
+      matchLabels: { a: "b" },
+      matchExpressions: [
+        { key: "app", operator: "In", values: ["a", "b"] },
+        { key: "tier", operator: "NotIn", values: ["c"] },
+      ],
+    },
   });
   // a second value for a key is a second requirement (both must hold), not an overwrite
-  assert.deepEqual(parseLabelSelector("a=b,a=c"), { ok: true, value: { matchLabels: { a: "b" }, matchExpressions: [{ key: "a", operator: "In", values: ["c"] }] } });
+  assert.deepEqual(parseLabelSelector("a=b,a=c"), {
+    ok: true,
+    value: { matchLabels: { a: "b" }, matchExpressions: [{ key: "a", operator: "In", values: ["c"] }] },
+  });
   assert.equal(parseLabelSelector("app in (a,b").ok, false);
   assert.equal(parseLabelSelector("app in ((a))").ok, false);
 });
@@ -64,15 +92,27 @@ test("label selector syntax: k=v, k==v, k!=v, k, !k", () => {
 test("--mode: companion by default, standalone on request, anything else refused", () => {
   const byDefault = buildAgentConfig(flags(), {}, false);
   assert.ok(byDefault.ok && byDefault.value.mode === "companion");
-  const standalone = buildAgentConfig(flags({ mode: "standalone", storageDir: "/data", backupSelector: "team=a" }), {}, false);
-  assert.ok(standalone.ok && standalone.value.mode === "standalone" && standalone.value.storageDir === "/data");
+  const standalone = buildAgentConfig(
+    flags({ mode: "standalone", storageDir: "/data", backupSelector: "team=a" }),
+    {},
+    false,
+  );
+  assert.ok(
+    standalone.ok && standalone.value.mode === "standalone" && standalone.value.storageDir === "/data",
+  );
   const bad = buildAgentConfig(flags({ mode: "velero" }), {}, false);
   assert.ok(!bad.ok);
   assert.deepEqual(bad.error, ['--mode must be companion or standalone, got "velero"']);
 });
 
 test("companion mode refuses the flags that only steer hookguard's own Backups, naming each", () => {
-  const c = buildAgentConfig(flags({ storageDir: "/data", volumeSnapshotClass: "csi", backupSelector: "team=a", parallelHooks: true }), {}, false);
+  const c = buildAgentConfig(
+    flags({ storageDir: "/data", volumeSnapshotClass: "csi", backupSelector: "team=a", parallelHooks: true }),
+    {},
+    false,
+  );
   assert.ok(!c.ok);
-  assert.deepEqual(c.error, ["--storage-dir, --parallel-hooks, --volume-snapshot-class, --backup-selector only apply with --mode standalone (in companion mode Velero runs the Backups)"]);
+  assert.deepEqual(c.error, [
+    "--storage-dir, --parallel-hooks, --volume-snapshot-class, --backup-selector only apply with --mode standalone (in companion mode Velero runs the Backups)",
+  ]);
 });

@@ -60,7 +60,10 @@ test("--backup-selector: only matching Backups are claimed", async () => {
   a.metadata.labels = { team: "db" };
   await w.cluster.createBackup(a);
   await w.cluster.createBackup(backupObject("other"));
-  const c = new BackupController(w.deps, { namespace: "velero", backupSelector: { matchLabels: { team: "db" } } });
+  const c = new BackupController(w.deps, {
+    namespace: "velero",
+    backupSelector: { matchLabels: { team: "db" } },
+  });
   await c.startLeading();
   await c.idle();
   assert.equal(w.cluster.backups.get("velero/mine")!.status?.phase, "Completed");
@@ -74,7 +77,10 @@ test("recovery: an InProgress backup of a dead owner gets its pending post hooks
   w.cluster.pvs.push(pv);
   w.cluster.pods.push(pod("db").pvc("data").hook("pre", FREEZE).hook("post", UNFREEZE).build());
   const b = backupObject("b1");
-  b.metadata.annotations = { "hookguard.io/owner": "dead-agent-123", "hookguard.io/pending-post-hooks": JSON.stringify([{ namespace: "default", pod: "db", block: 0 }]) };
+  b.metadata.annotations = {
+    "hookguard.io/owner": "dead-agent-123",
+    "hookguard.io/pending-post-hooks": JSON.stringify([{ namespace: "default", pod: "db", block: 0 }]),
+  };
   b.status = { phase: "InProgress", startTimestamp: "2026-01-01T00:00:00Z" };
   await w.cluster.createBackup(b);
   const c = new BackupController(w.deps, { namespace: "velero" });
@@ -83,7 +89,10 @@ test("recovery: an InProgress backup of a dead owner gets its pending post hooks
   assert.deepEqual(execs(w), [`exec default/db app ${UNFREEZE.join(" ")}`]);
   const after = w.cluster.backups.get("velero/b1")!;
   assert.equal(after.status?.phase, "Failed");
-  assert.match(after.status?.failureReason ?? "", /agent dead-agent-123 stopped while the backup was in progress; agent-test ran the pending post hooks of 1 pod/);
+  assert.match(
+    after.status?.failureReason ?? "",
+    /agent dead-agent-123 stopped while the backup was in progress; agent-test ran the pending post hooks of 1 pod/,
+  );
   assert.equal(after.metadata.annotations?.["hookguard.io/pending-post-hooks"], undefined);
   assert.deepEqual(after.status?.hookStatus, { hooksAttempted: 1, hooksFailed: 0 });
   assert.equal(await metricValue(w.metrics, "hookguard_forced_post_hooks_total", { reason: "recovery" }), 1);
@@ -94,7 +103,10 @@ test("recovery: an InProgress backup of a dead owner gets its pending post hooks
 test("recovery with a vanished pod records the error and still finishes the backup", async () => {
   const w = world();
   const b = backupObject("b1");
-  b.metadata.annotations = { "hookguard.io/owner": "dead", "hookguard.io/pending-post-hooks": JSON.stringify([{ namespace: "default", pod: "gone", block: 0 }]) };
+  b.metadata.annotations = {
+    "hookguard.io/owner": "dead",
+    "hookguard.io/pending-post-hooks": JSON.stringify([{ namespace: "default", pod: "gone", block: 0 }]),
+  };
   b.status = { phase: "InProgress" };
   const created = await w.cluster.createBackup(b);
   assert.ok(created.ok);
@@ -130,12 +142,22 @@ test("graceful shutdown mid-backup: no new hooks start, then the agent thaws wha
   for (let i = 0; i < 200 && w.cluster.snapshots.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(execs(w), [`exec default/db app ${FREEZE.join(" ")}`]);
   await c.stop();
-  assert.equal(w.cluster.backups.get("velero/b1")!.status?.phase, "InProgress", "the aborted run leaves it to the shutdown path");
+  assert.equal(
+    w.cluster.backups.get("velero/b1")!.status?.phase,
+    "InProgress",
+    "the aborted run leaves it to the shutdown path",
+  );
   assert.equal(execs(w).length, 1, "no hook started after the stop");
   assert.equal(await c.finishOwn(5_000), 1);
-  assert.deepEqual(execs(w), [`exec default/db app ${FREEZE.join(" ")}`, `exec default/db app ${UNFREEZE.join(" ")}`]);
+  assert.deepEqual(execs(w), [
+    `exec default/db app ${FREEZE.join(" ")}`,
+    `exec default/db app ${UNFREEZE.join(" ")}`,
+  ]);
   const after = w.cluster.backups.get("velero/b1")!;
   assert.equal(after.status?.phase, "Failed");
-  assert.match(after.status?.failureReason ?? "", /agent agent-test stopped while the backup was in progress/);
+  assert.match(
+    after.status?.failureReason ?? "",
+    /agent agent-test stopped while the backup was in progress/,
+  );
   assert.equal(after.metadata.annotations?.["hookguard.io/pending-post-hooks"], undefined);
 });

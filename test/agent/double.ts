@@ -22,9 +22,27 @@ export async function startDouble(opts: Parameters<typeof startApiServer>[0] = {
  * The agent in this process against the double, configured through the CLI's own flag parser:
  * 4 workers, a 1m freeze window, the double's snapshot class, no leader election, silent logs.
  */
-export async function startTestAgent(api: ApiServerHandle, storageDir: string, identity: string): Promise<RunningAgent> {
+export async function startTestAgent(
+  api: ApiServerHandle,
+  storageDir: string,
+  identity: string,
+): Promise<RunningAgent> {
   const cfg = buildAgentConfig(
-    { mode: "standalone", namespace: "velero", metricsPort: "0", metricsBindAddress: "127.0.0.1", storageDir, workers: "4", maxFreezeWindow: "1m", snapshotTimeout: "30s", volumeSnapshotClass: "csi-snapclass", leaderElect: false, leaseName: "hookguard-agent", logLevel: "silent", identity },
+    {
+      mode: "standalone",
+      namespace: "velero",
+      metricsPort: "0",
+      metricsBindAddress: "127.0.0.1",
+      storageDir,
+      workers: "4",
+      maxFreezeWindow: "1m",
+      snapshotTimeout: "30s",
+      volumeSnapshotClass: "csi-snapclass",
+      leaderElect: false,
+      leaseName: "hookguard-agent",
+      logLevel: "silent",
+      identity,
+    },
     {},
     false,
   );
@@ -36,22 +54,42 @@ export async function startTestAgent(api: ApiServerHandle, storageDir: string, i
 
 /** Creates the nginx fsfreeze example (PVC bound to a PV, pod from the Deployment template). */
 export function applyNginxExample(api: ApiServerHandle, podName = "nginx-deployment-7d9c5-abcde"): void {
-  const docs = parseAllDocuments(readFileSync(join(ROOT, "examples/nginx-fsfreeze.yaml"), "utf8")).map((d) => d.toJSON());
+  const docs = parseAllDocuments(readFileSync(join(ROOT, "examples/nginx-fsfreeze.yaml"), "utf8")).map((d) =>
+    d.toJSON(),
+  );
   const pvc = docs.find((d) => d.kind === "PersistentVolumeClaim");
   const deploy = docs.find((d) => d.kind === "Deployment");
   api.createObject({
     apiVersion: "v1",
     kind: "PersistentVolume",
     metadata: { name: "pv-nginx-logs" },
-    spec: { capacity: { storage: "50Mi" }, accessModes: ["ReadWriteOnce"], claimRef: { namespace: "nginx-example", name: "nginx-logs" } },
+    spec: {
+      capacity: { storage: "50Mi" },
+      accessModes: ["ReadWriteOnce"],
+      claimRef: { namespace: "nginx-example", name: "nginx-logs" },
+    },
     status: { phase: "Bound" },
   });
-  api.createObject({ ...pvc, spec: { ...pvc.spec, volumeName: "pv-nginx-logs" }, status: { phase: "Bound" } });
+  api.createObject({
+    ...pvc,
+    spec: { ...pvc.spec, volumeName: "pv-nginx-logs" },
+    status: { phase: "Bound" },
+  });
   const template = deploy.spec.template;
-  api.createObject({ apiVersion: "v1", kind: "Pod", metadata: { ...template.metadata, name: podName, namespace: "nginx-example" }, spec: template.spec });
+  api.createObject({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { ...template.metadata, name: podName, namespace: "nginx-example" },
+    spec: template.spec,
+  });
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 60_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -65,8 +103,15 @@ export function backupPhase(api: ApiServerHandle, name: string): string | undefi
   return api.getObject("velero.io/v1", "Backup", "velero", name)?.status?.phase;
 }
 
-export async function waitForPodRunning(api: ApiServerHandle, namespace: string, name: string): Promise<void> {
-  await waitFor(`pod ${namespace}/${name} Running`, () => api.getObject("v1", "Pod", namespace, name)?.status?.phase === "Running" || undefined);
+export async function waitForPodRunning(
+  api: ApiServerHandle,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  await waitFor(
+    `pod ${namespace}/${name} Running`,
+    () => api.getObject("v1", "Pod", namespace, name)?.status?.phase === "Running" || undefined,
+  );
 }
 
 export function newBackup(name: string, spec: Record<string, unknown> = {}): Record<string, unknown> {

@@ -14,7 +14,15 @@ import { formatDescribe } from "../../src/cli/describe.js";
 import { readContainerFile } from "../apiserver/exec/index.js";
 import type { ApiServerHandle } from "../apiserver/server.js";
 import { RESOURCES } from "../apiserver/resources.js";
-import { applyNginxExample, backupPhase, newBackup, startDouble, startTestAgent, waitFor, waitForPodRunning } from "./double.js";
+import {
+  applyNginxExample,
+  backupPhase,
+  newBackup,
+  startDouble,
+  startTestAgent,
+  waitFor,
+  waitForPodRunning,
+} from "./double.js";
 
 let api: ApiServerHandle;
 let agent: RunningAgent;
@@ -36,7 +44,11 @@ test("the nginx fsfreeze example: freeze, snapshot, unfreeze; HooksAttempted 2, 
   applyNginxExample(api, podName);
   await waitForPodRunning(api, "nginx-example", podName);
   api.createObject(newBackup("nginx-hook-test", { includedNamespaces: ["nginx-example"] }));
-  await waitFor("backup to finish", () => (["Completed", "PartiallyFailed", "Failed"].includes(backupPhase(api, "nginx-hook-test") ?? "") ? true : undefined));
+  await waitFor("backup to finish", () =>
+    ["Completed", "PartiallyFailed", "Failed"].includes(backupPhase(api, "nginx-hook-test") ?? "")
+      ? true
+      : undefined,
+  );
   const b = api.getObject("velero.io/v1", "Backup", "velero", "nginx-hook-test");
   assert.equal(b.status.phase, "Completed", JSON.stringify(b.status));
   assert.deepEqual(b.status.hookStatus, { hooksAttempted: 2, hooksFailed: 0 });
@@ -46,25 +58,76 @@ test("the nginx fsfreeze example: freeze, snapshot, unfreeze; HooksAttempted 2, 
 
   // inside the "container": one freeze then one unfreeze of /var/log/nginx, and thawed now
   const pod = api.getObject("v1", "Pod", "nginx-example", podName);
-  const fslog = await readContainerFile(join(api.dir, "exec"), pod.metadata.uid, "fsfreeze", "/var/lib/fsfreeze-standin/log");
-  assert.deepEqual(fslog?.trim().split("\n").map((l) => l.split(" ").slice(2).join(" ")), ["freeze /var/log/nginx", "unfreeze /var/log/nginx"]);
+  const fslog = await readContainerFile(
+    join(api.dir, "exec"),
+    pod.metadata.uid,
+    "fsfreeze",
+    "/var/lib/fsfreeze-standin/log",
+  );
+  assert.deepEqual(
+    fslog
+      ?.trim()
+      .split("\n")
+      .map((l) => l.split(" ").slice(2).join(" ")),
+    ["freeze /var/log/nginx", "unfreeze /var/log/nginx"],
+  );
 
   // the log: both hooks with Velero's fields, and the snapshot became ready between them
-  const log = readFileSync(backupLogPath(storageDir, "nginx-hook-test"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const log = readFileSync(backupLogPath(storageDir, "nginx-hook-test"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   const grep = log.filter((l) => JSON.stringify(l).includes("hookCommand"));
-  assert.deepEqual(grep.filter((l) => l.msg === "running exec hook").map((l) => [l.hookPhase, l.hookContainer, l.hookName, l.hookCommand.join(" "), l.hookOnError, l.hookTimeout]), [
-    ["pre", "fsfreeze", "<from-annotation>", "/sbin/fsfreeze --freeze /var/log/nginx", "Fail", "30s"],
-    ["post", "fsfreeze", "<from-annotation>", "/sbin/fsfreeze --unfreeze /var/log/nginx", "Continue", "30s"],
+  assert.deepEqual(
+    grep
+      .filter((l) => l.msg === "running exec hook")
+      .map((l) => [
+        l.hookPhase,
+        l.hookContainer,
+        l.hookName,
+        l.hookCommand.join(" "),
+        l.hookOnError,
+        l.hookTimeout,
+      ]),
+    [
+      ["pre", "fsfreeze", "<from-annotation>", "/sbin/fsfreeze --freeze /var/log/nginx", "Fail", "30s"],
+      [
+        "post",
+        "fsfreeze",
+        "<from-annotation>",
+        "/sbin/fsfreeze --unfreeze /var/log/nginx",
+        "Continue",
+        "30s",
+      ],
+    ],
+  );
+  const order = log
+    .map((l) => (l.msg === "running exec hook" ? `${l.hookPhase} hook` : l.msg))
+    .filter((m) =>
+      ["pre hook", "post hook", "created VolumeSnapshot", "VolumeSnapshot is ready to use"].includes(m),
+    );
+  assert.deepEqual(order, [
+    "pre hook",
+    "created VolumeSnapshot",
+    "VolumeSnapshot is ready to use",
+    "post hook",
   ]);
-  const order = log.map((l) => (l.msg === "running exec hook" ? `${l.hookPhase} hook` : l.msg)).filter((m) => ["pre hook", "post hook", "created VolumeSnapshot", "VolumeSnapshot is ready to use"].includes(m));
-  assert.deepEqual(order, ["pre hook", "created VolumeSnapshot", "VolumeSnapshot is ready to use", "post hook"]);
-  const snap = api.getObject("snapshot.storage.k8s.io/v1", "VolumeSnapshot", "nginx-example", "nginx-hook-test-nginx-logs");
+  const snap = api.getObject(
+    "snapshot.storage.k8s.io/v1",
+    "VolumeSnapshot",
+    "nginx-example",
+    "nginx-hook-test-nginx-logs",
+  );
   assert.equal(snap?.status?.readyToUse, true);
   assert.equal(snap.spec.source.persistentVolumeClaimName, "nginx-logs");
 
   const archive = await readArchive(archivePath(storageDir, "nginx-hook-test"));
   assert.ok(archive.ok);
-  assert.equal(JSON.parse(archive.value.get(`resources/pods/namespaces/nginx-example/${podName}.json`)!.toString()).metadata.name, podName);
+  assert.equal(
+    JSON.parse(archive.value.get(`resources/pods/namespaces/nginx-example/${podName}.json`)!.toString())
+      .metadata.name,
+    podName,
+  );
   assert.ok(archive.value.has("resources/persistentvolumeclaims/namespaces/nginx-example/nginx-logs.json"));
   assert.ok(archive.value.has("resources/persistentvolumes/cluster/pv-nginx-logs.json"));
 
@@ -72,13 +135,23 @@ test("the nginx fsfreeze example: freeze, snapshot, unfreeze; HooksAttempted 2, 
   assert.ok(results.ok && results.value);
   const text = formatDescribe(b, results.value, "");
   assert.match(text, /^HooksAttempted:  2\nHooksFailed:     0$/m);
-  assert.match(text, /nginx-example\/nginx-deployment-7d9c5-abcde +fsfreeze +pre +annotation +<from-annotation> +succeeded +0 /);
+  assert.match(
+    text,
+    /nginx-example\/nginx-deployment-7d9c5-abcde +fsfreeze +pre +annotation +<from-annotation> +succeeded +0 /,
+  );
 
   // metrics: real values on the agent's endpoint
   const metrics = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
-  assert.match(metrics, /hookguard_hook_executions_total\{namespace="nginx-example",phase="pre",source="annotation",result="succeeded"\} 1/);
+  assert.match(
+    metrics,
+    /hookguard_hook_executions_total\{namespace="nginx-example",phase="pre",source="annotation",result="succeeded"\} 1/,
+  );
   assert.match(metrics, /hookguard_backups_total\{phase="Completed"\} 1/);
-  assert.match(metrics, /^hookguard_backup_oldest_in_progress_start_timestamp_seconds 0$/m, "idle again once the backup ended");
+  assert.match(
+    metrics,
+    /^hookguard_backup_oldest_in_progress_start_timestamp_seconds 0$/m,
+    "idle again once the backup ended",
+  );
   assert.doesNotMatch(metrics, /nodejs_active_/);
   assert.doesNotMatch(metrics, /nginx-deployment|nginx-hook-test/, "no pod or backup names as labels");
   const lint = await promtoolCheck(metrics);
@@ -105,7 +178,8 @@ test("exit codes and a missing program come back as Velero's errors through the 
       name: podName,
       namespace: "default",
       annotations: {
-        "pre.hook.backup.velero.io/command": '["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3"]',
+        "pre.hook.backup.velero.io/command":
+          '["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3"]',
         "pre.hook.backup.velero.io/on-error": "Continue",
         "post.hook.backup.velero.io/command": '["/no/such/program"]',
         "post.hook.backup.velero.io/on-error": "Continue",
@@ -115,11 +189,16 @@ test("exit codes and a missing program come back as Velero's errors through the 
   });
   await waitForPodRunning(api, "default", podName);
   api.createObject(newBackup("codes", { includedNamespaces: ["default"] }));
-  await waitFor("backup to finish", () => (["Completed", "PartiallyFailed", "Failed"].includes(backupPhase(api, "codes") ?? "") ? true : undefined));
+  await waitFor("backup to finish", () =>
+    ["Completed", "PartiallyFailed", "Failed"].includes(backupPhase(api, "codes") ?? "") ? true : undefined,
+  );
   const b = api.getObject("velero.io/v1", "Backup", "velero", "codes");
   assert.equal(b.status.phase, "PartiallyFailed");
   assert.deepEqual(b.status.hookStatus, { hooksAttempted: 2, hooksFailed: 2 });
-  const log = readFileSync(backupLogPath(storageDir, "codes"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const log = readFileSync(backupLogPath(storageDir, "codes"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.ok(log.some((l) => l.msg === "stdout: to-stdout\n"));
   assert.ok(log.some((l) => l.msg === "stderr: to-stderr\n"));
   const errors = log.filter((l) => l.msg === "Error executing hook").map((l) => l.error);
@@ -148,7 +227,10 @@ test("a Schedule whose time passed while no agent ran yields one catch-up Backup
 });
 
 function listBackups(): any[] {
-  return api.store.list(RESOURCES.find((r) => r.kind === "Backup")!, "velero");
+  return api.store.list(
+    RESOURCES.find((r) => r.kind === "Backup")!,
+    "velero",
+  );
 }
 
 function allScheduled(): any[] {

@@ -3,15 +3,32 @@
 // executions relative to the item step (snapshots).
 import type { VeleroServerSignals } from "../../src/velero/server-detect.js";
 import type { PodLike, PvcLike, PvLike } from "../../src/domain/types.js";
-import type { AgentCluster, ExecRequest, ExecResult, KubeResult, PodExecutor, VolumeSnapshotRef } from "../../src/agent/ports.js";
+import type {
+  AgentCluster,
+  ExecRequest,
+  ExecResult,
+  KubeResult,
+  PodExecutor,
+  VolumeSnapshotRef,
+} from "../../src/agent/ports.js";
 import type { BackupObject, BackupStatus, ScheduleObject } from "../../src/velero/types.js";
 
 export type Behaviour = (req: ExecRequest) => ExecResult | Promise<ExecResult>;
 
 const captured = { stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, durationMs: 1 };
-export const exited = (exitCode: number, stdout = "", stderr = ""): ExecResult => ({ kind: "exited", exitCode, ...captured, stdout, stderr });
+export const exited = (exitCode: number, stdout = "", stderr = ""): ExecResult => ({
+  kind: "exited",
+  exitCode,
+  ...captured,
+  stdout,
+  stderr,
+});
 export const timedOut = (): ExecResult => ({ kind: "timed_out", ...captured });
-export const transportError = (message: string): ExecResult => ({ kind: "transport_error", message, ...captured });
+export const transportError = (message: string): ExecResult => ({
+  kind: "transport_error",
+  message,
+  ...captured,
+});
 
 export class RecordingExecutor implements PodExecutor {
   readonly calls: ExecRequest[] = [];
@@ -27,7 +44,10 @@ export class RecordingExecutor implements PodExecutor {
 }
 
 const ok = <T>(value: T): KubeResult<T> => ({ ok: true, value });
-const fail = (code: number, message: string): KubeResult<never> => ({ ok: false, error: { code, reason: code === 409 ? "Conflict" : "Error", message } });
+const fail = (code: number, message: string): KubeResult<never> => ({
+  ok: false,
+  error: { code, reason: code === 409 ? "Conflict" : "Error", message },
+});
 
 export class FakeCluster implements AgentCluster {
   namespaces = ["default"];
@@ -73,7 +93,9 @@ export class FakeCluster implements AgentCluster {
     return ok(b ? structuredClone(b) : undefined);
   }
   async listBackups(ns: string) {
-    return ok([...this.backups.values()].filter((b) => b.metadata.namespace === ns).map((b) => structuredClone(b)));
+    return ok(
+      [...this.backups.values()].filter((b) => b.metadata.namespace === ns).map((b) => structuredClone(b)),
+    );
   }
   async createBackup(b: BackupObject) {
     const stored = structuredClone(b);
@@ -84,7 +106,8 @@ export class FakeCluster implements AgentCluster {
   async replaceBackup(b: BackupObject) {
     const cur = this.backups.get(this.key(b.metadata.namespace, b.metadata.name));
     if (!cur) return fail(404, "not found");
-    if (cur.metadata.resourceVersion !== b.metadata.resourceVersion) return fail(409, "the object has been modified");
+    if (cur.metadata.resourceVersion !== b.metadata.resourceVersion)
+      return fail(409, "the object has been modified");
     const stored = structuredClone(b);
     stored.metadata.resourceVersion = String(this.rv++);
     this.backups.set(this.key(b.metadata.namespace, b.metadata.name), stored);
@@ -93,13 +116,18 @@ export class FakeCluster implements AgentCluster {
   async patchBackupStatus(ns: string, name: string, status: Partial<BackupStatus>, resourceVersion?: string) {
     const cur = this.backups.get(this.key(ns, name));
     if (!cur) return fail(404, "not found");
-    if (resourceVersion !== undefined && cur.metadata.resourceVersion !== resourceVersion) return fail(409, "the object has been modified");
+    if (resourceVersion !== undefined && cur.metadata.resourceVersion !== resourceVersion)
+      return fail(409, "the object has been modified");
     this.statusPatches.push(status);
     cur.status = { ...(cur.status ?? {}), ...status };
     cur.metadata.resourceVersion = String(this.rv++);
     return ok(structuredClone(cur));
   }
-  async patchBackupMetadata(ns: string, name: string, metadata: { annotations?: Record<string, string | null> }) {
+  async patchBackupMetadata(
+    ns: string,
+    name: string,
+    metadata: { annotations?: Record<string, string | null> },
+  ) {
     const cur = this.backups.get(this.key(ns, name));
     if (!cur) return fail(404, "not found");
     if (this.failMetadataPatch) return fail(500, "etcd is on fire");
@@ -133,7 +161,12 @@ export class FakeCluster implements AgentCluster {
     if (s.error) return ok({ readyToUse: false, error: s.error });
     return ok({ readyToUse: reads > this.snapshotReadyAfterReads });
   }
-  async createEvent(involved: { kind: string; name: string }, type: "Normal" | "Warning", reason: string, message: string) {
+  async createEvent(
+    involved: { kind: string; name: string },
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ) {
     this.kubeEvents.push({ kind: involved.kind, name: involved.name, type, reason, message });
   }
   /** what readVeleroServerSignals answers (default: no Velero server) */
@@ -167,7 +200,11 @@ export class PodBuilder {
     this.pod.metadata!.annotations![key] = value;
     return this;
   }
-  hook(phase: "pre" | "post", command: string[] | string, extra: { container?: string; onError?: string; timeout?: string } = {}): this {
+  hook(
+    phase: "pre" | "post",
+    command: string[] | string,
+    extra: { container?: string; onError?: string; timeout?: string } = {},
+  ): this {
     const p = `${phase}.hook.backup.velero.io/`;
     this.annotate(`${p}command`, typeof command === "string" ? command : JSON.stringify(command));
     if (extra.container !== undefined) this.annotate(`${p}container`, extra.container);
@@ -184,7 +221,9 @@ export class PodBuilder {
     return this;
   }
   notRunning(container: string): this {
-    this.pod.status!.containerStatuses = this.pod.status!.containerStatuses!.map((c) => (c.name === container ? { name: c.name, state: {} } : c));
+    this.pod.status!.containerStatuses = this.pod.status!.containerStatuses!.map((c) =>
+      c.name === container ? { name: c.name, state: {} } : c,
+    );
     return this;
   }
   pvc(claim: string): this {
@@ -205,11 +244,32 @@ export const pod = (name: string, namespace = "default"): PodBuilder => new PodB
 export function pvcAndPv(name: string, namespace = "default"): { pvc: PvcLike; pv: PvLike } {
   const pvName = `pv-${namespace}-${name}`;
   return {
-    pvc: { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name, namespace, labels: {} }, spec: { volumeName: pvName, accessModes: ["ReadWriteMany"] }, status: { phase: "Bound" } },
-    pv: { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: pvName }, spec: { claimRef: { namespace, name } } },
+    pvc: {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name, namespace, labels: {} },
+      spec: { volumeName: pvName, accessModes: ["ReadWriteMany"] },
+      status: { phase: "Bound" },
+    },
+    pv: {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: pvName },
+      spec: { claimRef: { namespace, name } },
+    },
   };
 }
 
-export function backupObject(name: string, spec: BackupObject["spec"] = {}, namespace = "velero"): BackupObject {
-  return { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace, uid: `uid-${name}`, annotations: {} }, spec, status: {} };
+export function backupObject(
+  name: string,
+  spec: BackupObject["spec"] = {},
+  namespace = "velero",
+): BackupObject {
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { name, namespace, uid: `uid-${name}`, annotations: {} },
+    spec,
+    status: {},
+  };
 }

@@ -34,7 +34,15 @@ export function world(options: Partial<AgentRunOptions> = {}): World {
     podLocks: new KeyedMutex(),
     logger: silentLogger(),
     identity: "agent-test",
-    options: { workers: 4, parallelHooks: false, maxFreezeWindowMs: 600_000, snapshotTimeoutMs: 300_000, snapshotPollMs: 5, storageDir, ...options },
+    options: {
+      workers: 4,
+      parallelHooks: false,
+      maxFreezeWindowMs: 600_000,
+      snapshotTimeoutMs: 300_000,
+      snapshotPollMs: 5,
+      storageDir,
+      ...options,
+    },
   };
   return { events, cluster, executor, deps, metrics };
 }
@@ -52,10 +60,18 @@ export interface RunView extends ProcessResult {
   archive: Map<string, Buffer> | undefined;
 }
 
-export async function run(w: World, spec: BackupObject["spec"] = {}, name = "b1", signal = new AbortController().signal): Promise<RunView> {
+export async function run(
+  w: World,
+  spec: BackupObject["spec"] = {},
+  name = "b1",
+  signal = new AbortController().signal,
+): Promise<RunView> {
   // as the controller's claim leaves it: InProgress under this agent (the final status is written only then)
   const claimed = backupObject(name, spec);
-  claimed.metadata.annotations = { ...(claimed.metadata.annotations ?? {}), "hookguard.io/owner": w.deps.identity };
+  claimed.metadata.annotations = {
+    ...(claimed.metadata.annotations ?? {}),
+    "hookguard.io/owner": w.deps.identity,
+  };
   claimed.status = { phase: "InProgress" };
   const backup = (await w.cluster.createBackup(claimed)) as { ok: true; value: BackupObject };
   const r = await processBackup(w.deps, backup.value, signal);
@@ -72,12 +88,25 @@ export async function run(w: World, spec: BackupObject["spec"] = {}, name = "b1"
 }
 
 export const execs = (w: World): string[] => w.events.filter((e) => e.startsWith("exec "));
-export const hookCommandLines = (log: LogLine[]): LogLine[] => log.filter((l) => JSON.stringify(l).includes("hookCommand"));
-export async function metricValue(m: AgentMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+export const hookCommandLines = (log: LogLine[]): LogLine[] =>
+  log.filter((l) => JSON.stringify(l).includes("hookCommand"));
+export async function metricValue(
+  m: AgentMetrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = (await m.registry.getMetricsAsJSON()).find((x) => x.name === name);
-  const values = (metric?.values ?? []) as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+  const values = (metric?.values ?? []) as Array<{
+    value: number;
+    labels: Record<string, string | number>;
+    metricName?: string;
+  }>;
   return values
-    .filter((v) => (v.metricName === undefined || v.metricName === name || v.metricName === `${name}_count`) && Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
+    .filter(
+      (v) =>
+        (v.metricName === undefined || v.metricName === name || v.metricName === `${name}_count`) &&
+        Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val),
+    )
     .filter((v) => !v.metricName || !v.metricName.endsWith("_bucket"))
     .reduce((n, v) => n + v.value, 0);
 }

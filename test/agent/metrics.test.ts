@@ -13,7 +13,8 @@ async function value(m: AgentMetrics, series: string): Promise<number | undefine
 
 test("hookguard_backups_total is exported at 0 for every final phase before any backup", async () => {
   const m = new AgentMetrics();
-  for (const phase of ["Completed", "PartiallyFailed", "Failed"]) assert.equal(await value(m, `hookguard_backups_total{phase="${phase}"}`), 0, phase);
+  for (const phase of ["Completed", "PartiallyFailed", "Failed"])
+    assert.equal(await value(m, `hookguard_backups_total{phase="${phase}"}`), 0, phase);
 });
 
 test("the oldest in-progress start time is 0 when idle and follows overlapping backups", async (t) => {

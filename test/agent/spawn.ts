@@ -19,7 +19,13 @@ export interface AgentProcess {
  */
 export function spawnAgent(args: string[], entry = join(ROOT, "bin/hookguard.js")): AgentProcess {
   const mode = args.includes("--mode") ? [] : ["--mode", "standalone"];
-  return spawnReady(process.execPath, [entry, "agent", ...mode, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" }, marker: "hookguard agent started", stream: "stderr", name: "agent" });
+  return spawnReady(process.execPath, [entry, "agent", ...mode, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KUBECONFIG: "" },
+    marker: "hookguard agent started",
+    stream: "stderr",
+    name: "agent",
+  });
 }
 
 export async function kill(p: AgentProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
@@ -30,5 +36,9 @@ export async function kill(p: AgentProcess, signal: NodeJS.Signals = "SIGKILL"):
 
 /** Runs `hookguard ...` to completion (async). */
 export function runCli(args: string[], opts: { stdin?: string } = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" }, input: opts.stdin ?? "" });
+  return runProcess(process.execPath, [join(ROOT, "bin/hookguard.js"), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KUBECONFIG: "" },
+    input: opts.stdin ?? "",
+  });
 }

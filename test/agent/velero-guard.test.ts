@@ -13,25 +13,60 @@ const none = { storageLocations: [], deployments: [], pods: [] };
 
 test("detection: a BSL validated within three periods, a component=velero Deployment with replicas, or a running server pod", () => {
   assert.deepEqual(detectVeleroServer(none, NOW), { detected: false });
-  const fresh = detectVeleroServer({ ...none, storageLocations: [{ name: "default", lastValidationTime: ago(70) }] }, NOW);
+  const fresh = detectVeleroServer(
+    { ...none, storageLocations: [{ name: "default", lastValidationTime: ago(70) }] },
+    NOW,
+  );
   assert.ok(fresh.detected);
   assert.match(fresh.reason, /BackupStorageLocation default was validated by a Velero server 70s ago/);
   // the default period is 1m: four minutes without a heartbeat is a dead server
-  assert.deepEqual(detectVeleroServer({ ...none, storageLocations: [{ name: "default", lastValidationTime: ago(240) }] }, NOW), { detected: false });
+  assert.deepEqual(
+    detectVeleroServer(
+      { ...none, storageLocations: [{ name: "default", lastValidationTime: ago(240) }] },
+      NOW,
+    ),
+    { detected: false },
+  );
   // a BSL validated every 10m: 20 minutes ago is still alive; validation off (0): the time says nothing
-  assert.ok(detectVeleroServer({ ...none, storageLocations: [{ name: "slow", lastValidationTime: ago(1200), validationFrequency: "10m" }] }, NOW).detected);
-  assert.deepEqual(detectVeleroServer({ ...none, storageLocations: [{ name: "off", lastValidationTime: ago(5), validationFrequency: "0s" }] }, NOW), { detected: false });
+  assert.ok(
+    detectVeleroServer(
+      {
+        ...none,
+        storageLocations: [{ name: "slow", lastValidationTime: ago(1200), validationFrequency: "10m" }],
+      },
+      NOW,
+    ).detected,
+  );
+  assert.deepEqual(
+    detectVeleroServer(
+      { ...none, storageLocations: [{ name: "off", lastValidationTime: ago(5), validationFrequency: "0s" }] },
+      NOW,
+    ),
+    { detected: false },
+  );
   const deploy = detectVeleroServer({ ...none, deployments: [{ name: "velero", replicas: 1 }] }, NOW);
   assert.ok(deploy.detected && /Deployment velero \(component=velero\) runs 1 replica/.test(deploy.reason));
-  assert.deepEqual(detectVeleroServer({ ...none, deployments: [{ name: "velero", replicas: 0, availableReplicas: 0 }] }, NOW), { detected: false });
+  assert.deepEqual(
+    detectVeleroServer(
+      { ...none, deployments: [{ name: "velero", replicas: 0, availableReplicas: 0 }] },
+      NOW,
+    ),
+    { detected: false },
+  );
   assert.ok(detectVeleroServer({ ...none, pods: [{ name: "velero-7d-x", phase: "Running" }] }, NOW).detected);
-  assert.deepEqual(detectVeleroServer({ ...none, pods: [{ name: "velero-7d-x", phase: "Succeeded" }] }, NOW), { detected: false });
+  assert.deepEqual(
+    detectVeleroServer({ ...none, pods: [{ name: "velero-7d-x", phase: "Succeeded" }] }, NOW),
+    { detected: false },
+  );
 });
 
 test("beside a live Velero server the leader claims nothing: error, Event on the Backup, gauge 1; the answer is cached", async () => {
   const w = world();
   w.cluster.pods.push(pod("p").hook("pre", ["/bin/pre"]).build());
-  w.cluster.veleroSignals = { ...none, storageLocations: [{ name: "default", lastValidationTime: new Date().toISOString() }] };
+  w.cluster.veleroSignals = {
+    ...none,
+    storageLocations: [{ name: "default", lastValidationTime: new Date().toISOString() }],
+  };
   const c = new BackupController(w.deps, { namespace: "velero" });
   await w.cluster.createBackup(backupObject("b1"));
   await w.cluster.createBackup(backupObject("b2"));

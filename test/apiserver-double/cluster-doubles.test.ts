@@ -30,7 +30,15 @@ describe("cluster behaviour of the API-server double", () => {
 
   const review = (user: string, groups: string[], verb: string, resource: string, subresource?: string) =>
     authz.createSubjectAccessReview({
-      body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user, groups, resourceAttributes: { namespace: "default", verb, resource, subresource, group: "" } } },
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user,
+          groups,
+          resourceAttributes: { namespace: "default", verb, resource, subresource, group: "" },
+        },
+      },
     });
 
   test("SubjectAccessReviews: allow-all by default, then answered from the configured policy", async () => {
@@ -64,9 +72,15 @@ describe("cluster behaviour of the API-server double", () => {
       try {
         const r = await asBob.run(["get", "pods"]);
         assert.equal(r.code, 1);
-        assert.match(r.stderr, /Error from server \(Forbidden\): pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "default"/);
+        assert.match(
+          r.stderr,
+          /Error from server \(Forbidden\): pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "default"/,
+        );
         const d = await asBob.run(["get", "deploy", "x"]);
-        assert.match(d.stderr, /deployments.apps "x" is forbidden: User "bob" cannot get resource "deployments" in API group "apps" in the namespace "default"/);
+        assert.match(
+          d.stderr,
+          /deployments.apps "x" is forbidden: User "bob" cannot get resource "deployments" in API group "apps" in the namespace "default"/,
+        );
         // kubectl auth can-i: a SelfSubjectAccessReview (sent as protobuf) about the caller.
         const canGet = await asBob.run(["auth", "can-i", "get", "pods"]);
         assert.equal(canGet.stdout.trim(), "yes");
@@ -85,7 +99,10 @@ describe("cluster behaviour of the API-server double", () => {
     const mk = (name: string, phase?: string) =>
       core.createNamespacedPod({
         namespace: "default",
-        body: { metadata: { name, annotations: phase ? { "double.hookguard.dev/phase": phase } : {} }, spec: { containers: [{ name: "app", image: "busybox:1.36" }] } },
+        body: {
+          metadata: { name, annotations: phase ? { "double.hookguard.dev/phase": phase } : {} },
+          spec: { containers: [{ name: "app", image: "busybox:1.36" }] },
+        },
       });
     await mk("stays-pending", "Pending");
     await mk("done", "Succeeded");
@@ -114,13 +131,23 @@ describe("cluster behaviour of the API-server double", () => {
         version: "v1",
         namespace: "default",
         plural: "volumesnapshots",
-        body: { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name, annotations }, spec: { source: { persistentVolumeClaimName: "data" }, volumeSnapshotClassName: "csi" } },
+        body: {
+          apiVersion: "snapshot.storage.k8s.io/v1",
+          kind: "VolumeSnapshot",
+          metadata: { name, annotations },
+          spec: { source: { persistentVolumeClaimName: "data" }, volumeSnapshotClassName: "csi" },
+        },
       });
     await vs("good");
     await vs("bad", { "double.hookguard.dev/snapshot-error": "rpc error: code = Internal desc = disk busy" });
     const get = (n: string) => api.getObject("snapshot.storage.k8s.io/v1", "VolumeSnapshot", "default", n);
     await until(() => get("good")?.status?.readyToUse === true, 10_000, "good ready");
-    const content = api.getObject("snapshot.storage.k8s.io/v1", "VolumeSnapshotContent", undefined, get("good").status.boundVolumeSnapshotContentName);
+    const content = api.getObject(
+      "snapshot.storage.k8s.io/v1",
+      "VolumeSnapshotContent",
+      undefined,
+      get("good").status.boundVolumeSnapshotContentName,
+    );
     assert.equal(content.spec.volumeSnapshotRef.name, "good");
     await until(() => get("bad")?.status?.error, 10_000, "bad errored");
     assert.equal(get("bad").status.readyToUse, false);
@@ -128,7 +155,10 @@ describe("cluster behaviour of the API-server double", () => {
   });
 
   test("kubectl exec is wired through: output, exit codes, 404 for a missing pod, 403 by policy", async () => {
-    assert.equal((await k.run(["run", "box", "--image=busybox:1.36", "--restart=Never", "--", "sleep", "3600"])).code, 0);
+    assert.equal(
+      (await k.run(["run", "box", "--image=busybox:1.36", "--restart=Never", "--", "sleep", "3600"])).code,
+      0,
+    );
     const ready = await k.run(["wait", "--for=condition=Ready", "pod/box", "--timeout=30s"]);
     assert.equal(ready.code, 0, ready.stderr);
     assert.match(ready.stdout, /pod\/box condition met/);
@@ -144,7 +174,9 @@ describe("cluster behaviour of the API-server double", () => {
 
     // Webhooks registered for pods/exec see a CONNECT with the PodExecOptions.
     const guard = await startWebhook((req) =>
-      (req.object?.command ?? []).includes("rm") ? { allowed: false, status: { code: 403, reason: "Forbidden", message: "no rm in exec" } } : { allowed: true },
+      (req.object?.command ?? []).includes("rm")
+        ? { allowed: false, status: { code: 403, reason: "Forbidden", message: "no rm in exec" } }
+        : { allowed: true },
     );
     try {
       const cfg = {
@@ -157,7 +189,9 @@ describe("cluster behaviour of the API-server double", () => {
             admissionReviewVersions: ["v1"],
             sideEffects: "None",
             clientConfig: { url: guard.url, caBundle: guard.caBundle },
-            rules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods/exec"], operations: ["CONNECT"] }],
+            rules: [
+              { apiGroups: [""], apiVersions: ["v1"], resources: ["pods/exec"], operations: ["CONNECT"] },
+            ],
           },
         ],
       };
@@ -185,7 +219,10 @@ describe("cluster behaviour of the API-server double", () => {
     try {
       const denied = await asEve.run(["exec", "box", "--", "true"]);
       assert.notEqual(denied.code, 0);
-      assert.match(denied.stderr, /pods "box" is forbidden: User "eve" cannot create resource "pods\/exec" in API group "" in the namespace "default"/);
+      assert.match(
+        denied.stderr,
+        /pods "box" is forbidden: User "eve" cannot create resource "pods\/exec" in API group "" in the namespace "default"/,
+      );
     } finally {
       asEve.cleanup();
       api.setPolicy(undefined);

@@ -16,7 +16,12 @@ test("dev:cluster prints KUBECONFIG=<absolute path>, serves kubectl, and exits 0
     try {
       const ns = await k.run(["get", "namespaces", "-o", "name"]);
       assert.equal(ns.code, 0, ns.stderr);
-      assert.deepEqual(ns.stdout.trim().split("\n"), ["namespace/default", "namespace/kube-public", "namespace/kube-system", "namespace/velero"]);
+      assert.deepEqual(ns.stdout.trim().split("\n"), [
+        "namespace/default",
+        "namespace/kube-public",
+        "namespace/kube-system",
+        "namespace/velero",
+      ]);
     } finally {
       k.cleanup();
     }

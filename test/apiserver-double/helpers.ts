@@ -22,10 +22,14 @@ export class Kubectl {
 
   run(args: string[], stdin?: string): Promise<KubectlResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn("kubectl", ["--kubeconfig", this.kubeconfig, "--cache-dir", join(this.dir, "cache"), ...args], {
-        env: { ...process.env, HOME: this.dir, KUBECONFIG: this.kubeconfig },
-        stdio: ["pipe", "pipe", "pipe"],
-      });
+      const child = spawn(
+        "kubectl",
+        ["--kubeconfig", this.kubeconfig, "--cache-dir", join(this.dir, "cache"), ...args],
+        {
+          env: { ...process.env, HOME: this.dir, KUBECONFIG: this.kubeconfig },
+          stdio: ["pipe", "pipe", "pipe"],
+        },
+      );
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
@@ -61,25 +65,35 @@ export interface WebhookServer {
   stop(): Promise<void>;
 }
 
-export type ReviewHandler = (request: any, path: string) => Record<string, unknown> | Promise<Record<string, unknown>>;
+export type ReviewHandler = (
+  request: any,
+  path: string,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** An HTTPS admission webhook answering AdmissionReviews with `handler`'s response fields. */
 export async function startWebhook(handler: ReviewHandler, dnsNames: string[] = []): Promise<WebhookServer> {
   const bundle = generateBundle({ dnsNames });
   const reviews: any[] = [];
-  const server: Server = createServer({ key: bundle.serving.keyPem, cert: bundle.serving.certPem }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
-      const review = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      reviews.push(review);
-      const answer = { apiVersion: review.apiVersion, kind: "AdmissionReview", response: { uid: review.request.uid, ...(await handler(review.request, req.url ?? "")) } };
-      const text = JSON.stringify(answer);
-      if (res.destroyed) return;
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
-      res.end(text);
-    });
-  });
+  const server: Server = createServer(
+    { key: bundle.serving.keyPem, cert: bundle.serving.certPem },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", async () => {
+        const review = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        reviews.push(review);
+        const answer = {
+          apiVersion: review.apiVersion,
+          kind: "AdmissionReview",
+          response: { uid: review.request.uid, ...(await handler(review.request, req.url ?? "")) },
+        };
+        const text = JSON.stringify(answer);
+        if (res.destroyed) return;
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+        res.end(text);
+      });
+    },
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -96,7 +110,11 @@ export async function startWebhook(handler: ReviewHandler, dnsNames: string[] = 
   };
 }
 
-export function until<T>(fn: () => T | undefined | false, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export function until<T>(
+  fn: () => T | undefined | false,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
     const tick = (): void => {
@@ -119,13 +137,19 @@ export interface DevCluster {
 
 /** `npm run dev:cluster -- ARGS` as a person runs it (async, so this process's servers stay responsive). */
 export function spawnDevCluster(args: string[], timeoutMs = 90_000): DevCluster {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/apiserver/dev-cluster.ts", ...args], { cwd: new URL("../..", import.meta.url).pathname, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test/apiserver/dev-cluster.ts", ...args], {
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stderr!.on("data", (d) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const kubeconfig = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no KUBECONFIG line within ${timeoutMs / 1000} s; stderr: ${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no KUBECONFIG line within ${timeoutMs / 1000} s; stderr: ${err}`)),
+      timeoutMs,
+    );
     child.stdout!.on("data", (d) => {
       out += d;
       const m = /^KUBECONFIG=(.+)$/m.exec(out);

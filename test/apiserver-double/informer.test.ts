@@ -18,13 +18,21 @@ describe("informers and watches against the API-server double", () => {
   });
   after(() => api.stop());
 
-  const secret = (name: string, v: string): V1Secret => ({ metadata: { name, labels: { app: "inf" } }, stringData: { v } });
+  const secret = (name: string, v: string): V1Secret => ({
+    metadata: { name, labels: { app: "inf" } },
+    stringData: { v },
+  });
 
   test("an informer sees add, update and delete, and survives 410 expiry and periodic watch closes", async () => {
     const events: string[] = [];
     const errors: unknown[] = [];
     let connects = 0;
-    const inf = makeInformer(kc, "/api/v1/namespaces/default/secrets", () => core.listNamespacedSecret({ namespace: "default", labelSelector: "app=inf" }), "app=inf");
+    const inf = makeInformer(
+      kc,
+      "/api/v1/namespaces/default/secrets",
+      () => core.listNamespacedSecret({ namespace: "default", labelSelector: "app=inf" }),
+      "app=inf",
+    );
     inf.on("add", (o) => events.push(`add ${o.metadata?.name}`));
     inf.on("update", (o) => events.push(`update ${o.metadata?.name} ${o.metadata?.labels?.step ?? ""}`));
     inf.on("delete", (o) => events.push(`delete ${o.metadata?.name}`));
@@ -42,13 +50,20 @@ describe("informers and watches against the API-server double", () => {
       api.closeWatchesEvery(150);
       const before = connects;
       await until(() => connects >= before + 2, 10_000, "re-watches after closes");
-      await core.patchNamespacedSecret({ namespace: "default", name: "s1", body: [{ op: "add", path: "/metadata/labels/step", value: "two" }] });
+      await core.patchNamespacedSecret({
+        namespace: "default",
+        name: "s1",
+        body: [{ op: "add", path: "/metadata/labels/step", value: "two" }],
+      });
       await until(() => events.includes("update s1 two"), 10_000, "update across re-watches");
       api.closeWatchesEvery(undefined);
 
       // Everything before now is compacted: the next watch from the informer's resourceVersion gets
       // 410 and the informer must relist (seen in the double's request log) and carry on watching.
-      const isList = (e: { method: string; url: string }): boolean => e.method === "GET" && e.url.startsWith("/api/v1/namespaces/default/secrets?") && !e.url.includes("watch=true");
+      const isList = (e: { method: string; url: string }): boolean =>
+        e.method === "GET" &&
+        e.url.startsWith("/api/v1/namespaces/default/secrets?") &&
+        !e.url.includes("watch=true");
       const listsBefore = api.requestLog.filter(isList).length;
       await core.deleteNamespacedSecret({ namespace: "default", name: "s2" });
       await until(() => events.includes("delete s2"), 10_000, "delete of s2");
@@ -79,7 +94,12 @@ describe("informers and watches against the API-server double", () => {
     api.expireBefore(api.store.resourceVersion);
     const got: Array<{ type: string; obj: any }> = [];
     const done = new Promise<unknown>((resolve) => {
-      void new Watch(kc).watch("/api/v1/namespaces/default/secrets", { resourceVersion: String(oldRv - 1) }, (type, obj) => got.push({ type, obj }), resolve);
+      void new Watch(kc).watch(
+        "/api/v1/namespaces/default/secrets",
+        { resourceVersion: String(oldRv - 1) },
+        (type, obj) => got.push({ type, obj }),
+        resolve,
+      );
     });
     await done;
     assert.equal(got.length, 1);
@@ -91,11 +111,19 @@ describe("informers and watches against the API-server double", () => {
 
   test("a watch from a retained resourceVersion replays what happened since, filtered by selector", async () => {
     const rv = api.store.resourceVersion;
-    await core.createNamespacedSecret({ namespace: "default", body: { metadata: { name: "other", labels: { app: "no" } } } });
+    await core.createNamespacedSecret({
+      namespace: "default",
+      body: { metadata: { name: "other", labels: { app: "no" } } },
+    });
     await core.createNamespacedSecret({ namespace: "default", body: secret("replayed", "1") });
     await core.deleteNamespacedSecret({ namespace: "default", name: "replayed" });
     const got: string[] = [];
-    const ctl = await new Watch(kc).watch("/api/v1/namespaces/default/secrets", { resourceVersion: String(rv), labelSelector: "app=inf" }, (type, obj: any) => got.push(`${type} ${obj.metadata.name}`), () => undefined);
+    const ctl = await new Watch(kc).watch(
+      "/api/v1/namespaces/default/secrets",
+      { resourceVersion: String(rv), labelSelector: "app=inf" },
+      (type, obj: any) => got.push(`${type} ${obj.metadata.name}`),
+      () => undefined,
+    );
     await until(() => got.length >= 2, 10_000, "replayed events");
     ctl.abort();
     assert.deepEqual(got, ["ADDED replayed", "DELETED replayed"]);

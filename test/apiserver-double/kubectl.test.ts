@@ -48,26 +48,38 @@ spec:
     // -v=6 request lines: kubectl 1.32 writes `PATCH URL 200 OK`, 1.33 (the npm layer's, used where the
     // machine has no kubectl) `"Response" verb="PATCH" url="URL" status="200 OK"`
     const patchUrl = String.raw`https:\/\/127\.0\.0\.1:\d+\/apis\/apps\/v1\/namespaces\/default\/deployments\/web\?fieldManager=kubectl-client-side-apply&fieldValidation=Strict`;
-    assert.match(updated.stderr, new RegExp(`PATCH ${patchUrl} 200 OK|verb="PATCH" url="${patchUrl}" status="200 OK"`));
+    assert.match(
+      updated.stderr,
+      new RegExp(`PATCH ${patchUrl} 200 OK|verb="PATCH" url="${patchUrl}" status="200 OK"`),
+    );
 
     const got = await k.run(["get", "deployment", "web", "-o", "json"]);
     assert.equal(got.code, 0, got.stderr);
     const d = JSON.parse(got.stdout);
-    assert.deepEqual(d.spec.template.spec.containers[0].env, [{ name: "A", value: "2" }], "B removed by $patch: delete, A updated");
+    assert.deepEqual(
+      d.spec.template.spec.containers[0].env,
+      [{ name: "A", value: "2" }],
+      "B removed by $patch: delete, A updated",
+    );
     assert.deepEqual(
       d.spec.template.spec.containers.map((c: any) => c.name),
       ["main", "sidecar"],
       "containers merged by name, order kept",
     );
     assert.equal(d.metadata.generation, 2, "spec change bumps generation");
-    assert.ok(d.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"].includes('"value":"2"'));
+    assert.ok(
+      d.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"].includes('"value":"2"'),
+    );
 
     const again = await k.run(["apply", "-f", second]);
     assert.match(again.stdout, /deployment.apps\/web unchanged/);
   });
 
   test("annotate, label, label selectors and delete", async () => {
-    const pod = k.manifest("pod.yaml", `apiVersion: v1\nkind: Pod\nmetadata: {name: p1, labels: {tier: db}}\nspec: {containers: [{name: c, image: busybox}]}\n`);
+    const pod = k.manifest(
+      "pod.yaml",
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p1, labels: {tier: db}}\nspec: {containers: [{name: c, image: busybox}]}\n`,
+    );
     assert.equal((await k.run(["create", "-f", pod])).code, 0);
     const ann = await k.run(["annotate", "pod", "p1", "pre.hook.backup.velero.io/timeout=30s"]);
     assert.equal(ann.code, 0, ann.stderr);
@@ -93,30 +105,57 @@ spec:
   });
 
   test("real error texts: AlreadyExists, missing namespace, immutable pod spec, unknown fields, invalid name", async () => {
-    const pod = k.manifest("pod.yaml", `apiVersion: v1\nkind: Pod\nmetadata: {name: p2}\nspec: {containers: [{name: c, image: busybox}]}\n`);
+    const pod = k.manifest(
+      "pod.yaml",
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p2}\nspec: {containers: [{name: c, image: busybox}]}\n`,
+    );
     assert.equal((await k.run(["create", "-f", pod])).code, 0);
     const dup = await k.run(["create", "-f", pod]);
     assert.equal(dup.code, 1);
-    assert.match(dup.stderr, /Error from server \(AlreadyExists\): error when creating ".*pod.yaml": pods "p2" already exists/);
+    assert.match(
+      dup.stderr,
+      /Error from server \(AlreadyExists\): error when creating ".*pod.yaml": pods "p2" already exists/,
+    );
 
     const elsewhere = await k.run(["create", "-f", pod, "-n", "nowhere"]);
-    assert.match(elsewhere.stderr, /Error from server \(NotFound\): error when creating ".*pod.yaml": namespaces "nowhere" not found/);
+    assert.match(
+      elsewhere.stderr,
+      /Error from server \(NotFound\): error when creating ".*pod.yaml": namespaces "nowhere" not found/,
+    );
 
-    const changed = k.manifest("pod.yaml", `apiVersion: v1\nkind: Pod\nmetadata: {name: p2}\nspec: {containers: [{name: c, image: busybox, args: [sleep, "1"]}]}\n`);
+    const changed = k.manifest(
+      "pod.yaml",
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p2}\nspec: {containers: [{name: c, image: busybox, args: [sleep, "1"]}]}\n`,
+    );
     const upd = await k.run(["apply", "-f", changed]);
     assert.equal(upd.code, 1);
-    assert.match(upd.stderr, /Pod "p2" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/);
+    assert.match(
+      upd.stderr,
+      /Pod "p2" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/,
+    );
 
-    const typo = k.manifest("typo.yaml", `apiVersion: v1\nkind: Pod\nmetadata: {name: typo, annotation: {a: b}}\nspec: {containers: [{name: c, image: busybox}]}\n`);
+    const typo = k.manifest(
+      "typo.yaml",
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: typo, annotation: {a: b}}\nspec: {containers: [{name: c, image: busybox}]}\n`,
+    );
     const strict = await k.run(["apply", "-f", typo]);
-    assert.match(strict.stderr, /Error from server \(BadRequest\): error when creating ".*typo.yaml": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "metadata.annotation"/);
+    assert.match(
+      strict.stderr,
+      /Error from server \(BadRequest\): error when creating ".*typo.yaml": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "metadata.annotation"/,
+    );
     const warn = await k.run(["create", "--validate=warn", "-f", typo]);
     assert.equal(warn.code, 0, warn.stderr);
     assert.match(warn.stderr, /Warning: unknown field "metadata.annotation"/);
 
-    const bad = k.manifest("bad.yaml", `apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec: {containers: [{name: c, image: busybox}]}\n`);
+    const bad = k.manifest(
+      "bad.yaml",
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec: {containers: [{name: c, image: busybox}]}\n`,
+    );
     const inv = await k.run(["create", "-f", bad]);
-    assert.match(inv.stderr, /The Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);
+    assert.match(
+      inv.stderr,
+      /The Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
+    );
   });
 
   test("custom resources: Backups apply with a merge patch and list across namespaces", async () => {
@@ -126,7 +165,9 @@ spec:
     const upd = await k.run(["apply", "-f", k.manifest("b.yaml", backup("48h0m0s")), "-v=6"]);
     assert.equal(upd.code, 0, upd.stderr);
     assert.match(upd.stdout, /backup.velero.io\/nightly configured/);
-    const got = JSON.parse((await k.run(["get", "backups.velero.io", "nightly", "-n", "velero", "-o", "json"])).stdout);
+    const got = JSON.parse(
+      (await k.run(["get", "backups.velero.io", "nightly", "-n", "velero", "-o", "json"])).stdout,
+    );
     assert.equal(got.spec.ttl, "48h0m0s");
     assert.equal(got.spec.hooks.resources[0].pre[0].exec.timeout, "30s");
     assert.equal(got.metadata.generation, 2);
@@ -138,7 +179,15 @@ spec:
     const ns = await k.run(["create", "namespace", "hookguard"]);
     assert.equal(ns.code, 0, ns.stderr);
     assert.match(ns.stdout, /namespace\/hookguard created/);
-    const sec = await k.run(["create", "secret", "generic", "creds", "-n", "hookguard", "--from-literal=password=s3cret"]);
+    const sec = await k.run([
+      "create",
+      "secret",
+      "generic",
+      "creds",
+      "-n",
+      "hookguard",
+      "--from-literal=password=s3cret",
+    ]);
     assert.equal(sec.code, 0, sec.stderr);
     const got = JSON.parse((await k.run(["get", "secret", "creds", "-n", "hookguard", "-o", "json"])).stdout);
     assert.equal(Buffer.from(got.data.password, "base64").toString(), "s3cret");
@@ -148,9 +197,16 @@ spec:
   });
 
   test("a namespace being deleted loses its content, refuses new content, and goes once finalizers allow", async () => {
-    const ns = k.manifest("ns.yaml", `apiVersion: v1\nkind: Namespace\nmetadata: {name: doomed, finalizers: [example.com/hold]}\n`);
+    const ns = k.manifest(
+      "ns.yaml",
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: doomed, finalizers: [example.com/hold]}\n`,
+    );
     assert.equal((await k.run(["create", "-f", ns])).code, 0);
-    const secret = (name: string) => k.manifest("s.yaml", `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: doomed}\nstringData: {a: b}\n`);
+    const secret = (name: string) =>
+      k.manifest(
+        "s.yaml",
+        `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: doomed}\nstringData: {a: b}\n`,
+      );
     assert.equal((await k.run(["create", "-f", secret("s")])).code, 0);
     const del = await k.run(["delete", "namespace", "doomed", "--wait=false"]);
     assert.equal(del.code, 0, del.stderr);
@@ -158,8 +214,18 @@ spec:
     assert.equal(phase.stdout, "Terminating");
     assert.equal(api.getObject("v1", "Secret", "doomed", "s"), undefined, "content removed");
     const late = await k.run(["create", "-f", secret("late")]);
-    assert.match(late.stderr, /Error from server \(Forbidden\): error when creating ".*": secrets "late" is forbidden: unable to create new content in namespace doomed because it is being terminated/);
-    const release = await k.run(["patch", "namespace", "doomed", "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+    assert.match(
+      late.stderr,
+      /Error from server \(Forbidden\): error when creating ".*": secrets "late" is forbidden: unable to create new content in namespace doomed because it is being terminated/,
+    );
+    const release = await k.run([
+      "patch",
+      "namespace",
+      "doomed",
+      "--type=merge",
+      "-p",
+      '{"metadata":{"finalizers":null}}',
+    ]);
     assert.equal(release.code, 0, release.stderr);
     assert.equal(api.getObject("v1", "Namespace", undefined, "doomed"), undefined);
   });

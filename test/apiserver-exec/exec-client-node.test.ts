@@ -22,8 +22,25 @@ function addPod(pod: any): any {
 before(async () => {
   h = await startExecHarness();
   kc = kubeConfigFor(h);
-  addPod(runningPod("web", [{ name: "app", image: "docker.io/library/busybox:1.36", env: [{ name: "GREETING", value: "hello there" }, { name: "FROM_SECRET", valueFrom: { secretKeyRef: { name: "s", key: "k" } } } as any], workingDir: "/srv/app" }]));
-  addPod(runningPod("nginx", [{ name: "nginx", image: "nginx:1.27" }, { name: "fsfreeze", image: "docker.io/library/ubuntu:24.04" }]));
+  addPod(
+    runningPod("web", [
+      {
+        name: "app",
+        image: "docker.io/library/busybox:1.36",
+        env: [
+          { name: "GREETING", value: "hello there" },
+          { name: "FROM_SECRET", valueFrom: { secretKeyRef: { name: "s", key: "k" } } } as any,
+        ],
+        workingDir: "/srv/app",
+      },
+    ]),
+  );
+  addPod(
+    runningPod("nginx", [
+      { name: "nginx", image: "nginx:1.27" },
+      { name: "fsfreeze", image: "docker.io/library/ubuntu:24.04" },
+    ]),
+  );
   addPod(runningPod("other", [{ name: "fsfreeze", image: "ubuntu" }]));
 });
 
@@ -90,7 +107,20 @@ describe("running commands", () => {
     assert.equal(exitCodeOf(ls.status), 1);
     assert.equal(ls.stderr, "ls: /work: No such file or directory\n");
     const root = await clientExec(kc, "web", "app", ["ls", "/"]);
-    assert.deepEqual(root.stdout.trim().split("\n").sort(), ["bin", "dev", "etc", "home", "proc", "root", "run", "sbin", "srv", "tmp", "usr", "var"]);
+    assert.deepEqual(root.stdout.trim().split("\n").sort(), [
+      "bin",
+      "dev",
+      "etc",
+      "home",
+      "proc",
+      "root",
+      "run",
+      "sbin",
+      "srv",
+      "tmp",
+      "usr",
+      "var",
+    ]);
   });
 
   it("keeps containers apart: files written in one container are invisible to the others", async () => {
@@ -107,7 +137,9 @@ describe("running commands", () => {
   });
 
   it("feeds stdin and ends it with the v5 half-close, so `cat` finishes and the status still arrives", async () => {
-    const r = await clientExec(kc, "web", "app", ["cat"], { stdin: Readable.from([Buffer.from("line one\n"), Buffer.from("line two\n")]) });
+    const r = await clientExec(kc, "web", "app", ["cat"], {
+      stdin: Readable.from([Buffer.from("line one\n"), Buffer.from("line two\n")]),
+    });
     assert.equal(r.stdout, "line one\nline two\n");
     assert.equal(exitCodeOf(r.status), 0);
   });
@@ -117,7 +149,11 @@ describe("the fsfreeze stand-in in the ubuntu image", () => {
   it("records freeze/unfreeze inside the container root and refuses a double freeze and a stray unfreeze like util-linux", async () => {
     const hostState = "/var/lib/fsfreeze-standin";
     const hostStateExisted = existsSync(hostState);
-    const freeze = await clientExec(kc, "nginx", "fsfreeze", ["/sbin/fsfreeze", "--freeze", "/var/log/nginx"]);
+    const freeze = await clientExec(kc, "nginx", "fsfreeze", [
+      "/sbin/fsfreeze",
+      "--freeze",
+      "/var/log/nginx",
+    ]);
     assert.equal(exitCodeOf(freeze.status), 0, freeze.stderr);
 
     const again = await clientExec(kc, "nginx", "fsfreeze", ["/sbin/fsfreeze", "--freeze", "/var/log/nginx"]);
@@ -125,10 +161,18 @@ describe("the fsfreeze stand-in in the ubuntu image", () => {
     assert.equal(again.stderr, "fsfreeze: /var/log/nginx: freeze failed: Device or resource busy\n");
 
     // Through a shell too: bash finds the stand-in on PATH like in a real ubuntu image.
-    const thaw = await clientExec(kc, "nginx", "fsfreeze", ["/bin/bash", "-c", "fsfreeze --unfreeze /var/log/nginx"]);
+    const thaw = await clientExec(kc, "nginx", "fsfreeze", [
+      "/bin/bash",
+      "-c",
+      "fsfreeze --unfreeze /var/log/nginx",
+    ]);
     assert.equal(exitCodeOf(thaw.status), 0, thaw.stderr);
 
-    const stray = await clientExec(kc, "nginx", "fsfreeze", ["/sbin/fsfreeze", "--unfreeze", "/var/log/nginx"]);
+    const stray = await clientExec(kc, "nginx", "fsfreeze", [
+      "/sbin/fsfreeze",
+      "--unfreeze",
+      "/var/log/nginx",
+    ]);
     assert.equal(exitCodeOf(stray.status), 1);
     assert.equal(stray.stderr, "fsfreeze: /var/log/nginx: unfreeze failed: Invalid argument\n");
 
@@ -136,15 +180,30 @@ describe("the fsfreeze stand-in in the ubuntu image", () => {
     const log = await readContainerFile(h.stateDir, uid, "fsfreeze", "/var/lib/fsfreeze-standin/log");
     assert.ok(log, "the stand-in wrote its log inside the container");
     assert.deepEqual(
-      log.trim().split("\n").map((l) => l.split(" ").filter((_, i) => i !== 1).join(" ")),
+      log
+        .trim()
+        .split("\n")
+        .map((l) =>
+          l
+            .split(" ")
+            .filter((_, i) => i !== 1)
+            .join(" "),
+        ),
       ["1 freeze /var/log/nginx", "2 unfreeze /var/log/nginx"],
     );
     assert.equal(existsSync(hostState), hostStateExisted, "nothing was written on the host");
     // Another pod's container has its own, untouched state.
     const otherUid = h.pods.get("default/other").metadata.uid;
-    const otherFreeze = await clientExec(kc, "other", "fsfreeze", ["/sbin/fsfreeze", "--freeze", "/var/log/nginx"]);
+    const otherFreeze = await clientExec(kc, "other", "fsfreeze", [
+      "/sbin/fsfreeze",
+      "--freeze",
+      "/var/log/nginx",
+    ]);
     assert.equal(exitCodeOf(otherFreeze.status), 0, otherFreeze.stderr);
-    assert.match((await readContainerFile(h.stateDir, otherUid, "fsfreeze", "/var/lib/fsfreeze-standin/log")) ?? "", /^1 \d+ freeze \/var\/log\/nginx\n$/);
+    assert.match(
+      (await readContainerFile(h.stateDir, otherUid, "fsfreeze", "/var/lib/fsfreeze-standin/log")) ?? "",
+      /^1 \d+ freeze \/var\/log\/nginx\n$/,
+    );
   });
 
   it("cannot freeze anything real: busybox's own fsfreeze applet gets EPERM inside the user namespace", async () => {
@@ -156,14 +215,24 @@ describe("the fsfreeze stand-in in the ubuntu image", () => {
 
 describe("the mysql stand-in in the mysql image", () => {
   it("runs the example hook through sh with the container's password and records the statement", async () => {
-    const pod = addPod(runningPod("db", [{ name: "mysql", image: "mysql:8.4", env: [{ name: "MYSQL_ROOT_PASSWORD", value: "s3cret" }] }]));
+    const pod = addPod(
+      runningPod("db", [
+        { name: "mysql", image: "mysql:8.4", env: [{ name: "MYSQL_ROOT_PASSWORD", value: "s3cret" }] },
+      ]),
+    );
     const hook = ["/bin/sh", "-c", 'mysql --password=$MYSQL_ROOT_PASSWORD -e "FLUSH TABLES WITH READ LOCK"'];
     const ok = await clientExec(kc, "db", "mysql", hook);
     assert.equal(exitCodeOf(ok.status), 0, ok.stderr);
-    assert.equal(await readContainerFile(h.stateDir, pod.metadata.uid, "mysql", "/var/lib/mysql-standin/statements"), "FLUSH TABLES WITH READ LOCK\n");
+    assert.equal(
+      await readContainerFile(h.stateDir, pod.metadata.uid, "mysql", "/var/lib/mysql-standin/statements"),
+      "FLUSH TABLES WITH READ LOCK\n",
+    );
     const wrong = await clientExec(kc, "db", "mysql", ["mysql", "--password=nope", "-e", "UNLOCK TABLES"]);
     assert.equal(exitCodeOf(wrong.status), 1);
-    assert.equal(wrong.stderr, "ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: YES)\n");
+    assert.equal(
+      wrong.stderr,
+      "ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: YES)\n",
+    );
   });
 });
 
@@ -178,21 +247,43 @@ describe("errors answered like a real server", () => {
       /^Internal error occurred: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuch": executable file not found in \$PATH: unknown$/,
     );
     const abs = await clientExec(kc, "web", "app", ["/usr/bin/nosuch"]);
-    assert.match(abs.status?.message ?? "", /exec: "\/usr\/bin\/nosuch": stat \/usr\/bin\/nosuch: no such file or directory: unknown$/);
+    assert.match(
+      abs.status?.message ?? "",
+      /exec: "\/usr\/bin\/nosuch": stat \/usr\/bin\/nosuch: no such file or directory: unknown$/,
+    );
   });
 
   it("a missing pod is a 404 NotFound Status before any upgrade", async () => {
     const raw = await rawUpgrade(h, execPath("ghost", ["true"], "app"), ["v5.channel.k8s.io"]);
     assert.equal(raw.statusCode, 404);
     assert.equal(raw.headers["content-type"], "application/json");
-    assert.deepEqual(JSON.parse(raw.body), { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: 'pods "ghost" not found', reason: "NotFound", details: { name: "ghost", kind: "pods" }, code: 404 });
-    await assert.rejects(clientExec(kc, "ghost", "app", ["true"]), (e: any) => /Unexpected server response: 404/.test(String(e?.message ?? e)));
+    assert.deepEqual(JSON.parse(raw.body), {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'pods "ghost" not found',
+      reason: "NotFound",
+      details: { name: "ghost", kind: "pods" },
+      code: 404,
+    });
+    await assert.rejects(clientExec(kc, "ghost", "app", ["true"]), (e: any) =>
+      /Unexpected server response: 404/.test(String(e?.message ?? e)),
+    );
   });
 
   it("a container not in the pod is a 400 BadRequest with the real text", async () => {
     const raw = await rawUpgrade(h, execPath("web", ["true"], "nope"), ["v5.channel.k8s.io"]);
     assert.equal(raw.statusCode, 400);
-    assert.deepEqual(JSON.parse(raw.body), { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "container nope is not valid for pod web", reason: "BadRequest", code: 400 });
+    assert.deepEqual(JSON.parse(raw.body), {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "container nope is not valid for pod web",
+      reason: "BadRequest",
+      code: 400,
+    });
   });
 
   it("an omitted container is the only container, or a 400 listing the choices", async () => {
@@ -200,7 +291,10 @@ describe("errors answered like a real server", () => {
     assert.equal(single.stdout, "defaulted\n");
     const raw = await rawUpgrade(h, execPath("nginx", ["true"]), ["v5.channel.k8s.io"]);
     assert.equal(raw.statusCode, 400);
-    assert.equal(JSON.parse(raw.body).message, "a container name must be specified for pod nginx, choose one of: [nginx fsfreeze]");
+    assert.equal(
+      JSON.parse(raw.body).message,
+      "a container name must be specified for pod nginx, choose one of: [nginx fsfreeze]",
+    );
   });
 
   it("a pod without a node is a 400; a scheduled pod whose container is not running fails after the v5 upgrade, on v4 before it", async () => {
@@ -212,7 +306,12 @@ describe("errors answered like a real server", () => {
     assert.equal(JSON.parse(raw.body).message, "pod pending does not have a host assigned");
 
     const creating = addPod(runningPod("creating", [{ name: "c", image: "busybox" }]));
-    creating.status = { phase: "Pending", containerStatuses: [{ name: "c", ready: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } }] };
+    creating.status = {
+      phase: "Pending",
+      containerStatuses: [
+        { name: "c", ready: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } },
+      ],
+    };
     const r = await clientExec(kc, "creating", "c", ["true"]);
     assert.deepEqual(r.status, {
       metadata: {},
@@ -228,7 +327,9 @@ describe("errors answered like a real server", () => {
   });
 
   it("refuses a request without streams or without a command before upgrading", async () => {
-    const noStreams = await rawUpgrade(h, execPath("web", ["true"], "app", "stdout=false"), ["v5.channel.k8s.io"]);
+    const noStreams = await rawUpgrade(h, execPath("web", ["true"], "app", "stdout=false"), [
+      "v5.channel.k8s.io",
+    ]);
     assert.equal(noStreams.statusCode, 400);
     assert.equal(JSON.parse(noStreams.body).message, "you must specify at least 1 of stdin, stdout, stderr");
     const noCommand = await rawUpgrade(h, execPath("web", [], "app"), ["v5.channel.k8s.io"]);
@@ -242,7 +343,10 @@ describe("errors answered like a real server", () => {
     assert.equal(raw.statusCode, 500);
     const body = JSON.parse(raw.body);
     assert.equal(body.reason, "InternalError");
-    assert.match(body.message, /exec refused: no image root for "postgres" \(known test images: busybox, ubuntu, nginx, mysql/);
+    assert.match(
+      body.message,
+      /exec refused: no image root for "postgres" \(known test images: busybox, ubuntu, nginx, mysql/,
+    );
   });
 
   it("asks for an upgrade on a plain request, and refuses SPDY with a Status", async () => {
@@ -257,32 +361,54 @@ describe("errors answered like a real server", () => {
 
 describe("protocol negotiation", () => {
   it("picks v5 when offered, whatever the order", async () => {
-    const log = await rawExec(h, execPath("web", ["echo", "hi"], "app"), ["v4.channel.k8s.io", "v5.channel.k8s.io"]);
+    const log = await rawExec(h, execPath("web", ["echo", "hi"], "app"), [
+      "v4.channel.k8s.io",
+      "v5.channel.k8s.io",
+    ]);
     assert.equal(log.protocol, "v5.channel.k8s.io");
     assert.equal(text(log, 1), "hi\n");
     assert.deepEqual(JSON.parse(text(log, 3)), { metadata: {}, status: "Success" });
     assert.equal(log.closeCode, 1000);
-    assert.equal(log.frames.some((f) => f.channel === 255), false, "the server never sends channel-255 frames");
+    assert.equal(
+      log.frames.some((f) => f.channel === 255),
+      false,
+      "the server never sends channel-255 frames",
+    );
   });
 
   it("with tty=true merges stderr into the stdout channel, as a terminal would", async () => {
-    const log = await rawExec(h, execPath("web", ["sh", "-c", "echo out; echo err >&2"], "app", "stdout=true&stderr=true&tty=true"), ["v5.channel.k8s.io"]);
+    const log = await rawExec(
+      h,
+      execPath("web", ["sh", "-c", "echo out; echo err >&2"], "app", "stdout=true&stderr=true&tty=true"),
+      ["v5.channel.k8s.io"],
+    );
     assert.equal(text(log, 2), "");
     assert.equal(text(log, 1).split("\n").sort().join(","), ",err,out");
   });
 
   it("speaks v4 to a v4-only client, with the kubelet's exit-code wording and no channel-255 frames", async () => {
-    const log = await rawExec(h, execPath("web", ["sh", "-c", "echo x; exit 7"], "app"), ["v4.channel.k8s.io"]);
+    const log = await rawExec(h, execPath("web", ["sh", "-c", "echo x; exit 7"], "app"), [
+      "v4.channel.k8s.io",
+    ]);
     assert.equal(log.protocol, "v4.channel.k8s.io");
     assert.equal(text(log, 1), "x\n");
     const status = JSON.parse(text(log, 3));
-    assert.equal(status.message, "command terminated with non-zero exit code: error executing command [sh -c echo x; exit 7], exit code 7");
+    assert.equal(
+      status.message,
+      "command terminated with non-zero exit code: error executing command [sh -c echo x; exit 7], exit code 7",
+    );
     assert.deepEqual(status.details, { causes: [{ reason: "ExitCode", message: "7" }] });
-    assert.equal(log.frames.some((f) => f.channel === 255), false);
+    assert.equal(
+      log.frames.some((f) => f.channel === 255),
+      false,
+    );
   });
 
   it("rejects a client offering neither v5 nor v4 with the kubelet's bare 403", async () => {
-    const raw = await rawUpgrade(h, execPath("web", ["true"], "app"), ["channel.k8s.io", "base64.channel.k8s.io"]);
+    const raw = await rawUpgrade(h, execPath("web", ["true"], "app"), [
+      "channel.k8s.io",
+      "base64.channel.k8s.io",
+    ]);
     assert.equal(raw.statusCode, 403);
     assert.equal(raw.body, "");
   });
@@ -297,8 +423,14 @@ describe("fault knobs", () => {
   it("upgradeDelayMs holds the handshake: a client with a shorter handshake timeout gives up", async () => {
     h.knobs.upgradeDelayMs = 1500;
     try {
-      const handler = new WebSocketHandler(kc, (uri, protocols, opts) => new WebSocket(uri, protocols, { ...opts, handshakeTimeout: 200 }));
-      await assert.rejects(new Exec(kc, handler).exec("default", "web", "app", ["true"], new PassThrough(), null, null, false), (e: any) => /Opening handshake has timed out/.test(String(e?.message)));
+      const handler = new WebSocketHandler(
+        kc,
+        (uri, protocols, opts) => new WebSocket(uri, protocols, { ...opts, handshakeTimeout: 200 }),
+      );
+      await assert.rejects(
+        new Exec(kc, handler).exec("default", "web", "app", ["true"], new PassThrough(), null, null, false),
+        (e: any) => /Opening handshake has timed out/.test(String(e?.message)),
+      );
       const slow = await clientExec(kc, "web", "app", ["echo", "late"]);
       assert.equal(slow.stdout, "late\n");
     } finally {
@@ -320,15 +452,20 @@ describe("fault knobs", () => {
   it("neverSendStatus lets the command finish but leaves the socket open without a status", async () => {
     h.knobs.neverSendStatus = true;
     try {
-      const log = await rawExec(h, execPath("web", ["echo", "done"], "app"), ["v5.channel.k8s.io"], (ws, frames) => {
-        const check = setInterval(() => {
-          // Once the output arrived, give the server ample time to (wrongly) send a status.
-          if (ws.readyState === ws.OPEN && frames.frames.length > 0) {
-            clearInterval(check);
-            setTimeout(() => ws.close(1000), 500);
-          }
-        }, 20);
-      });
+      const log = await rawExec(
+        h,
+        execPath("web", ["echo", "done"], "app"),
+        ["v5.channel.k8s.io"],
+        (ws, frames) => {
+          const check = setInterval(() => {
+            // Once the output arrived, give the server ample time to (wrongly) send a status.
+            if (ws.readyState === ws.OPEN && frames.frames.length > 0) {
+              clearInterval(check);
+              setTimeout(() => ws.close(1000), 500);
+            }
+          }, 20);
+        },
+      );
       assert.equal(text(log, 1), "done\n");
       assert.equal(text(log, 3), "");
       assert.equal(log.closeCode, 1000, "closed by the client, not the server");
@@ -339,7 +476,9 @@ describe("fault knobs", () => {
 
   it("a client that goes away leaves the process running (like a kubelet) until shutdownExecs()", async () => {
     const before = runningExecCount();
-    const log = await rawExec(h, execPath("web", ["sleep", "600"], "app"), ["v5.channel.k8s.io"], (ws) => setTimeout(() => ws.close(1000), 200));
+    const log = await rawExec(h, execPath("web", ["sleep", "600"], "app"), ["v5.channel.k8s.io"], (ws) =>
+      setTimeout(() => ws.close(1000), 200),
+    );
     assert.equal(log.closeCode, 1000);
     assert.equal(runningExecCount(), before + 1);
     await shutdownExecs();
@@ -351,11 +490,21 @@ async function fetchPlain(path: string): Promise<{ statusCode: number; body: str
   const { request } = await import("node:https");
   const { TEST_TOKEN } = await import("../apiserver/exec/test-harness.js");
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: h.port, path, method: "GET", ca: h.caPem, headers: { Authorization: `Bearer ${TEST_TOKEN}` } }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve({ statusCode: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: h.port,
+        path,
+        method: "GET",
+        ca: h.caPem,
+        headers: { Authorization: `Bearer ${TEST_TOKEN}` },
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => resolve({ statusCode: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });

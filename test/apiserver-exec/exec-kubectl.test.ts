@@ -13,17 +13,27 @@ let h: ExecHarness;
 let home: string;
 
 function kubectl(args: string[], stdin?: string): Promise<ProcessResult> {
-  return runProcess("kubectl", ["--kubeconfig", h.kubeconfigPath, "--cache-dir", join(home, "cache"), ...args], {
-    env: { HOME: home, PATH: "/usr/bin:/bin" },
-    input: stdin ?? "",
-    timeoutMs: 60_000,
-  });
+  return runProcess(
+    "kubectl",
+    ["--kubeconfig", h.kubeconfigPath, "--cache-dir", join(home, "cache"), ...args],
+    {
+      env: { HOME: home, PATH: "/usr/bin:/bin" },
+      input: stdin ?? "",
+      timeoutMs: 60_000,
+    },
+  );
 }
 
 before(async () => {
   h = await startExecHarness();
   home = mkdtempSync(join(tmpdir(), "exec-kubectl-home-"));
-  h.pods.set("default/nginx", runningPod("nginx", [{ name: "nginx", image: "nginx" }, { name: "fsfreeze", image: "ubuntu:24.04" }]));
+  h.pods.set(
+    "default/nginx",
+    runningPod("nginx", [
+      { name: "nginx", image: "nginx" },
+      { name: "fsfreeze", image: "ubuntu:24.04" },
+    ]),
+  );
 });
 
 after(async () => {
@@ -37,7 +47,10 @@ describe("kubectl exec against the double", () => {
     assert.equal(r.stderr, "");
     assert.equal(r.stdout, "hi\n");
     assert.equal(r.code, 0);
-    assert.ok(h.seen.some((s) => s.startsWith("UPGRADE GET /api/v1/namespaces/default/pods/nginx/exec?")), "kubectl used the WebSocket (GET) executor");
+    assert.ok(
+      h.seen.some((s) => s.startsWith("UPGRADE GET /api/v1/namespaces/default/pods/nginx/exec?")),
+      "kubectl used the WebSocket (GET) executor",
+    );
   });
 
   it("reports a non-zero exit code the way kubectl does against a real cluster", async () => {
@@ -48,13 +61,37 @@ describe("kubectl exec against the double", () => {
   });
 
   it("runs a hook-style fsfreeze in the named container and it is recorded there", async () => {
-    const r = await kubectl(["exec", "nginx", "-c", "fsfreeze", "--", "/sbin/fsfreeze", "--freeze", "/var/log/nginx"]);
+    const r = await kubectl([
+      "exec",
+      "nginx",
+      "-c",
+      "fsfreeze",
+      "--",
+      "/sbin/fsfreeze",
+      "--freeze",
+      "/var/log/nginx",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const uid = h.pods.get("default/nginx").metadata.uid;
-    assert.match((await readContainerFile(h.stateDir, uid, "fsfreeze", "/var/lib/fsfreeze-standin/log")) ?? "", /^1 \d+ freeze \/var\/log\/nginx\n$/);
-    const again = await kubectl(["exec", "nginx", "-c", "fsfreeze", "--", "/sbin/fsfreeze", "--freeze", "/var/log/nginx"]);
+    assert.match(
+      (await readContainerFile(h.stateDir, uid, "fsfreeze", "/var/lib/fsfreeze-standin/log")) ?? "",
+      /^1 \d+ freeze \/var\/log\/nginx\n$/,
+    );
+    const again = await kubectl([
+      "exec",
+      "nginx",
+      "-c",
+      "fsfreeze",
+      "--",
+      "/sbin/fsfreeze",
+      "--freeze",
+      "/var/log/nginx",
+    ]);
     assert.equal(again.code, 1);
-    assert.equal(again.stderr, "fsfreeze: /var/log/nginx: freeze failed: Device or resource busy\ncommand terminated with exit code 1\n");
+    assert.equal(
+      again.stderr,
+      "fsfreeze: /var/log/nginx: freeze failed: Device or resource busy\ncommand terminated with exit code 1\n",
+    );
   });
 
   it("pipes stdin with -i (v5 closes stdin without closing the connection)", async () => {
@@ -67,9 +104,15 @@ describe("kubectl exec against the double", () => {
     const missing = await kubectl(["exec", "nginx", "-c", "nope", "--", "true"]);
     assert.equal(missing.code, 1);
     // The WebSocket upgrade gets a 400, kubectl falls back to SPDY, gets the same Status, prints it.
-    assert.equal(missing.stderr, "Error from server (BadRequest): container nope is not valid for pod nginx\n");
+    assert.equal(
+      missing.stderr,
+      "Error from server (BadRequest): container nope is not valid for pod nginx\n",
+    );
     const noProgram = await kubectl(["exec", "nginx", "-c", "nginx", "--", "nosuch"]);
     assert.equal(noProgram.code, 1);
-    assert.match(noProgram.stderr, /^error: Internal error occurred: Internal error occurred: error executing command in container: .*exec: "nosuch": executable file not found in \$PATH: unknown\n$/);
+    assert.match(
+      noProgram.stderr,
+      /^error: Internal error occurred: Internal error occurred: error executing command in container: .*exec: "nosuch": executable file not found in \$PATH: unknown\n$/,
+    );
   });
 });

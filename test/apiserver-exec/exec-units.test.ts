@@ -6,7 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { imageNameFor } from "../apiserver/images/build.js";
-import { checkRootInside, containerRootPath, lookPathInRoot, readContainerFile, resolveInRoot } from "../apiserver/exec/rootfs.js";
+import {
+  checkRootInside,
+  containerRootPath,
+  lookPathInRoot,
+  readContainerFile,
+  resolveInRoot,
+} from "../apiserver/exec/rootfs.js";
 import { exitCodeOf, runProbe } from "../apiserver/exec/runner.js";
 import { containerEnv, resolveTarget } from "../apiserver/exec/pod.js";
 
@@ -51,7 +57,12 @@ describe("confinement guards", () => {
   });
 
   it("keep hostile pod uids and container names inside stateDir", () => {
-    for (const [uid, name] of [["..", ".."], ["../../etc", "x"], ["u", "../../../../"], ["", ""]] as const) {
+    for (const [uid, name] of [
+      ["..", ".."],
+      ["../../etc", "x"],
+      ["u", "../../../../"],
+      ["", ""],
+    ] as const) {
       const p = containerRootPath(dir, uid, name);
       assert.equal(checkRootInside(dir, p), undefined, `${uid}/${name} -> ${p}`);
     }
@@ -59,12 +70,25 @@ describe("confinement guards", () => {
   });
 
   it("resolve absolute and climbing symlinks inside the root, never on the host", async () => {
-    assert.deepEqual(await resolveInRoot(root, "/etc/abs-link", "/"), { ok: true, hostPath: join(root, "etc", "hostname") });
-    assert.deepEqual(await resolveInRoot(root, "/etc/climb-link", "/"), { ok: true, hostPath: join(root, "etc", "hostname") });
-    assert.deepEqual(await resolveInRoot(root, "../../../etc/hostname", "/bin"), { ok: true, hostPath: join(root, "etc", "hostname") });
+    assert.deepEqual(await resolveInRoot(root, "/etc/abs-link", "/"), {
+      ok: true,
+      hostPath: join(root, "etc", "hostname"),
+    });
+    assert.deepEqual(await resolveInRoot(root, "/etc/climb-link", "/"), {
+      ok: true,
+      hostPath: join(root, "etc", "hostname"),
+    });
+    assert.deepEqual(await resolveInRoot(root, "../../../etc/hostname", "/bin"), {
+      ok: true,
+      hostPath: join(root, "etc", "hostname"),
+    });
     assert.deepEqual(await resolveInRoot(root, "/etc/loop-a", "/"), { ok: false, code: "ELOOP" });
     assert.deepEqual(await resolveInRoot(root, "/etc/hostname/x", "/"), { ok: false, code: "ENOTDIR" });
-    assert.deepEqual(await resolveInRoot(root, "/etc/passwd", "/"), { ok: false, code: "ENOENT" }, "the host's /etc/passwd is not visible");
+    assert.deepEqual(
+      await resolveInRoot(root, "/etc/passwd", "/"),
+      { ok: false, code: "ENOENT" },
+      "the host's /etc/passwd is not visible",
+    );
   });
 
   it("read container files through the same resolution", async () => {
@@ -82,11 +106,26 @@ describe("confinement guards", () => {
 describe("runc-style program lookup", () => {
   it("answers with runc's wording for each failure", async () => {
     assert.deepEqual(await lookPathInRoot(root, "tool", "/usr/bin:/bin", "/"), { ok: true });
-    assert.deepEqual(await lookPathInRoot(root, "nosuch", "/usr/bin:/bin", "/"), { ok: false, runcError: '"nosuch": executable file not found in $PATH' });
-    assert.deepEqual(await lookPathInRoot(root, "/bin/nosuch", "/bin", "/"), { ok: false, runcError: '"/bin/nosuch": stat /bin/nosuch: no such file or directory' });
-    assert.deepEqual(await lookPathInRoot(root, "/etc/data", "/bin", "/"), { ok: false, runcError: '"/etc/data": permission denied' });
-    assert.deepEqual(await lookPathInRoot(root, "/etc", "/bin", "/"), { ok: false, runcError: '"/etc": permission denied' });
-    assert.deepEqual(await lookPathInRoot(root, "data", "/etc", "/"), { ok: false, runcError: '"data": executable file not found in $PATH' });
+    assert.deepEqual(await lookPathInRoot(root, "nosuch", "/usr/bin:/bin", "/"), {
+      ok: false,
+      runcError: '"nosuch": executable file not found in $PATH',
+    });
+    assert.deepEqual(await lookPathInRoot(root, "/bin/nosuch", "/bin", "/"), {
+      ok: false,
+      runcError: '"/bin/nosuch": stat /bin/nosuch: no such file or directory',
+    });
+    assert.deepEqual(await lookPathInRoot(root, "/etc/data", "/bin", "/"), {
+      ok: false,
+      runcError: '"/etc/data": permission denied',
+    });
+    assert.deepEqual(await lookPathInRoot(root, "/etc", "/bin", "/"), {
+      ok: false,
+      runcError: '"/etc": permission denied',
+    });
+    assert.deepEqual(await lookPathInRoot(root, "data", "/etc", "/"), {
+      ok: false,
+      runcError: '"data": executable file not found in $PATH',
+    });
   });
 });
 
@@ -98,19 +137,42 @@ describe("exit codes and the pod's view", () => {
   });
 
   it("lists init and ephemeral containers too when the choice is ambiguous, as VisitContainers does", () => {
-    const pod = { metadata: { name: "p", uid: "u" }, spec: { nodeName: "n", initContainers: [{ name: "init" }], containers: [{ name: "a" }, { name: "b" }], ephemeralContainers: [{ name: "dbg" }] } };
+    const pod = {
+      metadata: { name: "p", uid: "u" },
+      spec: {
+        nodeName: "n",
+        initContainers: [{ name: "init" }],
+        containers: [{ name: "a" }, { name: "b" }],
+        ephemeralContainers: [{ name: "dbg" }],
+      },
+    };
     const r = resolveTarget(pod, "p", "default", "");
     assert.equal(r.ok, false);
-    assert.equal(!r.ok && r.status.message, "a container name must be specified for pod p, choose one of: [init a b dbg]");
+    assert.equal(
+      !r.ok && r.status.message,
+      "a container name must be specified for pod p, choose one of: [init a b dbg]",
+    );
     const init = resolveTarget(pod, "p", "default", "init");
     assert.equal(init.ok && init.target.kind, "init");
   });
 
   it("lets the pod spec's env override the image defaults, PATH included", () => {
-    const pod = { metadata: { name: "p", uid: "u" }, spec: { nodeName: "n", hostname: "custom", containers: [{ name: "a", env: [{ name: "PATH", value: "/opt/bin" }, { name: "EMPTY" }] }] } };
+    const pod = {
+      metadata: { name: "p", uid: "u" },
+      spec: {
+        nodeName: "n",
+        hostname: "custom",
+        containers: [{ name: "a", env: [{ name: "PATH", value: "/opt/bin" }, { name: "EMPTY" }] }],
+      },
+    };
     const r = resolveTarget(pod, "p", "default", "a");
     assert.ok(r.ok);
-    assert.deepEqual(containerEnv(r.target, "p", false), { PATH: "/opt/bin", HOSTNAME: "custom", EMPTY: "", HOME: "/root" });
+    assert.deepEqual(containerEnv(r.target, "p", false), {
+      PATH: "/opt/bin",
+      HOSTNAME: "custom",
+      EMPTY: "",
+      HOME: "/root",
+    });
   });
 });
 

@@ -39,16 +39,32 @@ export function exitCodeOf(status: V1Status | undefined): number | undefined {
 }
 
 /** Runs argv through client-node's Exec; resolves on the channel-3 status or the socket's close. */
-export async function clientExec(kc: KubeConfig, pod: string, container: string, argv: string[], opts: { stdin?: Readable; namespace?: string; timeoutMs?: number } = {}): Promise<ExecOutcome> {
+export async function clientExec(
+  kc: KubeConfig,
+  pod: string,
+  container: string,
+  argv: string[],
+  opts: { stdin?: Readable; namespace?: string; timeoutMs?: number } = {},
+): Promise<ExecOutcome> {
   const stdout = new Collect();
   const stderr = new Collect();
   let status: V1Status | undefined;
   let settle!: () => void;
   const done = new Promise<void>((r) => (settle = r));
-  const ws = await new Exec(kc).exec(opts.namespace ?? "default", pod, container, argv, stdout, stderr, opts.stdin ?? null, false, (s) => {
-    status = s;
-    settle();
-  });
+  const ws = await new Exec(kc).exec(
+    opts.namespace ?? "default",
+    pod,
+    container,
+    argv,
+    stdout,
+    stderr,
+    opts.stdin ?? null,
+    false,
+    (s) => {
+      status = s;
+      settle();
+    },
+  );
   if (ws.readyState === ws.CLOSED) settle();
   else ws.addEventListener("close", () => settle());
   const timer = setTimeout(settle, opts.timeoutMs ?? 30_000);
@@ -65,7 +81,12 @@ export interface RawAnswer {
 }
 
 /** An upgrade request whose non-101 answer is read in full (client-node discards the body). */
-export function rawUpgrade(h: ExecHarness, path: string, protocols: string[], upgrade = "websocket"): Promise<RawAnswer> {
+export function rawUpgrade(
+  h: ExecHarness,
+  path: string,
+  protocols: string[],
+  upgrade = "websocket",
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({
       host: "127.0.0.1",
@@ -103,15 +124,25 @@ export interface FrameLog {
 }
 
 /** A bare `ws` client offering exactly `protocols`; records every frame until the socket closes. */
-export function rawExec(h: ExecHarness, path: string, protocols: string[], onOpen?: (ws: WebSocket, log: FrameLog) => void): Promise<FrameLog> {
+export function rawExec(
+  h: ExecHarness,
+  path: string,
+  protocols: string[],
+  onOpen?: (ws: WebSocket, log: FrameLog) => void,
+): Promise<FrameLog> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`wss://127.0.0.1:${h.port}${path}`, protocols, { ca: h.caPem, headers: { Authorization: `Bearer ${TEST_TOKEN}` } });
+    const ws = new WebSocket(`wss://127.0.0.1:${h.port}${path}`, protocols, {
+      ca: h.caPem,
+      headers: { Authorization: `Bearer ${TEST_TOKEN}` },
+    });
     const log: FrameLog = { protocol: "", frames: [] };
     ws.on("open", () => {
       log.protocol = ws.protocol;
       onOpen?.(ws, log);
     });
-    ws.on("message", (data: Buffer) => log.frames.push({ channel: data[0] as number, data: data.subarray(1) }));
+    ws.on("message", (data: Buffer) =>
+      log.frames.push({ channel: data[0] as number, data: data.subarray(1) }),
+    );
     ws.on("close", (code) => {
       log.closeCode = code;
       resolve(log);
@@ -120,7 +151,12 @@ export function rawExec(h: ExecHarness, path: string, protocols: string[], onOpe
   });
 }
 
-export function execPath(pod: string, argv: string[], container?: string, extra = "stdout=true&stderr=true"): string {
+export function execPath(
+  pod: string,
+  argv: string[],
+  container?: string,
+  extra = "stdout=true&stderr=true",
+): string {
   const cmd = argv.map((a) => `command=${encodeURIComponent(a)}`).join("&");
   return `/api/v1/namespaces/default/pods/${pod}/exec?${extra}&${cmd}${container === undefined ? "" : `&container=${encodeURIComponent(container)}`}`;
 }

@@ -30,8 +30,12 @@ export class AdmissionWebhooks implements AdmissionChain {
   ) {}
 
   private webhooks(kind: "mutating" | "validating"): any[] {
-    const configs = this.store.list(kind === "mutating" ? MUTATING : VALIDATING).sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
-    return configs.flatMap((c) => (Array.isArray(c.webhooks) ? c.webhooks.filter((w: unknown) => typeof w === "object" && w !== null) : []));
+    const configs = this.store
+      .list(kind === "mutating" ? MUTATING : VALIDATING)
+      .sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
+    return configs.flatMap((c) =>
+      Array.isArray(c.webhooks) ? c.webhooks.filter((w: unknown) => typeof w === "object" && w !== null) : [],
+    );
   }
 
   async mutate(a: AdmissionAttributes): Promise<{ object: any }> {
@@ -50,13 +54,20 @@ export class AdmissionWebhooks implements AdmissionChain {
         try {
           ops = JSON.parse(Buffer.from(res.patch, "base64").toString("utf8"));
         } catch (e) {
-          throw internalError(`failed calling webhook "${wh.name}": received invalid webhook response: ${(e as Error).message}`);
+          throw internalError(
+            `failed calling webhook "${wh.name}": received invalid webhook response: ${(e as Error).message}`,
+          );
         }
-        if (!Array.isArray(ops)) throw internalError(`failed calling webhook "${wh.name}": received invalid webhook response: json: cannot unmarshal object into Go value of type jsonpatch.Patch`);
+        if (!Array.isArray(ops))
+          throw internalError(
+            `failed calling webhook "${wh.name}": received invalid webhook response: json: cannot unmarshal object into Go value of type jsonpatch.Patch`,
+          );
         try {
           object = jsonPatch(structuredClone(object), ops);
         } catch (e) {
-          throw internalError(e instanceof ApiError ? e.status.message ?? "patch failed" : (e as Error).message);
+          throw internalError(
+            e instanceof ApiError ? (e.status.message ?? "patch failed") : (e as Error).message,
+          );
         }
       }
     }
@@ -66,7 +77,14 @@ export class AdmissionWebhooks implements AdmissionChain {
   async validate(a: AdmissionAttributes): Promise<void> {
     if (exempt(a)) return;
     const hooks = this.webhooks("validating").filter((wh) => shouldCall(this.store, wh, a));
-    const results = await Promise.all(hooks.map((wh) => this.call(wh, a, false).then((r) => ({ r }), (e: unknown) => ({ e }))));
+    const results = await Promise.all(
+      hooks.map((wh) =>
+        this.call(wh, a, false).then(
+          (r) => ({ r }),
+          (e: unknown) => ({ e }),
+        ),
+      ),
+    );
     const warnings = a.warningSink;
     let first: unknown;
     results.forEach((x, i) => {
@@ -126,7 +144,10 @@ export class AdmissionWebhooks implements AdmissionChain {
         displayUrl = new URL(`https://${servername}:${port}${cc.service.path ?? ""}`);
         const routed = this.knobs.services.get(`${cc.service.namespace}/${cc.service.name}:${port}`);
         if (!routed) {
-          return Promise.resolve({ ok: false, error: `failed to call webhook: Post "${displayUrl.href}?timeout=${timeoutSeconds}s": service "${cc.service.name}" not found` });
+          return Promise.resolve({
+            ok: false,
+            error: `failed to call webhook: Post "${displayUrl.href}?timeout=${timeoutSeconds}s": service "${cc.service.name}" not found`,
+          });
         }
         const base = new URL(routed);
         target = new URL(`${base.origin}${cc.service.path ?? ""}`);
@@ -159,7 +180,12 @@ export class AdmissionWebhooks implements AdmissionChain {
           servername: isIp(servername) ? undefined : servername,
           ...(ca ? { ca } : {}),
           minVersion: "TLSv1.2",
-          headers: { "Content-Type": "application/json", Accept: "application/json, */*", "Content-Length": Buffer.byteLength(body), "User-Agent": "kube-apiserver-admission" },
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json, */*",
+            "Content-Length": Buffer.byteLength(body),
+            "User-Agent": "kube-apiserver-admission",
+          },
           agent: false,
           checkServerIdentity: (_host, cert) => checkIdentity(servername, cert),
         },
@@ -169,21 +195,26 @@ export class AdmissionWebhooks implements AdmissionChain {
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             const code = res.statusCode ?? 0;
-            if (code < 200 || code > 299) return finish({ ok: false, error: `failed to call webhook: ${httpError(code, text)}` });
+            if (code < 200 || code > 299)
+              return finish({ ok: false, error: `failed to call webhook: ${httpError(code, text)}` });
             try {
               finish({ ok: true, response: JSON.parse(text) });
             } catch (e) {
               finish({ ok: false, error: `failed to call webhook: ${(e as Error).message}` });
             }
           });
-          res.on("error", (e) => finish({ ok: false, error: `failed to call webhook: ${shown}: ${goError(e, target)}` }));
+          res.on("error", (e) =>
+            finish({ ok: false, error: `failed to call webhook: ${shown}: ${goError(e, target)}` }),
+          );
         },
       );
       const timer = setTimeout(() => {
         finish({ ok: false, error: `failed to call webhook: ${shown}: context deadline exceeded` });
         req.destroy();
       }, timeoutSeconds * 1000);
-      req.on("error", (e) => finish({ ok: false, error: `failed to call webhook: ${shown}: ${goError(e, target)}` }));
+      req.on("error", (e) =>
+        finish({ ok: false, error: `failed to call webhook: ${shown}: ${goError(e, target)}` }),
+      );
       req.end(body);
     });
   }
@@ -201,7 +232,13 @@ function checkIdentity(host: string, cert: any): Error | undefined {
     .filter(Boolean);
   const dns = sans.filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4));
   const ips = sans.filter((s) => s.startsWith("IP Address:")).map((s) => s.slice(11));
-  const ok = isIp(host) ? ips.includes(host) : dns.some((d) => d === host || (d.startsWith("*.") && host.endsWith(d.slice(1)) && host.split(".").length === d.split(".").length));
+  const ok = isIp(host)
+    ? ips.includes(host)
+    : dns.some(
+        (d) =>
+          d === host ||
+          (d.startsWith("*.") && host.endsWith(d.slice(1)) && host.split(".").length === d.split(".").length),
+      );
   if (ok) return undefined;
   const err = new Error(
     isIp(host)
@@ -247,7 +284,8 @@ function httpError(code: number, text: string): string {
     // not a Status: fall through to the generic texts
   }
   if (code === 404) return "the server could not find the requested resource";
-  if (code >= 500) return `an error on the server ("${text.slice(0, 200).trim()}") has prevented the request from succeeding`;
+  if (code >= 500)
+    return `an error on the server ("${text.slice(0, 200).trim()}") has prevented the request from succeeding`;
   return `the server responded with the status code ${code} but did not return more information`;
 }
 
@@ -267,7 +305,12 @@ function buildReview(a: AdmissionAttributes, apiVersion: string): any {
   if (a.name) request.name = a.name;
   if (a.namespace) request.namespace = a.namespace;
   request.operation = a.operation;
-  request.userInfo = { username: a.user.username, uid: a.user.uid, groups: a.user.groups, ...(a.user.extra ? { extra: a.user.extra } : {}) };
+  request.userInfo = {
+    username: a.user.username,
+    uid: a.user.uid,
+    groups: a.user.groups,
+    ...(a.user.extra ? { extra: a.user.extra } : {}),
+  };
   request.object = a.object ?? null;
   request.oldObject = a.oldObject ?? null;
   request.dryRun = a.dryRun;
@@ -277,15 +320,20 @@ function buildReview(a: AdmissionAttributes, apiVersion: string): any {
 
 /** webhookrequest.VerifyAdmissionResponse: the checks and texts of the real server. */
 function verifyResponse(review: any, sent: any, mutating: boolean): string | undefined {
-  if (review?.apiVersion !== sent.apiVersion) return `expected webhook response of ${sent.apiVersion}, got ${JSON.stringify(review?.apiVersion ?? "")}`;
-  if (review.kind !== "AdmissionReview") return `expected webhook response of kind AdmissionReview, got ${JSON.stringify(review.kind ?? "")}`;
+  if (review?.apiVersion !== sent.apiVersion)
+    return `expected webhook response of ${sent.apiVersion}, got ${JSON.stringify(review?.apiVersion ?? "")}`;
+  if (review.kind !== "AdmissionReview")
+    return `expected webhook response of kind AdmissionReview, got ${JSON.stringify(review.kind ?? "")}`;
   const r = review.response;
   if (!r) return "webhook response was absent";
-  if (r.uid !== sent.request.uid) return `expected response.uid=${JSON.stringify(sent.request.uid)}, got ${JSON.stringify(r.uid ?? "")}`;
+  if (r.uid !== sent.request.uid)
+    return `expected response.uid=${JSON.stringify(sent.request.uid)}, got ${JSON.stringify(r.uid ?? "")}`;
   if (r.patch !== undefined && r.patch !== null && r.patch !== "") {
     if (!mutating) return "validating webhooks may not return patches";
-    if (r.patchType === undefined || r.patchType === null || r.patchType === "") return "webhook returned response.patch but not response.patchType";
-    if (r.patchType !== "JSONPatch") return `webhook returned invalid response.patchType of ${JSON.stringify(r.patchType)}`;
+    if (r.patchType === undefined || r.patchType === null || r.patchType === "")
+      return "webhook returned response.patch but not response.patchType";
+    if (r.patchType !== "JSONPatch")
+      return `webhook returned invalid response.patchType of ${JSON.stringify(r.patchType)}`;
   } else if (r.patchType) {
     return "webhook returned response.patchType but not response.patch";
   }
@@ -299,7 +347,11 @@ function denial(name: string, result: any): ApiError {
   const r = result && typeof result === "object" ? result : {};
   let code = Number(r.code ?? 0);
   if (!(code >= 400)) code = 400;
-  const message = r.message ? `${deniedBy}: ${r.message}` : r.reason ? `${deniedBy}: ${r.reason}` : `${deniedBy} without explanation`;
+  const message = r.message
+    ? `${deniedBy}: ${r.message}`
+    : r.reason
+      ? `${deniedBy}: ${r.reason}`
+      : `${deniedBy} without explanation`;
   const s: Status = failure(code, r.reason || undefined, message, r.details ?? undefined);
   return new ApiError(s);
 }

@@ -49,7 +49,9 @@ export function shouldCall(store: ObjectStore, wh: any, a: AdmissionAttributes):
       const ns = store.get(NAMESPACES, undefined, a.namespace);
       if (!matchesSelectorObject(wh.namespaceSelector, labelsOf(ns))) return false;
     }
-    const objOk = matchesSelectorObject(wh.objectSelector, labelsOf(a.object)) || (a.oldObject !== null && matchesSelectorObject(wh.objectSelector, labelsOf(a.oldObject)));
+    const objOk =
+      matchesSelectorObject(wh.objectSelector, labelsOf(a.object)) ||
+      (a.oldObject !== null && matchesSelectorObject(wh.objectSelector, labelsOf(a.oldObject)));
     if (!objOk) return false;
   } catch (e) {
     // An invalid selector in a stored configuration: the real dispatcher fails the request with it.
@@ -72,7 +74,11 @@ export function shouldCall(store: ObjectStore, wh: any, a: AdmissionAttributes):
   const gr = a.resource.group ? `${a.resource.plural}.${a.resource.group}` : a.resource.plural;
   const msg = errors.length === 1 ? errors[0]! : `[${errors.join(", ")}]`;
   // apierrors.NewForbidden(resource, name, err), as the dispatcher returns for failed match conditions.
-  throw forbidden(`${gr} "${a.name}" is forbidden: ${msg}`, { name: a.name, ...(a.resource.group ? { group: a.resource.group } : {}), kind: a.resource.plural });
+  throw forbidden(`${gr} "${a.name}" is forbidden: ${msg}`, {
+    name: a.name,
+    ...(a.resource.group ? { group: a.resource.group } : {}),
+    kind: a.resource.plural,
+  });
 }
 
 /** The CEL variables of an admission matchCondition: object, oldObject, request. */
@@ -89,7 +95,12 @@ export function celEnv(a: AdmissionAttributes): Record<string, unknown> {
       name: a.name,
       namespace: a.namespace ?? "",
       operation: a.operation,
-      userInfo: { username: a.user.username, uid: a.user.uid, groups: a.user.groups, ...(a.user.extra ? { extra: a.user.extra } : {}) },
+      userInfo: {
+        username: a.user.username,
+        uid: a.user.uid,
+        groups: a.user.groups,
+        ...(a.user.extra ? { extra: a.user.extra } : {}),
+      },
       dryRun: a.dryRun,
     },
   };

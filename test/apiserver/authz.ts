@@ -56,5 +56,9 @@ export function forbiddenError(a: AccessAttributes, user: UserInfo): ApiError {
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const where = a.namespace ? `in the namespace "${a.namespace}"` : "at the cluster scope";
   const msg = `${subject} is forbidden: User "${user.username}" cannot ${a.verb} resource "${res}" in API group "${a.group}" ${where}`;
-  return forbidden(msg, { ...(a.name ? { name: a.name } : {}), ...(a.group ? { group: a.group } : {}), kind: a.resource });
+  return forbidden(msg, {
+    ...(a.name ? { name: a.name } : {}),
+    ...(a.group ? { group: a.group } : {}),
+    kind: a.resource,
+  });
 }

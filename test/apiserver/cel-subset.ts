@@ -42,20 +42,31 @@ function tokenize(src: string): Tok[] {
     if (/[0-9]/.test(c)) {
       let j = i;
       while (j < src.length && /[0-9]/.test(src[j]!)) j++;
-      if (src[j] === "." || src[j] === "e" || src[j] === "u" || src[j] === "x") throw new CelError(`unsupported numeric literal at ${i} (only decimal ints are in the subset)`);
+      if (src[j] === "." || src[j] === "e" || src[j] === "u" || src[j] === "x")
+        throw new CelError(`unsupported numeric literal at ${i} (only decimal ints are in the subset)`);
       out.push({ k: "num", v: src.slice(i, j), pos: i });
       i = j;
       continue;
     }
     if (c === '"' || c === "'") {
-      if (src.startsWith(c.repeat(3), i)) throw new CelError("triple-quoted strings are not in the supported CEL subset");
+      if (src.startsWith(c.repeat(3), i))
+        throw new CelError("triple-quoted strings are not in the supported CEL subset");
       let j = i + 1;
       let s = "";
       while (j < src.length && src[j] !== c) {
         if (src[j] === "\\") {
           const n = src[j + 1];
-          const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", '"': '"', "'": "'", "/": "/" };
-          if (n === undefined || map[n] === undefined) throw new CelError(`unsupported escape sequence \\${n ?? ""} in string literal`);
+          const map: Record<string, string> = {
+            n: "\n",
+            t: "\t",
+            r: "\r",
+            "\\": "\\",
+            '"': '"',
+            "'": "'",
+            "/": "/",
+          };
+          if (n === undefined || map[n] === undefined)
+            throw new CelError(`unsupported escape sequence \\${n ?? ""} in string literal`);
           s += map[n];
           j += 2;
         } else s += src[j++];
@@ -94,7 +105,8 @@ export function parseCel(src: string): Node {
     return false;
   };
   const expect = (v: string): void => {
-    if (!eat(v)) throw new CelError(`expected '${v}' at ${peek().pos}, found '${peek().v || "end of expression"}'`);
+    if (!eat(v))
+      throw new CelError(`expected '${v}' at ${peek().pos}, found '${peek().v || "end of expression"}'`);
   };
   const cond = (): Node => {
     const c = or();
@@ -220,7 +232,8 @@ function equal(a: unknown, b: unknown): boolean {
 
 function toRegex(re: string): RegExp {
   // RE2 syntax overlaps JavaScript's for the patterns used; constructs JS lacks or reads differently are refused.
-  if (/\(\?[imsU]|\\[zAQE]|\[\[:/.test(re)) throw new CelError(`regular expression '${re}' uses RE2 syntax outside the supported subset`);
+  if (/\(\?[imsU]|\\[zAQE]|\[\[:/.test(re))
+    throw new CelError(`regular expression '${re}' uses RE2 syntax outside the supported subset`);
   try {
     return new RegExp(re, "u");
   } catch (e) {
@@ -295,7 +308,8 @@ function evalBinary(n: Extract<Node, { t: "bin" }>, env: Env): unknown {
     if (r.err === undefined && r.v === short) return short;
     if (l.err) throw l.err;
     if (r.err) throw r.err;
-    if (typeof l.v !== "boolean" || typeof r.v !== "boolean") throw new CelError(`no such overload: ${typeName(l.v)} ${n.op} ${typeName(r.v)}`);
+    if (typeof l.v !== "boolean" || typeof r.v !== "boolean")
+      throw new CelError(`no such overload: ${typeName(l.v)} ${n.op} ${typeName(r.v)}`);
     return !short;
   }
   const l = evalNode(n.l, env);
@@ -310,7 +324,8 @@ function evalBinary(n: Extract<Node, { t: "bin" }>, env: Env): unknown {
       if (isMap(r)) return typeof l === "string" && l in r;
       throw new CelError(`no such overload: ${typeName(l)} in ${typeName(r)}`);
     default: {
-      if (typeof l !== typeof r || (typeof l !== "number" && typeof l !== "string")) throw new CelError(`no such overload: ${typeName(l)} ${n.op} ${typeName(r)}`);
+      if (typeof l !== typeof r || (typeof l !== "number" && typeof l !== "string"))
+        throw new CelError(`no such overload: ${typeName(l)} ${n.op} ${typeName(r)}`);
       const a = l as number | string;
       const b = r as number | string;
       return n.op === "<" ? a < b : n.op === "<=" ? a <= b : n.op === ">" ? a > b : a >= b;
@@ -322,7 +337,8 @@ function evalCall(n: Extract<Node, { t: "call" }>, env: Env): unknown {
   if (n.target === undefined) {
     if (n.fn === "has") {
       const a = n.args[0];
-      if (n.args.length !== 1 || !a || a.t !== "select") throw new CelError("invalid argument to has() macro");
+      if (n.args.length !== 1 || !a || a.t !== "select")
+        throw new CelError("invalid argument to has() macro");
       const o = evalNode(a.obj, env);
       if (!isMap(o)) throw new CelError(`no such key: ${a.field}`);
       return a.field in o && o[a.field] !== undefined && o[a.field] !== null;
@@ -332,7 +348,8 @@ function evalCall(n: Extract<Node, { t: "call" }>, env: Env): unknown {
   }
   if (n.fn === "exists" || n.fn === "all") {
     const [v, pred] = n.args;
-    if (n.args.length !== 2 || v?.t !== "ident" || !pred) throw new CelError(`invalid arguments to ${n.fn}() macro`);
+    if (n.args.length !== 2 || v?.t !== "ident" || !pred)
+      throw new CelError(`invalid arguments to ${n.fn}() macro`);
     const coll = evalNode(n.target, env);
     const items = Array.isArray(coll) ? coll : isMap(coll) ? Object.keys(coll) : undefined;
     if (!items) throw new CelError(`no such overload: ${typeName(coll)}.${n.fn}`);
@@ -343,14 +360,16 @@ function evalCall(n: Extract<Node, { t: "call" }>, env: Env): unknown {
         firstErr ??= r.err;
         continue;
       }
-      if (typeof r.v !== "boolean") throw new CelError(`no such overload: ${n.fn} predicate returned ${typeName(r.v)}`);
+      if (typeof r.v !== "boolean")
+        throw new CelError(`no such overload: ${n.fn} predicate returned ${typeName(r.v)}`);
       if (n.fn === "exists" && r.v) return true;
       if (n.fn === "all" && !r.v) return false;
     }
     if (firstErr) throw firstErr;
     return n.fn === "all";
   }
-  if (!["matches", "startsWith", "endsWith", "contains", "size"].includes(n.fn)) throw new CelError(`function '${n.fn}' is not in the supported CEL subset`);
+  if (!["matches", "startsWith", "endsWith", "contains", "size"].includes(n.fn))
+    throw new CelError(`function '${n.fn}' is not in the supported CEL subset`);
   const target = evalNode(n.target, env);
   const args = n.args.map((a) => evalNode(a, env));
   const str = (): string => {

@@ -5,5 +5,9 @@ import { generateBundle, type CertBundle } from "../../src/tls/generate.js";
 export type ServerCerts = CertBundle;
 
 export function makeServerCerts(): ServerCerts {
-  return generateBundle({ dnsNames: ["localhost", "kubernetes.default.svc"], ipAddresses: ["127.0.0.1"], validDays: 30 });
+  return generateBundle({
+    dnsNames: ["localhost", "kubernetes.default.svc"],
+    ipAddresses: ["127.0.0.1"],
+    validDays: 30,
+  });
 }

@@ -20,7 +20,20 @@ if (withVelero === 0) {
   const main = fileURLToPath(new URL("../velero/main.ts", import.meta.url));
   const logPath = join(api.dir, "velero.log");
   // Its bucket lives in the sandbox directory, removed with it.
-  velero = spawn(process.execPath, ["--import", "tsx", main, "--kubeconfig", api.kubeconfigPath, "--store-dir", join(api.dir, "velero-bucket"), ...args.slice(1)], { stdio: ["ignore", "pipe", "inherit"] });
+  velero = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      main,
+      "--kubeconfig",
+      api.kubeconfigPath,
+      "--store-dir",
+      join(api.dir, "velero-bucket"),
+      ...args.slice(1),
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   velero.stdout!.pipe(createWriteStream(logPath));
   const started = await new Promise<boolean>((resolve) => {
     let out = "";
@@ -35,7 +48,9 @@ if (withVelero === 0) {
     await api.stop();
     process.exit(1);
   }
-  process.stdout.write(`# Velero-server double (a stand-in that moves no real data) running; its log: ${logPath}\n`);
+  process.stdout.write(
+    `# Velero-server double (a stand-in that moves no real data) running; its log: ${logPath}\n`,
+  );
 }
 process.stdout.write(`KUBECONFIG=${api.kubeconfigPath}\n`);
 process.stdout.write(`# API server double at ${api.url} (admin token in the kubeconfig). Ctrl-C to stop.\n`);

@@ -18,7 +18,11 @@ export function versionInfo(): Record<string, string> {
 }
 
 export function apiVersions(serverAddress: string): unknown {
-  return { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }] };
+  return {
+    kind: "APIVersions",
+    versions: ["v1"],
+    serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
+  };
 }
 
 export function apiGroupList(): unknown {
@@ -40,13 +44,33 @@ export function apiGroup(group: string): unknown | undefined {
 }
 
 function resourceEntries(r: ResourceDef): Array<Record<string, unknown>> {
-  const main: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: verbsOf(r) };
+  const main: Record<string, unknown> = {
+    name: r.plural,
+    singularName: r.singular,
+    namespaced: r.namespaced,
+    kind: r.kind,
+    verbs: verbsOf(r),
+  };
   if (r.shortNames) main.shortNames = r.shortNames;
   if (r.categories) main.categories = r.categories;
   const out = [main];
   for (const sub of r.subresources) {
-    if (sub === "status") out.push({ name: `${r.plural}/status`, singularName: "", namespaced: r.namespaced, kind: r.kind, verbs: ["get", "patch", "update"] });
-    if (sub === "exec") out.push({ name: `${r.plural}/exec`, singularName: "", namespaced: r.namespaced, kind: "PodExecOptions", verbs: ["create", "get"] });
+    if (sub === "status")
+      out.push({
+        name: `${r.plural}/status`,
+        singularName: "",
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: ["get", "patch", "update"],
+      });
+    if (sub === "exec")
+      out.push({
+        name: `${r.plural}/exec`,
+        singularName: "",
+        namespaced: r.namespaced,
+        kind: "PodExecOptions",
+        verbs: ["create", "get"],
+      });
   }
   return out;
 }
@@ -58,5 +82,10 @@ export function apiResourceList(group: string, version: string): unknown | undef
   const resources = rs.flatMap(resourceEntries);
   // The real core list carries no apiVersion; group lists do.
   if (group === "") return { kind: "APIResourceList", groupVersion: version, resources };
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: groupVersion({ group, version }), resources };
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: groupVersion({ group, version }),
+    resources,
+  };
 }

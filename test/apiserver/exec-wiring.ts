@@ -49,7 +49,14 @@ function execContext(deps: UpgradeDeps, namespace: string, podName: string, user
 }
 
 /** pods/exec without an upgrade: the exec module validates the pod and asks for an upgrade. */
-export async function handleExecHttp(req: IncomingMessage, res: ServerResponse, deps: UpgradeDeps, namespace: string, podName: string, user: UserInfo): Promise<void> {
+export async function handleExecHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: UpgradeDeps,
+  namespace: string,
+  podName: string,
+  user: UserInfo,
+): Promise<void> {
   execModule.handleExecHttp(req, res, execContext(deps, namespace, podName, user));
 }
 
@@ -59,7 +66,12 @@ export function writeStatusResponse(socket: Duplex, err: ApiError): void {
   if (!socket.destroyed) socket.end(head + body);
 }
 
-export function handleExecUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: UpgradeDeps): void {
+export function handleExecUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  deps: UpgradeDeps,
+): void {
   socket.on("error", () => socket.destroy());
   const url = new URL(req.url ?? "/", "https://double.invalid");
   const user = deps.authenticate(req);
@@ -67,17 +79,36 @@ export function handleExecUpgrade(req: IncomingMessage, socket: Duplex, head: Bu
   const m = EXEC_PATH.exec(url.pathname);
   // GET for WebSocket; POST is kubectl's SPDY fallback, which the exec module answers with the
   // pod/container errors a real server gives before refusing SPDY itself.
-  if (!m || (req.method !== "GET" && req.method !== "POST")) return writeStatusResponse(socket, notFoundPath());
+  if (!m || (req.method !== "GET" && req.method !== "POST"))
+    return writeStatusResponse(socket, notFoundPath());
   const namespace = decodeURIComponent(m[1]!);
   const podName = decodeURIComponent(m[2]!);
-  const attrs = { user: user.username, groups: user.groups, verb: "create", group: "", resource: "pods", subresource: "exec", namespace, name: podName };
+  const attrs = {
+    user: user.username,
+    groups: user.groups,
+    verb: "create",
+    group: "",
+    resource: "pods",
+    subresource: "exec",
+    namespace,
+    name: podName,
+  };
   if (!deps.policy.allows(attrs)) return writeStatusResponse(socket, forbiddenError(attrs, user));
   void serveUpgrade(req, socket, head, deps, url.searchParams, namespace, podName, user).catch((e: unknown) =>
     writeStatusResponse(socket, e instanceof ApiError ? e : internalError((e as Error).message)),
   );
 }
 
-async function serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: UpgradeDeps, q: URLSearchParams, namespace: string, podName: string, user: UserInfo): Promise<void> {
+async function serveUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  deps: UpgradeDeps,
+  q: URLSearchParams,
+  namespace: string,
+  podName: string,
+  user: UserInfo,
+): Promise<void> {
   await admitConnect(deps, q, namespace, podName, user);
   execModule.handleExecUpgrade(req, socket, head, execContext(deps, namespace, podName, user));
 }
@@ -88,7 +119,13 @@ function queryBool(v: string | null): boolean | undefined {
 }
 
 /** Webhooks with rules on pods/exec see a CONNECT with the PodExecOptions, like on a real server. */
-async function admitConnect(deps: UpgradeDeps, q: URLSearchParams, namespace: string, podName: string, user: UserInfo): Promise<void> {
+async function admitConnect(
+  deps: UpgradeDeps,
+  q: URLSearchParams,
+  namespace: string,
+  podName: string,
+  user: UserInfo,
+): Promise<void> {
   const options: Record<string, unknown> = { kind: "PodExecOptions", apiVersion: "v1" };
   for (const k of ["stdin", "stdout", "stderr", "tty"]) {
     const b = queryBool(q.get(k));

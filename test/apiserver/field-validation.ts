@@ -52,7 +52,8 @@ const TOP: Record<string, string[]> = {
 function unknownFields(r: ResourceDef, obj: any): string[] {
   const allowed = new Set(["apiVersion", "kind", "metadata", ...(TOP[r.kind] ?? ["spec", "status"])]);
   const out = Object.keys(obj).filter((k) => !allowed.has(k));
-  if (obj.metadata && typeof obj.metadata === "object") for (const k of Object.keys(obj.metadata)) if (!META.has(k)) out.push(`metadata.${k}`);
+  if (obj.metadata && typeof obj.metadata === "object")
+    for (const k of Object.keys(obj.metadata)) if (!META.has(k)) out.push(`metadata.${k}`);
   if (r.schema && obj.status && typeof obj.status === "object" && !Array.isArray(obj.status)) {
     const known = new Set(r.schema.statusFields);
     for (const k of Object.keys(obj.status)) if (!known.has(k)) out.push(`status.${k}`);
@@ -72,7 +73,9 @@ function drop(obj: any, unknown: string[]): void {
 export function validateFields(r: ResourceDef, obj: any, query: URLSearchParams, warnings: string[]): void {
   const directive = query.get("fieldValidation") ?? "Warn";
   if (!["Strict", "Warn", "Ignore"].includes(directive)) {
-    throw badRequest(`fieldValidation parameter unsupported: ${directive}. Supported values: Ignore, Warn, Strict`);
+    throw badRequest(
+      `fieldValidation parameter unsupported: ${directive}. Supported values: Ignore, Warn, Strict`,
+    );
   }
   const unknown = unknownFields(r, obj);
   if (unknown.length === 0) return;
@@ -82,7 +85,9 @@ export function validateFields(r: ResourceDef, obj: any, query: URLSearchParams,
     return;
   }
   if (directive === "Strict") {
-    throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);
+    throw badRequest(
+      `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`,
+    );
   }
   for (const f of unknown) warnings.push(`unknown field "${f}"`);
   // Warn drops the unknown fields, as decoding into the typed object (or pruning) does.

@@ -16,7 +16,9 @@ export function readBodyBuffer(req: IncomingMessage): Promise<Buffer> {
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new ApiError(failure(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")));
+        reject(
+          new ApiError(failure(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")),
+        );
         req.destroy();
         return;
       }
@@ -58,7 +60,13 @@ export function limitWarnings(warnings: string[]): string[] {
   return out;
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = [], extra: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  warnings: string[] = [],
+  extra: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body) + "\n";
   const headers: Record<string, string | string[]> = {
@@ -80,5 +88,10 @@ export function sendError(res: ServerResponse, err: unknown, warnings: string[] 
     return;
   }
   const msg = err instanceof Error ? err.message : String(err);
-  sendJson(res, 500, failure(500, "InternalError", `Internal error occurred: ${msg}`, { causes: [{ message: msg }] }), warnings);
+  sendJson(
+    res,
+    500,
+    failure(500, "InternalError", `Internal error occurred: ${msg}`, { causes: [{ message: msg }] }),
+    warnings,
+  );
 }

@@ -9,12 +9,23 @@ export interface KubeconfigUser {
   token: string;
 }
 
-export function kubeconfigYaml(url: string, caPem: string, users: KubeconfigUser[], currentUser: string, namespace = "default"): string {
+export function kubeconfigYaml(
+  url: string,
+  caPem: string,
+  users: KubeconfigUser[],
+  currentUser: string,
+  namespace = "default",
+): string {
   const cluster = "hookguard-double";
   const doc = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: cluster, cluster: { server: url, "certificate-authority-data": Buffer.from(caPem).toString("base64") } }],
+    clusters: [
+      {
+        name: cluster,
+        cluster: { server: url, "certificate-authority-data": Buffer.from(caPem).toString("base64") },
+      },
+    ],
     users: users.map((u) => ({ name: u.name, user: { token: u.token } })),
     contexts: users.map((u) => ({ name: u.name, context: { cluster, user: u.name, namespace } })),
     "current-context": currentUser,

@@ -62,9 +62,15 @@ export class KubeletDouble {
         const cur = this.store.get(PODS, namespace, name);
         if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.spec?.nodeName) return;
         cur.spec.nodeName = "node-1";
-        cur.status = { ...(cur.status ?? {}), conditions: [{ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() }] };
+        cur.status = {
+          ...(cur.status ?? {}),
+          conditions: [
+            { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() },
+          ],
+        };
         this.store.write(PODS, cur, "MODIFIED");
-        const phase = (cur.metadata.annotations?.[PHASE_ANNOTATION] as PodPhase | undefined) ?? this.knobs.defaultPhase;
+        const phase =
+          (cur.metadata.annotations?.[PHASE_ANNOTATION] as PodPhase | undefined) ?? this.knobs.defaultPhase;
         if (phase === "Pending" || phase === "Off") return;
         this.later(this.knobs.runningAfterMs, () => {
           const now = this.store.get(PODS, namespace, name);
@@ -76,7 +82,8 @@ export class KubeletDouble {
     if (e.type === "MODIFIED" && pod.metadata.deletionTimestamp && pod.spec?.nodeName) {
       this.later(this.knobs.deleteAfterMs, () => {
         const cur = this.store.get(PODS, namespace, name);
-        if (cur && cur.metadata.uid === pod.metadata.uid && (cur.metadata.finalizers ?? []).length === 0) this.store.remove(PODS, namespace, name);
+        if (cur && cur.metadata.uid === pod.metadata.uid && (cur.metadata.finalizers ?? []).length === 0)
+          this.store.remove(PODS, namespace, name);
       });
     }
   }
@@ -91,11 +98,30 @@ function withPhase(pod: any, phase: PodPhase): any {
       ? { running: { startedAt: started } }
       : phase === "Pending"
         ? { waiting: { reason: "ContainerCreating" } }
-        : { terminated: { exitCode: phase === "Succeeded" ? 0 : 1, reason: phase === "Succeeded" ? "Completed" : "Error", startedAt: started, finishedAt: started, containerID: `containerd://${c.name}` } };
-  const cond = (type: string, ok: boolean): any => ({ type, status: ok ? "True" : "False", lastProbeTime: null, lastTransitionTime: started });
+        : {
+            terminated: {
+              exitCode: phase === "Succeeded" ? 0 : 1,
+              reason: phase === "Succeeded" ? "Completed" : "Error",
+              startedAt: started,
+              finishedAt: started,
+              containerID: `containerd://${c.name}`,
+            },
+          };
+  const cond = (type: string, ok: boolean): any => ({
+    type,
+    status: ok ? "True" : "False",
+    lastProbeTime: null,
+    lastTransitionTime: started,
+  });
   pod.status = {
     phase,
-    conditions: [cond("PodReadyToStartContainers", phase !== "Pending"), cond("Initialized", true), cond("Ready", running), cond("ContainersReady", running), cond("PodScheduled", true)],
+    conditions: [
+      cond("PodReadyToStartContainers", phase !== "Pending"),
+      cond("Initialized", true),
+      cond("Ready", running),
+      cond("ContainersReady", running),
+      cond("PodScheduled", true),
+    ],
     hostIP: "10.0.0.1",
     hostIPs: [{ ip: "10.0.0.1" }],
     podIP: phase === "Pending" ? undefined : `10.244.0.${ipCounter}`,

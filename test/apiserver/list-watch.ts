@@ -4,7 +4,13 @@
 // matching a selector arrive as DELETED / ADDED, like the real watch cache.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { groupVersion, type ResourceDef } from "./resources.js";
-import { checkFieldSelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./selectors.js";
+import {
+  checkFieldSelector,
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+} from "./selectors.js";
 import { badRequest, expired } from "./status.js";
 import type { ObjectStore, StoredEvent } from "./store.js";
 import { sendJson } from "./http-util.js";
@@ -24,10 +30,19 @@ function filterFor(r: ResourceDef, ns: string | undefined, query: URLSearchParam
   const fields = parseFieldSelector(query.get("fieldSelector"));
   checkFieldSelector(r.kind, fields);
   return (o) =>
-    (ns === undefined || !r.namespaced || o.metadata?.namespace === ns) && matchesLabels(labels, o.metadata?.labels) && matchesFields(r.kind, fields, o);
+    (ns === undefined || !r.namespaced || o.metadata?.namespace === ns) &&
+    matchesLabels(labels, o.metadata?.labels) &&
+    matchesFields(r.kind, fields, o);
 }
 
-export function serveList(req: IncomingMessage, res: ServerResponse, store: ObjectStore, r: ResourceDef, ns: string | undefined, query: URLSearchParams): void {
+export function serveList(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: ObjectStore,
+  r: ResourceDef,
+  ns: string | undefined,
+  query: URLSearchParams,
+): void {
   const match = filterFor(r, ns, query);
   const items = store.list(r, r.namespaced ? ns : undefined).filter(match);
   const rv = String(store.resourceVersion);
@@ -37,7 +52,12 @@ export function serveList(req: IncomingMessage, res: ServerResponse, store: Obje
   }
   // Built-in lists carry no kind/apiVersion on items; custom resource lists do.
   const out = r.builtin ? items : items.map((o) => withKind(r, o));
-  sendJson(res, 200, { apiVersion: groupVersion(r), kind: `${r.kind}List`, metadata: { resourceVersion: rv }, items: out });
+  sendJson(res, 200, {
+    apiVersion: groupVersion(r),
+    kind: `${r.kind}List`,
+    metadata: { resourceVersion: rv },
+    items: out,
+  });
 }
 
 export class WatchHub {
@@ -57,7 +77,13 @@ export class WatchHub {
     return this.open.size;
   }
 
-  serve(req: IncomingMessage, res: ServerResponse, r: ResourceDef, ns: string | undefined, query: URLSearchParams): void {
+  serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: ResourceDef,
+    ns: string | undefined,
+    query: URLSearchParams,
+  ): void {
     const match = filterFor(r, ns, query);
     const rvParam = query.get("resourceVersion") ?? "";
     let fromRv: number | undefined;
@@ -65,7 +91,11 @@ export class WatchHub {
       fromRv = Number(rvParam);
       if (!Number.isInteger(fromRv) || fromRv < 0) throw badRequest(`invalid resource version: ${rvParam}`);
     }
-    res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" });
+    res.writeHead(200, {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-cache, private",
+      "Transfer-Encoding": "chunked",
+    });
     res.flushHeaders();
     const write = (type: string, object: unknown): void => {
       if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify({ type, object }) + "\n");
@@ -111,8 +141,10 @@ export class WatchHub {
     this.open.add(res);
     const timers: NodeJS.Timeout[] = [];
     const timeoutSeconds = Number(query.get("timeoutSeconds") ?? "");
-    if (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0) timers.push(setTimeout(() => res.end(), timeoutSeconds * 1000));
-    if (this.knobs.closeWatchesAfterMs && this.knobs.closeWatchesAfterMs > 0) timers.push(setTimeout(() => res.end(), this.knobs.closeWatchesAfterMs));
+    if (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)
+      timers.push(setTimeout(() => res.end(), timeoutSeconds * 1000));
+    if (this.knobs.closeWatchesAfterMs && this.knobs.closeWatchesAfterMs > 0)
+      timers.push(setTimeout(() => res.end(), this.knobs.closeWatchesAfterMs));
     const cleanup = (): void => {
       unsubscribe();
       timers.forEach(clearTimeout);

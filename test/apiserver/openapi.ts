@@ -74,5 +74,8 @@ export function openApiV2(accept: string | undefined): { contentType: string; bo
       body: Buffer.concat([protoString(1, "2.0"), protoMessage(2, info), protoMessage(8, Buffer.alloc(0))]),
     };
   }
-  return { contentType: "application/json", body: Buffer.from(JSON.stringify({ swagger: "2.0", info: { title, version }, paths: {} })) };
+  return {
+    contentType: "application/json",
+    body: Buffer.from(JSON.stringify({ swagger: "2.0", info: { title, version }, paths: {} })),
+  };
 }

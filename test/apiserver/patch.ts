@@ -23,11 +23,13 @@ export function applyPatch(r: ResourceDef, contentType: string, original: any, b
     throw badRequest(`error decoding patch: ${(e as Error).message}`);
   }
   if (type === MERGE) {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw badRequest("invalid JSON document");
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+      throw badRequest("invalid JSON document");
     return mergePatch(structuredClone(original), patch);
   }
   if (type === STRATEGIC) return strategicMerge(original, patch);
-  if (!Array.isArray(patch)) throw badRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
+  if (!Array.isArray(patch))
+    throw badRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
   return jsonPatch(structuredClone(original), patch);
 }
 
@@ -42,7 +44,9 @@ export function mergePatch(target: any, patch: any): any {
 }
 
 function invalidPatch(message: string): ApiError {
-  return new ApiError(failure(422, "Invalid", message, { causes: [{ reason: "FieldValueInvalid", message }] }));
+  return new ApiError(
+    failure(422, "Invalid", message, { causes: [{ reason: "FieldValueInvalid", message }] }),
+  );
 }
 
 function unescape(token: string): string {
@@ -59,7 +63,8 @@ function parsePointer(p: unknown): string[] {
 function parentOf(doc: any, tokens: string[], path: string): { parent: any; key: string } {
   let cur = doc;
   for (const t of tokens.slice(0, -1)) {
-    if (cur === null || typeof cur !== "object") throw invalidPatch(`doc is missing path: "${path}": missing value`);
+    if (cur === null || typeof cur !== "object")
+      throw invalidPatch(`doc is missing path: "${path}": missing value`);
     cur = Array.isArray(cur) ? cur[Number(t)] : cur[t];
     if (cur === undefined) throw invalidPatch(`doc is missing path: "${path}": missing value`);
   }
@@ -81,7 +86,8 @@ function add(doc: any, path: string, value: any): any {
   const { parent, key } = parentOf(doc, tokens, path);
   if (Array.isArray(parent)) {
     const i = key === "-" ? parent.length : Number(key);
-    if (!Number.isInteger(i) || i < 0 || i > parent.length) throw invalidPatch(`add operation does not apply: doc is missing path: "${path}": missing value`);
+    if (!Number.isInteger(i) || i < 0 || i > parent.length)
+      throw invalidPatch(`add operation does not apply: doc is missing path: "${path}": missing value`);
     parent.splice(i, 0, structuredClone(value));
   } else if (parent && typeof parent === "object") {
     parent[key] = structuredClone(value);
@@ -94,7 +100,8 @@ function remove(doc: any, path: string): any {
   const { parent, key } = parentOf(doc, tokens, path);
   if (Array.isArray(parent)) {
     const i = Number(key);
-    if (!Number.isInteger(i) || i < 0 || i >= parent.length) throw invalidPatch(`remove operation does not apply: doc is missing path: "${path}": missing value`);
+    if (!Number.isInteger(i) || i < 0 || i >= parent.length)
+      throw invalidPatch(`remove operation does not apply: doc is missing path: "${path}": missing value`);
     parent.splice(i, 1);
   } else if (parent && typeof parent === "object" && key in parent) {
     delete parent[key];
@@ -112,24 +119,34 @@ export function jsonPatch(doc: any, ops: any[]): any {
         doc = remove(doc, op.path);
         break;
       case "replace":
-        if (getAt(doc, op.path) === undefined) throw invalidPatch(`replace operation does not apply: doc is missing key: ${op.path}: missing value`);
+        if (getAt(doc, op.path) === undefined)
+          throw invalidPatch(
+            `replace operation does not apply: doc is missing key: ${op.path}: missing value`,
+          );
         doc = remove(doc, op.path);
         doc = add(doc, op.path, op.value);
         break;
       case "move": {
         const v = getAt(doc, op.from);
-        if (v === undefined) throw invalidPatch(`move operation does not apply: doc is missing from path: ${op.from}: missing value`);
+        if (v === undefined)
+          throw invalidPatch(
+            `move operation does not apply: doc is missing from path: ${op.from}: missing value`,
+          );
         doc = add(remove(doc, op.from), op.path, v);
         break;
       }
       case "copy": {
         const v = getAt(doc, op.from);
-        if (v === undefined) throw invalidPatch(`copy operation does not apply: doc is missing from path: ${op.from}: missing value`);
+        if (v === undefined)
+          throw invalidPatch(
+            `copy operation does not apply: doc is missing from path: ${op.from}: missing value`,
+          );
         doc = add(doc, op.path, v);
         break;
       }
       case "test":
-        if (JSON.stringify(getAt(doc, op.path)) !== JSON.stringify(op.value)) throw invalidPatch(`testing value ${op.path} failed: test failed`);
+        if (JSON.stringify(getAt(doc, op.path)) !== JSON.stringify(op.value))
+          throw invalidPatch(`testing value ${op.path} failed: test failed`);
         break;
       default:
         throw badRequest(`Unexpected kind: ${String(op?.op)}`);

@@ -63,13 +63,21 @@ KINDS["authorization.k8s.io/v1/SelfSubjectAccessReview"] = {
     t: "msg",
     msg: {
       1: { name: "resourceAttributes", t: "msg", msg: RESOURCE_ATTRIBUTES },
-      2: { name: "nonResourceAttributes", t: "msg", msg: { 1: { name: "path", t: "string" }, 2: { name: "verb", t: "string" } } },
+      2: {
+        name: "nonResourceAttributes",
+        t: "msg",
+        msg: { 1: { name: "path", t: "string" }, 2: { name: "verb", t: "string" } },
+      },
     },
   },
 };
 
 const UNKNOWN: Schema = {
-  1: { name: "typeMeta", t: "msg", msg: { 1: { name: "apiVersion", t: "string" }, 2: { name: "kind", t: "string" } } },
+  1: {
+    name: "typeMeta",
+    t: "msg",
+    msg: { 1: { name: "apiVersion", t: "string" }, 2: { name: "kind", t: "string" } },
+  },
   2: { name: "raw", t: "bytes" },
   3: { name: "contentEncoding", t: "string" },
   4: { name: "contentType", t: "string" },
@@ -141,7 +149,10 @@ function decode(buf: Buffer, schema: Schema, raw = false): Record<string, any> {
         v = decode(r.bytes(), f.msg, raw);
         break;
       case "map": {
-        const e = decode(r.bytes(), { 1: { name: "k", t: "string" }, 2: { name: "v", t: f.bytes ? "bytes" : "string" } });
+        const e = decode(r.bytes(), {
+          1: { name: "k", t: "string" },
+          2: { name: "v", t: f.bytes ? "bytes" : "string" },
+        });
         out[f.name] = { ...(out[f.name] ?? {}), [e.k ?? ""]: e.v ?? "" };
         continue;
       }
@@ -183,7 +194,10 @@ export function decodeProtobufObject(body: Buffer): any {
   const schema = KINDS[`${apiVersion}/${kind}`];
   if (!schema || !Buffer.isBuffer(env.raw)) {
     // Honest limit of the double: only these kinds are decoded from protobuf.
-    throw unsupportedMediaType(`${PROTOBUF} (${apiVersion} ${kind}; this double decodes protobuf only for ${Object.keys(KINDS).join(", ")})`, ["application/json", "application/yaml"]);
+    throw unsupportedMediaType(
+      `${PROTOBUF} (${apiVersion} ${kind}; this double decodes protobuf only for ${Object.keys(KINDS).join(", ")})`,
+      ["application/json", "application/yaml"],
+    );
   }
   return { apiVersion, kind, ...omitEmpty(decode(env.raw, schema)) };
 }

@@ -10,8 +10,15 @@ export interface RequestInfo {
   verb: string;
 }
 
-export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo | undefined {
-  const parts = pathname.split("/").filter((p) => p !== "").map(decodeURIComponent);
+export function parseRequestInfo(
+  method: string,
+  pathname: string,
+  query: URLSearchParams,
+): RequestInfo | undefined {
+  const parts = pathname
+    .split("/")
+    .filter((p) => p !== "")
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];
@@ -56,7 +63,15 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
       verb = method.toLowerCase();
   }
   if (resource === "namespaces" && name === undefined && namespace !== undefined) {
-    return { group, version, namespace, resource, name: namespace, subresource: "", verb: method === "GET" || method === "HEAD" ? "get" : method === "DELETE" ? "delete" : verb };
+    return {
+      group,
+      version,
+      namespace,
+      resource,
+      name: namespace,
+      subresource: "",
+      verb: method === "GET" || method === "HEAD" ? "get" : method === "DELETE" ? "delete" : verb,
+    };
   }
   return { group, version, namespace, resource, name, subresource, verb };
 }

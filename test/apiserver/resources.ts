@@ -49,29 +49,107 @@ function def(
 }
 
 export const RESOURCES: ResourceDef[] = [
-  def("", "v1", "Pod", "pods", true, { shortNames: ["po"], categories: ["all"], subresources: ["status", "exec"] }),
-  def("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, { shortNames: ["pvc"], subresources: ["status"] }),
-  def("", "v1", "PersistentVolume", "persistentvolumes", false, { shortNames: ["pv"], subresources: ["status"] }),
+  def("", "v1", "Pod", "pods", true, {
+    shortNames: ["po"],
+    categories: ["all"],
+    subresources: ["status", "exec"],
+  }),
+  def("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, {
+    shortNames: ["pvc"],
+    subresources: ["status"],
+  }),
+  def("", "v1", "PersistentVolume", "persistentvolumes", false, {
+    shortNames: ["pv"],
+    subresources: ["status"],
+  }),
   def("", "v1", "Namespace", "namespaces", false, { shortNames: ["ns"], subresources: ["status"] }),
   def("", "v1", "Event", "events", true, { shortNames: ["ev"] }),
   def("", "v1", "Secret", "secrets", true),
   def("", "v1", "ConfigMap", "configmaps", true, { shortNames: ["cm"] }),
-  def("", "v1", "Service", "services", true, { shortNames: ["svc"], categories: ["all"], subresources: ["status"] }),
-  def("apps", "v1", "Deployment", "deployments", true, { shortNames: ["deploy"], categories: ["all"], subresources: ["status"], generation: true }),
-  def("apps", "v1", "StatefulSet", "statefulsets", true, { shortNames: ["sts"], categories: ["all"], subresources: ["status"], generation: true }),
-  def("apps", "v1", "DaemonSet", "daemonsets", true, { shortNames: ["ds"], categories: ["all"], subresources: ["status"], generation: true }),
-  def("apps", "v1", "ReplicaSet", "replicasets", true, { shortNames: ["rs"], categories: ["all"], subresources: ["status"], generation: true }),
-  def("batch", "v1", "Job", "jobs", true, { categories: ["all"], subresources: ["status"], generation: true }),
-  def("batch", "v1", "CronJob", "cronjobs", true, { shortNames: ["cj"], categories: ["all"], subresources: ["status"], generation: true }),
+  def("", "v1", "Service", "services", true, {
+    shortNames: ["svc"],
+    categories: ["all"],
+    subresources: ["status"],
+  }),
+  def("apps", "v1", "Deployment", "deployments", true, {
+    shortNames: ["deploy"],
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+  def("apps", "v1", "StatefulSet", "statefulsets", true, {
+    shortNames: ["sts"],
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+  def("apps", "v1", "DaemonSet", "daemonsets", true, {
+    shortNames: ["ds"],
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+  def("apps", "v1", "ReplicaSet", "replicasets", true, {
+    shortNames: ["rs"],
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+  def("batch", "v1", "Job", "jobs", true, {
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+  def("batch", "v1", "CronJob", "cronjobs", true, {
+    shortNames: ["cj"],
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
   // Velero's kinds exactly as its CRDs declare them: no status subresource (a PATCH of .../status is a 404).
-  ...VELERO_CRDS.map((c) => def("velero.io", "v1", c.kind, c.plural, true, { builtin: false, generation: true, categories: ["velero"], schema: c })),
+  ...VELERO_CRDS.map((c) =>
+    def("velero.io", "v1", c.kind, c.plural, true, {
+      builtin: false,
+      generation: true,
+      categories: ["velero"],
+      schema: c,
+    }),
+  ),
   def("coordination.k8s.io", "v1", "Lease", "leases", true),
-  def("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false, { categories: ["api-extensions"], generation: true }),
-  def("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false, { categories: ["api-extensions"], generation: true }),
-  def("snapshot.storage.k8s.io", "v1", "VolumeSnapshot", "volumesnapshots", true, { shortNames: ["vs"], subresources: ["status"], builtin: false, generation: true }),
-  def("snapshot.storage.k8s.io", "v1", "VolumeSnapshotContent", "volumesnapshotcontents", false, { shortNames: ["vsc", "vscs"], subresources: ["status"], builtin: false, generation: true }),
-  def("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", false, { createOnly: true }),
-  def("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, { createOnly: true }),
+  def(
+    "admissionregistration.k8s.io",
+    "v1",
+    "ValidatingWebhookConfiguration",
+    "validatingwebhookconfigurations",
+    false,
+    { categories: ["api-extensions"], generation: true },
+  ),
+  def(
+    "admissionregistration.k8s.io",
+    "v1",
+    "MutatingWebhookConfiguration",
+    "mutatingwebhookconfigurations",
+    false,
+    { categories: ["api-extensions"], generation: true },
+  ),
+  def("snapshot.storage.k8s.io", "v1", "VolumeSnapshot", "volumesnapshots", true, {
+    shortNames: ["vs"],
+    subresources: ["status"],
+    builtin: false,
+    generation: true,
+  }),
+  def("snapshot.storage.k8s.io", "v1", "VolumeSnapshotContent", "volumesnapshotcontents", false, {
+    shortNames: ["vsc", "vscs"],
+    subresources: ["status"],
+    builtin: false,
+    generation: true,
+  }),
+  def("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", false, {
+    createOnly: true,
+  }),
+  def("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, {
+    createOnly: true,
+  }),
 ];
 
 export function groupVersion(r: { group: string; version: string }): string {
@@ -98,6 +176,7 @@ export function verbsOf(r: ResourceDef): string[] {
 /** Groups in the order the real server lists them (core first, then by registration). */
 export function apiGroups(): Array<{ group: string; version: string }> {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const r of RESOURCES) if (r.group !== "" && !seen.has(r.group)) seen.set(r.group, { group: r.group, version: r.version });
+  for (const r of RESOURCES)
+    if (r.group !== "" && !seen.has(r.group)) seen.set(r.group, { group: r.group, version: r.version });
   return [...seen.values()];
 }

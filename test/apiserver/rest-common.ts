@@ -20,7 +20,13 @@ export interface RestDeps {
   /** Pods on a node are deleted gracefully (deletionTimestamp first) when this returns true. */
   gracefulPodDeletion(): boolean;
   /** pods/exec requested without a WebSocket upgrade. */
-  execWithoutUpgrade(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, user: UserInfo): Promise<void>;
+  execWithoutUpgrade(
+    req: IncomingMessage,
+    res: ServerResponse,
+    namespace: string,
+    pod: string,
+    user: UserInfo,
+  ): Promise<void>;
 }
 
 export interface Call {
@@ -47,7 +53,11 @@ export function dryRun(query: URLSearchParams, body?: any): boolean {
   return values.length > 0;
 }
 
-export function options(kind: "CreateOptions" | "UpdateOptions" | "PatchOptions" | "DeleteOptions", query: URLSearchParams, extra: Record<string, unknown> = {}): any {
+export function options(
+  kind: "CreateOptions" | "UpdateOptions" | "PatchOptions" | "DeleteOptions",
+  query: URLSearchParams,
+  extra: Record<string, unknown> = {},
+): any {
   const o: Record<string, unknown> = { kind, apiVersion: "meta.k8s.io/v1" };
   if (query.getAll("dryRun").length > 0) o.dryRun = query.getAll("dryRun");
   if (kind !== "DeleteOptions") {
@@ -59,7 +69,27 @@ export function options(kind: "CreateOptions" | "UpdateOptions" | "PatchOptions"
   return { ...o, ...extra };
 }
 
-export function admissionAttrs(c: Call, operation: Operation, name: string, ns: string | undefined, object: any, oldObject: any, isDry: boolean, opts: any): AdmissionAttributes {
-  return { resource: c.r, subresource: c.info.subresource, operation, name, namespace: ns, object, oldObject, user: c.user, dryRun: isDry, options: opts, warningSink: c.warnings };
+export function admissionAttrs(
+  c: Call,
+  operation: Operation,
+  name: string,
+  ns: string | undefined,
+  object: any,
+  oldObject: any,
+  isDry: boolean,
+  opts: any,
+): AdmissionAttributes {
+  return {
+    resource: c.r,
+    subresource: c.info.subresource,
+    operation,
+    name,
+    namespace: ns,
+    object,
+    oldObject,
+    user: c.user,
+    dryRun: isDry,
+    options: opts,
+    warningSink: c.warnings,
+  };
 }
-

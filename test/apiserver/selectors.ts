@@ -34,8 +34,16 @@ export function parseLabelSelector(s: string | null | undefined): Requirement[] 
     let m: RegExpExecArray | null;
     if ((m = /^!\s*(\S+)$/.exec(term))) return req(m[1]!, "!", []);
     if ((m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term)))
-      return req(m[1]!, m[2] as Op, m[3]!.split(",").map((v) => v.trim()).filter((v) => v !== ""));
-    if ((m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term))) return req(m[1]!, m[2] === "!=" ? "!=" : "=", [m[3]!]);
+      return req(
+        m[1]!,
+        m[2] as Op,
+        m[3]!
+          .split(",")
+          .map((v) => v.trim())
+          .filter((v) => v !== ""),
+      );
+    if ((m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term)))
+      return req(m[1]!, m[2] === "!=" ? "!=" : "=", [m[3]!]);
     if ((m = /^([^=!\s(),]+)$/.exec(term))) return req(m[1]!, "exists", []);
     throw badRequest(`unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, gt, lt`);
   });
@@ -83,11 +91,20 @@ export interface LabelSelectorObject {
   matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
 }
 
-export function matchesSelectorObject(sel: LabelSelectorObject | undefined, labels: Record<string, string> | undefined): boolean {
+export function matchesSelectorObject(
+  sel: LabelSelectorObject | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!sel) return true;
-  const reqs: Requirement[] = Object.entries(sel.matchLabels ?? {}).map(([key, v]) => ({ key, op: "=", values: [v] }));
+  const reqs: Requirement[] = Object.entries(sel.matchLabels ?? {}).map(([key, v]) => ({
+    key,
+    op: "=",
+    values: [v],
+  }));
   for (const e of sel.matchExpressions ?? []) {
-    const op: Op | undefined = ({ In: "in", NotIn: "notin", Exists: "exists", DoesNotExist: "!" } as const)[e.operator as "In"];
+    const op: Op | undefined = ({ In: "in", NotIn: "notin", Exists: "exists", DoesNotExist: "!" } as const)[
+      e.operator as "In"
+    ];
     if (!op) throw new Error(`"${e.operator}" is not a valid label selector operator`);
     reqs.push({ key: e.key, op, values: e.values ?? [] });
   }
@@ -140,7 +157,8 @@ const META_FIELDS: Record<string, (o: any) => string | undefined> = {
 /** Throws the real 400 for a field the kind does not index. */
 export function checkFieldSelector(kind: string, reqs: FieldRequirement[]): void {
   for (const r of reqs) {
-    if (!META_FIELDS[r.field] && !FIELD_LABELS[kind]?.[r.field]) throw badRequest(`field label not supported: ${r.field}`);
+    if (!META_FIELDS[r.field] && !FIELD_LABELS[kind]?.[r.field])
+      throw badRequest(`field label not supported: ${r.field}`);
   }
 }
 

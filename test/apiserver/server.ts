@@ -30,7 +30,13 @@ import { TokenAuthenticator, type UserInfo } from "./authn.js";
 import { Policy, type PolicyRule } from "./authz.js";
 import { makeServerCerts } from "./certs.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.js";
-import { handleExecHttp, handleExecUpgrade, shutdownExecs, type ExecKnobs, type UpgradeDeps } from "./exec-wiring.js";
+import {
+  handleExecHttp,
+  handleExecUpgrade,
+  shutdownExecs,
+  type ExecKnobs,
+  type UpgradeDeps,
+} from "./exec-wiring.js";
 import { sendError, sendJson } from "./http-util.js";
 import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig.js";
 import { KubeletDouble, type KubeletKnobs, type PodPhase } from "./kubelet.js";
@@ -41,7 +47,11 @@ import { findByKind, groupVersion, RESOURCES, type ResourceDef } from "./resourc
 import { handleResourceRequest, type RestDeps } from "./rest.js";
 import { reviewAccess } from "./sar.js";
 import { SnapshotControllerDouble, type SnapshotKnobs } from "./snapshot-controller.js";
-import { DEPLOYMENT_CONTROLLER, REPLICASET_CONTROLLER, WorkloadControllersDouble } from "./workload-controllers.js";
+import {
+  DEPLOYMENT_CONTROLLER,
+  REPLICASET_CONTROLLER,
+  WorkloadControllersDouble,
+} from "./workload-controllers.js";
 import { ApiError, notFoundPath, unauthorized } from "./status.js";
 import { ObjectStore } from "./store.js";
 import { applyDefaults, prepareForCreate, resolveName } from "./write-rules.js";
@@ -100,7 +110,12 @@ export interface ApiServerHandle {
   closeWatchesEvery(ms: number | undefined): void;
   /** Creates an object directly in the store (defaults and system fields applied, no admission). */
   createObject<T = any>(obj: T): T;
-  getObject<T = any>(apiVersion: string, kind: string, namespace: string | undefined, name: string): T | undefined;
+  getObject<T = any>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): T | undefined;
   /** Kubelet double: move a pod to a phase now (Running, Pending, Succeeded, Failed). */
   setPodPhase(namespace: string, name: string, phase: PodPhase): void;
   /** Snapshot controller double: this VolumeSnapshot (created later) fails with `message`. */
@@ -108,7 +123,13 @@ export interface ApiServerHandle {
   /** The Deployment/ReplicaSet controller doubles, when started with `workloadControllers`. */
   controllers?: WorkloadControllersDouble;
   /** Replaces an object's status directly (like a controller's status write, no admission). */
-  setStatus(apiVersion: string, kind: string, namespace: string | undefined, name: string, status: unknown): void;
+  setStatus(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    status: unknown,
+  ): void;
   stop(): Promise<void>;
 }
 
@@ -163,18 +184,24 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     const status = o.status;
     prepareForCreate(r, o);
     if (status !== undefined && r.kind !== "Namespace") o.status = status;
-    if (store.get(r, o.metadata.namespace, o.metadata.name)) throw new Error(`${r.plural} "${o.metadata.name}" already exists`);
+    if (store.get(r, o.metadata.namespace, o.metadata.name))
+      throw new Error(`${r.plural} "${o.metadata.name}" already exists`);
     return withKind(r, store.write(r, o, "ADDED"));
   };
   for (const ns of ["default", "kube-system", "kube-public", "velero", ...(opts.namespaces ?? [])]) {
-    if (!store.get(nsDef(), undefined, ns)) createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    if (!store.get(nsDef(), undefined, ns))
+      createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   }
 
   let serverAddress = "127.0.0.1:0";
   const requestLog: ApiServerHandle["requestLog"] = [];
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const warnings: string[] = [];
-    requestLog.push({ method: req.method ?? "", url: req.url ?? "", user: authn.authenticate(req)?.username });
+    requestLog.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      user: authn.authenticate(req)?.username,
+    });
     if (requestLog.length > 2000) requestLog.splice(0, requestLog.length - 2000);
     handle(req, res, warnings).catch((err) => {
       try {
@@ -200,7 +227,11 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     if (path === "/openapi/v3") return sendJson(res, 200, openApiRoot());
     if (path === "/openapi/v2") {
       const doc = openApiV2(req.headers.accept);
-      res.writeHead(200, { "Content-Type": doc.contentType, "Content-Length": String(doc.body.length), "Cache-Control": "no-cache, private" });
+      res.writeHead(200, {
+        "Content-Type": doc.contentType,
+        "Content-Length": String(doc.body.length),
+        "Cache-Control": "no-cache, private",
+      });
       res.end(doc.body);
       return;
     }
@@ -234,7 +265,10 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     await handleResourceRequest(deps, req, res, info, user!, url.searchParams, warnings);
   };
 
-  const server: Server = createServer({ key: certs.serving.keyPem, cert: certs.serving.certPem, minVersion: "TLSv1.2" }, onRequest);
+  const server: Server = createServer(
+    { key: certs.serving.keyPem, cert: certs.serving.certPem, minVersion: "TLSv1.2" },
+    onRequest,
+  );
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handleExecUpgrade(req, socket, head, upgradeDeps);
   });
@@ -258,13 +292,24 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
   serverAddress = `127.0.0.1:${port}`;
   const url = `https://127.0.0.1:${port}`;
   const kubeUsers = [{ name: "admin", token: adminToken }];
-  const kubeconfigPath = writeKubeconfig(dir, "kubeconfig", kubeconfigYaml(url, certs.ca.certPem, kubeUsers, "admin"));
-  const controllerGroups = ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"];
+  const kubeconfigPath = writeKubeconfig(
+    dir,
+    "kubeconfig",
+    kubeconfigYaml(url, certs.ca.certPem, kubeUsers, "admin"),
+  );
+  const controllerGroups = [
+    "system:serviceaccounts",
+    "system:serviceaccounts:kube-system",
+    "system:authenticated",
+  ];
   const controllers = opts.workloadControllers
     ? new WorkloadControllersDouble(store, {
         url,
         caPem: certs.ca.certPem,
-        tokens: { deployment: authn.add(DEPLOYMENT_CONTROLLER, controllerGroups), replicaset: authn.add(REPLICASET_CONTROLLER, controllerGroups) },
+        tokens: {
+          deployment: authn.add(DEPLOYMENT_CONTROLLER, controllerGroups),
+          replicaset: authn.add(REPLICASET_CONTROLLER, controllerGroups),
+        },
       })
     : undefined;
 
@@ -287,11 +332,16 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     tlsConnections: () => ({ ...tls }),
     addUser(username, groups = []) {
       const token = authn.add(username, groups);
-      const path = writeKubeconfig(dir, `kubeconfig-${username}`, kubeconfigYaml(url, certs.ca.certPem, [{ name: username, token }], username));
+      const path = writeKubeconfig(
+        dir,
+        `kubeconfig-${username}`,
+        kubeconfigYaml(url, certs.ca.certPem, [{ name: username, token }], username),
+      );
       return { token, kubeconfigPath: path };
     },
     setPolicy: (rules) => policy.set(rules),
-    routeService: (namespace, name, svcPort, target) => void knobs.admission.services.set(`${namespace}/${name}:${svcPort}`, target),
+    routeService: (namespace, name, svcPort, target) =>
+      void knobs.admission.services.set(`${namespace}/${name}:${svcPort}`, target),
     setExecKnobs: (k) => void Object.assign(knobs.exec, k),
     expireBefore: (rv) => store.expireBefore(rv),
     closeWatches: () => watches.closeAll(),

@@ -40,7 +40,9 @@ export class SnapshotControllerDouble {
       this.timers.delete(t);
       const snap = this.store.get(SNAPS, namespace, name);
       if (!snap || snap.metadata.uid !== uid) return;
-      const errorMessage = this.knobs.failures?.get(`${namespace}/${name}`) ?? snap.metadata.annotations?.[SNAPSHOT_ERROR_ANNOTATION];
+      const errorMessage =
+        this.knobs.failures?.get(`${namespace}/${name}`) ??
+        snap.metadata.annotations?.[SNAPSHOT_ERROR_ANNOTATION];
       const contentName = `snapcontent-${uid}`;
       const now = nowTimestamp();
       if (!this.store.get(CONTENTS, undefined, contentName)) {
@@ -55,16 +57,38 @@ export class SnapshotControllerDouble {
               driver: "hostpath.csi.k8s.io",
               source: { volumeHandle: `vol-${snap.spec?.source?.persistentVolumeClaimName ?? "unknown"}` },
               volumeSnapshotClassName: snap.spec?.volumeSnapshotClassName ?? "csi-hostpath-snapclass",
-              volumeSnapshotRef: { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", name, namespace, uid },
+              volumeSnapshotRef: {
+                apiVersion: "snapshot.storage.k8s.io/v1",
+                kind: "VolumeSnapshot",
+                name,
+                namespace,
+                uid,
+              },
             },
-            status: errorMessage ? { readyToUse: false, error: { message: errorMessage, time: now } } : { readyToUse: true, creationTime: Date.now() * 1e6, restoreSize: 1073741824, snapshotHandle: `snap-${uid}` },
+            status: errorMessage
+              ? { readyToUse: false, error: { message: errorMessage, time: now } }
+              : {
+                  readyToUse: true,
+                  creationTime: Date.now() * 1e6,
+                  restoreSize: 1073741824,
+                  snapshotHandle: `snap-${uid}`,
+                },
           },
           "ADDED",
         );
       }
       snap.status = errorMessage
-        ? { boundVolumeSnapshotContentName: contentName, readyToUse: false, error: { message: errorMessage, time: now } }
-        : { boundVolumeSnapshotContentName: contentName, creationTime: now, readyToUse: true, restoreSize: "1Gi" };
+        ? {
+            boundVolumeSnapshotContentName: contentName,
+            readyToUse: false,
+            error: { message: errorMessage, time: now },
+          }
+        : {
+            boundVolumeSnapshotContentName: contentName,
+            creationTime: now,
+            readyToUse: true,
+            restoreSize: "1Gi",
+          };
       this.store.write(SNAPS, snap, "MODIFIED");
     }, this.knobs.readyAfterMs);
     this.timers.add(t);

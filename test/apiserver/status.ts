@@ -31,7 +31,10 @@ export interface Status {
 
 /** A request that ends in a Status response. Thrown inside handlers, rendered once by the server. */
 export class ApiError extends Error {
-  constructor(readonly status: Status, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: Status,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(status.message ?? status.reason ?? "error");
   }
   get code(): number {
@@ -39,12 +42,26 @@ export class ApiError extends Error {
   }
 }
 
-export function failure(code: number, reason: string | undefined, message: string, details?: StatusDetails): Status {
+export function failure(
+  code: number,
+  reason: string | undefined,
+  message: string,
+  details?: StatusDetails,
+): Status {
   const s: Status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, code };
   if (reason) s.reason = reason;
   if (details) s.details = details;
   // Key order as the real server serialises: message, reason, details, code.
-  return { kind: s.kind, apiVersion: s.apiVersion, metadata: s.metadata, status: s.status, message: s.message, ...(reason ? { reason } : {}), ...(details ? { details } : {}), code } as Status;
+  return {
+    kind: s.kind,
+    apiVersion: s.apiVersion,
+    metadata: s.metadata,
+    status: s.status,
+    message: s.message,
+    ...(reason ? { reason } : {}),
+    ...(details ? { details } : {}),
+    code,
+  } as Status;
 }
 
 function resourceDetails(r: { group: string; plural: string }, name?: string): StatusDetails {
@@ -60,7 +77,9 @@ function qualified(r: { group: string; plural: string }): string {
 }
 
 export function notFound(r: { group: string; plural: string }, name: string): ApiError {
-  return new ApiError(failure(404, "NotFound", `${qualified(r)} "${name}" not found`, resourceDetails(r, name)));
+  return new ApiError(
+    failure(404, "NotFound", `${qualified(r)} "${name}" not found`, resourceDetails(r, name)),
+  );
 }
 
 export function namespaceNotFound(ns: string): ApiError {
@@ -68,20 +87,34 @@ export function namespaceNotFound(ns: string): ApiError {
 }
 
 export function alreadyExists(r: ResourceDef, name: string): ApiError {
-  return new ApiError(failure(409, "AlreadyExists", `${qualified(r)} "${name}" already exists`, resourceDetails(r, name)));
+  return new ApiError(
+    failure(409, "AlreadyExists", `${qualified(r)} "${name}" already exists`, resourceDetails(r, name)),
+  );
 }
 
 export function conflict(r: ResourceDef, name: string, why: string): ApiError {
-  return new ApiError(failure(409, "Conflict", `Operation cannot be fulfilled on ${qualified(r)} "${name}": ${why}`, resourceDetails(r, name)));
+  return new ApiError(
+    failure(
+      409,
+      "Conflict",
+      `Operation cannot be fulfilled on ${qualified(r)} "${name}": ${why}`,
+      resourceDetails(r, name),
+    ),
+  );
 }
 
-export const OPTIMISTIC_LOCK_MESSAGE = "the object has been modified; please apply your changes to the latest version and try again";
+export const OPTIMISTIC_LOCK_MESSAGE =
+  "the object has been modified; please apply your changes to the latest version and try again";
 
 /**
  * 422 with field causes, message `Kind "name" is invalid: field: detail, field: detail`. Custom
  * resources are named by group kind in the message (`Backup.velero.io "b" is invalid: ...`).
  */
-export function invalid(r: ResourceDef, name: string, causes: Array<{ field: string; reason: string; message: string }>): ApiError {
+export function invalid(
+  r: ResourceDef,
+  name: string,
+  causes: Array<{ field: string; reason: string; message: string }>,
+): ApiError {
   const text = causes.map((c) => `${c.field}: ${c.message}`).join(", ");
   const list = causes.length > 1 ? `[${text}]` : text;
   const details: StatusDetails = { name, ...(r.group ? { group: r.group } : {}), kind: r.kind, causes };
@@ -95,14 +128,21 @@ export function badRequest(message: string): ApiError {
 }
 
 export function methodNotAllowed(): ApiError {
-  return new ApiError(failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}));
+  return new ApiError(
+    failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}),
+  );
 }
 
 export function unsupportedMediaType(contentType: string, accepted: string[]): ApiError {
   return new ApiError(
-    failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`, {
-      causes: [{ reason: "UnsupportedMediaType", message: contentType }],
-    }),
+    failure(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`,
+      {
+        causes: [{ reason: "UnsupportedMediaType", message: contentType }],
+      },
+    ),
   );
 }
 
@@ -116,7 +156,9 @@ export function forbidden(message: string, details: StatusDetails): ApiError {
 
 /** apierrors.NewInternalError: "Internal error occurred: <err>" with the error as the single cause. */
 export function internalError(err: string): ApiError {
-  return new ApiError(failure(500, "InternalError", `Internal error occurred: ${err}`, { causes: [{ message: err }] }));
+  return new ApiError(
+    failure(500, "InternalError", `Internal error occurred: ${err}`, { causes: [{ message: err }] }),
+  );
 }
 
 export function notFoundPath(): ApiError {

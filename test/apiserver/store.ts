@@ -49,7 +49,11 @@ export class ObjectStore {
     const m = this.objects.get(resKey(r));
     if (!m) return [];
     const all = [...m.values()].filter((o) => ns === undefined || o.metadata?.namespace === ns);
-    all.sort((a, b) => objKey(a.metadata.namespace, a.metadata.name).localeCompare(objKey(b.metadata.namespace, b.metadata.name)));
+    all.sort((a, b) =>
+      objKey(a.metadata.namespace, a.metadata.name).localeCompare(
+        objKey(b.metadata.namespace, b.metadata.name),
+      ),
+    );
     return all.map((o) => structuredClone(o));
   }
 
@@ -87,7 +91,9 @@ export class ObjectStore {
   /** Events after `rv` for a resource, or "expired" when `rv` is older than the retained window. */
   eventsSince(r: ResourceDef, rv: number): StoredEvent[] | "expired" {
     if (rv < this.compactedBelow) return "expired";
-    return this.history.filter((e) => e.rv > rv && e.resource === r).map((e) => ({ ...e, object: structuredClone(e.object) }));
+    return this.history
+      .filter((e) => e.rv > rv && e.resource === r)
+      .map((e) => ({ ...e, object: structuredClone(e.object) }));
   }
 
   /** Knob: forget history so that watches from a resourceVersion below `rv` get 410 Gone. */

@@ -57,7 +57,11 @@ export function strategicMerge(original: any, patch: any): any {
   return mergeMap(isMap(original) ? structuredClone(original) : {}, patch, []);
 }
 
-function mergeMap(orig: Record<string, any>, patch: Record<string, any>, path: string[]): Record<string, any> {
+function mergeMap(
+  orig: Record<string, any>,
+  patch: Record<string, any>,
+  path: string[],
+): Record<string, any> {
   const directive = patch.$patch;
   if (directive === "replace") {
     const { $patch: _, ...rest } = patch;
@@ -76,7 +80,8 @@ function mergeMap(orig: Record<string, any>, patch: Record<string, any>, path: s
     }
     if (k.startsWith("$deleteFromPrimitiveList/")) {
       const field = k.slice("$deleteFromPrimitiveList/".length);
-      if (Array.isArray(orig[field]) && Array.isArray(v)) orig[field] = orig[field].filter((x: unknown) => !v.includes(x));
+      if (Array.isArray(orig[field]) && Array.isArray(v))
+        orig[field] = orig[field].filter((x: unknown) => !v.includes(x));
       continue;
     }
     if (v === null) {
@@ -128,7 +133,8 @@ function mergeList(orig: any[], patch: any[], path: string[], meta: ListMeta): a
 
 /** $setElementOrder: listed elements first, in the given order; others keep their relative order after. */
 function applyOrder(list: any[], order: unknown[], meta: ListMeta): any[] {
-  const keyOf = (e: any): unknown => (meta.mergeKey && isMap(e) ? e[meta.mergeKey] : isMap(order[0]) && isMap(e) ? undefined : e);
+  const keyOf = (e: any): unknown =>
+    meta.mergeKey && isMap(e) ? e[meta.mergeKey] : isMap(order[0]) && isMap(e) ? undefined : e;
   const orderKeys = order.map((o) => (meta.mergeKey && isMap(o) ? o[meta.mergeKey] : o));
   const ordered: any[] = [];
   for (const k of orderKeys) {

@@ -35,7 +35,8 @@ function fnv32a(text: string): number {
  * the template is our equivalent: equal templates get equal hashes, any change a new one.
  */
 export function podTemplateHash(template: unknown, collisionCount?: number): string {
-  const text = JSON.stringify(sortKeys(template ?? {})) + (collisionCount === undefined ? "" : String(collisionCount));
+  const text =
+    JSON.stringify(sortKeys(template ?? {})) + (collisionCount === undefined ? "" : String(collisionCount));
   return [...String(fnv32a(text))].map((c) => NAME_ALPHABET[c.charCodeAt(0) % NAME_ALPHABET.length]).join("");
 }
 
@@ -61,14 +62,24 @@ type Answer = { code: number; body: any; warnings: string[] };
 /** `299 - "text"` Warning headers (RFC 7234 as the API server writes them) → texts. */
 function warningTexts(header: string | string[] | undefined): string[] {
   const out: string[] = [];
-  for (const m of String(header ?? "").matchAll(/\d{3} [^ ]+ "((?:[^"\\]|\\.)*)"/g)) out.push(m[1]!.replace(/\\(.)/g, "$1"));
+  for (const m of String(header ?? "").matchAll(/\d{3} [^ ]+ "((?:[^"\\]|\\.)*)"/g))
+    out.push(m[1]!.replace(/\\(.)/g, "$1"));
   return out;
 }
 
-const ownerRef = (kind: string, obj: any) => ({ apiVersion: "apps/v1", kind, name: obj.metadata.name, uid: obj.metadata.uid, controller: true, blockOwnerDeletion: true });
-const ownedBy = (o: any, uid: string): boolean => (o.metadata.ownerReferences ?? []).some((r: any) => r.controller === true && r.uid === uid);
+const ownerRef = (kind: string, obj: any) => ({
+  apiVersion: "apps/v1",
+  kind,
+  name: obj.metadata.name,
+  uid: obj.metadata.uid,
+  controller: true,
+  blockOwnerDeletion: true,
+});
+const ownedBy = (o: any, uid: string): boolean =>
+  (o.metadata.ownerReferences ?? []).some((r: any) => r.controller === true && r.uid === uid);
 /** Annotations the deployment controller never copies from a Deployment to its ReplicaSets. */
-const SKIPPED_ANNOTATION = (k: string): boolean => k === "kubectl.kubernetes.io/last-applied-configuration" || k.startsWith("deployment.kubernetes.io/");
+const SKIPPED_ANNOTATION = (k: string): boolean =>
+  k === "kubectl.kubernetes.io/last-applied-configuration" || k.startsWith("deployment.kubernetes.io/");
 
 export class WorkloadControllersDouble {
   /** Every write the controllers made, with the server's answer (tests read denials here). */
@@ -95,13 +106,16 @@ export class WorkloadControllersDouble {
 
   private onEvent(e: StoredEvent): void {
     const { namespace, name } = e.object.metadata;
-    if (e.resource === DEPLOYMENTS && e.type !== "DELETED") this.enqueue(`deployment/${namespace}/${name}`, 0);
+    if (e.resource === DEPLOYMENTS && e.type !== "DELETED")
+      this.enqueue(`deployment/${namespace}/${name}`, 0);
     if (e.resource === REPLICASETS) {
       if (e.type !== "DELETED") this.enqueue(`replicaset/${namespace}/${name}`, 0);
-      for (const r of e.object.metadata.ownerReferences ?? []) if (r.kind === "Deployment") this.enqueue(`deployment/${namespace}/${r.name}`, 0);
+      for (const r of e.object.metadata.ownerReferences ?? [])
+        if (r.kind === "Deployment") this.enqueue(`deployment/${namespace}/${r.name}`, 0);
     }
     if (e.resource === PODS) {
-      for (const r of e.object.metadata.ownerReferences ?? []) if (r.kind === "ReplicaSet" && r.controller) this.enqueue(`replicaset/${namespace}/${r.name}`, 0);
+      for (const r of e.object.metadata.ownerReferences ?? [])
+        if (r.kind === "ReplicaSet" && r.controller) this.enqueue(`replicaset/${namespace}/${r.name}`, 0);
     }
   }
 
@@ -129,7 +143,9 @@ export class WorkloadControllersDouble {
 
   private async reconcile(key: string): Promise<boolean> {
     const [kind, namespace, name] = key.split("/") as [string, string, string];
-    return kind === "deployment" ? this.syncDeployment(namespace, name) : this.syncReplicaSet(namespace, name);
+    return kind === "deployment"
+      ? this.syncDeployment(namespace, name)
+      : this.syncReplicaSet(namespace, name);
   }
 
   private async syncDeployment(namespace: string, name: string): Promise<boolean> {
@@ -145,8 +161,15 @@ export class WorkloadControllersDouble {
       const template = structuredClone(d.spec?.template ?? {});
       template.metadata ??= {};
       template.metadata.labels = { ...(template.metadata.labels ?? {}), "pod-template-hash": hash };
-      const annotations = Object.fromEntries(Object.entries<string>(d.metadata.annotations ?? {}).filter(([k]) => !SKIPPED_ANNOTATION(k)));
-      const revision = 1 + Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0)));
+      const annotations = Object.fromEntries(
+        Object.entries<string>(d.metadata.annotations ?? {}).filter(([k]) => !SKIPPED_ANNOTATION(k)),
+      );
+      const revision =
+        1 +
+        Math.max(
+          0,
+          ...owned.map((rs) => Number(rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0)),
+        );
       const rs = {
         apiVersion: "apps/v1",
         kind: "ReplicaSet",
@@ -154,21 +177,42 @@ export class WorkloadControllersDouble {
           name: rsName,
           namespace,
           labels: template.metadata.labels,
-          annotations: { ...annotations, "deployment.kubernetes.io/desired-replicas": String(replicas), "deployment.kubernetes.io/revision": String(revision) },
+          annotations: {
+            ...annotations,
+            "deployment.kubernetes.io/desired-replicas": String(replicas),
+            "deployment.kubernetes.io/revision": String(revision),
+          },
           ownerReferences: [ownerRef("Deployment", d)],
         },
         spec: {
           replicas,
-          selector: { ...(d.spec?.selector ?? {}), matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), "pod-template-hash": hash } },
+          selector: {
+            ...(d.spec?.selector ?? {}),
+            matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), "pod-template-hash": hash },
+          },
           template,
         },
       };
-      ok = (await this.write("deployment", "POST", `/apis/apps/v1/namespaces/${namespace}/replicasets`, rs)) && ok;
+      ok =
+        (await this.write("deployment", "POST", `/apis/apps/v1/namespaces/${namespace}/replicasets`, rs)) &&
+        ok;
     } else if (current.spec.replicas !== replicas) {
-      ok = (await this.write("deployment", "PUT", rsPath(namespace, rsName), { ...current, apiVersion: "apps/v1", kind: "ReplicaSet", spec: { ...current.spec, replicas } })) && ok;
+      ok =
+        (await this.write("deployment", "PUT", rsPath(namespace, rsName), {
+          ...current,
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          spec: { ...current.spec, replicas },
+        })) && ok;
     }
     for (const old of owned.filter((rs) => rs.metadata.name !== rsName && rs.spec.replicas !== 0)) {
-      ok = (await this.write("deployment", "PUT", rsPath(namespace, old.metadata.name), { ...old, apiVersion: "apps/v1", kind: "ReplicaSet", spec: { ...old.spec, replicas: 0 } })) && ok;
+      ok =
+        (await this.write("deployment", "PUT", rsPath(namespace, old.metadata.name), {
+          ...old,
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          spec: { ...old.spec, replicas: 0 },
+        })) && ok;
     }
     return ok;
   }
@@ -176,7 +220,9 @@ export class WorkloadControllersDouble {
   private async syncReplicaSet(namespace: string, name: string): Promise<boolean> {
     const rs = this.store.get(REPLICASETS, namespace, name);
     if (!rs || rs.metadata.deletionTimestamp) return true;
-    const pods = this.store.list(PODS, namespace).filter((p) => ownedBy(p, rs.metadata.uid) && !p.metadata.deletionTimestamp);
+    const pods = this.store
+      .list(PODS, namespace)
+      .filter((p) => ownedBy(p, rs.metadata.uid) && !p.metadata.deletionTimestamp);
     const want = rs.spec?.replicas ?? 1;
     let ok = true;
     for (let i = pods.length; i < want; i++) {
@@ -196,12 +242,22 @@ export class WorkloadControllersDouble {
       ok = (await this.write("replicaset", "POST", `/api/v1/namespaces/${namespace}/pods`, pod)) && ok;
     }
     for (const extra of pods.slice(want).reverse()) {
-      ok = (await this.write("replicaset", "DELETE", `/api/v1/namespaces/${namespace}/pods/${extra.metadata.name}`)) && ok;
+      ok =
+        (await this.write(
+          "replicaset",
+          "DELETE",
+          `/api/v1/namespaces/${namespace}/pods/${extra.metadata.name}`,
+        )) && ok;
     }
     return ok;
   }
 
-  private async write(controller: "deployment" | "replicaset", method: string, path: string, body?: unknown): Promise<boolean> {
+  private async write(
+    controller: "deployment" | "replicaset",
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<boolean> {
     if (this.stopped) return true;
     let answer: Answer;
     try {
@@ -210,7 +266,14 @@ export class WorkloadControllersDouble {
       answer = { code: 0, body: { message: (err as Error).message }, warnings: [] };
     }
     const ok = answer.code >= 200 && answer.code < 300;
-    this.writes.push({ controller, method, path, code: answer.code, warnings: answer.warnings, ...(ok ? {} : { message: String(answer.body?.message ?? "") }) });
+    this.writes.push({
+      controller,
+      method,
+      path,
+      code: answer.code,
+      warnings: answer.warnings,
+      ...(ok ? {} : { message: String(answer.body?.message ?? "") }),
+    });
     if (this.writes.length > 1000) this.writes.splice(0, this.writes.length - 1000);
     // 404 on delete or 409 on a stale update: the next event brings the current state
     return ok || answer.code === 404 || answer.code === 409;
@@ -232,7 +295,9 @@ export class WorkloadControllersDouble {
             Authorization: `Bearer ${token}`,
             Accept: "application/json",
             "User-Agent": "kube-controller-manager/v1.32.0 (linux/amd64) kubernetes/double",
-            ...(text === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }),
+            ...(text === undefined
+              ? {}
+              : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }),
           },
         },
         (res) => {

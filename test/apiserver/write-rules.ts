@@ -35,16 +35,29 @@ function nameRule(r: ResourceDef): { re: RegExp; msg: string; max: number } {
 export function resolveName(r: ResourceDef, obj: any): ApiError | undefined {
   const meta = obj.metadata;
   // names.SimpleNameGenerator: five characters of apimachinery's rand alphabet
-  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${[...randomBytes(5)].map((b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join("")}`;
+  if (!meta.name && meta.generateName)
+    meta.name = `${meta.generateName}${[...randomBytes(5)].map((b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join("")}`;
   if (!meta.name) {
-    return invalid(r, "", [{ field: "metadata.name", reason: "FieldValueRequired", message: "Required value: name or generateName is required" }]);
+    return invalid(r, "", [
+      {
+        field: "metadata.name",
+        reason: "FieldValueRequired",
+        message: "Required value: name or generateName is required",
+      },
+    ]);
   }
   const rule = nameRule(r);
   const problems: string[] = [];
   if (meta.name.length > rule.max) problems.push(`must be no more than ${rule.max} characters`);
   if (!rule.re.test(meta.name)) problems.push(rule.msg);
   if (problems.length > 0) {
-    return invalid(r, meta.name, [{ field: "metadata.name", reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(meta.name)}: ${problems.join(", ")}` }]);
+    return invalid(r, meta.name, [
+      {
+        field: "metadata.name",
+        reason: "FieldValueInvalid",
+        message: `Invalid value: ${JSON.stringify(meta.name)}: ${problems.join(", ")}`,
+      },
+    ]);
   }
   return undefined;
 }
@@ -52,7 +65,8 @@ export function resolveName(r: ResourceDef, obj: any): ApiError | undefined {
 /** A few of the validations a user hits first (pods without containers or images). */
 export function validateObject(r: ResourceDef, obj: any): ApiError | undefined {
   if (r.schema) return validateSchema(r, obj);
-  if (r.kind === "ValidatingWebhookConfiguration" || r.kind === "MutatingWebhookConfiguration") return validateWebhookConfiguration(r, obj);
+  if (r.kind === "ValidatingWebhookConfiguration" || r.kind === "MutatingWebhookConfiguration")
+    return validateWebhookConfiguration(r, obj);
   if (r.kind !== "Pod") return undefined;
   const causes: Array<{ field: string; reason: string; message: string }> = [];
   const containers = obj.spec?.containers;
@@ -60,8 +74,18 @@ export function validateObject(r: ResourceDef, obj: any): ApiError | undefined {
     causes.push({ field: "spec.containers", reason: "FieldValueRequired", message: "Required value" });
   } else {
     containers.forEach((c: any, i: number) => {
-      if (!c?.name) causes.push({ field: `spec.containers[${i}].name`, reason: "FieldValueRequired", message: "Required value" });
-      if (!c?.image) causes.push({ field: `spec.containers[${i}].image`, reason: "FieldValueRequired", message: "Required value" });
+      if (!c?.name)
+        causes.push({
+          field: `spec.containers[${i}].name`,
+          reason: "FieldValueRequired",
+          message: "Required value",
+        });
+      if (!c?.image)
+        causes.push({
+          field: `spec.containers[${i}].image`,
+          reason: "FieldValueRequired",
+          message: "Required value",
+        });
     });
   }
   return causes.length > 0 ? invalid(r, obj.metadata.name, causes) : undefined;
@@ -76,18 +100,32 @@ function validateSchema(r: ResourceDef, obj: any): ApiError | undefined {
   if (status === undefined || status === null) return undefined;
   if (typeof status !== "object" || Array.isArray(status)) {
     return invalid(r, obj.metadata.name, [
-      { field: "status", reason: "FieldValueTypeInvalid", message: `Invalid value: "${Array.isArray(status) ? "array" : typeof status}": status in body must be of type object: "${Array.isArray(status) ? "array" : typeof status}"` },
+      {
+        field: "status",
+        reason: "FieldValueTypeInvalid",
+        message: `Invalid value: "${Array.isArray(status) ? "array" : typeof status}": status in body must be of type object: "${Array.isArray(status) ? "array" : typeof status}"`,
+      },
     ]);
   }
   const phase = status.phase;
   if (phase === undefined) return undefined;
   const allowed = r.schema!.phases;
   if (typeof phase !== "string") {
-    return invalid(r, obj.metadata.name, [{ field: "status.phase", reason: "FieldValueTypeInvalid", message: `Invalid value: "${typeof phase}": status.phase in body must be of type string: "${typeof phase}"` }]);
+    return invalid(r, obj.metadata.name, [
+      {
+        field: "status.phase",
+        reason: "FieldValueTypeInvalid",
+        message: `Invalid value: "${typeof phase}": status.phase in body must be of type string: "${typeof phase}"`,
+      },
+    ]);
   }
   if (!allowed.includes(phase)) {
     return invalid(r, obj.metadata.name, [
-      { field: "status.phase", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(phase)}: supported values: ${allowed.map((p) => JSON.stringify(p)).join(", ")}` },
+      {
+        field: "status.phase",
+        reason: "FieldValueNotSupported",
+        message: `Unsupported value: ${JSON.stringify(phase)}: supported values: ${allowed.map((p) => JSON.stringify(p)).join(", ")}`,
+      },
     ]);
   }
   return undefined;
@@ -101,7 +139,8 @@ export function validateUpdate(r: ResourceDef, next: any, old: any): ApiError | 
   if (r.kind !== "Pod") return undefined;
   const mutable = (spec: any): any => {
     const c = structuredClone(spec ?? {});
-    for (const list of ["containers", "initContainers"]) if (Array.isArray(c[list])) c[list].forEach((x: any) => delete x.image);
+    for (const list of ["containers", "initContainers"])
+      if (Array.isArray(c[list])) c[list].forEach((x: any) => delete x.image);
     delete c.activeDeadlineSeconds;
     delete c.tolerations;
     delete c.terminationGracePeriodSeconds;
@@ -110,7 +149,9 @@ export function validateUpdate(r: ResourceDef, next: any, old: any): ApiError | 
     return JSON.stringify(sortKeys(c));
   };
   if (mutable(next.spec) !== mutable(old.spec)) {
-    return invalid(r, next.metadata.name, [{ field: "spec", reason: "FieldValueForbidden", message: POD_UPDATE_FORBIDDEN }]);
+    return invalid(r, next.metadata.name, [
+      { field: "spec", reason: "FieldValueForbidden", message: POD_UPDATE_FORBIDDEN },
+    ]);
   }
   return undefined;
 }
@@ -134,7 +175,8 @@ function defaultPodSpec(spec: any): void {
   spec.securityContext ??= {};
   spec.schedulerName ??= "default-scheduler";
   spec.enableServiceLinks ??= true;
-  for (const list of ["containers", "initContainers"]) if (Array.isArray(spec[list])) spec[list].forEach(defaultContainer);
+  for (const list of ["containers", "initContainers"])
+    if (Array.isArray(spec[list])) spec[list].forEach(defaultContainer);
 }
 
 /** Scheme defaulting for the built-in kinds (the fields users see in `get -o yaml`). */
@@ -164,7 +206,8 @@ export function applyDefaults(r: ResourceDef, obj: any): void {
       // stringData is write-only: merged into data (base64) and never stored, like the real registry.
       if (obj.stringData && typeof obj.stringData === "object") {
         obj.data = { ...(obj.data ?? {}) };
-        for (const [k, v] of Object.entries(obj.stringData)) obj.data[k] = Buffer.from(String(v)).toString("base64");
+        for (const [k, v] of Object.entries(obj.stringData))
+          obj.data[k] = Buffer.from(String(v)).toString("base64");
         delete obj.stringData;
       }
       break;
@@ -227,17 +270,22 @@ export function prepareForUpdate(r: ResourceDef, next: any, old: any, subresourc
   if (old.metadata.namespace !== undefined) meta.namespace = old.metadata.namespace;
   if (old.metadata.deletionTimestamp) {
     meta.deletionTimestamp = old.metadata.deletionTimestamp;
-    if (old.metadata.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+    if (old.metadata.deletionGracePeriodSeconds !== undefined)
+      meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
   } else {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
   }
-  if (r.kind === "Namespace") meta.labels = { ...(meta.labels ?? {}), "kubernetes.io/metadata.name": meta.name };
+  if (r.kind === "Namespace")
+    meta.labels = { ...(meta.labels ?? {}), "kubernetes.io/metadata.name": meta.name };
   if (r.generation) {
     const gen = Number(old.metadata.generation ?? 1);
     // A custom resource without a status subresource counts status changes too, as the apiextensions
     // server does (only a status subresource takes status out of the comparison).
-    const changed = r.schema && !r.subresources.includes("status") ? specPart(out, true) !== specPart(old, true) : specPart(out) !== specPart(old);
+    const changed =
+      r.schema && !r.subresources.includes("status")
+        ? specPart(out, true) !== specPart(old, true)
+        : specPart(out) !== specPart(old);
     meta.generation = subresource !== "status" && changed ? gen + 1 : gen;
   }
   return out;

@@ -11,7 +11,9 @@ type Rule = { apiGroups: string[]; apiVersions: string[]; resources: string[] };
 function routed(config: { webhooks: Array<{ rules: Rule[] }> }): string[] {
   const out = new Set<string>();
   for (const w of config.webhooks) {
-    for (const r of w.rules) for (const g of r.apiGroups) for (const v of r.apiVersions) for (const res of r.resources) out.add(`${g}/${v}/${res}`);
+    for (const r of w.rules)
+      for (const g of r.apiGroups)
+        for (const v of r.apiVersions) for (const res of r.resources) out.add(`${g}/${v}/${res}`);
   }
   return [...out].sort();
 }
@@ -26,6 +28,8 @@ test("the validating webhook's rules list exactly the hook-carrying kinds, at th
 test("the mutating webhook's rules list exactly the kinds with annotation hooks (mutation never touches spec hooks)", async () => {
   const docs = await renderChart();
   const mutating = docs.find((d) => d.kind === "MutatingWebhookConfiguration");
-  const expected = HOOKED_KINDS.filter((k) => k.hooks === "annotations").map((k) => `${k.group}/${k.version}/${k.resource}`).sort();
+  const expected = HOOKED_KINDS.filter((k) => k.hooks === "annotations")
+    .map((k) => `${k.group}/${k.version}/${k.resource}`)
+    .sort();
   assert.deepEqual(routed(mutating), expected);
 });

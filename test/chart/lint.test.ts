@@ -34,7 +34,11 @@ for (const [name, values] of Object.entries(valueCases)) {
       const key = `${d.apiVersion}/${d.kind}/${d.metadata.namespace ?? ""}/${d.metadata.name}`;
       assert.ok(!seen.has(key), `${key} rendered twice`);
       seen.add(key);
-      assert.equal(d.metadata.labels?.["app.kubernetes.io/managed-by"], "Helm", `${key} lacks the standard labels`);
+      assert.equal(
+        d.metadata.labels?.["app.kubernetes.io/managed-by"],
+        "Helm",
+        `${key} lacks the standard labels`,
+      );
     }
   });
 }
@@ -42,15 +46,31 @@ for (const [name, values] of Object.entries(valueCases)) {
 test("optional objects appear only when their toggle is on", async () => {
   const kinds = (docs: any[]) => docs.map((d) => d.kind).sort();
   const defaults = kinds(await renderChart());
-  for (const k of ["NetworkPolicy", "ServiceMonitor", "PrometheusRule", "ConfigMap", "Certificate", "Issuer"]) {
+  for (const k of [
+    "NetworkPolicy",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "ConfigMap",
+    "Certificate",
+    "Issuer",
+  ]) {
     assert.ok(!defaults.includes(k), `${k} rendered by default`);
   }
-  for (const k of ["Deployment", "Service", "PodDisruptionBudget", "ServiceAccount", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "PersistentVolumeClaim"]) {
+  for (const k of [
+    "Deployment",
+    "Service",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "PersistentVolumeClaim",
+  ]) {
     assert.ok(defaults.includes(k), `${k} missing by default`);
   }
   const all = await renderChart(valueCases.allFeatures!);
   assert.equal(all.filter((d) => d.kind === "NetworkPolicy").length, 2);
-  for (const k of ["ServiceMonitor", "PrometheusRule", "ConfigMap"]) assert.ok(kinds(all).includes(k), `${k} missing with allFeatures`);
+  for (const k of ["ServiceMonitor", "PrometheusRule", "ConfigMap"])
+    assert.ok(kinds(all).includes(k), `${k} missing with allFeatures`);
   assert.ok(!kinds(await renderChart(valueCases.mutatingOff!)).includes("MutatingWebhookConfiguration"));
   assert.ok(!kinds(await renderChart(valueCases.emptyDirStorage!)).includes("PersistentVolumeClaim"));
   assert.ok(!kinds(await renderChart(valueCases.existingClaim!)).includes("PersistentVolumeClaim"));
@@ -62,7 +82,17 @@ test("the packaged chart carries the rule file and the dashboard its templates r
     const pkg = await helm(["package", chartDir, "--destination", dir]);
     assert.equal(pkg.code, 0, pkg.stderr);
     const tgz = join(dir, "hookguard-0.1.0.tgz");
-    const r = await helm(["template", "hookguard", tgz, "--namespace", "hookguard", "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true"]);
+    const r = await helm([
+      "template",
+      "hookguard",
+      tgz,
+      "--namespace",
+      "hookguard",
+      "--set",
+      "metrics.prometheusRule.enabled=true",
+      "--set",
+      "metrics.grafanaDashboard.enabled=true",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /alert: HookguardPodsAwaitingPostHooks/);
     assert.match(r.stdout, /"title": "hookguard"/);

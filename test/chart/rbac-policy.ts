@@ -17,11 +17,24 @@ export function policyFromChart(docs: any[]): PolicyRule[] {
   const out: PolicyRule[] = [];
   for (const b of docs.filter((d) => d.kind === "RoleBinding" || d.kind === "ClusterRoleBinding")) {
     const namespace = b.kind === "RoleBinding" ? b.metadata.namespace : undefined;
-    const role = roles.get(`${b.roleRef.kind}/${b.roleRef.kind === "Role" ? namespace : ""}/${b.roleRef.name}`);
-    if (!role) throw new Error(`${b.kind} ${b.metadata.name}: ${b.roleRef.kind} ${b.roleRef.name} is not rendered by the chart`);
-    const users = b.subjects.filter((s: any) => s.kind === "ServiceAccount").map((s: any) => serviceAccountUser(s.namespace, s.name));
+    const role = roles.get(
+      `${b.roleRef.kind}/${b.roleRef.kind === "Role" ? namespace : ""}/${b.roleRef.name}`,
+    );
+    if (!role)
+      throw new Error(
+        `${b.kind} ${b.metadata.name}: ${b.roleRef.kind} ${b.roleRef.name} is not rendered by the chart`,
+      );
+    const users = b.subjects
+      .filter((s: any) => s.kind === "ServiceAccount")
+      .map((s: any) => serviceAccountUser(s.namespace, s.name));
     for (const rule of role.rules) {
-      out.push({ users, verbs: rule.verbs, apiGroups: rule.apiGroups, resources: rule.resources, ...(namespace ? { namespaces: [namespace] } : {}) });
+      out.push({
+        users,
+        verbs: rule.verbs,
+        apiGroups: rule.apiGroups,
+        resources: rule.resources,
+        ...(namespace ? { namespaces: [namespace] } : {}),
+      });
     }
   }
   return out;
@@ -31,7 +44,11 @@ export function policyFromChart(docs: any[]): PolicyRule[] {
  * The container args of a rendered Deployment after its subcommand (`webhook` or `agent`), with some
  * flags' values replaced, some flags dropped, others added.
  */
-export function deploymentArgs(docs: any[], name: string, edit: { set?: Record<string, string>; drop?: string[]; add?: string[] } = {}): string[] {
+export function deploymentArgs(
+  docs: any[],
+  name: string,
+  edit: { set?: Record<string, string>; drop?: string[]; add?: string[] } = {},
+): string[] {
   const dep = docs.find((d) => d.kind === "Deployment" && d.metadata.name === name);
   if (!dep) throw new Error(`Deployment ${name} is not rendered by the chart`);
   const args: string[] = dep.spec.template.spec.containers[0].args.slice(1);

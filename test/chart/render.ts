@@ -26,12 +26,25 @@ export interface RunResult {
 }
 
 /** Runs a command without a shell and never rejects: the exit code is part of the result. */
-export function run(file: string, args: string[], opts: { cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(file, args, { cwd: opts.cwd ?? repoRoot, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && typeof err.code !== "number" ? `\n${err.message}` : "") });
-    });
+    const child = execFile(
+      file,
+      args,
+      { cwd: opts.cwd ?? repoRoot, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr) + (err && typeof err.code !== "number" ? `\n${err.message}` : ""),
+        });
+      },
+    );
     // stdin is a pipe either way; close it so a reader never waits for more
     child.stdin?.on("error", () => undefined);
     child.stdin?.end(opts.input ?? "");
@@ -58,13 +71,26 @@ export async function helm(args: string[]): Promise<RunResult> {
 }
 
 /** `helm template` with values written to a temporary file; the raw result, for tests of failures. */
-export async function helmTemplate(values: object = {}, opts: RenderOptions = {}, extraArgs: string[] = []): Promise<RunResult> {
+export async function helmTemplate(
+  values: object = {},
+  opts: RenderOptions = {},
+  extraArgs: string[] = [],
+): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), "hookguard-chart-"));
   try {
     const valuesFile = join(dir, "values.json");
     // JSON is YAML: no escaping questions for the values under test
     await writeFile(valuesFile, JSON.stringify(values));
-    return await helm(["template", opts.releaseName ?? "hookguard", chartDir, "--namespace", opts.namespace ?? "hookguard", "--values", valuesFile, ...extraArgs]);
+    return await helm([
+      "template",
+      opts.releaseName ?? "hookguard",
+      chartDir,
+      "--namespace",
+      opts.namespace ?? "hookguard",
+      "--values",
+      valuesFile,
+      ...extraArgs,
+    ]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -92,7 +118,8 @@ export async function renderChart(values: object = {}, opts: RenderOptions = {})
 /** The manifest of `kind` (and `name`, when given); throws when there is not exactly one. */
 export function findOne(docs: any[], kind: string, name?: string): any {
   const found = docs.filter((d) => d.kind === kind && (name === undefined || d.metadata?.name === name));
-  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ""}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind}${name ? ` ${name}` : ""}, found ${found.length}`);
   return found[0];
 }
 
@@ -108,7 +135,11 @@ export interface LocalWebhookTarget {
  * cluster: each entry's clientConfig.service becomes clientConfig.url (same path) with the given CA.
  * Everything else (rules, matchConditions, failurePolicy, namespaceSelector) is left as rendered.
  */
-export async function renderWebhookConfigurations(target: LocalWebhookTarget, values: object = {}, opts: RenderOptions = {}): Promise<any[]> {
+export async function renderWebhookConfigurations(
+  target: LocalWebhookTarget,
+  values: object = {},
+  opts: RenderOptions = {},
+): Promise<any[]> {
   const docs = await renderChart(values, opts);
   const caBundle = Buffer.from(target.caPem).toString("base64");
   const base = target.url.replace(/\/+$/, "");
@@ -116,6 +147,9 @@ export async function renderWebhookConfigurations(target: LocalWebhookTarget, va
     .filter((d) => d.kind === "ValidatingWebhookConfiguration" || d.kind === "MutatingWebhookConfiguration")
     .map((cfg) => ({
       ...cfg,
-      webhooks: cfg.webhooks.map((w: any) => ({ ...w, clientConfig: { url: `${base}${w.clientConfig.service?.path ?? "/"}`, caBundle } })),
+      webhooks: cfg.webhooks.map((w: any) => ({
+        ...w,
+        clientConfig: { url: `${base}${w.clientConfig.service?.path ?? "/"}`, caBundle },
+      })),
     }));
 }

@@ -8,23 +8,77 @@ import { chartDir, helm, helmTemplate } from "./render.js";
 
 const bad: Array<[string, object, RegExp]> = [
   ["replicas as a word", { webhook: { replicas: "two" } }, /\/webhook\/replicas.*want integer/],
-  ["an unknown certificate mode", { certificates: { mode: "bogus" } }, /\/certificates\/mode.*one of 'managed', 'certManager', 'provided'/],
-  ["provided mode without Secret and CA", { certificates: { mode: "provided" } }, /\/certificates\/provided\/caBundle[\s\S]*\/certificates\/secretName|\/certificates\/secretName[\s\S]*\/certificates\/provided\/caBundle/],
-  ["a failurePolicy other than Fail/Ignore", { webhook: { failurePolicy: { pods: "Sometimes" } } }, /\/webhook\/failurePolicy\/pods.*one of 'Fail', 'Ignore'/],
-  ["an enforcement other than deny/warn", { webhook: { enforcement: "audit" } }, /\/webhook\/enforcement.*one of 'deny', 'warn'/],
-  ["timeoutSeconds above the API server's 30", { webhook: { timeoutSeconds: 31 } }, /\/webhook\/timeoutSeconds.*maximum/],
+  [
+    "an unknown certificate mode",
+    { certificates: { mode: "bogus" } },
+    /\/certificates\/mode.*one of 'managed', 'certManager', 'provided'/,
+  ],
+  [
+    "provided mode without Secret and CA",
+    { certificates: { mode: "provided" } },
+    /\/certificates\/provided\/caBundle[\s\S]*\/certificates\/secretName|\/certificates\/secretName[\s\S]*\/certificates\/provided\/caBundle/,
+  ],
+  [
+    "a failurePolicy other than Fail/Ignore",
+    { webhook: { failurePolicy: { pods: "Sometimes" } } },
+    /\/webhook\/failurePolicy\/pods.*one of 'Fail', 'Ignore'/,
+  ],
+  [
+    "an enforcement other than deny/warn",
+    { webhook: { enforcement: "audit" } },
+    /\/webhook\/enforcement.*one of 'deny', 'warn'/,
+  ],
+  [
+    "timeoutSeconds above the API server's 30",
+    { webhook: { timeoutSeconds: 31 } },
+    /\/webhook\/timeoutSeconds.*maximum/,
+  ],
   ["a misspelt key", { webhook: { replica: 3 } }, /\/webhook.*additional properties 'replica' not allowed/],
-  ["a writable root filesystem", { containerSecurityContext: { readOnlyRootFilesystem: false } }, /\/containerSecurityContext\/readOnlyRootFilesystem.*true/],
-  ["privilege escalation", { containerSecurityContext: { allowPrivilegeEscalation: true } }, /\/containerSecurityContext\/allowPrivilegeEscalation/],
-  ["running as root allowed", { podSecurityContext: { runAsNonRoot: false } }, /\/podSecurityContext\/runAsNonRoot/],
+  [
+    "a writable root filesystem",
+    { containerSecurityContext: { readOnlyRootFilesystem: false } },
+    /\/containerSecurityContext\/readOnlyRootFilesystem.*true/,
+  ],
+  [
+    "privilege escalation",
+    { containerSecurityContext: { allowPrivilegeEscalation: true } },
+    /\/containerSecurityContext\/allowPrivilegeEscalation/,
+  ],
+  [
+    "running as root allowed",
+    { podSecurityContext: { runAsNonRoot: false } },
+    /\/podSecurityContext\/runAsNonRoot/,
+  ],
   ["the latest tag", { image: { tag: "latest" } }, /\/image\/tag/],
-  ["existingClaim storage without a claim", { agent: { storage: { type: "existingClaim" } } }, /\/agent\/storage\/existingClaim.*minLength/],
+  [
+    "existingClaim storage without a claim",
+    { agent: { storage: { type: "existingClaim" } } },
+    /\/agent\/storage\/existingClaim.*minLength/,
+  ],
   ["an unknown storage type", { agent: { storage: { type: "hostPath" } } }, /\/agent\/storage\/type/],
-  ["a freeze window that is not a duration", { agent: { maxFreezeWindow: "ten minutes" } }, /\/agent\/maxFreezeWindow.*does not match pattern/],
+  [
+    "a freeze window that is not a duration",
+    { agent: { maxFreezeWindow: "ten minutes" } },
+    /\/agent\/maxFreezeWindow.*does not match pattern/,
+  ],
   ["zero workers", { agent: { workers: 0 } }, /\/agent\/workers.*minimum/],
   ["zero webhook connections", { webhook: { maxConnections: 0 } }, /\/webhook\/maxConnections.*minimum/],
-  ["a CIDR without prefix length", { networkPolicy: { apiServerCidrs: ["10.0.0.1"] } }, /\/networkPolicy\/apiServerCidrs\/0/],
-  ["a non-base64 CA bundle", { certificates: { mode: "provided", secretName: "s", provided: { caBundle: "-----BEGIN CERTIFICATE-----" } } }, /\/certificates\/provided\/caBundle.*does not match pattern/],
+  [
+    "a CIDR without prefix length",
+    { networkPolicy: { apiServerCidrs: ["10.0.0.1"] } },
+    /\/networkPolicy\/apiServerCidrs\/0/,
+  ],
+  [
+    "a non-base64 CA bundle",
+    {
+      certificates: {
+        mode: "provided",
+        secretName: "s",
+        provided: { caBundle: "-----BEGIN CERTIFICATE-----" },
+      },
+    },
+    /\/certificates\/provided\/caBundle.*does not match pattern/,
+  ],
   ["a port out of range", { agent: { metricsPort: 70000 } }, /\/agent\/metricsPort.*maximum/],
 ];
 
@@ -43,7 +97,16 @@ test("helm install (client dry run) rejects a bad value too, and accepts the def
   try {
     const file = join(dir, "values.json");
     await writeFile(file, JSON.stringify({ webhook: { replicas: "two" } }));
-    const badRun = await helm(["install", "hg", chartDir, "--dry-run=client", "--namespace", "hookguard", "--values", file]);
+    const badRun = await helm([
+      "install",
+      "hg",
+      chartDir,
+      "--dry-run=client",
+      "--namespace",
+      "hookguard",
+      "--values",
+      file,
+    ]);
     assert.notEqual(badRun.code, 0);
     assert.match(badRun.stderr, /\/webhook\/replicas/);
     const ok = await helm(["install", "hg", chartDir, "--dry-run=client", "--namespace", "hookguard"]);

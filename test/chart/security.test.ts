@@ -5,7 +5,9 @@ import { renderChart } from "./render.js";
 import { valueCases } from "./cases.js";
 
 function podSpecs(docs: any[]): Array<{ name: string; spec: any }> {
-  return docs.filter((d) => d.kind === "Deployment").map((d) => ({ name: d.metadata.name, spec: d.spec.template.spec }));
+  return docs
+    .filter((d) => d.kind === "Deployment")
+    .map((d) => ({ name: d.metadata.name, spec: d.spec.template.spec }));
 }
 
 for (const [name, values] of Object.entries(valueCases)) {
@@ -13,7 +15,11 @@ for (const [name, values] of Object.entries(valueCases)) {
     const docs = await renderChart(values);
     const pods = podSpecs(docs);
     const agentOn = (values as { agent?: { enabled?: boolean } }).agent?.enabled !== false;
-    assert.equal(pods.length, agentOn ? 2 : 1, "one webhook and (unless agent.enabled=false) one agent Deployment");
+    assert.equal(
+      pods.length,
+      agentOn ? 2 : 1,
+      "one webhook and (unless agent.enabled=false) one agent Deployment",
+    );
     // the helm test Pod runs as hardened as the components
     pods.push(...docs.filter((d) => d.kind === "Pod").map((d) => ({ name: d.metadata.name, spec: d.spec })));
     for (const { name: dep, spec } of pods) {
@@ -23,8 +29,13 @@ for (const [name, values] of Object.entries(valueCases)) {
       assert.equal(psc.runAsGroup, 65532, `${dep}: fixed GID`);
       assert.deepEqual(psc.seccompProfile, { type: "RuntimeDefault" }, `${dep}: seccomp`);
       // the node's network only for the webhook, and only when asked (webhook.hostNetwork); never PID/IPC
-      const hostNetworkAsked = dep === "hookguard-webhook" && (values as { webhook?: { hostNetwork?: boolean } }).webhook?.hostNetwork === true;
-      assert.ok(!spec.hostPID && !spec.hostIPC && Boolean(spec.hostNetwork) === hostNetworkAsked, `${dep}: host namespaces`);
+      const hostNetworkAsked =
+        dep === "hookguard-webhook" &&
+        (values as { webhook?: { hostNetwork?: boolean } }).webhook?.hostNetwork === true;
+      assert.ok(
+        !spec.hostPID && !spec.hostIPC && Boolean(spec.hostNetwork) === hostNetworkAsked,
+        `${dep}: host namespaces`,
+      );
       for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
         const sc = c.securityContext;
         const where = `${dep}/${c.name}`;
@@ -36,15 +47,29 @@ for (const [name, values] of Object.entries(valueCases)) {
         assert.deepEqual(sc.capabilities, { drop: ["ALL"] }, `${where}: capabilities`);
         assert.deepEqual(sc.seccompProfile, { type: "RuntimeDefault" }, `${where}: seccomp`);
         for (const kind of ["requests", "limits"]) {
-          assert.ok(c.resources?.[kind]?.cpu !== undefined && c.resources?.[kind]?.memory !== undefined, `${where}: resources.${kind}`);
+          assert.ok(
+            c.resources?.[kind]?.cpu !== undefined && c.resources?.[kind]?.memory !== undefined,
+            `${where}: resources.${kind}`,
+          );
         }
         assert.doesNotMatch(c.image, /:latest$/, `${where}: image tag`);
-        assert.match(c.image, /^ghcr\.io\/hookguard\/hookguard(:0\.1\.0|@sha256:[a-f0-9]{64})$/, `${where}: image`);
+        assert.match(
+          c.image,
+          /^ghcr\.io\/hookguard\/hookguard(:0\.1\.0|@sha256:[a-f0-9]{64})$/,
+          `${where}: image`,
+        );
         // a read-only root needs a writable /tmp
         const tmp = c.volumeMounts.find((m: any) => m.mountPath === "/tmp");
         assert.ok(tmp, `${where}: /tmp mount`);
-        assert.ok(spec.volumes.find((v: any) => v.name === tmp.name)?.emptyDir, `${where}: /tmp is an emptyDir`);
-        assert.equal(c.command, undefined, `${where}: the image's entrypoint (node /app/bin/hookguard.js) is used`);
+        assert.ok(
+          spec.volumes.find((v: any) => v.name === tmp.name)?.emptyDir,
+          `${where}: /tmp is an emptyDir`,
+        );
+        assert.equal(
+          c.command,
+          undefined,
+          `${where}: the image's entrypoint (node /app/bin/hookguard.js) is used`,
+        );
       }
     }
   });
@@ -52,5 +77,6 @@ for (const [name, values] of Object.entries(valueCases)) {
 
 test("a digest pins the image and wins over the tag", async () => {
   const docs = await renderChart({ image: { tag: "0.2.0", digest: "sha256:" + "b".repeat(64) } });
-  for (const { spec } of podSpecs(docs)) assert.equal(spec.containers[0].image, "ghcr.io/hookguard/hookguard@sha256:" + "b".repeat(64));
+  for (const { spec } of podSpecs(docs))
+    assert.equal(spec.containers[0].image, "ghcr.io/hookguard/hookguard@sha256:" + "b".repeat(64));
 });

@@ -15,7 +15,13 @@ test("every value in values.yaml has a `# --` comment", () => {
 
 test("a value without a comment is detected", () => {
   const docs = valueDocs("a:\n  # -- documented\n  b: 1\n  c: 2\n", {});
-  assert.deepEqual(docs.map((d) => [d.key, d.description]), [["a.b", "documented"], ["a.c", undefined]]);
+  assert.deepEqual(
+    docs.map((d) => [d.key, d.description]),
+    [
+      ["a.b", "documented"],
+      ["a.c", undefined],
+    ],
+  );
 });
 
 test("the chart README's values table is up to date (npm run docs:chart)", () => {
@@ -26,15 +32,25 @@ test("every value in values.yaml is declared in values.schema.json, and nothing 
   const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8"));
   const declared = (s: any, path: string): string[] =>
     s.properties && s.additionalProperties === false
-      ? Object.entries(s.properties).flatMap(([k, v]) => { const p = path ? `${path}.${k}` : k; const sub = declared(v, p); return sub.length ? sub : [p]; })
+      ? Object.entries(s.properties).flatMap(([k, v]) => {
+          const p = path ? `${path}.${k}` : k;
+          const sub = declared(v, p);
+          return sub.length ? sub : [p];
+        })
       : [];
   const inSchema = new Set(declared(schema, ""));
   inSchema.delete("global");
   const inValues = valueDocs().map((d) => d.key);
   // an empty map in values.yaml (issuerRef: {}) is declared by its sub-properties in the schema
   const isDeclared = (k: string) => inSchema.has(k) || [...inSchema].some((s) => s.startsWith(`${k}.`));
-  assert.deepEqual(inValues.filter((k) => !isDeclared(k)), []);
+  assert.deepEqual(
+    inValues.filter((k) => !isDeclared(k)),
+    [],
+  );
   // optional keys the schema accepts without a default in values.yaml
   const schemaOnly = /\.(seccompProfile\.localhostProfile|capabilities\.add|issuerRef\.(name|kind|group))$/;
-  assert.deepEqual([...inSchema].filter((k) => !inValues.includes(k) && !schemaOnly.test(k)), []);
+  assert.deepEqual(
+    [...inSchema].filter((k) => !inValues.includes(k) && !schemaOnly.test(k)),
+    [],
+  );
 });

@@ -22,7 +22,12 @@ function describe(comment: string | undefined): string | undefined {
   const at = comment.lastIndexOf(" -- ");
   const from = at >= 0 ? at : comment.startsWith("-- ") ? -1 : undefined;
   if (from === undefined) return undefined;
-  return comment.slice(from + 4).split("\n").map((l) => l.trim()).join(" ").trim();
+  return comment
+    .slice(from + 4)
+    .split("\n")
+    .map((l) => l.trim())
+    .join(" ")
+    .trim();
 }
 
 function loadSchema(): any {
@@ -33,7 +38,10 @@ function loadSchema(): any {
  * Every value of values.yaml, in file order. A map is descended into only where the schema declares
  * its keys (additionalProperties: false); free-form maps such as label selectors are one value.
  */
-export function valueDocs(text = readFileSync(join(chartDir, "values.yaml"), "utf8"), schema: any = loadSchema()): ValueDoc[] {
+export function valueDocs(
+  text = readFileSync(join(chartDir, "values.yaml"), "utf8"),
+  schema: any = loadSchema(),
+): ValueDoc[] {
   const doc = parseDocument(text);
   const out: ValueDoc[] = [];
   const walk = (map: YAMLMap, path: string[], node: any) => {
@@ -42,10 +50,16 @@ export function valueDocs(text = readFileSync(join(chartDir, "values.yaml"), "ut
       const key = [...path, name].join(".");
       const sub = node?.properties?.[name];
       // yaml attaches the comment above a map's first key to the map itself
-      const comment: string | undefined = pair.key.commentBefore ?? (i === 0 ? map.commentBefore ?? undefined : undefined);
+      const comment: string | undefined =
+        pair.key.commentBefore ?? (i === 0 ? (map.commentBefore ?? undefined) : undefined);
       const structured = sub === undefined || sub.additionalProperties === false;
-      if (structured && isMap(pair.value) && pair.value.items.length > 0) return walk(pair.value, [...path, name], sub);
-      out.push({ key, default: JSON.stringify(pair.value?.toJSON?.() ?? pair.value?.value ?? null), description: describe(comment ?? undefined) });
+      if (structured && isMap(pair.value) && pair.value.items.length > 0)
+        return walk(pair.value, [...path, name], sub);
+      out.push({
+        key,
+        default: JSON.stringify(pair.value?.toJSON?.() ?? pair.value?.value ?? null),
+        description: describe(comment ?? undefined),
+      });
     });
   };
   walk(doc.contents as YAMLMap, [], schema);
@@ -65,7 +79,11 @@ export function readmeTable(readme = readFileSync(readmePath, "utf8")): string |
   return a < 0 || b < a ? undefined : readme.slice(a + START.length, b).trim();
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes("--write")) {
+if (
+  process.argv[1] &&
+  fileURLToPath(import.meta.url) === process.argv[1] &&
+  process.argv.includes("--write")
+) {
   const readme = readFileSync(readmePath, "utf8");
   const a = readme.indexOf(START);
   const b = readme.indexOf(END);

@@ -7,12 +7,22 @@ import { caBundle, caPem } from "./cases.js";
 
 const kinds = ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] as const;
 const entryNames = (verb: string) =>
-  [...(verb === "validate" ? ["pods", "workloads", "velero", "workload-copies", "backup-copies"] : ["pods", "workloads"])].map((k) => `${k}.${verb}.hookguard.io`);
-const groupOf = (entry: string): string => ({ "workload-copies": "workloads", "backup-copies": "velero" })[entry.split(".")[0]!] ?? entry.split(".")[0]!;
+  [
+    ...(verb === "validate"
+      ? ["pods", "workloads", "velero", "workload-copies", "backup-copies"]
+      : ["pods", "workloads"]),
+  ].map((k) => `${k}.${verb}.hookguard.io`);
+const groupOf = (entry: string): string =>
+  ({ "workload-copies": "workloads", "backup-copies": "velero" })[entry.split(".")[0]!] ??
+  entry.split(".")[0]!;
 
 const expectedRules: Record<string, Array<[string, string, string[]]>> = {
   pods: [["", "v1", ["pods"]]],
-  workloads: [["apps", "v1", ["deployments", "statefulsets", "daemonsets", "replicasets"]], ["", "v1", ["replicationcontrollers"]], ["batch", "v1", ["jobs", "cronjobs"]]],
+  workloads: [
+    ["apps", "v1", ["deployments", "statefulsets", "daemonsets", "replicasets"]],
+    ["", "v1", ["replicationcontrollers"]],
+    ["batch", "v1", ["jobs", "cronjobs"]],
+  ],
   velero: [["velero.io", "v1", ["backups", "schedules"]]],
 };
 
@@ -21,13 +31,21 @@ test("each configuration has one entry per kind group with the API server settin
   for (const kind of kinds) {
     const cfg = findOne(docs, kind);
     const verb = kind.startsWith("Validating") ? "validate" : "mutate";
-    assert.deepEqual(cfg.webhooks.map((w: any) => w.name), entryNames(verb));
+    assert.deepEqual(
+      cfg.webhooks.map((w: any) => w.name),
+      entryNames(verb),
+    );
     for (const w of cfg.webhooks) {
       const group = groupOf(w.name);
       assert.deepEqual(w.admissionReviewVersions, ["v1"]);
       assert.equal(w.sideEffects, "None");
       assert.equal(w.timeoutSeconds, 5);
-      assert.deepEqual(w.clientConfig.service, { name: "hookguard-webhook", namespace: "hookguard", path: `/${verb}`, port: 443 });
+      assert.deepEqual(w.clientConfig.service, {
+        name: "hookguard-webhook",
+        namespace: "hookguard",
+        path: `/${verb}`,
+        port: 443,
+      });
       assert.deepEqual(
         w.rules.map((r: any) => [r.apiGroups[0], r.apiVersions[0], r.resources]),
         expectedRules[group],
@@ -44,33 +62,71 @@ test("each configuration has one entry per kind group with the API server settin
 });
 
 test("failurePolicy defaults: Ignore for bare Pods and controllers' copies, Fail for workloads and velero.io objects; each configurable but the copies", async () => {
-  const byName = (docs: any[]) => Object.fromEntries(kinds.flatMap((k) => findOne(docs, k).webhooks.map((w: any) => [w.name, w.failurePolicy])));
+  const byName = (docs: any[]) =>
+    Object.fromEntries(
+      kinds.flatMap((k) => findOne(docs, k).webhooks.map((w: any) => [w.name, w.failurePolicy])),
+    );
   assert.deepEqual(byName(await renderChart()), {
-    "pods.validate.hookguard.io": "Ignore", "workloads.validate.hookguard.io": "Fail", "velero.validate.hookguard.io": "Fail",
-    "workload-copies.validate.hookguard.io": "Ignore", "backup-copies.validate.hookguard.io": "Ignore",
-    "pods.mutate.hookguard.io": "Ignore", "workloads.mutate.hookguard.io": "Fail",
+    "pods.validate.hookguard.io": "Ignore",
+    "workloads.validate.hookguard.io": "Fail",
+    "velero.validate.hookguard.io": "Fail",
+    "workload-copies.validate.hookguard.io": "Ignore",
+    "backup-copies.validate.hookguard.io": "Ignore",
+    "pods.mutate.hookguard.io": "Ignore",
+    "workloads.mutate.hookguard.io": "Fail",
   });
-  const custom = byName(await renderChart({ webhook: { failurePolicy: { pods: "Fail", workloads: "Ignore", velero: "Ignore" }, timeoutSeconds: 10 } }));
+  const custom = byName(
+    await renderChart({
+      webhook: { failurePolicy: { pods: "Fail", workloads: "Ignore", velero: "Ignore" }, timeoutSeconds: 10 },
+    }),
+  );
   assert.equal(custom["pods.validate.hookguard.io"], "Fail");
   assert.equal(custom["workloads.mutate.hookguard.io"], "Ignore");
   assert.equal(custom["velero.validate.hookguard.io"], "Ignore");
-  assert.equal(byName(await renderChart({ webhook: { failurePolicy: { workloads: "Fail", velero: "Fail", pods: "Fail" } } }))["workload-copies.validate.hookguard.io"], "Ignore", "copies never wait for the webhook");
-  const cfg = findOne(await renderChart({ webhook: { timeoutSeconds: 10 } }), "ValidatingWebhookConfiguration");
+  assert.equal(
+    byName(
+      await renderChart({ webhook: { failurePolicy: { workloads: "Fail", velero: "Fail", pods: "Fail" } } }),
+    )["workload-copies.validate.hookguard.io"],
+    "Ignore",
+    "copies never wait for the webhook",
+  );
+  const cfg = findOne(
+    await renderChart({ webhook: { timeoutSeconds: 10 } }),
+    "ValidatingWebhookConfiguration",
+  );
   assert.ok(cfg.webhooks.every((w: any) => w.timeoutSeconds === 10));
 });
 
 test("namespaceSelector excludes kube-system and the release namespace; mutation needs the namespace label unless global", async () => {
   const docs = await renderChart({}, { namespace: "hg-system" });
-  const excluded = { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["hg-system", "kube-system"] };
+  const excluded = {
+    key: "kubernetes.io/metadata.name",
+    operator: "NotIn",
+    values: ["hg-system", "kube-system"],
+  };
   for (const w of findOne(docs, "ValidatingWebhookConfiguration").webhooks) {
     assert.deepEqual(w.namespaceSelector, { matchExpressions: [excluded] }, w.name);
   }
   for (const w of findOne(docs, "MutatingWebhookConfiguration").webhooks) {
-    assert.deepEqual(w.namespaceSelector, { matchExpressions: [excluded, { key: "hookguard.io/mutate", operator: "In", values: ["enabled"] }] }, w.name);
+    assert.deepEqual(
+      w.namespaceSelector,
+      { matchExpressions: [excluded, { key: "hookguard.io/mutate", operator: "In", values: ["enabled"] }] },
+      w.name,
+    );
   }
-  const global = await renderChart({ webhook: { mutating: { global: true }, excludedNamespaces: ["kube-system", "kube-public"] } });
+  const global = await renderChart({
+    webhook: { mutating: { global: true }, excludedNamespaces: ["kube-system", "kube-public"] },
+  });
   for (const w of findOne(global, "MutatingWebhookConfiguration").webhooks) {
-    assert.deepEqual(w.namespaceSelector, { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["hookguard", "kube-system", "kube-public"] }] });
+    assert.deepEqual(w.namespaceSelector, {
+      matchExpressions: [
+        {
+          key: "kubernetes.io/metadata.name",
+          operator: "NotIn",
+          values: ["hookguard", "kube-system", "kube-public"],
+        },
+      ],
+    });
   }
 });
 
@@ -79,25 +135,66 @@ test("matchConditions: pods and workloads only with a hook annotation (object, p
   for (const kind of kinds) {
     const [pods, workloads, velero] = findOne(docs, kind).webhooks;
     // Backups and Schedules are validated, never mutated (no velero entry in the mutating configuration)
-    if (kind.startsWith("Validating")) assert.deepEqual(velero.matchConditions.map((c: any) => c.name), ["backup-hooks-written", "schedule-hooks-written", "not-controller-copy"]);
+    if (kind.startsWith("Validating"))
+      assert.deepEqual(
+        velero.matchConditions.map((c: any) => c.name),
+        ["backup-hooks-written", "schedule-hooks-written", "not-controller-copy"],
+      );
     else assert.equal(velero, undefined);
-    assert.deepEqual(workloads.matchConditions.map((c: any) => c.name), ["has-hook-annotation", "not-controller-owned"]);
+    assert.deepEqual(
+      workloads.matchConditions.map((c: any) => c.name),
+      ["has-hook-annotation", "not-controller-owned"],
+    );
     for (const w of [pods, workloads]) {
       const expr: string = w.matchConditions[0].expression;
       assert.equal(w.matchConditions[0].name, "has-hook-annotation");
-      assert.ok(expr.includes("k.contains('hook.backup.velero.io/')") && expr.includes("k.contains('hook.restore.velero.io/')"), "backup and restore hook keys, legacy unprefixed keys included");
+      assert.ok(
+        expr.includes("k.contains('hook.backup.velero.io/')") &&
+          expr.includes("k.contains('hook.restore.velero.io/')"),
+        "backup and restore hook keys, legacy unprefixed keys included",
+      );
       assert.ok(expr.includes("has(object.metadata.annotations) && object.metadata.annotations.exists("));
-      assert.ok(expr.includes("request.operation == 'UPDATE' && ") && expr.includes("oldObject.metadata.annotations.exists("), "removing a hook on UPDATE is still seen");
+      assert.ok(
+        expr.includes("request.operation == 'UPDATE' && ") &&
+          expr.includes("oldObject.metadata.annotations.exists("),
+        "removing a hook on UPDATE is still seen",
+      );
     }
     const w: string = workloads.matchConditions[0].expression;
-    assert.ok(w.includes("has(object.spec.template.metadata.annotations) && object.spec.template.metadata.annotations.exists("));
-    assert.ok(w.includes("has(object.spec.jobTemplate.spec.template.metadata.annotations) && object.spec.jobTemplate.spec.template.metadata.annotations.exists("));
-    assert.ok(w.includes("has(object.spec.jobTemplate.metadata.annotations) && object.spec.jobTemplate.metadata.annotations.exists("), "a CronJob's job template's own hooks are sent, to be refused");
-    assert.ok(w.includes("oldObject.spec.template.metadata.annotations.exists(") && w.includes("oldObject.spec.jobTemplate.spec.template.metadata.annotations.exists("));
+    assert.ok(
+      w.includes(
+        "has(object.spec.template.metadata.annotations) && object.spec.template.metadata.annotations.exists(",
+      ),
+    );
+    assert.ok(
+      w.includes(
+        "has(object.spec.jobTemplate.spec.template.metadata.annotations) && object.spec.jobTemplate.spec.template.metadata.annotations.exists(",
+      ),
+    );
+    assert.ok(
+      w.includes(
+        "has(object.spec.jobTemplate.metadata.annotations) && object.spec.jobTemplate.metadata.annotations.exists(",
+      ),
+      "a CronJob's job template's own hooks are sent, to be refused",
+    );
+    assert.ok(
+      w.includes("oldObject.spec.template.metadata.annotations.exists(") &&
+        w.includes("oldObject.spec.jobTemplate.spec.template.metadata.annotations.exists("),
+    );
     // every selection below object/oldObject.spec is guarded by has() on each step, so an object
     // without a template evaluates to false instead of an error (which would apply failurePolicy)
-    for (const path of ["spec", "spec.template", "spec.template.metadata", "spec.jobTemplate", "spec.jobTemplate.metadata", "spec.jobTemplate.spec", "spec.jobTemplate.spec.template", "spec.jobTemplate.spec.template.metadata"]) {
-      for (const root of ["object", "oldObject"]) assert.ok(w.includes(`has(${root}.${path})`), `has(${root}.${path}) guard`);
+    for (const path of [
+      "spec",
+      "spec.template",
+      "spec.template.metadata",
+      "spec.jobTemplate",
+      "spec.jobTemplate.metadata",
+      "spec.jobTemplate.spec",
+      "spec.jobTemplate.spec.template",
+      "spec.jobTemplate.spec.template.metadata",
+    ]) {
+      for (const root of ["object", "oldObject"])
+        assert.ok(w.includes(`has(${root}.${path})`), `has(${root}.${path}) guard`);
     }
   }
 });
@@ -154,25 +251,55 @@ test("matchConditions stay inside the CEL subset the API-server double implement
     }
   }
   // documents what the double must implement; a new construct must be added there first
-  assert.deepEqual([...used].sort(), ["!", "!=", "&&", "(", ")", ",", ".", ".contains()", ".exists()", "==", "[", "]", "field selection", "has()", "in", "string literal", "||"].sort());
+  assert.deepEqual(
+    [...used].sort(),
+    [
+      "!",
+      "!=",
+      "&&",
+      "(",
+      ")",
+      ",",
+      ".",
+      ".contains()",
+      ".exists()",
+      "==",
+      "[",
+      "]",
+      "field selection",
+      "has()",
+      "in",
+      "string literal",
+      "||",
+    ].sort(),
+  );
 });
 
 test("CA bundle per certificate mode: managed patches it at run time, cert-manager injects it, provided renders it", async () => {
   const managed = await renderChart();
   for (const kind of kinds) {
     const cfg = findOne(managed, kind);
-    assert.ok(cfg.webhooks.every((w: any) => w.clientConfig.caBundle === undefined), "helm must not overwrite the bundle the webhook patched");
+    assert.ok(
+      cfg.webhooks.every((w: any) => w.clientConfig.caBundle === undefined),
+      "helm must not overwrite the bundle the webhook patched",
+    );
     assert.equal(cfg.metadata.annotations?.["cert-manager.io/inject-ca-from"], undefined);
   }
   const cm = await renderChart({ certificates: { mode: "certManager" } });
   const cert = findOne(cm, "Certificate");
   for (const kind of kinds) {
     const cfg = findOne(cm, kind);
-    assert.equal(cfg.metadata.annotations["cert-manager.io/inject-ca-from"], `hookguard/${cert.metadata.name}`);
+    assert.equal(
+      cfg.metadata.annotations["cert-manager.io/inject-ca-from"],
+      `hookguard/${cert.metadata.name}`,
+    );
     assert.ok(cfg.webhooks.every((w: any) => w.clientConfig.caBundle === undefined));
   }
-  const pr = await renderChart({ certificates: { mode: "provided", secretName: "mine", provided: { caBundle } } });
-  for (const kind of kinds) assert.ok(findOne(pr, kind).webhooks.every((w: any) => w.clientConfig.caBundle === caBundle));
+  const pr = await renderChart({
+    certificates: { mode: "provided", secretName: "mine", provided: { caBundle } },
+  });
+  for (const kind of kinds)
+    assert.ok(findOne(pr, kind).webhooks.every((w: any) => w.clientConfig.caBundle === caBundle));
 });
 
 test("renderWebhookConfigurations points every entry at a local webhook URL and keeps rules and conditions", async () => {

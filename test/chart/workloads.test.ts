@@ -23,10 +23,18 @@ test("webhook: two replicas spread by preferred anti-affinity, HTTPS probes on /
   const dep = findOne(docs, "Deployment", webhookName);
   assert.equal(dep.spec.replicas, 2);
   const pod = dep.spec.template.spec;
-  const term = pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+  const term =
+    pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
   assert.equal(term.topologyKey, "kubernetes.io/hostname");
-  assert.ok(matches(term.labelSelector.matchLabels, dep.spec.template.metadata.labels), "anti-affinity selects the webhook's own pods");
-  assert.equal(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, undefined, "preferred, not required");
+  assert.ok(
+    matches(term.labelSelector.matchLabels, dep.spec.template.metadata.labels),
+    "anti-affinity selects the webhook's own pods",
+  );
+  assert.equal(
+    pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+    undefined,
+    "preferred, not required",
+  );
   const c = pod.containers[0];
   const httpsPort = c.ports.find((p: any) => p.name === "https");
   assert.equal(httpsPort.containerPort, 9443);
@@ -50,11 +58,20 @@ test("webhook: two replicas spread by preferred anti-affinity, HTTPS probes on /
   const pdb = findOne(docs, "PodDisruptionBudget", webhookName);
   assert.equal(pdb.spec.minAvailable, 1);
   assert.ok(matches(pdb.spec.selector.matchLabels, dep.spec.template.metadata.labels));
-  assert.ok(!matches(pdb.spec.selector.matchLabels, findOne(docs, "Deployment", agentName).spec.template.metadata.labels), "PDB does not cover the agent");
+  assert.ok(
+    !matches(
+      pdb.spec.selector.matchLabels,
+      findOne(docs, "Deployment", agentName).spec.template.metadata.labels,
+    ),
+    "PDB does not cover the agent",
+  );
 
   const svc = findOne(docs, "Service", webhookName);
   assert.ok(matches(svc.spec.selector, dep.spec.template.metadata.labels));
-  assert.deepEqual(svc.spec.ports.find((p: any) => p.name === "https"), { name: "https", port: 443, targetPort: "https", protocol: "TCP" });
+  assert.deepEqual(
+    svc.spec.ports.find((p: any) => p.name === "https"),
+    { name: "https", port: 443, targetPort: "https", protocol: "TCP" },
+  );
   assert.equal(svc.spec.ports.find((p: any) => p.name === "metrics").targetPort, "metrics");
   assert.equal(dep.spec.template.spec.serviceAccountName, "hookguard-webhook");
 });
@@ -66,7 +83,10 @@ test("webhook flags and cert volume follow the certificate mode", async () => {
   assert.equal(flagValue(args, "--secret"), "hookguard-webhook-tls");
   assert.equal(flagValue(args, "--secret-namespace"), "hookguard");
   assert.equal(flagValue(args, "--webhook-config"), "hookguard", "names the chart's webhook configurations");
-  assert.ok(managed.volumes.find((v: any) => v.name === "certs").emptyDir, "managed: the webhook writes its pair to a writable emptyDir");
+  assert.ok(
+    managed.volumes.find((v: any) => v.name === "certs").emptyDir,
+    "managed: the webhook writes its pair to a writable emptyDir",
+  );
   assert.equal(managed.containers[0].volumeMounts.find((m: any) => m.name === "certs").readOnly, false);
 
   const cmDocs = await renderChart({ certificates: { mode: "certManager" } });
@@ -79,27 +99,66 @@ test("webhook flags and cert volume follow the certificate mode", async () => {
   assert.equal(cert.spec.privateKey.algorithm, "RSA", "node-forge reads the certificate: RSA only");
   const issuer = findOne(cmDocs, "Issuer");
   assert.deepEqual(issuer.spec, { selfSigned: {} });
-  assert.deepEqual(cert.spec.issuerRef, { group: "cert-manager.io", kind: "Issuer", name: issuer.metadata.name });
+  assert.deepEqual(cert.spec.issuerRef, {
+    group: "cert-manager.io",
+    kind: "Issuer",
+    name: issuer.metadata.name,
+  });
 
-  const ci = await renderChart({ certificates: { mode: "certManager", certManager: { issuerRef: { kind: "ClusterIssuer", name: "corp-ca" } } } });
-  assert.equal(ci.filter((d) => d.kind === "Issuer").length, 0, "an existing issuer replaces the self-signed one");
-  assert.deepEqual(findOne(ci, "Certificate").spec.issuerRef, { group: "cert-manager.io", kind: "ClusterIssuer", name: "corp-ca" });
+  const ci = await renderChart({
+    certificates: {
+      mode: "certManager",
+      certManager: { issuerRef: { kind: "ClusterIssuer", name: "corp-ca" } },
+    },
+  });
+  assert.equal(
+    ci.filter((d) => d.kind === "Issuer").length,
+    0,
+    "an existing issuer replaces the self-signed one",
+  );
+  assert.deepEqual(findOne(ci, "Certificate").spec.issuerRef, {
+    group: "cert-manager.io",
+    kind: "ClusterIssuer",
+    name: "corp-ca",
+  });
 
-  const pr = findOne(await renderChart({ certificates: { mode: "provided", secretName: "mine", provided: { caBundle } } }), "Deployment", webhookName).spec.template.spec;
+  const pr = findOne(
+    await renderChart({ certificates: { mode: "provided", secretName: "mine", provided: { caBundle } } }),
+    "Deployment",
+    webhookName,
+  ).spec.template.spec;
   assert.equal(pr.volumes.find((v: any) => v.name === "certs").secret.secretName, "mine");
   assert.ok(!pr.containers[0].args.includes("--manage-certs"));
   assert.equal(pr.containers[0].volumeMounts.find((m: any) => m.name === "certs").readOnly, true);
 });
 
 test("webhook toggles map to their flags", async () => {
-  const args: string[] = findOne(await renderChart({ webhook: { requireExecPermission: false, mutating: { global: true }, port: 10443, metricsPort: 9090, maxConnections: 250, extraArgs: ["--x"] }, logLevel: "debug" }), "Deployment", webhookName).spec.template.spec.containers[0].args;
+  const args: string[] = findOne(
+    await renderChart({
+      webhook: {
+        requireExecPermission: false,
+        mutating: { global: true },
+        port: 10443,
+        metricsPort: 9090,
+        maxConnections: 250,
+        extraArgs: ["--x"],
+      },
+      logLevel: "debug",
+    }),
+    "Deployment",
+    webhookName,
+  ).spec.template.spec.containers[0].args;
   assert.ok(args.includes("--no-require-exec-permission"));
   assert.ok(args.includes("--mutate-all"));
   assert.equal(flagValue(args, "--port"), "10443");
   assert.equal(flagValue(args, "--metrics-port"), "9090");
   assert.equal(flagValue(args, "--max-connections"), "250");
   assert.equal(flagValue(args, "--log-level"), "debug");
-  const warn: string[] = findOne(await renderChart({ webhook: { enforcement: "warn" } }), "Deployment", webhookName).spec.template.spec.containers[0].args;
+  const warn: string[] = findOne(
+    await renderChart({ webhook: { enforcement: "warn" } }),
+    "Deployment",
+    webhookName,
+  ).spec.template.spec.containers[0].args;
   assert.equal(flagValue(warn, "--enforcement"), "warn");
   assert.equal(args.at(-1), "--x");
 });
@@ -137,11 +196,26 @@ test("agent (standalone): two replicas with leader election, metrics Service, st
   assert.deepEqual(svc.spec.ports, [{ name: "metrics", port: 8081, targetPort: "metrics", protocol: "TCP" }]);
   assert.equal(c.ports[0].containerPort, 8081);
   assert.equal(pod.serviceAccountName, "hookguard-agent");
-  assert.notEqual(pod.serviceAccountName, findOne(docs, "Deployment", webhookName).spec.template.spec.serviceAccountName, "separate ServiceAccounts");
+  assert.notEqual(
+    pod.serviceAccountName,
+    findOne(docs, "Deployment", webhookName).spec.template.spec.serviceAccountName,
+    "separate ServiceAccounts",
+  );
 });
 
 test("agent toggles: snapshots, parallel hooks, selector, no leader election, other storage", async () => {
-  const docs = await renderChart({ agent: { mode: "standalone", replicas: 1, volumeSnapshotClass: "csi", parallelHooks: true, backupSelector: "team=payments", workers: 16, leaderElection: { enabled: false }, storage: { type: "emptyDir", mountPath: "/data" } } });
+  const docs = await renderChart({
+    agent: {
+      mode: "standalone",
+      replicas: 1,
+      volumeSnapshotClass: "csi",
+      parallelHooks: true,
+      backupSelector: "team=payments",
+      workers: 16,
+      leaderElection: { enabled: false },
+      storage: { type: "emptyDir", mountPath: "/data" },
+    },
+  });
   const pod = findOne(docs, "Deployment", agentName).spec.template.spec;
   const args: string[] = pod.containers[0].args;
   assert.equal(flagValue(args, "--volume-snapshot-class"), "csi");
@@ -154,11 +228,25 @@ test("agent toggles: snapshots, parallel hooks, selector, no leader election, ot
   const mount = pod.containers[0].volumeMounts.find((m: any) => m.mountPath === "/data");
   assert.ok(pod.volumes.find((v: any) => v.name === mount.name).emptyDir);
   assert.ok(pod.affinity.podAntiAffinity, "no shared volume: spread the replicas");
-  assert.ok(!docs.filter((d) => d.kind === "Role").some((r) => r.rules.some((x: any) => x.resources.includes("leases"))), "no Lease rights without leader election");
+  assert.ok(
+    !docs
+      .filter((d) => d.kind === "Role")
+      .some((r) => r.rules.some((x: any) => x.resources.includes("leases"))),
+    "no Lease rights without leader election",
+  );
 
-  const ex = findOne(await renderChart({ agent: { storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] } } }), "Deployment", agentName).spec.template.spec;
+  const ex = findOne(
+    await renderChart({
+      agent: { storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] } },
+    }),
+    "Deployment",
+    agentName,
+  ).spec.template.spec;
   assert.equal(ex.volumes.find((v: any) => v.name === "storage").persistentVolumeClaim.claimName, "backups");
-  assert.ok(ex.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, "RWX: replicas spread over nodes");
+  assert.ok(
+    ex.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution,
+    "RWX: replicas spread over nodes",
+  );
 });
 
 test("NetworkPolicy admits the API server to the webhook port and only Prometheus to metrics ports", async () => {
@@ -177,21 +265,39 @@ test("NetworkPolicy admits the API server to the webhook port and only Prometheu
 });
 
 test("ServiceMonitor scrapes both metrics ports and keeps the hooked pod's namespace label", async () => {
-  const docs = await renderChart({ metrics: { serviceMonitor: { enabled: true, labels: { release: "kps" } } } });
+  const docs = await renderChart({
+    metrics: { serviceMonitor: { enabled: true, labels: { release: "kps" } } },
+  });
   const sm = findOne(docs, "ServiceMonitor");
   assert.equal(sm.metadata.labels.release, "kps");
-  assert.deepEqual(sm.spec.endpoints.map((e: any) => [e.port, e.path, e.honorLabels]), [["metrics", "/metrics", true]]);
-  const comps = sm.spec.selector.matchExpressions.find((e: any) => e.key === "app.kubernetes.io/component").values;
+  assert.deepEqual(
+    sm.spec.endpoints.map((e: any) => [e.port, e.path, e.honorLabels]),
+    [["metrics", "/metrics", true]],
+  );
+  const comps = sm.spec.selector.matchExpressions.find(
+    (e: any) => e.key === "app.kubernetes.io/component",
+  ).values;
   for (const svc of docs.filter((d) => d.kind === "Service")) {
-    assert.ok(comps.includes(svc.metadata.labels["app.kubernetes.io/component"]), `${svc.metadata.name} selected`);
-    assert.ok(svc.spec.ports.some((p: any) => p.name === "metrics"), `${svc.metadata.name} has a metrics port`);
+    assert.ok(
+      comps.includes(svc.metadata.labels["app.kubernetes.io/component"]),
+      `${svc.metadata.name} selected`,
+    );
+    assert.ok(
+      svc.spec.ports.some((p: any) => p.name === "metrics"),
+      `${svc.metadata.name} has a metrics port`,
+    );
   }
 });
 
 test("the webhook gets a service-account token only when it calls the API server", async () => {
-  const token = async (values: object) => findOne(await renderChart(values), "Deployment", webhookName).spec.template.spec.automountServiceAccountToken;
+  const token = async (values: object) =>
+    findOne(await renderChart(values), "Deployment", webhookName).spec.template.spec
+      .automountServiceAccountToken;
   assert.equal(await token({}), true);
   assert.equal(await token({ certificates: { mode: "certManager" } }), true, "SubjectAccessReviews");
   assert.equal(await token({ webhook: { requireExecPermission: false } }), true, "managed certificates");
-  assert.equal(await token({ certificates: { mode: "certManager" }, webhook: { requireExecPermission: false } }), false);
+  assert.equal(
+    await token({ certificates: { mode: "certManager" }, webhook: { requireExecPermission: false } }),
+    false,
+  );
 });

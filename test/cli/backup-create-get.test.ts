@@ -14,17 +14,46 @@ describe("backup table formatting", () => {
         apiVersion: "velero.io/v1",
         kind: "Backup",
         metadata: { name: "a", namespace: "velero", creationTimestamp: "2026-03-01T00:00:00Z" },
-        spec: { ttl: "72h0m0s", storageLocation: "default", labelSelector: { matchLabels: { b: "2", a: "1" }, matchExpressions: [{ key: "t", operator: "In", values: ["y", "x"] }] } },
+        spec: {
+          ttl: "72h0m0s",
+          storageLocation: "default",
+          labelSelector: {
+            matchLabels: { b: "2", a: "1" },
+            matchExpressions: [{ key: "t", operator: "In", values: ["y", "x"] }],
+          },
+        },
       },
       now,
     );
     assert.deepEqual(row, ["a", "New", "0", "0", "<nil>", "2d", "default", "a=1,b=2,t in (x,y)"]);
     const gone = backupRow(
-      { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b", namespace: "velero", deletionTimestamp: "2026-03-01T00:00:00Z" } as never, spec: {}, status: { phase: "Completed", expiration: "2026-03-01T12:00:00Z", startTimestamp: "2026-02-01T10:00:00Z" } },
+      {
+        apiVersion: "velero.io/v1",
+        kind: "Backup",
+        metadata: { name: "b", namespace: "velero", deletionTimestamp: "2026-03-01T00:00:00Z" } as never,
+        spec: {},
+        status: {
+          phase: "Completed",
+          expiration: "2026-03-01T12:00:00Z",
+          startTimestamp: "2026-02-01T10:00:00Z",
+        },
+      },
       now,
     );
-    assert.deepEqual(gone, ["b", "Deleting", "0", "0", "2026-02-01 10:00:00 +0000 UTC", "12h ago", "", "<none>"]);
-    assert.deepEqual([shortHumanDuration(59_000), shortHumanDuration(61 * 60_000), shortHumanDuration(400 * 86_400_000)], ["59s", "1h", "1y"]);
+    assert.deepEqual(gone, [
+      "b",
+      "Deleting",
+      "0",
+      "0",
+      "2026-02-01 10:00:00 +0000 UTC",
+      "12h ago",
+      "",
+      "<none>",
+    ]);
+    assert.deepEqual(
+      [shortHumanDuration(59_000), shortHumanDuration(61 * 60_000), shortHumanDuration(400 * 86_400_000)],
+      ["59s", "1h", "1y"],
+    );
     assert.equal(formatTable(["NAME", "X"], [["long-name", "v"]]), "NAME        X\nlong-name   v\n");
   });
 });
@@ -35,9 +64,24 @@ describe("hookguard backup get (process)", () => {
   before(async () => {
     api = await startApiServer();
     kube = ["--kubeconfig", api.kubeconfigPath];
-    api.createObject({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "nightly-1", namespace: "velero" }, spec: { ttl: "24h0m0s", labelSelector: { matchLabels: { app: "db" } } } });
-    api.createObject({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "plain", namespace: "velero" }, spec: { ttl: "720h0m0s" } });
-    api.setStatus("velero.io/v1", "Backup", "velero", "nightly-1", { phase: "PartiallyFailed", errors: 1, warnings: 2, startTimestamp: "2026-03-01T01:00:00Z" });
+    api.createObject({
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { name: "nightly-1", namespace: "velero" },
+      spec: { ttl: "24h0m0s", labelSelector: { matchLabels: { app: "db" } } },
+    });
+    api.createObject({
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { name: "plain", namespace: "velero" },
+      spec: { ttl: "720h0m0s" },
+    });
+    api.setStatus("velero.io/v1", "Backup", "velero", "nightly-1", {
+      phase: "PartiallyFailed",
+      errors: 1,
+      warnings: 2,
+      startTimestamp: "2026-03-01T01:00:00Z",
+    });
   });
   after(async () => {
     await api.stop();
@@ -47,13 +91,22 @@ describe("hookguard backup get (process)", () => {
     const r = await hookguard(["backup", "get", ...kube]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split("\n");
-    assert.match(lines[0]!, /^NAME\s{3,}STATUS\s{3,}ERRORS\s{3,}WARNINGS\s{3,}CREATED\s{3,}EXPIRES\s{3,}STORAGE LOCATION\s{3,}SELECTOR$/);
+    assert.match(
+      lines[0]!,
+      /^NAME\s{3,}STATUS\s{3,}ERRORS\s{3,}WARNINGS\s{3,}CREATED\s{3,}EXPIRES\s{3,}STORAGE LOCATION\s{3,}SELECTOR$/,
+    );
     assert.equal(lines.length, 3);
     const row = lines.find((l) => l.startsWith("nightly-1 "))!;
-    assert.match(row, /^nightly-1\s+PartiallyFailed\s+1\s+2\s+2026-03-01 01:00:00 \+0000 UTC\s+23h\s+app=db$/);
+    assert.match(
+      row,
+      /^nightly-1\s+PartiallyFailed\s+1\s+2\s+2026-03-01 01:00:00 \+0000 UTC\s+23h\s+app=db$/,
+    );
     assert.equal(row.indexOf("PartiallyFailed"), lines[0]!.indexOf("STATUS"));
     assert.equal(row.indexOf("2026-03-01"), lines[0]!.indexOf("CREATED"));
-    assert.match(lines.find((l) => l.startsWith("plain "))!, /^plain\s+New\s+0\s+0\s+<nil>\s+29d\s+<none>$/);
+    assert.match(
+      lines.find((l) => l.startsWith("plain "))!,
+      /^plain\s+New\s+0\s+0\s+<nil>\s+29d\s+<none>$/,
+    );
   });
 
   it("prints one Backup as JSON, the list as YAML, and fails clearly for a missing name", async () => {

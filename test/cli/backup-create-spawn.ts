@@ -9,8 +9,16 @@ const BIN = fileURLToPath(new URL("../../bin/hookguard.js", import.meta.url));
  * `onStdout` sees the whole stdout so far after each chunk (to react to progress lines). KUBECONFIG
  * is cleared unless `env` sets it; `env` values of undefined remove a variable.
  */
-export function hookguard(args: string[], onStdout?: (text: string) => void, env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
+export function hookguard(
+  args: string[],
+  onStdout?: (text: string) => void,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProcessResult> {
   const merged: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: "", ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  return runProcess(process.execPath, [BIN, ...args], { env: merged, timeoutMs: 120_000, ...(onStdout ? { onStdout } : {}) });
+  return runProcess(process.execPath, [BIN, ...args], {
+    env: merged,
+    timeoutMs: 120_000,
+    ...(onStdout ? { onStdout } : {}),
+  });
 }

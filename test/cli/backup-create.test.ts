@@ -41,20 +41,32 @@ describe("backupFromFlags", () => {
       },
     });
     // set-based terms, as kubectl -l and velero take them
-    assert.deepEqual(backupFromFlags("b", { ...defaults, selector: "app in (web, db),tier notin (cache),!legacy,release" }).spec.labelSelector, {
-      matchExpressions: [
-        { key: "app", operator: "In", values: ["web", "db"] },
-        { key: "tier", operator: "NotIn", values: ["cache"] },
-        { key: "legacy", operator: "DoesNotExist" },
-        { key: "release", operator: "Exists" },
-      ],
-    });
+    assert.deepEqual(
+      backupFromFlags("b", { ...defaults, selector: "app in (web, db),tier notin (cache),!legacy,release" })
+        .spec.labelSelector,
+      {
+        matchExpressions: [
+          { key: "app", operator: "In", values: ["web", "db"] },
+          { key: "tier", operator: "NotIn", values: ["cache"] },
+          { key: "legacy", operator: "DoesNotExist" },
+          { key: "release", operator: "Exists" },
+        ],
+      },
+    );
     // velero's --or-selector: one selector per alternative, separated by " or "
-    assert.deepEqual(backupFromFlags("b", { ...defaults, orSelector: "app=web or tier in (db,cache)" }).spec.orLabelSelectors, [
-      { matchLabels: { app: "web" } },
-      { matchExpressions: [{ key: "tier", operator: "In", values: ["db", "cache"] }] },
-    ]);
-    assert.deepEqual(backupFromFlags("b", { ...defaults, snapshotVolumes: "false" }).spec, { includedNamespaces: ["*"], snapshotVolumes: false, ttl: "720h0m0s" });
+    assert.deepEqual(
+      backupFromFlags("b", { ...defaults, orSelector: "app=web or tier in (db,cache)" }).spec
+        .orLabelSelectors,
+      [
+        { matchLabels: { app: "web" } },
+        { matchExpressions: [{ key: "tier", operator: "In", values: ["db", "cache"] }] },
+      ],
+    );
+    assert.deepEqual(backupFromFlags("b", { ...defaults, snapshotVolumes: "false" }).spec, {
+      includedNamespaces: ["*"],
+      snapshotVolumes: false,
+      ttl: "720h0m0s",
+    });
   });
 
   it("rejects bad input with a message naming the flag", () => {
@@ -64,14 +76,23 @@ describe("backupFromFlags", () => {
       ["ok", { ttl: "0s" }, /--ttl must be positive/],
       ["ok", { snapshotVolumes: "maybe" }, /--snapshot-volumes: expected true or false, got "maybe"/],
       ["ok", { selector: "a in (b" }, /--selector: unbalanced parentheses in label selector "a in \(b"/],
-      ["ok", { selector: "a in (b,)" }, /--selector: label selector term "a in \(b,\)": empty value in the set/],
-      ["ok", { selector: "a=b", orSelector: "c=d" }, /either a 'selector' or an 'or-selector' can be specified, but not both/],
+      [
+        "ok",
+        { selector: "a in (b,)" },
+        /--selector: label selector term "a in \(b,\)": empty value in the set/,
+      ],
+      [
+        "ok",
+        { selector: "a=b", orSelector: "c=d" },
+        /either a 'selector' or an 'or-selector' can be specified, but not both/,
+      ],
       ["ok", { orSelector: "a=b or c=(d" }, /--or-selector: /],
       // validated although --wait is not given
       ["ok", { waitTimeout: "2" }, /--wait-timeout: time: missing unit in duration "2"/],
       ["ok", { waitTimeout: "0s", wait: true }, /--wait-timeout must be positive/],
     ];
-    for (const [name, extra, msg] of cases) assert.throws(() => backupFromFlags(name, { ...defaults, ...extra }), msg);
+    for (const [name, extra, msg] of cases)
+      assert.throws(() => backupFromFlags(name, { ...defaults, ...extra }), msg);
   });
 });
 
@@ -88,10 +109,30 @@ describe("hookguard backup create (process)", () => {
   const stored = (name: string) => api.getObject("velero.io/v1", "Backup", "velero", name);
 
   it("creates the Backup in --namespace and says so", async () => {
-    const r = await hookguard(["backup", "create", "nightly-1", ...kube, "--include-namespaces", "app,db", "--selector", "app=db", "--snapshot-volumes", "--ttl", "24h"]);
+    const r = await hookguard([
+      "backup",
+      "create",
+      "nightly-1",
+      ...kube,
+      "--include-namespaces",
+      "app,db",
+      "--selector",
+      "app=db",
+      "--snapshot-volumes",
+      "--ttl",
+      "24h",
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^Backup request "nightly-1" submitted successfully\.\nRun `hookguard backup describe nightly-1` or `hookguard backup logs nightly-1` for more details\.\n$/);
-    assert.deepEqual(stored("nightly-1").spec, { includedNamespaces: ["app", "db"], labelSelector: { matchLabels: { app: "db" } }, snapshotVolumes: true, ttl: "24h" });
+    assert.match(
+      r.stdout,
+      /^Backup request "nightly-1" submitted successfully\.\nRun `hookguard backup describe nightly-1` or `hookguard backup logs nightly-1` for more details\.\n$/,
+    );
+    assert.deepEqual(stored("nightly-1").spec, {
+      includedNamespaces: ["app", "db"],
+      labelSelector: { matchLabels: { app: "db" } },
+      snapshotVolumes: true,
+      ttl: "24h",
+    });
   });
 
   it("exits 2 on a usage error without creating anything, and 1 when the name is taken", async () => {

@@ -14,12 +14,28 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 let api: ApiServerHandle;
 
 function lint(args: string[]): Promise<ProcessResult> {
-  return runProcess(process.execPath, ["bin/hookguard.js", "lint", ...args], { cwd: root, env: { ...process.env, KUBECONFIG: "" }, timeoutMs: 120_000 });
+  return runProcess(process.execPath, ["bin/hookguard.js", "lint", ...args], {
+    cwd: root,
+    env: { ...process.env, KUBECONFIG: "" },
+    timeoutMs: 120_000,
+  });
 }
 
 before(async () => {
   api = await startApiServer({ namespaces: ["shop"] });
-  api.createObject({ apiVersion: "v1", kind: "Pod", metadata: { name: "db-0", namespace: "shop", annotations: { "pre.hook.backup.velero.io/command": '["/bin/sync"]', "pre.hook.backup.velero.io/timeout": "300" } }, spec: { containers: [{ name: "app", image: "busybox:1.36" }] } });
+  api.createObject({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: "db-0",
+      namespace: "shop",
+      annotations: {
+        "pre.hook.backup.velero.io/command": '["/bin/sync"]',
+        "pre.hook.backup.velero.io/timeout": "300",
+      },
+    },
+    spec: { containers: [{ name: "app", image: "busybox:1.36" }] },
+  });
 });
 
 after(async () => {
@@ -35,19 +51,39 @@ describe("hookguard lint --cluster failures", { concurrency: 3 }, () => {
     assert.equal(context.code, 2);
     assert.match(context.stderr, /context "prod" does not exist in .*kubeconfig; it has admin$/m);
     // a cluster nobody answers at: the kubeconfig with its server moved to a closed port
-    const text = readFileSync(api.kubeconfigPath, "utf8").replace(/server: https:\/\/127\.0\.0\.1:\d+/, "server: https://127.0.0.1:9");
+    const text = readFileSync(api.kubeconfigPath, "utf8").replace(
+      /server: https:\/\/127\.0\.0\.1:\d+/,
+      "server: https://127.0.0.1:9",
+    );
     const dead = join(api.dir, "dead-kubeconfig");
     await writeFile(dead, text);
     const unreachable = await lint(["--cluster", "--kubeconfig", dead]);
     assert.equal(unreachable.code, 2, unreachable.stdout);
-    assert.equal(unreachable.stderr, "error: The connection to the server 127.0.0.1:9 was refused - did you specify the right host or port?\n");
+    assert.equal(
+      unreachable.stderr,
+      "error: The connection to the server 127.0.0.1:9 was refused - did you specify the right host or port?\n",
+    );
   });
 
   test("a kind the user may not list: findings for the others, then exit 2 naming it", async () => {
     const auditor = api.addUser("auditor", ["auditors"]);
     api.setPolicy([
       { groups: ["system:masters"], verbs: ["*"], resources: ["*"] },
-      { users: ["auditor"], verbs: ["list"], resources: ["pods", "deployments", "statefulsets", "daemonsets", "replicasets", "replicationcontrollers", "jobs", "cronjobs", "schedules"] },
+      {
+        users: ["auditor"],
+        verbs: ["list"],
+        resources: [
+          "pods",
+          "deployments",
+          "statefulsets",
+          "daemonsets",
+          "replicasets",
+          "replicationcontrollers",
+          "jobs",
+          "cronjobs",
+          "schedules",
+        ],
+      },
     ]);
     try {
       const r = await lint(["--cluster", "--kubeconfig", auditor.kubeconfigPath, "-A"]);

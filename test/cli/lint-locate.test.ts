@@ -5,10 +5,21 @@ import { splitFieldPath } from "../../src/lint/locate.js";
 import { exitCodeOf, lintSource } from "../../src/lint/lint.js";
 
 test("splitFieldPath understands dotted fields, indices and quoted annotation keys", () => {
-  assert.deepEqual(splitFieldPath(`spec.template.metadata.annotations["pre.hook.backup.velero.io/timeout"]`), [
-    "spec", "template", "metadata", "annotations", "pre.hook.backup.velero.io/timeout",
+  assert.deepEqual(
+    splitFieldPath(`spec.template.metadata.annotations["pre.hook.backup.velero.io/timeout"]`),
+    ["spec", "template", "metadata", "annotations", "pre.hook.backup.velero.io/timeout"],
+  );
+  assert.deepEqual(splitFieldPath("spec.hooks.resources[0].pre[12].exec.command[1]"), [
+    "spec",
+    "hooks",
+    "resources",
+    0,
+    "pre",
+    12,
+    "exec",
+    "command",
+    1,
   ]);
-  assert.deepEqual(splitFieldPath("spec.hooks.resources[0].pre[12].exec.command[1]"), ["spec", "hooks", "resources", 0, "pre", 12, "exec", "command", 1]);
   assert.deepEqual(splitFieldPath(`a.matchLabels["x\\"y"]`), ["a", "matchLabels", `x"y`]);
 });
 

@@ -2,7 +2,15 @@
 // developer edited src/ since the last build (never a stale dist/), and the `version` command.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +25,8 @@ function fakeCheckout(): string {
   mkdirSync(join(dir, "bin"));
   mkdirSync(join(dir, "dist/cli"), { recursive: true });
   mkdirSync(join(dir, "src/cli"), { recursive: true });
-  for (const f of ["hookguard.js", "dist-current.js"]) copyFileSync(join(root, "bin", f), join(dir, "bin", f));
+  for (const f of ["hookguard.js", "dist-current.js"])
+    copyFileSync(join(root, "bin", f), join(dir, "bin", f));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
   writeFileSync(join(dir, "dist/cli/main.js"), 'console.log("dist");\n');
@@ -30,7 +39,8 @@ describe("hookguard startup", { concurrency: 2 }, () => {
   test("runs dist/ when its build stamp is newer than every source file, the sources once src/ changes", async () => {
     const dir = fakeCheckout();
     try {
-      const run = () => runProcess(process.execPath, [join(dir, "bin/hookguard.js")], { cwd: dir, timeoutMs: 60_000 });
+      const run = () =>
+        runProcess(process.execPath, [join(dir, "bin/hookguard.js")], { cwd: dir, timeoutMs: 60_000 });
       // no stamp: the last build failed or never ran (npm ci --ignore-scripts)
       assert.equal((await run()).stdout, "src\n");
       utimesSync(join(dir, "src/cli/main.ts"), past(60), past(60));
@@ -50,11 +60,17 @@ describe("hookguard startup", { concurrency: 2 }, () => {
 
   test("`hookguard version` and `--version` print the version; the help lists the version command", async () => {
     for (const args of [["version"], ["--version"]]) {
-      const r = await runProcess(process.execPath, ["bin/hookguard.js", ...args], { cwd: root, timeoutMs: 60_000 });
+      const r = await runProcess(process.execPath, ["bin/hookguard.js", ...args], {
+        cwd: root,
+        timeoutMs: 60_000,
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, `${VERSION}\n`);
     }
-    const help = await runProcess(process.execPath, ["bin/hookguard.js", "version", "--help"], { cwd: root, timeoutMs: 60_000 });
+    const help = await runProcess(process.execPath, ["bin/hookguard.js", "version", "--help"], {
+      cwd: root,
+      timeoutMs: 60_000,
+    });
     assert.match(help.stdout, /Examples:\n {2}hookguard version/);
   });
 });

@@ -51,7 +51,10 @@ describe("BackupCheckpoint", () => {
     const a = new BackupCheckpoint(cluster, { namespace: NS, name: NAME, now: c.now });
     const b = new BackupCheckpoint(cluster, { namespace: NS, name: NAME, now: c.now });
     assert.ok((await a.load()).ok && (await b.load()).ok);
-    const [ra, rb] = await Promise.all([a.commit([entry("u1", "2026-12-01T12:05:00Z")]), b.commit([entry("u1", "2026-12-01T12:05:00Z")])]);
+    const [ra, rb] = await Promise.all([
+      a.commit([entry("u1", "2026-12-01T12:05:00Z")]),
+      b.commit([entry("u1", "2026-12-01T12:05:00Z")]),
+    ]);
     assert.ok(ra.ok && rb.ok);
     assert.deepEqual([ra.value.added, rb.value.added].flat(), ["u1"]);
     assert.deepEqual([ra.value.skipped, rb.value.skipped].flat(), ["u1"]);
@@ -71,18 +74,30 @@ describe("BackupCheckpoint", () => {
     };
     const r = await a.commit([entry("mine", "2026-12-01T12:02:00Z")]);
     assert.deepEqual(r, { ok: true, value: { added: ["mine"], skipped: [] } });
-    const stored = JSON.parse(cluster.configMaps.get(`${NS}/${NAME}`)!.data!.processed!) as Record<string, unknown>;
+    const stored = JSON.parse(cluster.configMaps.get(`${NS}/${NAME}`)!.data!.processed!) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(Object.keys(stored).sort(), ["mine", "theirs"]);
   });
 
   it("gives up with a clear error when the API keeps failing, and reports nothing as added", async () => {
     const cluster = new FakeCompanionCluster();
-    const cp = new BackupCheckpoint(cluster, { namespace: NS, name: NAME, attempts: 3, backoffMs: 1, now: clock("2026-12-01T12:00:00Z").now });
+    const cp = new BackupCheckpoint(cluster, {
+      namespace: NS,
+      name: NAME,
+      attempts: 3,
+      backoffMs: 1,
+      now: clock("2026-12-01T12:00:00Z").now,
+    });
     assert.ok((await cp.load()).ok);
     cluster.failReplaces = [500, 500, 500];
     const r = await cp.commit([entry("u1", "2026-12-01T12:05:00Z")]);
     assert.equal(r.ok, false);
-    assert.match(!r.ok ? r.error : "", /updating checkpoint ConfigMap hookguard\/hookguard-companion-checkpoint: injected 500/);
+    assert.match(
+      !r.ok ? r.error : "",
+      /updating checkpoint ConfigMap hookguard\/hookguard-companion-checkpoint: injected 500/,
+    );
     assert.equal(cp.isPending("u1", "2026-12-01T12:05:00Z"), true);
   });
 
@@ -91,11 +106,22 @@ describe("BackupCheckpoint", () => {
     const c = clock("2026-12-01T00:00:00Z");
     const cp = new BackupCheckpoint(cluster, { namespace: NS, name: NAME, maxAgeMs: 7 * DAY, now: c.now });
     assert.ok((await cp.load()).ok);
-    assert.ok((await cp.commit([entry("gone", "2026-12-01T01:00:00Z"), entry("old", "2026-12-01T02:00:00Z"), entry("kept", "2026-12-05T00:00:00Z")])).ok);
+    assert.ok(
+      (
+        await cp.commit([
+          entry("gone", "2026-12-01T01:00:00Z"),
+          entry("old", "2026-12-01T02:00:00Z"),
+          entry("kept", "2026-12-05T00:00:00Z"),
+        ])
+      ).ok,
+    );
     c.advance(8 * DAY); // now 2026-12-09: "old" is 7 days and 22 hours old
     const r = await cp.commit([entry("new", "2026-12-09T00:00:00Z")], new Set(["old", "kept", "new"]));
     assert.ok(r.ok);
-    const stored = JSON.parse(cluster.configMaps.get(`${NS}/${NAME}`)!.data!.processed!) as Record<string, unknown>;
+    const stored = JSON.parse(cluster.configMaps.get(`${NS}/${NAME}`)!.data!.processed!) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(Object.keys(stored).sort(), ["kept", "new"]);
     // "old" lost its entry, but it is behind the horizon: still not reported
     assert.equal(cp.isPending("old", "2026-12-01T02:00:00Z"), false);
@@ -106,7 +132,12 @@ describe("BackupCheckpoint", () => {
     const c = clock("2026-12-01T00:00:00Z");
     const cp = new BackupCheckpoint(cluster, { namespace: NS, name: NAME, maxBytes: 2000, now: c.now });
     assert.ok((await cp.load()).ok);
-    const many = Array.from({ length: 60 }, (_, i) => entry(`uid-${String(i).padStart(3, "0")}`, new Date(Date.parse("2026-12-01T00:00:00Z") + (i + 1) * 60_000).toISOString()));
+    const many = Array.from({ length: 60 }, (_, i) =>
+      entry(
+        `uid-${String(i).padStart(3, "0")}`,
+        new Date(Date.parse("2026-12-01T00:00:00Z") + (i + 1) * 60_000).toISOString(),
+      ),
+    );
     const r = await cp.commit(many);
     assert.ok(r.ok);
     const processed = cluster.configMaps.get(`${NS}/${NAME}`)!.data!.processed!;
@@ -119,7 +150,12 @@ describe("BackupCheckpoint", () => {
   it("replaces unreadable data instead of reporting everything again", async () => {
     const cluster = new FakeCompanionCluster();
     const c = clock("2026-12-02T00:00:00Z");
-    cluster.configMaps.set(`${NS}/${NAME}`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: NAME, namespace: NS, resourceVersion: "7" }, data: { processed: "{not json" } });
+    cluster.configMaps.set(`${NS}/${NAME}`, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: NAME, namespace: NS, resourceVersion: "7" },
+      data: { processed: "{not json" },
+    });
     const cp = new BackupCheckpoint(cluster, { namespace: NS, name: NAME, now: c.now });
     const r = await cp.load();
     assert.ok(r.ok && r.value.notice?.includes("unreadable"));
@@ -128,7 +164,13 @@ describe("BackupCheckpoint", () => {
   });
 
   it("judges a Backup by completion, else start, else creation time", () => {
-    assert.equal(backupTime({ metadata: { creationTimestamp: "c" }, status: { startTimestamp: "s", completionTimestamp: "e" } }), "e");
+    assert.equal(
+      backupTime({
+        metadata: { creationTimestamp: "c" },
+        status: { startTimestamp: "s", completionTimestamp: "e" },
+      }),
+      "e",
+    );
     assert.equal(backupTime({ metadata: { creationTimestamp: "c" }, status: { startTimestamp: "s" } }), "s");
     assert.equal(backupTime({ metadata: { creationTimestamp: "c" } }), "c");
   });
@@ -136,7 +178,10 @@ describe("BackupCheckpoint", () => {
 
 describe("downloadRequestName", () => {
   it("is <backup>-<uuid> like the velero CLI's, and a valid name even for the longest Backup name", () => {
-    assert.match(downloadRequestName("nightly"), /^nightly-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.match(
+      downloadRequestName("nightly"),
+      /^nightly-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
     assert.notEqual(downloadRequestName("nightly"), downloadRequestName("nightly"));
     const long = downloadRequestName(`${"a".repeat(200)}.b-${"c".repeat(49)}`);
     assert.ok(long.length <= 253);

@@ -25,16 +25,41 @@ interface Agent extends ReadyProcess {
 
 /** The agent as its own process, as the companion's own user, trusting the BSL's CA for downloads (--download-ca-file). */
 async function startCompanion(kubeconfigPath: string, caFile: string): Promise<Agent> {
-  const p = spawnReady(process.execPath, [join(ROOT, "bin/hookguard.js"), "agent", "--mode", "companion", "--kubeconfig", kubeconfigPath, "--download-ca-file", caFile, "--no-leader-elect", "--metrics-port", "0", "--metrics-bind-address", "127.0.0.1", "--log-level", "info"], {
-    cwd: ROOT,
-    env: { ...process.env, KUBECONFIG: "" },
-    marker: "hookguard agent started",
-    stream: "stderr",
-    name: "companion agent",
-  });
+  const p = spawnReady(
+    process.execPath,
+    [
+      join(ROOT, "bin/hookguard.js"),
+      "agent",
+      "--mode",
+      "companion",
+      "--kubeconfig",
+      kubeconfigPath,
+      "--download-ca-file",
+      caFile,
+      "--no-leader-elect",
+      "--metrics-port",
+      "0",
+      "--metrics-bind-address",
+      "127.0.0.1",
+      "--log-level",
+      "info",
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, KUBECONFIG: "" },
+      marker: "hookguard agent started",
+      stream: "stderr",
+      name: "companion agent",
+    },
+  );
   await p.ready;
   // Backups that finished before the observer first started are not reported: wait for it to start
-  await waitFor("the observer to start", () => p.stderr().includes("companion: observing Velero's Backups") || undefined, 60_000, 50);
+  await waitFor(
+    "the observer to start",
+    () => p.stderr().includes("companion: observing Velero's Backups") || undefined,
+    60_000,
+    50,
+  );
   const line = p
     .stderr()
     .split("\n")
@@ -62,13 +87,25 @@ function addFailingPod(sb: Sandbox): void {
   sb.api.createObject({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: "web-0", namespace: "db", annotations: { "pre.hook.backup.velero.io/command": '["/bin/sh","-c","echo broken; exit 3"]' } },
+    metadata: {
+      name: "web-0",
+      namespace: "db",
+      annotations: { "pre.hook.backup.velero.io/command": '["/bin/sh","-c","echo broken; exit 3"]' },
+    },
     spec: { containers: [{ name: "web", image: "busybox" }] },
   });
 }
 
 async function createBackup(sb: Sandbox, name: string): Promise<void> {
-  const r = await sb.kubectl.run(["create", "-f", "-"], JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: "velero" }, spec: { includedNamespaces: ["db"] } }));
+  const r = await sb.kubectl.run(
+    ["create", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { name, namespace: "velero" },
+      spec: { includedNamespaces: ["db"] },
+    }),
+  );
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -88,13 +125,19 @@ for (const variant of [
     before(async () => {
       sb = await Sandbox.start();
       addFailingPod(sb);
-      await waitFor("web-0 Running", () => sb.api.getObject("v1", "Pod", "db", "web-0")?.status?.phase === "Running" || undefined);
+      await waitFor(
+        "web-0 Running",
+        () => sb.api.getObject("v1", "Pod", "db", "web-0")?.status?.phase === "Running" || undefined,
+      );
       await sb.velero(["--version", variant.version, "--log-format", variant.format]).ready;
       caFile = join(sb.api.dir, "bsl-ca.pem");
       writeFileSync(caFile, await bslCa(kubeConfig(sb.api.kubeconfigPath)));
       agentKubeconfig = sb.api.addUser(AGENT_USER, ["system:serviceaccounts"]).kubeconfigPath;
       // from here on the double enforces the chart's default (companion) RBAC: a write to a Backup would be a 403
-      sb.api.setPolicy([{ groups: ["system:masters"], verbs: ["*"], resources: ["*"] }, ...policyFromChart(await renderChart())]);
+      sb.api.setPolicy([
+        { groups: ["system:masters"], verbs: ["*"], resources: ["*"] },
+        ...policyFromChart(await renderChart()),
+      ]);
       agent = await startCompanion(agentKubeconfig, caFile);
     });
 
@@ -105,12 +148,22 @@ for (const variant of [
 
     test("Velero runs the Backup; the companion reports its hooks as metrics and Events, and never writes it", async () => {
       await createBackup(sb, "nightly-1");
-      const backup = await waitFor("Velero to finish nightly-1", () => (TERMINAL.has(sb.backup("nightly-1")?.status?.phase) ? sb.backup("nightly-1") : undefined), 90_000, 100);
+      const backup = await waitFor(
+        "Velero to finish nightly-1",
+        () => (TERMINAL.has(sb.backup("nightly-1")?.status?.phase) ? sb.backup("nightly-1") : undefined),
+        90_000,
+        100,
+      );
       const phase: string = backup.status.phase;
-      const metrics = await waitFor("the companion to count nightly-1", async () => {
-        const m = await scrape(agent.metricsPort);
-        return sample(m, `hookguard_backups_total{phase="${phase}"}`) === 1 ? m : undefined;
-      }, 90_000, 200).catch((e: Error) => assert.fail(`${e.message}\nagent log:\n${agent.stderr().slice(-4000)}`));
+      const metrics = await waitFor(
+        "the companion to count nightly-1",
+        async () => {
+          const m = await scrape(agent.metricsPort);
+          return sample(m, `hookguard_backups_total{phase="${phase}"}`) === 1 ? m : undefined;
+        },
+        90_000,
+        200,
+      ).catch((e: Error) => assert.fail(`${e.message}\nagent log:\n${agent.stderr().slice(-4000)}`));
 
       // Velero's own counts, copied from status.hookStatus
       const hs = backup.status.hookStatus;
@@ -119,31 +172,70 @@ for (const variant of [
       assert.equal(sample(metrics, "hookguard_velero_backup_hooks_attempted_total"), hs.hooksAttempted);
       assert.equal(sample(metrics, "hookguard_velero_backup_hooks_failed_total"), 1);
       // per hook, from the log: mysql-0's pre and post, web-0's failing pre, all attributed to db
-      assert.equal(sample(metrics, 'hookguard_hook_executions_total{namespace="db",phase="pre",source="annotation",result="succeeded"}'), 1, metrics);
-      assert.equal(sample(metrics, 'hookguard_hook_executions_total{namespace="db",phase="pre",source="annotation",result="failed"}'), 1, metrics);
-      assert.equal(sample(metrics, 'hookguard_hook_executions_total{namespace="db",phase="post",source="annotation",result="succeeded"}'), 1, metrics);
+      assert.equal(
+        sample(
+          metrics,
+          'hookguard_hook_executions_total{namespace="db",phase="pre",source="annotation",result="succeeded"}',
+        ),
+        1,
+        metrics,
+      );
+      assert.equal(
+        sample(
+          metrics,
+          'hookguard_hook_executions_total{namespace="db",phase="pre",source="annotation",result="failed"}',
+        ),
+        1,
+        metrics,
+      );
+      assert.equal(
+        sample(
+          metrics,
+          'hookguard_hook_executions_total{namespace="db",phase="post",source="annotation",result="succeeded"}',
+        ),
+        1,
+        metrics,
+      );
 
       // the failed hook: an Event on the Backup and one on web-0, with the error
       const events = await waitFor("HookFailed Events", () => {
         const all = sb.api.store.list(EVENTS).filter((e: any) => e.reason === "HookFailed");
         return all.length >= 2 ? all : undefined;
       });
-      const onBackup = events.find((e: any) => e.involvedObject.kind === "Backup" && e.involvedObject.name === "nightly-1");
-      const onPod = events.find((e: any) => e.involvedObject.kind === "Pod" && e.involvedObject.namespace === "db" && e.involvedObject.name === "web-0");
+      const onBackup = events.find(
+        (e: any) => e.involvedObject.kind === "Backup" && e.involvedObject.name === "nightly-1",
+      );
+      const onPod = events.find(
+        (e: any) =>
+          e.involvedObject.kind === "Pod" &&
+          e.involvedObject.namespace === "db" &&
+          e.involvedObject.name === "web-0",
+      );
       assert.ok(onBackup, JSON.stringify(events));
       assert.ok(onPod, JSON.stringify(events));
       assert.match(onBackup.message, /pre hook .*web-0.* failed/);
       assert.equal(onBackup.type, "Warning");
 
       // hookguard's requests on Velero's kinds: reads of Backups, DownloadRequests create/get/delete, nothing else
-      const mine = sb.api.requestLog.filter((r) => r.user === AGENT_USER && r.url.includes("/apis/velero.io/"));
-      assert.ok(mine.some((r) => r.method === "POST" && r.url.includes("/downloadrequests")), JSON.stringify(mine));
+      const mine = sb.api.requestLog.filter(
+        (r) => r.user === AGENT_USER && r.url.includes("/apis/velero.io/"),
+      );
+      assert.ok(
+        mine.some((r) => r.method === "POST" && r.url.includes("/downloadrequests")),
+        JSON.stringify(mine),
+      );
       for (const r of mine) {
-        const ok = r.url.includes("/downloadrequests") ? ["POST", "GET", "DELETE"].includes(r.method) : r.method === "GET";
+        const ok = r.url.includes("/downloadrequests")
+          ? ["POST", "GET", "DELETE"].includes(r.method)
+          : r.method === "GET";
         assert.ok(ok, `the companion must not write Velero's objects: ${r.method} ${r.url}`);
       }
       assert.equal(backup.metadata.annotations?.["hookguard.io/claimed-by"], undefined);
-      assert.ok(!Object.keys(sb.backup("nightly-1").metadata.annotations ?? {}).some((k) => k.startsWith("hookguard.io/")));
+      assert.ok(
+        !Object.keys(sb.backup("nightly-1").metadata.annotations ?? {}).some((k) =>
+          k.startsWith("hookguard.io/"),
+        ),
+      );
     });
 
     if (variant.version === "1.18") {
@@ -151,13 +243,23 @@ for (const variant of [
         await agent.kill();
         agent = await startCompanion(agentKubeconfig, caFile);
         await createBackup(sb, "nightly-2");
-        await waitFor("Velero to finish nightly-2", () => (TERMINAL.has(sb.backup("nightly-2")?.status?.phase) ? true : undefined), 90_000, 100);
+        await waitFor(
+          "Velero to finish nightly-2",
+          () => (TERMINAL.has(sb.backup("nightly-2")?.status?.phase) ? true : undefined),
+          90_000,
+          100,
+        );
         const phase = sb.backup("nightly-2").status.phase;
-        const metrics = await waitFor("the new agent to count nightly-2", async () => {
-          const m = await scrape(agent.metricsPort);
-          // the series exists from the start (at 0): wait for the count itself
-          return (sample(m, `hookguard_backups_total{phase="${phase}"}`) ?? 0) > 0 ? m : undefined;
-        }, 90_000, 200);
+        const metrics = await waitFor(
+          "the new agent to count nightly-2",
+          async () => {
+            const m = await scrape(agent.metricsPort);
+            // the series exists from the start (at 0): wait for the count itself
+            return (sample(m, `hookguard_backups_total{phase="${phase}"}`) ?? 0) > 0 ? m : undefined;
+          },
+          90_000,
+          200,
+        );
         // the new process counted nightly-2 only: nightly-1 was reported by the first one
         const total = metrics
           .split("\n")
@@ -166,7 +268,8 @@ for (const variant of [
         assert.equal(total, 1, metrics);
         const cm = sb.api.getObject("v1", "ConfigMap", "velero", "hookguard-agent-checkpoint");
         const text = JSON.stringify(cm?.data ?? {});
-        for (const n of ["nightly-1", "nightly-2"]) assert.ok(text.includes(sb.backup(n).metadata.uid), `${n} in the checkpoint: ${text}`);
+        for (const n of ["nightly-1", "nightly-2"])
+          assert.ok(text.includes(sb.backup(n).metadata.uid), `${n} in the checkpoint: ${text}`);
       });
     }
   });

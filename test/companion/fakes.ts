@@ -15,7 +15,10 @@ import type {
 } from "../../src/agent/companion/ports.js";
 
 const ok = <T>(value: T): KubeResult<T> => ({ ok: true, value });
-const fail = (code: number, reason: string, message: string): KubeResult<never> => ({ ok: false, error: { code, reason, message } });
+const fail = (code: number, reason: string, message: string): KubeResult<never> => ({
+  ok: false,
+  error: { code, reason, message },
+});
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 export interface RecordedEvent {
@@ -97,7 +100,9 @@ export class FakeCompanionCluster implements CompanionCluster {
     return ok([...this.namespaces]);
   }
   async listPods(namespace?: string) {
-    return ok(this.pods.filter((p) => namespace === undefined || p.metadata?.namespace === namespace).map(clone));
+    return ok(
+      this.pods.filter((p) => namespace === undefined || p.metadata?.namespace === namespace).map(clone),
+    );
   }
   async listPvcs(): Promise<KubeResult<PvcLike[]>> {
     return ok([]);
@@ -122,7 +127,10 @@ export class FakeCompanionCluster implements CompanionCluster {
     this.gets.set(name, n);
     // Velero's download-request controller: Processed + a signed URL, if the Backup exists
     if (n >= this.answerAfterGets && this.backups.has(dr.spec.target.name) && !dr.status?.downloadURL) {
-      dr.status = { phase: "Processed", downloadURL: `https://store.example/${dr.spec.target.name}/${dr.spec.target.kind}?sig=${name}` };
+      dr.status = {
+        phase: "Processed",
+        downloadURL: `https://store.example/${dr.spec.target.name}/${dr.spec.target.kind}?sig=${name}`,
+      };
     }
     return ok(clone(dr));
   }
@@ -144,7 +152,8 @@ export class FakeCompanionCluster implements CompanionCluster {
   }
   async createConfigMap(cm: ConfigMapObject) {
     const key = `${cm.metadata.namespace}/${cm.metadata.name}`;
-    if (this.configMaps.has(key)) return fail(409, "AlreadyExists", `configmaps "${cm.metadata.name}" already exists`);
+    if (this.configMaps.has(key))
+      return fail(409, "AlreadyExists", `configmaps "${cm.metadata.name}" already exists`);
     const stored = clone(cm);
     stored.metadata.resourceVersion = String(this.rv++);
     this.configMaps.set(key, stored);
@@ -153,11 +162,13 @@ export class FakeCompanionCluster implements CompanionCluster {
   async replaceConfigMap(cm: ConfigMapObject) {
     this.beforeReplace?.();
     const code = this.failReplaces.shift();
-    if (code !== undefined) return fail(code, code === 409 ? "Conflict" : "InternalError", `injected ${code}`);
+    if (code !== undefined)
+      return fail(code, code === 409 ? "Conflict" : "InternalError", `injected ${code}`);
     const key = `${cm.metadata.namespace}/${cm.metadata.name}`;
     const cur = this.configMaps.get(key);
     if (!cur) return fail(404, "NotFound", "not found");
-    if (cm.metadata.resourceVersion !== cur.metadata.resourceVersion) return fail(409, "Conflict", "the object has been modified");
+    if (cm.metadata.resourceVersion !== cur.metadata.resourceVersion)
+      return fail(409, "Conflict", "the object has been modified");
     const stored = clone(cm);
     stored.metadata.resourceVersion = String(this.rv++);
     this.configMaps.set(key, stored);
@@ -166,6 +177,13 @@ export class FakeCompanionCluster implements CompanionCluster {
 
   // ------------------------------------------------------------- Events
   async createEvent(involved: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string) {
-    this.events.push({ kind: involved.kind, namespace: involved.namespace, name: involved.name, type, reason, message });
+    this.events.push({
+      kind: involved.kind,
+      namespace: involved.namespace,
+      name: involved.name,
+      type,
+      reason,
+      message,
+    });
   }
 }

@@ -18,7 +18,10 @@ describe("readHookReport", () => {
   it("asks for no log of a Backup that failed validation", async () => {
     const cluster = new FakeCompanionCluster();
     cluster.putBackup(backup("bad", "FailedValidation"));
-    assert.deepEqual(await readHookReport(cluster, backup("bad", "FailedValidation")), { ok: true, value: { kind: "no-log", reason: "no backup log: the Backup failed validation" } });
+    assert.deepEqual(await readHookReport(cluster, backup("bad", "FailedValidation")), {
+      ok: true,
+      value: { kind: "no-log", reason: "no backup log: the Backup failed validation" },
+    });
     assert.equal(cluster.createdDownloadRequests.length, 0);
   });
 
@@ -26,7 +29,10 @@ describe("readHookReport", () => {
     const cluster = new FakeCompanionCluster();
     cluster.putBackup(backup("gone", "Failed"));
     const r = await readHookReport(cluster, backup("gone", "Failed"), { pollMs: 1 });
-    assert.deepEqual(r, { ok: true, value: { kind: "no-log", reason: "backup gone has no BackupLog in object storage" } });
+    assert.deepEqual(r, {
+      ok: true,
+      value: { kind: "no-log", reason: "backup gone has no BackupLog in object storage" },
+    });
   });
 
   it("≤1.14 logs name their pods: the cluster's pods are not even listed", async () => {
@@ -38,14 +44,23 @@ describe("readHookReport", () => {
     };
     const r = await hookRecordsFromLog(cluster, backup("db", "PartiallyFailed"), V114_TEXT);
     assert.equal(listed, 0);
-    assert.deepEqual(r.records.map((x) => `${x.namespace}/${x.pod} ${x.attribution}`), ["db/mysql-0 log", "db/migrate-x7 log", "db/web-1 log"]);
+    assert.deepEqual(
+      r.records.map((x) => `${x.namespace}/${x.pod} ${x.attribution}`),
+      ["db/mysql-0 log", "db/migrate-x7 log", "db/web-1 log"],
+    );
   });
 
   it("1.15+ logs when the pods cannot be listed: records unattributed, and the reason given", async () => {
     const cluster = new FakeCompanionCluster();
-    cluster.listPods = async () => ({ ok: false, error: { code: 403, reason: "Forbidden", message: "pods is forbidden" } });
+    cluster.listPods = async () => ({
+      ok: false,
+      error: { code: 403, reason: "Forbidden", message: "pods is forbidden" },
+    });
     const r = await hookRecordsFromLog(cluster, backup("b115", "PartiallyFailed"), V115_TEXT);
     assert.equal(r.scopeProblem, "listing pods: pods is forbidden");
-    assert.deepEqual(r.records.map((x) => x.attribution), ["unattributed", "unattributed"]);
+    assert.deepEqual(
+      r.records.map((x) => x.attribution),
+      ["unattributed", "unattributed"],
+    );
   });
 });

@@ -16,7 +16,11 @@ import { V115_TEXT } from "../velero-log/fixtures.js";
 
 const INSTALLED = "2026-01-01T00:00:00Z";
 
-function backup(name: string, phase: string | undefined, opts: { hooksAttempted?: number; hooksFailed?: number; completed?: string; namespaces?: string[] } = {}): BackupObject {
+function backup(
+  name: string,
+  phase: string | undefined,
+  opts: { hooksAttempted?: number; hooksFailed?: number; completed?: string; namespaces?: string[] } = {},
+): BackupObject {
   return {
     apiVersion: "velero.io/v1",
     kind: "Backup",
@@ -25,8 +29,12 @@ function backup(name: string, phase: string | undefined, opts: { hooksAttempted?
     status: {
       ...(phase ? { phase } : {}),
       startTimestamp: "2026-02-01T00:00:00Z",
-      ...(phase && phase !== "InProgress" ? { completionTimestamp: opts.completed ?? "2026-02-01T00:01:30Z" } : {}),
-      ...(opts.hooksAttempted !== undefined ? { hookStatus: { hooksAttempted: opts.hooksAttempted, hooksFailed: opts.hooksFailed ?? 0 } } : {}),
+      ...(phase && phase !== "InProgress"
+        ? { completionTimestamp: opts.completed ?? "2026-02-01T00:01:30Z" }
+        : {}),
+      ...(opts.hooksAttempted !== undefined
+        ? { hookStatus: { hooksAttempted: opts.hooksAttempted, hooksFailed: opts.hooksFailed ?? 0 } }
+        : {}),
     },
   };
 }
@@ -56,13 +64,24 @@ interface Agent {
 
 function agent(cluster: FakeCompanionCluster, options: Partial<ObserverOptions> = {}): Agent {
   const registry = new Registry();
-  const checkpoint = new BackupCheckpoint(cluster, { namespace: "hookguard", name: "hookguard-companion", now: () => new Date(INSTALLED), backoffMs: 1 });
+  const checkpoint = new BackupCheckpoint(cluster, {
+    namespace: "hookguard",
+    name: "hookguard-companion",
+    now: () => new Date(INSTALLED),
+    backoffMs: 1,
+  });
   const observer = new CompanionObserver({
     cluster,
     checkpoint,
     metrics: companionMetrics(new AgentMetrics(registry)),
     logger: silentLogger(),
-    options: { veleroNamespace: "velero", downloadPollMs: 1, downloadTimeoutMs: 200, retryDelayMs: 5, ...options },
+    options: {
+      veleroNamespace: "velero",
+      downloadPollMs: 1,
+      downloadTimeoutMs: 200,
+      retryDelayMs: 5,
+      ...options,
+    },
   });
   return { observer, registry };
 }
@@ -78,7 +97,12 @@ async function samples(registry: Registry, name: string): Promise<string[]> {
       return metricName === undefined || metricName.endsWith("_count");
     })
     .filter((v) => v.value !== 0)
-    .map((v) => `${Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(",")}=${v.value}`)
+    .map(
+      (v) =>
+        `${Object.entries(v.labels)
+          .map(([k, x]) => `${k}=${x}`)
+          .join(",")}=${v.value}`,
+    )
     .sort();
 }
 
@@ -113,7 +137,9 @@ describe("CompanionObserver", () => {
     ]);
     assert.deepEqual(await samples(registry, "hookguard_backups_total"), ["phase=PartiallyFailed=1"]);
     assert.deepEqual(await samples(registry, "hookguard_backup_duration_seconds"), ["=1"]);
-    const sum = (await registry.getSingleMetric("hookguard_backup_duration_seconds")!.get()).values.find((v) => (v as { metricName?: string }).metricName?.endsWith("_sum"));
+    const sum = (await registry.getSingleMetric("hookguard_backup_duration_seconds")!.get()).values.find(
+      (v) => (v as { metricName?: string }).metricName?.endsWith("_sum"),
+    );
     assert.equal(sum?.value, 90);
     assert.deepEqual(await samples(registry, "hookguard_velero_backup_hooks_attempted_total"), ["=2"]);
     assert.deepEqual(await samples(registry, "hookguard_velero_backup_hooks_failed_total"), ["=1"]);
@@ -141,7 +167,15 @@ describe("CompanionObserver", () => {
     const cluster = veleroCluster();
     const { observer, registry } = agent(cluster);
     assert.ok((await observer.start()).ok);
-    for (const phase of [undefined, "New", "Queued", "ReadyToStart", "InProgress", "WaitingForPluginOperations", "Finalizing"]) {
+    for (const phase of [
+      undefined,
+      "New",
+      "Queued",
+      "ReadyToStart",
+      "InProgress",
+      "WaitingForPluginOperations",
+      "Finalizing",
+    ]) {
       cluster.putBackup(backup("b115", phase));
       await observer.idle();
     }
@@ -192,23 +226,34 @@ describe("CompanionObserver", () => {
 
   it("ignores Backups Velero's backup-sync re-created from object storage (created after they completed)", async () => {
     const cluster = veleroCluster();
-    const synced = backup("from-other-cluster", "Completed", { hooksAttempted: 3, completed: "2026-02-01T00:01:30Z" });
+    const synced = backup("from-other-cluster", "Completed", {
+      hooksAttempted: 3,
+      completed: "2026-02-01T00:01:30Z",
+    });
     synced.metadata.creationTimestamp = "2026-02-03T08:00:00Z";
     cluster.putBackup(synced);
     cluster.putBackup(backup("ran-here", "Completed", { hooksAttempted: 1 }));
     const { observer, registry } = agent(cluster);
     assert.ok((await observer.start()).ok);
     await observer.idle();
-    assert.deepEqual(observer.reports.map((r) => r.backup), ["ran-here"]);
+    assert.deepEqual(
+      observer.reports.map((r) => r.backup),
+      ["ran-here"],
+    );
     assert.deepEqual(await samples(registry, "hookguard_velero_backup_hooks_attempted_total"), ["=1"]);
     await observer.stop();
   });
 
-  it("a hook it cannot attribute is counted with namespace=\"\" and gets an Event on the Backup only", async () => {
+  it('a hook it cannot attribute is counted with namespace="" and gets an Event on the Backup only', async () => {
     const cluster = veleroCluster();
     const twin: PodLike = { ...nginx, metadata: { ...nginx.metadata!, name: "nginx-twin", uid: "twin" } };
     cluster.pods = [nginx, twin];
-    cluster.logs.set("b115", V115_TEXT.split("\n").filter((l) => !l.includes("Error running post")).join("\n"));
+    cluster.logs.set(
+      "b115",
+      V115_TEXT.split("\n")
+        .filter((l) => !l.includes("Error running post"))
+        .join("\n"),
+    );
     cluster.putBackup(backup("b115", "PartiallyFailed", { hooksAttempted: 2, hooksFailed: 1 }));
     const { observer, registry } = agent(cluster);
     assert.ok((await observer.start()).ok);
@@ -219,7 +264,9 @@ describe("CompanionObserver", () => {
     ]);
     assert.deepEqual(
       cluster.events.map((e) => `${e.kind} ${e.reason}: ${e.message}`),
-      ["Backup HookFailed: post hook <from-annotation> (annotation) in container fsfreeze on an unattributed pod (2 pods in scope hold this hook) failed: command terminated with exit code 1"],
+      [
+        "Backup HookFailed: post hook <from-annotation> (annotation) in container fsfreeze on an unattributed pod (2 pods in scope hold this hook) failed: command terminated with exit code 1",
+      ],
     );
     await observer.stop();
   });
@@ -247,7 +294,9 @@ describe("CompanionObserver", () => {
     assert.deepEqual(await samples(registry, "hookguard_velero_backup_hooks_failed_total"), ["=1"]);
     assert.deepEqual(
       cluster.events.map((e) => `${e.reason}: ${e.message}`),
-      ["HookResultsUnavailable: Velero counts 1 failed hook(s), but hookguard cannot say which: backup restarted has no BackupLog in object storage"],
+      [
+        "HookResultsUnavailable: Velero counts 1 failed hook(s), but hookguard cannot say which: backup restarted has no BackupLog in object storage",
+      ],
     );
     await observer.stop();
   });
@@ -261,7 +310,10 @@ describe("CompanionObserver", () => {
     await until(() => observer.reports.length === 1, "the report");
     assert.equal(cluster.createdDownloadRequests.length, 3);
     assert.equal(cluster.downloadRequests.size, 0, "every DownloadRequest deleted");
-    assert.match(observer.reports[0]!.logProblem ?? "", /^Velero did not answer DownloadRequest velero\/b115-[0-9a-f-]+ for BackupLog of backup b115 within 20ms: is the Velero server running/);
+    assert.match(
+      observer.reports[0]!.logProblem ?? "",
+      /^Velero did not answer DownloadRequest velero\/b115-[0-9a-f-]+ for BackupLog of backup b115 within 20ms: is the Velero server running/,
+    );
     assert.deepEqual(await samples(registry, "hookguard_backups_total"), ["phase=PartiallyFailed=1"]);
     assert.deepEqual(await samples(registry, "hookguard_hook_executions_total"), []);
     await observer.stop();
@@ -289,7 +341,10 @@ describe("CompanionObserver", () => {
     const b = agent(cluster);
     assert.ok((await a.observer.start()).ok && (await b.observer.start()).ok);
     await Promise.all([a.observer.idle(), b.observer.idle()]);
-    const counted = [...(await samples(a.registry, "hookguard_backups_total")), ...(await samples(b.registry, "hookguard_backups_total"))];
+    const counted = [
+      ...(await samples(a.registry, "hookguard_backups_total")),
+      ...(await samples(b.registry, "hookguard_backups_total")),
+    ];
     assert.deepEqual(counted, ["phase=PartiallyFailed=1"]);
     assert.deepEqual([a.observer.reports[0]?.counted, b.observer.reports[0]?.counted].sort(), [false, true]);
     await Promise.all([a.observer.stop(), b.observer.stop()]);

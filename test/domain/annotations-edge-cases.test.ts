@@ -11,14 +11,21 @@ interface Case {
   annotations: Record<string, string>;
   initContainers?: Array<{ name: string; restartPolicy?: string }>;
   phase?: Phase;
-  hook: { argv: string[]; container: string; onError: "Fail" | "Continue"; timeoutMs: number; legacy?: boolean } | undefined;
+  hook:
+    | { argv: string[]; container: string; onError: "Fail" | "Continue"; timeoutMs: number; legacy?: boolean }
+    | undefined;
   findings: string[];
   blocked?: boolean;
   message?: string;
 }
 
 const SYNC = '["/bin/sync"]';
-const base = (argv: string[] = ["/bin/sync"]) => ({ argv, container: "app", onError: "Fail" as const, timeoutMs: 30000 });
+const base = (argv: string[] = ["/bin/sync"]) => ({
+  argv,
+  container: "app",
+  onError: "Fail" as const,
+  timeoutMs: 30000,
+});
 
 const cases: Case[] = [
   {
@@ -28,9 +35,24 @@ const cases: Case[] = [
     findings: [`error on-error-invalid ${ann(PRE + "on-error")}`],
     message: `on-error "continue" is not valid: values are case-sensitive; did you mean "Continue"?`,
   },
-  { id: "E2 no on-error: effective Fail, no finding", annotations: { [PRE + "command"]: SYNC }, hook: base(), findings: [] },
-  { id: "E3 on-error Fail", annotations: { [PRE + "command"]: SYNC, [PRE + "on-error"]: "Fail" }, hook: base(), findings: [] },
-  { id: "E4 on-error Continue", annotations: { [PRE + "command"]: SYNC, [PRE + "on-error"]: "Continue" }, hook: { ...base(), onError: "Continue" }, findings: [] },
+  {
+    id: "E2 no on-error: effective Fail, no finding",
+    annotations: { [PRE + "command"]: SYNC },
+    hook: base(),
+    findings: [],
+  },
+  {
+    id: "E3 on-error Fail",
+    annotations: { [PRE + "command"]: SYNC, [PRE + "on-error"]: "Fail" },
+    hook: base(),
+    findings: [],
+  },
+  {
+    id: "E4 on-error Continue",
+    annotations: { [PRE + "command"]: SYNC, [PRE + "on-error"]: "Continue" },
+    hook: { ...base(), onError: "Continue" },
+    findings: [],
+  },
   {
     id: "E5 timeout 300 (no unit): 30s and an error with Go's text",
     annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "300" },
@@ -45,15 +67,30 @@ const cases: Case[] = [
     findings: [`error timeout-invalid ${ann(PRE + "timeout")}`],
     message: `timeout "1d" is not a Go duration (time: unknown unit "d" in duration "1d"); write e.g. "24h"`,
   },
-  { id: "E7 timeout 0: 30s, warning", annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "0" }, hook: base(), findings: [`warning timeout-zero ${ann(PRE + "timeout")}`] },
-  { id: "E7 timeout 0s: 30s, warning", annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "0s" }, hook: base(), findings: [`warning timeout-zero ${ann(PRE + "timeout")}`] },
+  {
+    id: "E7 timeout 0: 30s, warning",
+    annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "0" },
+    hook: base(),
+    findings: [`warning timeout-zero ${ann(PRE + "timeout")}`],
+  },
+  {
+    id: "E7 timeout 0s: 30s, warning",
+    annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "0s" },
+    hook: base(),
+    findings: [`warning timeout-zero ${ann(PRE + "timeout")}`],
+  },
   {
     id: "E8 timeout -5s: Velero never times out; error here, effective 30s",
     annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "-5s" },
     hook: base(),
     findings: [`error timeout-negative ${ann(PRE + "timeout")}`],
   },
-  { id: "E9 timeout 90m", annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "90m" }, hook: { ...base(), timeoutMs: 5_400_000 }, findings: [] },
+  {
+    id: "E9 timeout 90m",
+    annotations: { [PRE + "command"]: SYNC, [PRE + "timeout"]: "90m" },
+    hook: { ...base(), timeoutMs: 5_400_000 },
+    findings: [],
+  },
   { id: "E10 default timeout is 30s", annotations: { [PRE + "command"]: SYNC }, hook: base(), findings: [] },
   {
     id: "E11 JSON array command",
@@ -90,13 +127,27 @@ const cases: Case[] = [
     blocked: true,
     message: `command "[\\"a\\", 1]" starts with "[" but is not a JSON array of strings (element 1 is not a string); write ["a","1"]`,
   },
-  { id: "E16 [] runs nothing", annotations: { [PRE + "command"]: "[]" }, hook: base([]), findings: [`error command-empty-array ${ann(PRE + "command")}`], blocked: true },
-  { id: "E17 empty command: no hook", annotations: { [PRE + "command"]: "" }, hook: undefined, findings: [`warning command-empty ${ann(PRE + "command")}`] },
+  {
+    id: "E16 [] runs nothing",
+    annotations: { [PRE + "command"]: "[]" },
+    hook: base([]),
+    findings: [`error command-empty-array ${ann(PRE + "command")}`],
+    blocked: true,
+  },
+  {
+    id: "E17 empty command: no hook",
+    annotations: { [PRE + "command"]: "" },
+    hook: undefined,
+    findings: [`warning command-empty ${ann(PRE + "command")}`],
+  },
   {
     id: "E17 empty pre command falls back to legacy keys",
     annotations: { [PRE + "command"]: "", [LEGACY + "command"]: SYNC },
     hook: { ...base(), legacy: true },
-    findings: [`warning legacy-keys ${ann(LEGACY + "command")}`, `warning command-empty ${ann(PRE + "command")}`],
+    findings: [
+      `warning legacy-keys ${ann(LEGACY + "command")}`,
+      `warning command-empty ${ann(PRE + "command")}`,
+    ],
   },
   {
     id: "E18 only container: no hook, ignored warning",
@@ -104,19 +155,40 @@ const cases: Case[] = [
     hook: undefined,
     findings: [`warning ignored-without-command ${ann(PRE + "container")}`],
   },
-  { id: "E19 legacy command alone runs as pre", annotations: { [LEGACY + "command"]: SYNC }, hook: { ...base(), legacy: true }, findings: [`warning legacy-keys ${ann(LEGACY + "command")}`] },
-  { id: "E19 legacy keys never define post", phase: "post", annotations: { [LEGACY + "command"]: SYNC }, hook: undefined, findings: [`warning legacy-keys ${ann(LEGACY + "command")}`] },
+  {
+    id: "E19 legacy command alone runs as pre",
+    annotations: { [LEGACY + "command"]: SYNC },
+    hook: { ...base(), legacy: true },
+    findings: [`warning legacy-keys ${ann(LEGACY + "command")}`],
+  },
+  {
+    id: "E19 legacy keys never define post",
+    phase: "post",
+    annotations: { [LEGACY + "command"]: SYNC },
+    hook: undefined,
+    findings: [`warning legacy-keys ${ann(LEGACY + "command")}`],
+  },
   {
     id: "E20 prefixed command wins over legacy",
-    annotations: { [PRE + "command"]: SYNC, [LEGACY + "command"]: '["/bin/true"]', [LEGACY + "container"]: "proxy" },
+    annotations: {
+      [PRE + "command"]: SYNC,
+      [LEGACY + "command"]: '["/bin/true"]',
+      [LEGACY + "container"]: "proxy",
+    },
     hook: base(),
-    findings: [`warning legacy-with-pre ${ann(LEGACY + "container")}`, `warning legacy-with-pre ${ann(LEGACY + "command")}`],
+    findings: [
+      `warning legacy-with-pre ${ann(LEGACY + "container")}`,
+      `warning legacy-with-pre ${ann(LEGACY + "command")}`,
+    ],
   },
   {
     id: "E21 pre.container + legacy command: legacy set used, first container",
     annotations: { [PRE + "container"]: "proxy", [LEGACY + "command"]: SYNC },
     hook: { ...base(), legacy: true },
-    findings: [`warning legacy-keys ${ann(LEGACY + "command")}`, `warning ignored-without-command ${ann(PRE + "container")}`],
+    findings: [
+      `warning legacy-keys ${ann(LEGACY + "command")}`,
+      `warning ignored-without-command ${ann(PRE + "container")}`,
+    ],
   },
   {
     id: "E22 missing container",
@@ -141,12 +213,19 @@ const cases: Case[] = [
     hook: { ...base(), container: "sidecar" },
     findings: [],
   },
-  { id: "E24 container omitted: first container", annotations: { [PRE + "command"]: SYNC }, hook: base(), findings: [] },
+  {
+    id: "E24 container omitted: first container",
+    annotations: { [PRE + "command"]: SYNC },
+    hook: base(),
+    findings: [],
+  },
 ];
 
 for (const c of cases) {
   test(c.id, () => {
-    const result = parsePodHooks(pod(c.annotations, c.initContainers ? { initContainers: c.initContainers } : {}));
+    const result = parsePodHooks(
+      pod(c.annotations, c.initContainers ? { initContainers: c.initContainers } : {}),
+    );
     const phase = c.phase ?? "pre";
     const hook = result[phase];
     assert.deepEqual(essence(hook), c.hook === undefined ? undefined : { legacy: false, ...c.hook });

@@ -1,7 +1,12 @@
 // Backup/Schedule spec hooks: edge cases E25-E37 (docs/velero-hook-semantics.md) and every spec finding.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { matchLabelSelector, parseBackupHooks, resolvePodHooks, validateObject } from "../../src/domain/index.js";
+import {
+  matchLabelSelector,
+  parseBackupHooks,
+  resolvePodHooks,
+  validateObject,
+} from "../../src/domain/index.js";
 import { PRE, POST, brief, essence, pod } from "./builders.js";
 
 const R = "spec.hooks.resources";
@@ -11,24 +16,56 @@ const hooksOf = (...resources: unknown[]) => ({ resources });
 test("E25 spec hook without onError: effective Fail, not explicit, no finding", () => {
   const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec(["/bin/false"])] }));
   assert.deepEqual(r.findings, []);
-  assert.deepEqual(essence(r.resources[0]!.pre[0]), { argv: ["/bin/false"], container: "", onError: "Fail", timeoutMs: 30000, legacy: false });
+  assert.deepEqual(essence(r.resources[0]!.pre[0]), {
+    argv: ["/bin/false"],
+    container: "",
+    onError: "Fail",
+    timeoutMs: 30000,
+    legacy: false,
+  });
   assert.equal(r.resources[0]!.pre[0]!.onErrorExplicit, false);
   assert.equal(r.resources[0]!.pre[0]!.source, "spec");
 });
 
 test("E26 spec pre hooks keep their order, index and onError", () => {
-  const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec(["h0"]), exec(["h1"], { onError: "Fail" }), exec(["h2"], { onError: "Continue", timeout: "2m" })] }));
+  const r = parseBackupHooks(
+    hooksOf({
+      name: "h",
+      pre: [
+        exec(["h0"]),
+        exec(["h1"], { onError: "Fail" }),
+        exec(["h2"], { onError: "Continue", timeout: "2m" }),
+      ],
+    }),
+  );
   assert.deepEqual(
-    r.resources[0]!.pre.map((h) => [h.argv[0], h.index, h.resourceIndex, h.onError, h.onErrorExplicit, h.timeoutMs]),
-    [["h0", 0, 0, "Fail", false, 30000], ["h1", 1, 0, "Fail", true, 30000], ["h2", 2, 0, "Continue", true, 120000]],
+    r.resources[0]!.pre.map((h) => [
+      h.argv[0],
+      h.index,
+      h.resourceIndex,
+      h.onError,
+      h.onErrorExplicit,
+      h.timeoutMs,
+    ]),
+    [
+      ["h0", 0, 0, "Fail", false, 30000],
+      ["h1", 1, 0, "Fail", true, 30000],
+      ["h2", 2, 0, "Continue", true, 120000],
+    ],
   );
 });
 
 test("E27 empty name is an error and blocks every hook of the entry", () => {
   const r = parseBackupHooks(hooksOf({ name: "", pre: [exec(["a"])], post: [exec(["b"])] }));
   assert.deepEqual(brief(r.findings), [`error name-empty ${R}[0].name`]);
-  assert.deepEqual(r.resources[0]!.pre[0]!.blockers.map((b) => b.code), ["name-empty"]);
-  assert.deepEqual(r.resources[0]!.post[0]!.blockers.map((b) => b.code), ["name-empty"]);
+  assert.deepEqual(
+    r.resources[0]!.pre[0]!.blockers.map((b) => b.code),
+    ["name-empty"],
+  );
+  assert.deepEqual(
+    r.resources[0]!.post[0]!.blockers.map((b) => b.code),
+    ["name-empty"],
+  );
 });
 
 test("E28 duplicate names: warning; both hooks still resolve for the pod", () => {
@@ -36,7 +73,13 @@ test("E28 duplicate names: warning; both hooks still resolve for the pod", () =>
   const r = parseBackupHooks(hooksOf(entry, entry));
   assert.deepEqual(brief(r.findings), [`warning name-duplicate ${R}[1].name`]);
   const resolved = resolvePodHooks(pod({}, { containers: [{ name: "db" }] }), r.resources, "pre");
-  assert.deepEqual(resolved.hooks.map((h) => [h.name, h.resourceIndex, h.container]), [["q", 0, "db"], ["q", 1, "db"]]);
+  assert.deepEqual(
+    resolved.hooks.map((h) => [h.name, h.resourceIndex, h.container]),
+    [
+      ["q", 0, "db"],
+      ["q", 1, "db"],
+    ],
+  );
 });
 
 test("E29 includedResources [deployments]: warning, never applies", () => {
@@ -44,7 +87,9 @@ test("E29 includedResources [deployments]: warning, never applies", () => {
   assert.deepEqual(brief(r.findings), [`warning resources-exclude-pods ${R}[0].includedResources`]);
   const resolved = resolvePodHooks(pod({}), r.resources, "pre");
   assert.equal(resolved.source, "none");
-  assert.deepEqual(resolved.skipped, [{ reason: "includedResources/excludedResources do not select pods", hookName: "h", source: "spec" }]);
+  assert.deepEqual(resolved.skipped, [
+    { reason: "includedResources/excludedResources do not select pods", hookName: "h", source: "spec" },
+  ]);
 });
 
 test("excludedResources [pods]: warning at excludedResources", () => {
@@ -61,7 +106,14 @@ test("E30 includedResources [po] and [pod] resolve to pods", () => {
 });
 
 test("E31 namespace globs; excludes win over includes", () => {
-  const r = parseBackupHooks(hooksOf({ name: "h", includedNamespaces: ["team-*"], excludedNamespaces: ["team-b"], pre: [exec(["a"])] }));
+  const r = parseBackupHooks(
+    hooksOf({
+      name: "h",
+      includedNamespaces: ["team-*"],
+      excludedNamespaces: ["team-b"],
+      pre: [exec(["a"])],
+    }),
+  );
   assert.deepEqual(r.findings, []);
   assert.equal(resolvePodHooks(pod({}, { namespace: "team-a" }), r.resources, "pre").hooks.length, 1);
   assert.equal(resolvePodHooks(pod({}, { namespace: "team-b" }), r.resources, "pre").hooks.length, 0);
@@ -71,24 +123,43 @@ test("E31 namespace globs; excludes win over includes", () => {
 test("E32 invalid selector operator: error; Velero's failure text from matchLabelSelector", () => {
   const sel = { matchExpressions: [{ key: "app", operator: "Foo", values: ["x"] }] };
   const r = parseBackupHooks(hooksOf({ name: "h", labelSelector: sel, pre: [exec(["a"])] }));
-  assert.deepEqual(brief(r.findings), [`error selector-operator-invalid ${R}[0].labelSelector.matchExpressions[0].operator`]);
-  assert.deepEqual(matchLabelSelector(sel, { app: "x" }), { ok: false, error: `"Foo" is not a valid label selector operator` });
-  assert.deepEqual(resolvePodHooks(pod({}), r.resources, "pre").skipped[0]?.reason, `invalid labelSelector: "Foo" is not a valid label selector operator`);
+  assert.deepEqual(brief(r.findings), [
+    `error selector-operator-invalid ${R}[0].labelSelector.matchExpressions[0].operator`,
+  ]);
+  assert.deepEqual(matchLabelSelector(sel, { app: "x" }), {
+    ok: false,
+    error: `"Foo" is not a valid label selector operator`,
+  });
+  assert.deepEqual(
+    resolvePodHooks(pod({}), r.resources, "pre").skipped[0]?.reason,
+    `invalid labelSelector: "Foo" is not a valid label selector operator`,
+  );
 });
 
 test("E33 onError fail: error with the right case suggested", () => {
   const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec(["a"], { onError: "fail" })] }));
   assert.deepEqual(brief(r.findings), [`error on-error-invalid ${R}[0].pre[0].exec.onError`]);
-  assert.equal(r.findings[0]!.message, `onError "fail" is not valid: values are case-sensitive; did you mean "Fail"?`);
+  assert.equal(
+    r.findings[0]!.message,
+    `onError "fail" is not valid: values are case-sensitive; did you mean "Fail"?`,
+  );
 });
 
-test("E34 timeout 10 (number) and \"10 seconds\" are errors", () => {
-  const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec(["a"], { timeout: 10 }), exec(["b"], { timeout: "10 seconds" })] }));
-  assert.deepEqual(brief(r.findings), [`error type-invalid ${R}[0].pre[0].exec.timeout`, `error timeout-invalid ${R}[0].pre[1].exec.timeout`]);
-  assert.equal(r.findings[0]!.message, `timeout must be a string, not number 10; quote it as a Go duration, e.g. "30s"`);
+test('E34 timeout 10 (number) and "10 seconds" are errors', () => {
+  const r = parseBackupHooks(
+    hooksOf({ name: "h", pre: [exec(["a"], { timeout: 10 }), exec(["b"], { timeout: "10 seconds" })] }),
+  );
+  assert.deepEqual(brief(r.findings), [
+    `error type-invalid ${R}[0].pre[0].exec.timeout`,
+    `error timeout-invalid ${R}[0].pre[1].exec.timeout`,
+  ]);
+  assert.equal(
+    r.findings[0]!.message,
+    `timeout must be a string, not number 10; quote it as a Go duration, e.g. "30s"`,
+  );
 });
 
-test("E35 command [] / missing exec / [\"\"]", () => {
+test('E35 command [] / missing exec / [""]', () => {
   const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec([]), {}, exec([""])] }));
   assert.deepEqual(brief(r.findings), [
     `error command-empty-array ${R}[0].pre[0].exec.command`,
@@ -96,7 +167,13 @@ test("E35 command [] / missing exec / [\"\"]", () => {
     `error command-empty-element ${R}[0].pre[2].exec.command[0]`,
   ]);
   // entries without exec are skipped as Velero does; the others are kept with blockers
-  assert.deepEqual(r.resources[0]!.pre.map((h) => [h.index, h.blockers.map((b) => b.code)]), [[0, ["command-empty-array"]], [2, ["command-empty-element"]]]);
+  assert.deepEqual(
+    r.resources[0]!.pre.map((h) => [h.index, h.blockers.map((b) => b.code)]),
+    [
+      [0, ["command-empty-array"]],
+      [2, ["command-empty-element"]],
+    ],
+  );
 });
 
 test("E36 post annotation + spec pre/post: pre from spec, post from annotation", () => {
@@ -106,31 +183,58 @@ test("E36 post annotation + spec pre/post: pre from spec, post from annotation",
   const post = resolvePodHooks(p, r.resources, "post");
   assert.deepEqual([pre.source, pre.hooks.map((h) => h.argv[0])], ["spec", ["spec-pre"]]);
   assert.deepEqual([post.source, post.hooks.map((h) => h.argv[0])], ["annotation", ["ann-post"]]);
-  assert.deepEqual(post.skipped, [{ reason: "the pod's post annotation hook overrides spec hooks for this phase", hookName: "h", source: "spec" }]);
+  assert.deepEqual(post.skipped, [
+    {
+      reason: "the pod's post annotation hook overrides spec hooks for this phase",
+      hookName: "h",
+      source: "spec",
+    },
+  ]);
 });
 
 test("E37 pre annotation wins over matching spec pre hooks", () => {
-  const r = parseBackupHooks(hooksOf({ name: "a", pre: [exec(["s1"]), exec(["s2"])] }, { name: "b", pre: [exec(["s3"])] }));
+  const r = parseBackupHooks(
+    hooksOf({ name: "a", pre: [exec(["s1"]), exec(["s2"])] }, { name: "b", pre: [exec(["s3"])] }),
+  );
   const resolved = resolvePodHooks(pod({ [PRE + "command"]: '["ann"]' }), r.resources, "pre");
-  assert.deepEqual(resolved.hooks.map((h) => [h.source, h.argv[0]]), [["annotation", "ann"]]);
-  assert.deepEqual(resolved.skipped.map((s) => s.hookName), ["a", "a", "b"]);
+  assert.deepEqual(
+    resolved.hooks.map((h) => [h.source, h.argv[0]]),
+    [["annotation", "ann"]],
+  );
+  assert.deepEqual(
+    resolved.skipped.map((s) => s.hookName),
+    ["a", "a", "b"],
+  );
 });
 
 test("restore-only fields are errors (the API server prunes them silently)", () => {
-  const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec(["a"], { execTimeout: "1m", waitTimeout: "2m", waitForReady: true })] }));
+  const r = parseBackupHooks(
+    hooksOf({ name: "h", pre: [exec(["a"], { execTimeout: "1m", waitTimeout: "2m", waitForReady: true })] }),
+  );
   assert.deepEqual(brief(r.findings), [
     `error restore-only-field ${R}[0].pre[0].exec.execTimeout`,
     `error restore-only-field ${R}[0].pre[0].exec.waitTimeout`,
     `error restore-only-field ${R}[0].pre[0].exec.waitForReady`,
   ]);
   const postHooks = parseBackupHooks(hooksOf({ name: "h", postHooks: [exec(["a"])] }));
-  assert.deepEqual(brief(postHooks.findings), [`error restore-only-field ${R}[0].postHooks`, `warning no-hooks ${R}[0]`]);
+  assert.deepEqual(brief(postHooks.findings), [
+    `error restore-only-field ${R}[0].postHooks`,
+    `warning no-hooks ${R}[0]`,
+  ]);
 });
 
 test("unknown fields are warnings with a suggestion", () => {
-  const r = parseBackupHooks(hooksOf({ name: "h", includedNamespace: ["a"], pre: [exec(["a"], { onerror: "Fail" })] }));
-  assert.deepEqual(brief(r.findings), [`warning unknown-field ${R}[0].includedNamespace`, `warning unknown-field ${R}[0].pre[0].exec.onerror`]);
-  assert.equal(r.findings[1]!.message, `unknown field "onerror" is pruned by the API server; did you mean "onError"?`);
+  const r = parseBackupHooks(
+    hooksOf({ name: "h", includedNamespace: ["a"], pre: [exec(["a"], { onerror: "Fail" })] }),
+  );
+  assert.deepEqual(brief(r.findings), [
+    `warning unknown-field ${R}[0].includedNamespace`,
+    `warning unknown-field ${R}[0].pre[0].exec.onerror`,
+  ]);
+  assert.equal(
+    r.findings[1]!.message,
+    `unknown field "onerror" is pruned by the API server; did you mean "onError"?`,
+  );
 });
 
 test("missing name, label selector values rules, invalid globs", () => {
@@ -139,7 +243,7 @@ test("missing name, label selector values rules, invalid globs", () => {
       includedNamespaces: ["app-[", "ok-*"],
       excludedNamespaces: ["{a,b"],
       labelSelector: {
-        matchLabels: { "app": "bad value!" },
+        matchLabels: { app: "bad value!" },
         matchExpressions: [
           { key: "a", operator: "In" },
           { key: "b", operator: "NotIn", values: [] },
@@ -162,7 +266,17 @@ test("missing name, label selector values rules, invalid globs", () => {
 });
 
 test("spec command checks: whitespace, shell syntax, typographic quotes", () => {
-  const r = parseBackupHooks(hooksOf({ name: "h", pre: [exec(["/bin/sh -c sync"]), exec(["mysql", "-e", "a; b"]), exec(["\u201csync\u201d"]), exec(["/bin/sh", "-c", "a && b"])] }));
+  const r = parseBackupHooks(
+    hooksOf({
+      name: "h",
+      pre: [
+        exec(["/bin/sh -c sync"]),
+        exec(["mysql", "-e", "a; b"]),
+        exec(["\u201csync\u201d"]),
+        exec(["/bin/sh", "-c", "a && b"]),
+      ],
+    }),
+  );
   assert.deepEqual(brief(r.findings), [
     `error command-shell-string ${R}[0].pre[0].exec.command[0]`,
     `warning command-shell-syntax ${R}[0].pre[1].exec.command[2]`,
@@ -171,31 +285,76 @@ test("spec command checks: whitespace, shell syntax, typographic quotes", () => 
 });
 
 test("spec timeouts: negative error, zero warning, valid value in ms", () => {
-  const r = parseBackupHooks(hooksOf({ name: "h", post: [exec(["a"], { timeout: "-1s" }), exec(["b"], { timeout: "0s" }), exec(["c"], { timeout: "1h30m" })] }));
-  assert.deepEqual(brief(r.findings), [`error timeout-negative ${R}[0].post[0].exec.timeout`, `warning timeout-zero ${R}[0].post[1].exec.timeout`]);
-  assert.deepEqual(r.resources[0]!.post.map((h) => h.timeoutMs), [30000, 30000, 5_400_000]);
+  const r = parseBackupHooks(
+    hooksOf({
+      name: "h",
+      post: [
+        exec(["a"], { timeout: "-1s" }),
+        exec(["b"], { timeout: "0s" }),
+        exec(["c"], { timeout: "1h30m" }),
+      ],
+    }),
+  );
+  assert.deepEqual(brief(r.findings), [
+    `error timeout-negative ${R}[0].post[0].exec.timeout`,
+    `warning timeout-zero ${R}[0].post[1].exec.timeout`,
+  ]);
+  assert.deepEqual(
+    r.resources[0]!.post.map((h) => h.timeoutMs),
+    [30000, 30000, 5_400_000],
+  );
 });
 
 test("wrong shapes are reported, never thrown", () => {
-  for (const bad of ["x", 3, [], { resources: "x" }, { resources: [null, 5, { name: 3 }] }, { resources: [{ name: "h", pre: "x" }] }]) {
+  for (const bad of [
+    "x",
+    3,
+    [],
+    { resources: "x" },
+    { resources: [null, 5, { name: 3 }] },
+    { resources: [{ name: "h", pre: "x" }] },
+  ]) {
     const r = parseBackupHooks(bad);
     assert.ok(r.findings.length > 0, JSON.stringify(bad));
-    assert.ok(r.findings.every((f) => f.path.startsWith("spec.hooks")), JSON.stringify(r.findings));
+    assert.ok(
+      r.findings.every((f) => f.path.startsWith("spec.hooks")),
+      JSON.stringify(r.findings),
+    );
   }
   assert.deepEqual(parseBackupHooks(undefined), { resources: [], findings: [] });
   assert.deepEqual(parseBackupHooks({}), { resources: [], findings: [] });
 });
 
 test("Schedule hooks are validated under spec.template.hooks", () => {
-  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { schedule: "0 1 * * *", template: { hooks: hooksOf({ name: "h", pre: [exec(["a"], { onError: "continue" })] }) } } };
-  assert.deepEqual(brief(validateObject(schedule).findings), [`error on-error-invalid spec.template.hooks.resources[0].pre[0].exec.onError`]);
-  const backup = { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b" }, spec: { hooks: hooksOf({ name: "" , pre: [exec(["a"])] }) } };
+  const schedule = {
+    apiVersion: "velero.io/v1",
+    kind: "Schedule",
+    metadata: { name: "s" },
+    spec: {
+      schedule: "0 1 * * *",
+      template: { hooks: hooksOf({ name: "h", pre: [exec(["a"], { onError: "continue" })] }) },
+    },
+  };
+  assert.deepEqual(brief(validateObject(schedule).findings), [
+    `error on-error-invalid spec.template.hooks.resources[0].pre[0].exec.onError`,
+  ]);
+  const backup = {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { name: "b" },
+    spec: { hooks: hooksOf({ name: "", pre: [exec(["a"])] }) },
+  };
   assert.deepEqual(brief(validateObject(backup).findings), [`error name-empty spec.hooks.resources[0].name`]);
   assert.equal(validateObject({ apiVersion: "velero.io/v1", kind: "Restore", spec: {} }).handled, false);
 });
 
 test("field names that collide with Object.prototype are ordinary unknown fields", () => {
-  const r = parseBackupHooks({ toString: 0, resources: [{ name: "h", includedResources: ["constructor"], pre: [{ exec: { command: ["a"], valueOf: 1 } }] }] });
+  const r = parseBackupHooks({
+    toString: 0,
+    resources: [
+      { name: "h", includedResources: ["constructor"], pre: [{ exec: { command: ["a"], valueOf: 1 } }] },
+    ],
+  });
   assert.deepEqual(brief(r.findings), [
     `warning unknown-field spec.hooks.toString`,
     `warning unknown-field ${R}[0].pre[0].exec.valueOf`,
@@ -204,17 +363,45 @@ test("field names that collide with Object.prototype are ordinary unknown fields
 });
 
 test("hooks the Backup itself makes unreachable are warnings (Backup and Schedule)", () => {
-  const hooks = hooksOf({ name: "db", includedNamespaces: ["db"], pre: [exec(["a"])] }, { name: "any", includedNamespaces: ["team-*"], pre: [exec(["b"])] });
-  const backup = (spec: Record<string, unknown>) => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b" }, spec: { ...spec, hooks } });
+  const hooks = hooksOf(
+    { name: "db", includedNamespaces: ["db"], pre: [exec(["a"])] },
+    { name: "any", includedNamespaces: ["team-*"], pre: [exec(["b"])] },
+  );
+  const backup = (spec: Record<string, unknown>) => ({
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { name: "b" },
+    spec: { ...spec, hooks },
+  });
   // "db" is not in the backup, and no namespace matches both "team-*" and "web"
-  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["web"] })).findings), [`warning hook-namespaces-not-in-backup ${R}[0].includedNamespaces`, `warning hook-namespaces-not-in-backup ${R}[1].includedNamespaces`]);
-  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["*"], excludedNamespaces: ["db"] })).findings), [`warning hook-namespaces-not-in-backup ${R}[0].includedNamespaces`]);
-  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["d*"] })).findings), [`warning hook-namespaces-not-in-backup ${R}[1].includedNamespaces`]);
+  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["web"] })).findings), [
+    `warning hook-namespaces-not-in-backup ${R}[0].includedNamespaces`,
+    `warning hook-namespaces-not-in-backup ${R}[1].includedNamespaces`,
+  ]);
+  assert.deepEqual(
+    brief(validateObject(backup({ includedNamespaces: ["*"], excludedNamespaces: ["db"] })).findings),
+    [`warning hook-namespaces-not-in-backup ${R}[0].includedNamespaces`],
+  );
+  assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["d*"] })).findings), [
+    `warning hook-namespaces-not-in-backup ${R}[1].includedNamespaces`,
+  ]);
   assert.deepEqual(brief(validateObject(backup({ includedNamespaces: ["d*", "t*"] })).findings), []);
   assert.deepEqual(brief(validateObject(backup({})).findings), []);
-  assert.deepEqual(brief(validateObject(backup({ includedResources: ["deployments", "pvc"] })).findings), [`warning backup-excludes-pods spec.includedResources`]);
-  assert.deepEqual(brief(validateObject(backup({ excludedResources: ["pods"] })).findings), [`warning backup-excludes-pods spec.excludedResources`]);
-  const schedule = { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s" }, spec: { schedule: "0 1 * * *", template: { includedResources: ["po"], includedNamespaces: ["web"], hooks } } };
+  assert.deepEqual(brief(validateObject(backup({ includedResources: ["deployments", "pvc"] })).findings), [
+    `warning backup-excludes-pods spec.includedResources`,
+  ]);
+  assert.deepEqual(brief(validateObject(backup({ excludedResources: ["pods"] })).findings), [
+    `warning backup-excludes-pods spec.excludedResources`,
+  ]);
+  const schedule = {
+    apiVersion: "velero.io/v1",
+    kind: "Schedule",
+    metadata: { name: "s" },
+    spec: {
+      schedule: "0 1 * * *",
+      template: { includedResources: ["po"], includedNamespaces: ["web"], hooks },
+    },
+  };
   assert.deepEqual(brief(validateObject(schedule).findings), [
     `warning hook-namespaces-not-in-backup spec.template.hooks.resources[0].includedNamespaces`,
     `warning hook-namespaces-not-in-backup spec.template.hooks.resources[1].includedNamespaces`,

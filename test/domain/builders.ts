@@ -1,11 +1,25 @@
 // Test builders in the style of Velero's pkg/builder: a pod with annotations and containers.
 import type { ContainerLike, ExecHook, Finding, PodLike } from "../../src/domain/index.js";
 
-export function pod(annotations: Record<string, string>, extra: { containers?: ContainerLike[]; initContainers?: ContainerLike[]; namespace?: string; labels?: Record<string, string>; name?: string } = {}): PodLike {
+export function pod(
+  annotations: Record<string, string>,
+  extra: {
+    containers?: ContainerLike[];
+    initContainers?: ContainerLike[];
+    namespace?: string;
+    labels?: Record<string, string>;
+    name?: string;
+  } = {},
+): PodLike {
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: extra.name ?? "p1", namespace: extra.namespace ?? "ns1", annotations, ...(extra.labels ? { labels: extra.labels } : {}) },
+    metadata: {
+      name: extra.name ?? "p1",
+      namespace: extra.namespace ?? "ns1",
+      annotations,
+      ...(extra.labels ? { labels: extra.labels } : {}),
+    },
     spec: {
       containers: extra.containers ?? [{ name: "app" }, { name: "proxy" }],
       ...(extra.initContainers ? { initContainers: extra.initContainers } : {}),
@@ -21,7 +35,13 @@ export function brief(findings: readonly Finding[]): string[] {
 /** The parts of a hook a user notices. */
 export function essence(hook: ExecHook | undefined): unknown {
   if (!hook) return undefined;
-  return { argv: hook.argv, container: hook.container, onError: hook.onError, timeoutMs: hook.timeoutMs, legacy: hook.legacy };
+  return {
+    argv: hook.argv,
+    container: hook.container,
+    onError: hook.onError,
+    timeoutMs: hook.timeoutMs,
+    legacy: hook.legacy,
+  };
 }
 
 export const ann = (key: string): string => `metadata.annotations[${JSON.stringify(key)}]`;

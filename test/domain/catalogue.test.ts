@@ -29,7 +29,8 @@ function emitted(): Map<string, string> {
   const dir = join(root, "src/domain");
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
     const src = readFileSync(join(dir, file), "utf8");
-    for (const [, severity, code] of src.matchAll(/\b(error|warning)\(\s*"([a-z0-9-]+)"/g)) out.set(code!, severity!);
+    for (const [, severity, code] of src.matchAll(/\b(error|warning)\(\s*"([a-z0-9-]+)"/g))
+      out.set(code!, severity!);
     // backup-spec.ts: required-field messages, turned into errors by shapeFinding
     for (const [, code] of src.matchAll(/\["([a-z]+-missing)", `/g)) out.set(code!, "error");
   }
@@ -42,7 +43,9 @@ test("every finding code the domain emits is documented in examples/README.md wi
   const docs = documented();
   const codes = emitted();
   assert.ok(codes.size > 40, `found only ${codes.size} codes: the scan is broken`);
-  const missing = [...codes].filter(([code, severity]) => docs.get(code) !== severity).map(([code, severity]) => `${code} (${severity}; README: ${docs.get(code) ?? "absent"})`);
+  const missing = [...codes]
+    .filter(([code, severity]) => docs.get(code) !== severity)
+    .map(([code, severity]) => `${code} (${severity}; README: ${docs.get(code) ?? "absent"})`);
   assert.deepEqual(missing, []);
   const stale = [...docs.keys()].filter((code) => !codes.has(code));
   assert.deepEqual(stale, [], "README rows for codes the domain no longer emits");

@@ -10,14 +10,43 @@ const H = 60 * MIN;
 
 // Valid inputs and values from Go's own time_test.go parseDurationTests.
 const valid: Array<[string, number]> = [
-  ["0", 0], ["5s", 5 * S], ["30s", 30 * S], ["1478s", 1478 * S], ["-5s", -5 * S], ["+5s", 5 * S],
-  ["-0", 0], ["+0", 0], ["0s", 0], ["5.0s", 5 * S], ["5.6s", 5 * S + 600 * MS], ["5.s", 5 * S], [".5s", 500 * MS],
-  ["1.0s", S], ["1.00s", S], ["1.004s", S + 4 * MS], ["1.0040s", S + 4 * MS], ["100.00100s", 100 * S + MS],
-  ["10ns", 10], ["11us", 11 * US], ["12\u00b5s", 12 * US], ["12\u03bcs", 12 * US], ["13ms", 13 * MS],
-  ["14s", 14 * S], ["15m", 15 * MIN], ["16h", 16 * H], ["3h30m", 3 * H + 30 * MIN], ["90m", 90 * MIN],
-  ["10.5s4m", 4 * MIN + 10.5 * S], ["-2m3.4s", -(2 * MIN + 3.4 * S)], ["1h2m3s4ms5us6ns", H + 2 * MIN + 3 * S + 4 * MS + 5 * US + 6],
-  ["39h9m14.425s", 39 * H + 9 * MIN + 14.425 * S], ["52763797000ns", 52763797000], ["0.3333333333333333333h", 20 * MIN],
-  ["-9223372036854775808ns", -(2 ** 63)], ["-2562047h47m16.854775808s", -(2 ** 63)], ["0.100000000000000000000h", 6 * MIN],
+  ["0", 0],
+  ["5s", 5 * S],
+  ["30s", 30 * S],
+  ["1478s", 1478 * S],
+  ["-5s", -5 * S],
+  ["+5s", 5 * S],
+  ["-0", 0],
+  ["+0", 0],
+  ["0s", 0],
+  ["5.0s", 5 * S],
+  ["5.6s", 5 * S + 600 * MS],
+  ["5.s", 5 * S],
+  [".5s", 500 * MS],
+  ["1.0s", S],
+  ["1.00s", S],
+  ["1.004s", S + 4 * MS],
+  ["1.0040s", S + 4 * MS],
+  ["100.00100s", 100 * S + MS],
+  ["10ns", 10],
+  ["11us", 11 * US],
+  ["12\u00b5s", 12 * US],
+  ["12\u03bcs", 12 * US],
+  ["13ms", 13 * MS],
+  ["14s", 14 * S],
+  ["15m", 15 * MIN],
+  ["16h", 16 * H],
+  ["3h30m", 3 * H + 30 * MIN],
+  ["90m", 90 * MIN],
+  ["10.5s4m", 4 * MIN + 10.5 * S],
+  ["-2m3.4s", -(2 * MIN + 3.4 * S)],
+  ["1h2m3s4ms5us6ns", H + 2 * MIN + 3 * S + 4 * MS + 5 * US + 6],
+  ["39h9m14.425s", 39 * H + 9 * MIN + 14.425 * S],
+  ["52763797000ns", 52763797000],
+  ["0.3333333333333333333h", 20 * MIN],
+  ["-9223372036854775808ns", -(2 ** 63)],
+  ["-2562047h47m16.854775808s", -(2 ** 63)],
+  ["0.100000000000000000000h", 6 * MIN],
   ["0.830103483285477580700h", 49 * MIN + 48 * S + 372539827],
 ];
 
@@ -58,10 +87,22 @@ test("parseGoDuration rejects what Go rejects, with Go's exact error text", () =
 
 // Go's durationTests (String()).
 const formats: Array<[number, string]> = [
-  [0, "0s"], [1, "1ns"], [1100, "1.1\u00b5s"], [2200 * US, "2.2ms"], [3300 * MS, "3.3s"], [4 * MIN + 5 * S, "4m5s"],
-  [4 * MIN + 5001 * MS, "4m5.001s"], [5 * H + 6 * MIN + 7001 * MS, "5h6m7.001s"], [8 * MIN + 1, "8m0.000000001s"],
-  [-(2 ** 63), "-2562047h47m16.854775808s"], [90 * MIN, "1h30m0s"], [30 * S, "30s"], [1.5 * S, "1.5s"], [100 * MS, "100ms"],
-  [-5 * S, "-5s"], [H, "1h0m0s"],
+  [0, "0s"],
+  [1, "1ns"],
+  [1100, "1.1\u00b5s"],
+  [2200 * US, "2.2ms"],
+  [3300 * MS, "3.3s"],
+  [4 * MIN + 5 * S, "4m5s"],
+  [4 * MIN + 5001 * MS, "4m5.001s"],
+  [5 * H + 6 * MIN + 7001 * MS, "5h6m7.001s"],
+  [8 * MIN + 1, "8m0.000000001s"],
+  [-(2 ** 63), "-2562047h47m16.854775808s"],
+  [90 * MIN, "1h30m0s"],
+  [30 * S, "30s"],
+  [1.5 * S, "1.5s"],
+  [100 * MS, "100ms"],
+  [-5 * S, "-5s"],
+  [H, "1h0m0s"],
 ];
 
 test("formatGoDuration prints Go's canonical Duration.String form", () => {
@@ -69,7 +110,13 @@ test("formatGoDuration prints Go's canonical Duration.String form", () => {
 });
 
 test("parse then format round-trips to Go's canonical form", () => {
-  for (const [text, canonical] of [["90m", "1h30m0s"], ["1h30m", "1h30m0s"], ["0.5m", "30s"], ["1500ms", "1.5s"], ["-0", "0s"]]) {
+  for (const [text, canonical] of [
+    ["90m", "1h30m0s"],
+    ["1h30m", "1h30m0s"],
+    ["0.5m", "30s"],
+    ["1500ms", "1.5s"],
+    ["-0", "0s"],
+  ]) {
     const parsed = parseGoDuration(text!);
     assert.ok(parsed.ok, text);
     assert.equal(formatGoDuration(parsed.value), canonical);

@@ -31,22 +31,40 @@ for (const [spec, normalized] of accepted) {
 test("normalized fields are exact for the plain cases", () => {
   const r = parseSchedule("0 2 * * *");
   assert.ok(r.ok && r.value.kind === "cron");
-  assert.deepEqual([r.value.minute, r.value.hour, r.value.dayOfMonthStar, r.value.dayOfWeekStar], [[0], [2], true, true]);
+  assert.deepEqual(
+    [r.value.minute, r.value.hour, r.value.dayOfMonthStar, r.value.dayOfWeekStar],
+    [[0], [2], true, true],
+  );
   const d = parseSchedule("0 0 1,15 * MON");
   assert.ok(d.ok && d.value.kind === "cron");
-  assert.deepEqual([d.value.dayOfMonth, d.value.dayOfWeek, d.value.dayOfMonthStar, d.value.dayOfWeekStar], [[1, 15], [1], false, false]);
+  assert.deepEqual(
+    [d.value.dayOfMonth, d.value.dayOfWeek, d.value.dayOfMonthStar, d.value.dayOfWeekStar],
+    [[1, 15], [1], false, false],
+  );
   const tz = parseSchedule("CRON_TZ=Europe/Berlin 0 3 * * *");
   assert.ok(tz.ok && tz.value.timezone === "Europe/Berlin");
 });
 
 test("@every takes a Go duration, whole seconds, at least one", () => {
-  assert.deepEqual(parseSchedule("@every 6h"), { ok: true, value: { kind: "every", timezone: "UTC", everyMs: 6 * 3600_000 } });
-  assert.deepEqual(parseSchedule("@every 1h30m"), { ok: true, value: { kind: "every", timezone: "UTC", everyMs: 90 * 60_000 } });
-  assert.deepEqual(parseSchedule("@every 10ms"), { ok: true, value: { kind: "every", timezone: "UTC", everyMs: 1000 } });
+  assert.deepEqual(parseSchedule("@every 6h"), {
+    ok: true,
+    value: { kind: "every", timezone: "UTC", everyMs: 6 * 3600_000 },
+  });
+  assert.deepEqual(parseSchedule("@every 1h30m"), {
+    ok: true,
+    value: { kind: "every", timezone: "UTC", everyMs: 90 * 60_000 },
+  });
+  assert.deepEqual(parseSchedule("@every 10ms"), {
+    ok: true,
+    value: { kind: "every", timezone: "UTC", everyMs: 1000 },
+  });
 });
 
 const refused: Array<[string, RegExp]> = [
-  ["0 2 * *", /^schedule "0 2 \* \*" has 4 fields; Velero takes exactly 5 \(minute hour day-of-month month day-of-week\): e\.g\. "0 2 \* \* \*" runs daily at 02:00$/],
+  [
+    "0 2 * *",
+    /^schedule "0 2 \* \*" has 4 fields; Velero takes exactly 5 \(minute hour day-of-month month day-of-week\): e\.g\. "0 2 \* \* \*" runs daily at 02:00$/,
+  ],
   ["0 0 2 * * *", /has 6 fields; Velero takes exactly 5 .*no seconds field; drop the first field$/],
   ["61 * * * *", /minute field "61" is out of range 0-59/],
   ["0 0 * * 7", /day-of-week field "7" is out of range 0-6/],
@@ -70,12 +88,21 @@ for (const [spec, message] of refused) {
   });
 }
 
-const schedule = (s: unknown) => ({ apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s", namespace: "velero" }, spec: { schedule: s, template: {} } });
+const schedule = (s: unknown) => ({
+  apiVersion: "velero.io/v1",
+  kind: "Schedule",
+  metadata: { name: "s", namespace: "velero" },
+  spec: { schedule: s, template: {} },
+});
 
 test("lint and the webhook (validateObject) refuse a Schedule Velero would refuse, and accept @every", () => {
   for (const bad of ["0 2 * *", "0 0 2 * * *", undefined]) {
     const f = validateObject(schedule(bad)).findings;
-    assert.deepEqual(f.map((x) => [x.severity, x.code, x.path]), [["error", "invalid-schedule", "spec.schedule"]], String(bad));
+    assert.deepEqual(
+      f.map((x) => [x.severity, x.code, x.path]),
+      [["error", "invalid-schedule", "spec.schedule"]],
+      String(bad),
+    );
   }
   assert.deepEqual(validateObject(schedule("@every 6h")).findings, []);
   assert.deepEqual(validateObject(schedule("CRON_TZ=Europe/Berlin 0 3 * * 1-5")).findings, []);
@@ -83,12 +110,16 @@ test("lint and the webhook (validateObject) refuse a Schedule Velero would refus
 
 test("hookguard lint reports the 4-field and 6-field forms at the schedule's line, with the fix", async () => {
   const { lintSource, formatText } = await import("../../src/lint/lint.js");
-  const doc = (s: string) => `apiVersion: velero.io/v1\nkind: Schedule\nmetadata:\n  name: nightly\n  namespace: velero\nspec:\n  schedule: "${s}"\n  template: {}\n`;
+  const doc = (s: string) =>
+    `apiVersion: velero.io/v1\nkind: Schedule\nmetadata:\n  name: nightly\n  namespace: velero\nspec:\n  schedule: "${s}"\n  template: {}\n`;
   const four = lintSource({ file: "s.yaml", text: doc("0 2 * *") });
   assert.deepEqual(four.findings.map(formatText), [
     's.yaml:7: error: Schedule velero/nightly: spec.schedule: schedule "0 2 * *" has 4 fields; Velero takes exactly 5 (minute hour day-of-month month day-of-week): e.g. "0 2 * * *" runs daily at 02:00',
   ]);
   const six = lintSource({ file: "s.yaml", text: doc("0 0 2 * * *") });
-  assert.match(six.findings.map(formatText).join("\n"), /s\.yaml:7: error: .*spec\.schedule: .*has 6 fields.*drop the first field/);
+  assert.match(
+    six.findings.map(formatText).join("\n"),
+    /s\.yaml:7: error: .*spec\.schedule: .*has 6 fields.*drop the first field/,
+  );
   assert.deepEqual(lintSource({ file: "s.yaml", text: doc("@every 6h") }).findings, []);
 });

@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compileGlob, matchLabelSelector, matchNamespace, resourceHookAppliesTo, resourceIncluded } from "../../src/domain/index.js";
+import {
+  compileGlob,
+  matchLabelSelector,
+  matchNamespace,
+  resourceHookAppliesTo,
+  resourceIncluded,
+} from "../../src/domain/index.js";
 import type { ResourceHookSpec } from "../../src/domain/index.js";
 
 test("matchNamespace: gobwas/glob include/exclude semantics", () => {
@@ -27,7 +33,8 @@ test("matchNamespace: gobwas/glob include/exclude semantics", () => {
     ["zzz", ["a[", "zzz"], [], false],
     ["app", [], ["["], true],
   ];
-  for (const [ns, inc, exc, want] of rows) assert.equal(matchNamespace(ns, inc, exc), want, `${ns} ${inc} ${exc}`);
+  for (const [ns, inc, exc, want] of rows)
+    assert.equal(matchNamespace(ns, inc, exc), want, `${ns} ${inc} ${exc}`);
 });
 
 test("compileGlob rejects unclosed classes, braces and trailing escapes", () => {
@@ -50,7 +57,8 @@ test("resourceIncluded resolves shortcuts and ignores * in excludes", () => {
     ["persistentvolumes", ["pvc"], [], false],
     ["pvc", ["persistentvolumeclaims"], [], true],
   ];
-  for (const [r, inc, exc, want] of rows) assert.equal(resourceIncluded(r, inc, exc), want, `${r} ${inc} ${exc}`);
+  for (const [r, inc, exc, want] of rows)
+    assert.equal(resourceIncluded(r, inc, exc), want, `${r} ${inc} ${exc}`);
 });
 
 test("matchLabelSelector: all four operators and matchLabels", () => {
@@ -70,20 +78,52 @@ test("matchLabelSelector: all four operators and matchLabels", () => {
     [{ matchExpressions: [{ key: "nope", operator: "DoesNotExist" }] }, true],
     [{ matchExpressions: [{ key: "app", operator: "DoesNotExist" }] }, false],
   ];
-  for (const [sel, want] of rows) assert.deepEqual(matchLabelSelector(sel, labels), { ok: true, value: want }, JSON.stringify(sel));
+  for (const [sel, want] of rows)
+    assert.deepEqual(matchLabelSelector(sel, labels), { ok: true, value: want }, JSON.stringify(sel));
   assert.equal(matchLabelSelector({ matchExpressions: [{ key: "a", operator: "In" }] }, labels).ok, false);
-  assert.equal(matchLabelSelector({ matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] }, labels).ok, false);
-  assert.deepEqual(matchLabelSelector({ matchExpressions: [{ key: "a", operator: "exists" }] }, labels), { ok: false, error: `"exists" is not a valid label selector operator` });
+  assert.equal(
+    matchLabelSelector({ matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] }, labels).ok,
+    false,
+  );
+  assert.deepEqual(matchLabelSelector({ matchExpressions: [{ key: "a", operator: "exists" }] }, labels), {
+    ok: false,
+    error: `"exists" is not a valid label selector operator`,
+  });
 });
 
 test("resourceHookAppliesTo combines namespace, resource and labels", () => {
   const spec = (over: Partial<ResourceHookSpec>): ResourceHookSpec => ({
-    name: "h", index: 0, includedNamespaces: [], excludedNamespaces: [], includedResources: [], excludedResources: [], pre: [], post: [], ...over,
+    name: "h",
+    index: 0,
+    includedNamespaces: [],
+    excludedNamespaces: [],
+    includedResources: [],
+    excludedResources: [],
+    pre: [],
+    post: [],
+    ...over,
   });
   assert.equal(resourceHookAppliesTo(spec({}), { namespace: "x" }), true);
   assert.equal(resourceHookAppliesTo(spec({ includedNamespaces: ["y"] }), { namespace: "x" }), false);
-  assert.equal(resourceHookAppliesTo(spec({ includedResources: ["deployments"] }), { namespace: "x" }), false);
-  assert.equal(resourceHookAppliesTo(spec({ labelSelector: { matchLabels: { app: "db" } } }), { namespace: "x", labels: { app: "db" } }), true);
-  assert.equal(resourceHookAppliesTo(spec({ labelSelector: { matchLabels: { app: "db" } } }), { namespace: "x" }), false);
-  assert.equal(resourceHookAppliesTo(spec({ labelSelector: { matchExpressions: [{ key: "a", operator: "Foo" }] } }), { namespace: "x" }), false);
+  assert.equal(
+    resourceHookAppliesTo(spec({ includedResources: ["deployments"] }), { namespace: "x" }),
+    false,
+  );
+  assert.equal(
+    resourceHookAppliesTo(spec({ labelSelector: { matchLabels: { app: "db" } } }), {
+      namespace: "x",
+      labels: { app: "db" },
+    }),
+    true,
+  );
+  assert.equal(
+    resourceHookAppliesTo(spec({ labelSelector: { matchLabels: { app: "db" } } }), { namespace: "x" }),
+    false,
+  );
+  assert.equal(
+    resourceHookAppliesTo(spec({ labelSelector: { matchExpressions: [{ key: "a", operator: "Foo" }] } }), {
+      namespace: "x",
+    }),
+    false,
+  );
 });

@@ -19,9 +19,21 @@ before(async () => {
     // the webhook gets exactly the chart's RBAC (SubjectAccessReviews among it)
     ...policyFromChart(docs),
     // alice may do anything to pods and deployments in team-a, but not exec into them
-    { users: ["alice"], verbs: ["*"], apiGroups: ["", "apps"], resources: ["pods", "deployments"], namespaces: [NS] },
+    {
+      users: ["alice"],
+      verbs: ["*"],
+      apiGroups: ["", "apps"],
+      resources: ["pods", "deployments"],
+      namespaces: [NS],
+    },
     // bob may do the same and exec
-    { users: ["bob"], verbs: ["*"], apiGroups: ["", "apps"], resources: ["pods", "pods/exec", "deployments"], namespaces: [NS] },
+    {
+      users: ["bob"],
+      verbs: ["*"],
+      apiGroups: ["", "apps"],
+      resources: ["pods", "pods/exec", "deployments"],
+      namespaces: [NS],
+    },
   ]);
   const created = await e.run("apply", "-n", NS, "-f", e.manifest("target.yaml", podYaml("target", {})));
   assert.equal(created.code, 0, created.stderr);
@@ -39,7 +51,10 @@ describe("setting a hook requires create pods/exec (SubjectAccessReview)", () =>
 
     const r = await e.run("--user", "alice", "-n", NS, "annotate", "pod", "target", COMMAND);
     assert.notEqual(r.code, 0, r.stdout);
-    assert.ok(r.stderr.includes('admission webhook "pods.validate.hookguard.io" denied the request:'), r.stderr);
+    assert.ok(
+      r.stderr.includes('admission webhook "pods.validate.hookguard.io" denied the request:'),
+      r.stderr,
+    );
     assert.ok(r.stderr.includes('user "alice" may not create pods/exec in namespace "team-a"'), r.stderr);
     const pod = await e.getJson("pod", "target", NS);
     assert.equal(pod.metadata.annotations["pre.hook.backup.velero.io/command"], undefined);
@@ -47,10 +62,16 @@ describe("setting a hook requires create pods/exec (SubjectAccessReview)", () =>
   });
 
   test("alice cannot hide the hook in a Deployment's pod template either", async () => {
-    const file = e.manifest("alice-web.yaml", deploymentYaml("web", { "pre.hook.backup.velero.io/command": '["/bin/sync"]' }, NS));
+    const file = e.manifest(
+      "alice-web.yaml",
+      deploymentYaml("web", { "pre.hook.backup.velero.io/command": '["/bin/sync"]' }, NS),
+    );
     const r = await e.run("--user", "alice", "apply", "-f", file);
     assert.notEqual(r.code, 0, r.stdout);
-    assert.ok(r.stderr.includes('admission webhook "workloads.validate.hookguard.io" denied the request:'), r.stderr);
+    assert.ok(
+      r.stderr.includes('admission webhook "workloads.validate.hookguard.io" denied the request:'),
+      r.stderr,
+    );
     assert.ok(r.stderr.includes('user "alice" may not create pods/exec in namespace "team-a"'), r.stderr);
   });
 
@@ -58,12 +79,19 @@ describe("setting a hook requires create pods/exec (SubjectAccessReview)", () =>
     const r = await e.run("--user", "bob", "-n", NS, "annotate", "pod", "target", COMMAND);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /pod\/target annotated/);
-    assert.equal((await e.getJson("pod", "target", NS)).metadata.annotations["pre.hook.backup.velero.io/command"], '["/bin/sync"]');
+    assert.equal(
+      (await e.getJson("pod", "target", NS)).metadata.annotations["pre.hook.backup.velero.io/command"],
+      '["/bin/sync"]',
+    );
   });
 
   test("the decisions are counted", async () => {
     assert.ok((await e.metric("hookguard_admission_authz_total", { decision: "denied" })) >= 2);
     assert.ok((await e.metric("hookguard_admission_authz_total", { decision: "allowed" })) >= 1);
-    assert.equal(await e.metric("hookguard_admission_authz_total", { decision: "error" }), 0, "every SubjectAccessReview was answered: the chart's RBAC suffices");
+    assert.equal(
+      await e.metric("hookguard_admission_authz_total", { decision: "error" }),
+      0,
+      "every SubjectAccessReview was answered: the chart's RBAC suffices",
+    );
   });
 });

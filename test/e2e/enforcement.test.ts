@@ -9,7 +9,10 @@ import { policyFromChart } from "../chart/rbac-policy.js";
 import { runProcess } from "../helpers/process.js";
 import { deploymentYaml, podYaml, startE2e, type E2e } from "./harness.js";
 
-const SLOPPY = { "pre.hook.backup.velero.io/command": '["/bin/sync"]', "pre.hook.backup.velero.io/on-error": "continue" };
+const SLOPPY = {
+  "pre.hook.backup.velero.io/command": '["/bin/sync"]',
+  "pre.hook.backup.velero.io/on-error": "continue",
+};
 let e: E2e;
 
 before(async () => {
@@ -35,13 +38,26 @@ test("a Deployment deny mode would refuse is admitted with 'would be denied' war
 });
 
 test("the exec-permission check still denies in warn mode", async () => {
-  const r = await e.run("--user", "mallory", "apply", "-f", e.manifest("pod.yaml", podYaml("db", { "pre.hook.backup.velero.io/command": '["/bin/sync"]' })));
+  const r = await e.run(
+    "--user",
+    "mallory",
+    "apply",
+    "-f",
+    e.manifest("pod.yaml", podYaml("db", { "pre.hook.backup.velero.io/command": '["/bin/sync"]' })),
+  );
   assert.notEqual(r.code, 0, r.stdout);
   assert.match(r.stderr, /denied the request: user "mallory" may not create pods\/exec/);
 });
 
 test("an unknown --enforcement is a usage error (exit 2)", async () => {
-  const r = await runProcess(process.execPath, [fileURLToPath(new URL("../../bin/hookguard.js", import.meta.url)), "webhook", "--enforcement", "audit"], { timeoutMs: 60_000 });
+  const r = await runProcess(
+    process.execPath,
+    [fileURLToPath(new URL("../../bin/hookguard.js", import.meta.url)), "webhook", "--enforcement", "audit"],
+    { timeoutMs: 60_000 },
+  );
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /option '--enforcement <mode>' argument 'audit' is invalid\. Allowed choices are deny, warn\./);
+  assert.match(
+    r.stderr,
+    /option '--enforcement <mode>' argument 'audit' is invalid\. Allowed choices are deny, warn\./,
+  );
 });

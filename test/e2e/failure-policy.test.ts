@@ -20,15 +20,28 @@ after(async () => {
 describe("with the webhook stopped", () => {
   before(async () => {
     // first proof that it is wired in: a bad template is refused while the webhook runs
-    const r = await e.run("apply", "-f", e.manifest("live.yaml", deploymentYaml("live", { ...HOOK, "pre.hook.backup.velero.io/on-error": "continue" })));
-    assert.ok(r.stderr.includes('admission webhook "workloads.validate.hookguard.io" denied the request:'), r.stderr);
+    const r = await e.run(
+      "apply",
+      "-f",
+      e.manifest(
+        "live.yaml",
+        deploymentYaml("live", { ...HOOK, "pre.hook.backup.velero.io/on-error": "continue" }),
+      ),
+    );
+    assert.ok(
+      r.stderr.includes('admission webhook "workloads.validate.hookguard.io" denied the request:'),
+      r.stderr,
+    );
     await e.webhook.stop();
   });
 
   test("a hooked Deployment (failurePolicy Fail) is refused with the API server's own message", async () => {
     const r = await e.run("apply", "-f", e.manifest("web.yaml", deploymentYaml("web", HOOK)));
     assert.notEqual(r.code, 0, r.stdout);
-    assert.match(r.stderr, /Error from server \(InternalError\): error when creating ".*web\.yaml": Internal error occurred: failed calling webhook "workloads\.validate\.hookguard\.io": failed to call webhook: Post "https:\/\/127\.0\.0\.1:\d+\/validate\?timeout=5s"/);
+    assert.match(
+      r.stderr,
+      /Error from server \(InternalError\): error when creating ".*web\.yaml": Internal error occurred: failed calling webhook "workloads\.validate\.hookguard\.io": failed to call webhook: Post "https:\/\/127\.0\.0\.1:\d+\/validate\?timeout=5s"/,
+    );
     const get = await e.run("get", "deployment", "web");
     assert.match(get.stderr, /NotFound/);
   });
@@ -38,7 +51,11 @@ describe("with the webhook stopped", () => {
       apiVersion: "velero.io/v1",
       kind: "Backup",
       metadata: { name: "nightly", namespace: "velero" },
-      spec: { hooks: { resources: [{ name: "freeze", pre: [{ exec: { container: "app", command: ["/bin/sync"] } }] }] } },
+      spec: {
+        hooks: {
+          resources: [{ name: "freeze", pre: [{ exec: { container: "app", command: ["/bin/sync"] } }] }],
+        },
+      },
     });
     const r = await e.run("apply", "-f", e.manifest("backup.yaml", backup));
     assert.notEqual(r.code, 0, r.stdout);
@@ -47,10 +64,17 @@ describe("with the webhook stopped", () => {
 
   test("a bare hooked Pod (failurePolicy Ignore) is admitted, unchecked", async () => {
     // on-error: continue would be refused by a running webhook; Ignore lets it through unseen
-    const r = await e.run("apply", "-f", e.manifest("pod.yaml", podYaml("db", { ...HOOK, "pre.hook.backup.velero.io/on-error": "continue" })));
+    const r = await e.run(
+      "apply",
+      "-f",
+      e.manifest("pod.yaml", podYaml("db", { ...HOOK, "pre.hook.backup.velero.io/on-error": "continue" })),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /pod\/db created/);
-    assert.equal((await e.getJson("pod", "db")).metadata.annotations["pre.hook.backup.velero.io/on-error"], "continue");
+    assert.equal(
+      (await e.getJson("pod", "db")).metadata.annotations["pre.hook.backup.velero.io/on-error"],
+      "continue",
+    );
   });
 
   test("a Deployment without hooks is not affected: matchConditions exclude it before any call", async () => {

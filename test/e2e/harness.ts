@@ -53,26 +53,49 @@ export interface E2e {
 
 export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
   const dir = await mkdtemp(join(tmpdir(), "hookguard-e2e-"));
-  const api = await startApiServer({ namespaces: ["hookguard", ...(opts.namespaces ?? [])], workloadControllers: opts.workloadControllers === true });
+  const api = await startApiServer({
+    namespaces: ["hookguard", ...(opts.namespaces ?? [])],
+    workloadControllers: opts.workloadControllers === true,
+  });
   let webhook: RunningWebhookProcess | undefined;
   let kubectl: Kubectl | undefined;
   try {
-    const webhookAccount = api.addUser(WEBHOOK_USER, ["system:serviceaccounts", "system:serviceaccounts:hookguard"]);
+    const webhookAccount = api.addUser(WEBHOOK_USER, [
+      "system:serviceaccounts",
+      "system:serviceaccounts:hookguard",
+    ]);
     const users = [{ name: "admin", token: api.adminToken }];
-    for (const [name, groups] of Object.entries(opts.users ?? {})) users.push({ name, token: api.addUser(name, groups).token });
+    for (const [name, groups] of Object.entries(opts.users ?? {}))
+      users.push({ name, token: api.addUser(name, groups).token });
     const kubeconfig = writeKubeconfig(dir, "kubeconfig", kubeconfigYaml(api.url, api.caPem, users, "admin"));
 
     const certDir = join(dir, "certs");
     webhook = await startWebhookProcess(
-      ["--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--cert-dir", certDir, "--kubeconfig", webhookAccount.kubeconfigPath, ...(opts.webhookArgs ?? [])],
+      [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--cert-dir",
+        certDir,
+        "--kubeconfig",
+        webhookAccount.kubeconfigPath,
+        ...(opts.webhookArgs ?? []),
+      ],
       certDir,
     );
     kubectl = new Kubectl(kubeconfig);
     const k = kubectl;
     // Registered the way a person would: the chart's configurations, applied with kubectl.
-    const configs = await webhookConfigurationsYaml({ url: `https://127.0.0.1:${webhook.port}`, caPem: webhook.caPem });
+    const configs = await webhookConfigurationsYaml({
+      url: `https://127.0.0.1:${webhook.port}`,
+      caPem: webhook.caPem,
+    });
     const registered = await k.run(["apply", "-f", k.manifest("webhook-configurations.yaml", configs)]);
-    if (registered.code !== 0) throw new Error(`registering the chart's webhook configurations failed: ${registered.stderr}`);
+    if (registered.code !== 0)
+      throw new Error(`registering the chart's webhook configurations failed: ${registered.stderr}`);
 
     const wh = webhook;
     const run = (...args: string[]) => k.run(args);
@@ -134,17 +157,31 @@ function parseLogs(output: string): any[] {
 }
 
 /** A Pod manifest (YAML) in `namespace` with the given annotations and containers. */
-export function podYaml(name: string, annotations: Record<string, string>, opts: { namespace?: string; containers?: string[]; image?: string } = {}): string {
+export function podYaml(
+  name: string,
+  annotations: Record<string, string>,
+  opts: { namespace?: string; containers?: string[]; image?: string } = {},
+): string {
   return stringify({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, ...(opts.namespace ? { namespace: opts.namespace } : {}), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
-    spec: { containers: (opts.containers ?? ["app"]).map((c) => ({ name: c, image: opts.image ?? "busybox:1.36" })) },
+    metadata: {
+      name,
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    spec: {
+      containers: (opts.containers ?? ["app"]).map((c) => ({ name: c, image: opts.image ?? "busybox:1.36" })),
+    },
   });
 }
 
 /** A Deployment manifest (YAML) whose pod template carries `annotations`. */
-export function deploymentYaml(name: string, annotations: Record<string, string>, namespace?: string): string {
+export function deploymentYaml(
+  name: string,
+  annotations: Record<string, string>,
+  namespace?: string,
+): string {
   return stringify({
     apiVersion: "apps/v1",
     kind: "Deployment",

@@ -19,11 +19,18 @@ test("prints the chart's webhook configurations pointed at the given URL with th
     const r = await cli(["--url", "https://127.0.0.1:9443", "--ca-file", join(dir, "ca.crt")]);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseManifests(r.stdout);
-    assert.deepEqual(docs.map((d) => d.kind).sort(), ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]);
+    assert.deepEqual(docs.map((d) => d.kind).sort(), [
+      "MutatingWebhookConfiguration",
+      "ValidatingWebhookConfiguration",
+    ]);
     for (const d of docs) {
       const path = d.kind === "MutatingWebhookConfiguration" ? "/mutate" : "/validate";
       for (const w of d.webhooks) {
-        assert.deepEqual(w.clientConfig, { url: `https://127.0.0.1:9443${path}`, caBundle: Buffer.from(caPem).toString("base64") }, w.name);
+        assert.deepEqual(
+          w.clientConfig,
+          { url: `https://127.0.0.1:9443${path}`, caBundle: Buffer.from(caPem).toString("base64") },
+          w.name,
+        );
       }
     }
   } finally {
@@ -32,7 +39,12 @@ test("prints the chart's webhook configurations pointed at the given URL with th
 });
 
 test("bad arguments get the usage and exit 2, with nothing on stdout", async () => {
-  const usage = [[], ["--url", "http://127.0.0.1:9443", "--ca-file", "x"], ["--url", "https://127.0.0.1:9443/validate", "--ca-file", "x"], ["--bogus"]];
+  const usage = [
+    [],
+    ["--url", "http://127.0.0.1:9443", "--ca-file", "x"],
+    ["--url", "https://127.0.0.1:9443/validate", "--ca-file", "x"],
+    ["--bogus"],
+  ];
   const [missing, notPem, ...results] = await Promise.all([
     cli(["--url", "https://127.0.0.1:9443", "--ca-file", "/nonexistent/ca.crt"]),
     cli(["--url", "https://127.0.0.1:9443", "--ca-file", join(repoRoot, "package.json")]),
@@ -40,7 +52,10 @@ test("bad arguments get the usage and exit 2, with nothing on stdout", async () 
   ]);
   results.forEach((r, i) => {
     assert.equal(r.code, 2, `${usage[i]!.join(" ")}: ${r.stderr}`);
-    assert.match(r.stderr, /usage: npm run -s dev:webhook-configs -- --url https:\/\/HOST:PORT --ca-file PATH/);
+    assert.match(
+      r.stderr,
+      /usage: npm run -s dev:webhook-configs -- --url https:\/\/HOST:PORT --ca-file PATH/,
+    );
     assert.equal(r.stdout, "");
   });
   assert.equal(missing!.code, 2);

@@ -14,12 +14,17 @@ export async function webhookConfigurationsYaml(target: LocalWebhookTarget): Pro
   return configs.map((c) => stringify(c)).join("---\n");
 }
 
-const USAGE = "usage: npm run -s dev:webhook-configs -- --url https://HOST:PORT --ca-file PATH (the webhook's ca.crt)";
+const USAGE =
+  "usage: npm run -s dev:webhook-configs -- --url https://HOST:PORT --ca-file PATH (the webhook's ca.crt)";
 
 async function main(argv: string[]): Promise<number> {
   let values: { url?: string; "ca-file"?: string };
   try {
-    ({ values } = parseArgs({ args: argv, options: { url: { type: "string" }, "ca-file": { type: "string" } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { url: { type: "string" }, "ca-file": { type: "string" } },
+      strict: true,
+    }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
     return 2;
@@ -27,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
   const url = values.url;
   const caFile = values["ca-file"];
   if (!url || !caFile || !/^https:\/\/[^/]+$/.test(url)) {
-    process.stderr.write(`${USAGE}\n(--url is the webhook's base URL, https and no path: the chart's /validate and /mutate are appended)\n`);
+    process.stderr.write(
+      `${USAGE}\n(--url is the webhook's base URL, https and no path: the chart's /validate and /mutate are appended)\n`,
+    );
     return 2;
   }
   let caPem: string;

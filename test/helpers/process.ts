@@ -24,7 +24,11 @@ export interface ProcessOptions {
 /** Resolves once the process has exited and its output is read; rejects only if it cannot start. */
 export function runProcess(file: string, args: string[], o: ProcessOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio: [o.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(file, args, {
+      cwd: o.cwd,
+      env: o.env,
+      stdio: [o.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -32,7 +36,8 @@ export function runProcess(file: string, args: string[], o: ProcessOptions = {})
       o.onStdout?.(stdout);
     });
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = o.timeoutMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), o.timeoutMs);
+    const timer =
+      o.timeoutMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), o.timeoutMs);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -52,7 +57,11 @@ export interface ReadyProcess {
 }
 
 /** Starts a long-running process (async, no shell) that announces readiness with a marker line. */
-export function spawnReady(file: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; marker: string; stream: "stdout" | "stderr"; name: string }): ReadyProcess {
+export function spawnReady(
+  file: string,
+  args: string[],
+  o: { cwd?: string; env?: NodeJS.ProcessEnv; marker: string; stream: "stdout" | "stderr"; name: string },
+): ReadyProcess {
   const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio: ["ignore", "pipe", "pipe"] });
   const text = { stdout: "", stderr: "" };
   let markReady!: () => void;

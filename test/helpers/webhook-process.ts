@@ -12,8 +12,15 @@ export interface WebhookProcess {
 }
 
 /** Starts `hookguard webhook ARGS`; rejects with its output when it exits or takes over a minute. */
-export async function startWebhookProcess(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WebhookProcess> {
-  const child = spawn(process.execPath, [HOOKGUARD_BIN, "webhook", ...args], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+export async function startWebhookProcess(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<WebhookProcess> {
+  const child = spawn(process.execPath, [HOOKGUARD_BIN, "webhook", ...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));

@@ -35,7 +35,10 @@ describe("createCompanionCluster against the API-server double", () => {
       }
       res.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
     });
-    cluster = createCompanionCluster(kc, silentLogger(), { downloadCaPem: store.caPem, retry: { attempts: 2, baseDelayMs: 10 } });
+    cluster = createCompanionCluster(kc, silentLogger(), {
+      downloadCaPem: store.caPem,
+      retry: { attempts: 2, baseDelayMs: 10 },
+    });
   });
   after(async () => {
     await store.stop();
@@ -43,14 +46,24 @@ describe("createCompanionCluster against the API-server double", () => {
   });
 
   it("watches Velero's Backups: the list, then status changes as updates", async () => {
-    api.createObject({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "first", namespace: "velero" }, spec: {} });
+    api.createObject({
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { name: "first", namespace: "velero" },
+      spec: {},
+    });
     const seen: string[] = [];
-    const watch = cluster.watchBackups("velero", (type, b) => seen.push(`${type} ${b.metadata.name} ${b.status?.phase ?? "-"}`));
+    const watch = cluster.watchBackups("velero", (type, b) =>
+      seen.push(`${type} ${b.metadata.name} ${b.status?.phase ?? "-"}`),
+    );
     await watch.start();
     try {
       assert.equal(watch.synced(), true);
       await waitFor(() => seen.includes("add first -"), "the listed Backup");
-      api.setStatus("velero.io/v1", "Backup", "velero", "first", { phase: "Completed", hookStatus: { hooksAttempted: 1 } });
+      api.setStatus("velero.io/v1", "Backup", "velero", "first", {
+        phase: "Completed",
+        hookStatus: { hooksAttempted: 1 },
+      });
       await waitFor(() => seen.includes("update first Completed"), "the status update");
       const got = await cluster.getBackup("velero", "first");
       assert.ok(got.ok && got.value);
@@ -62,10 +75,25 @@ describe("createCompanionCluster against the API-server double", () => {
   });
 
   it("lists pods as wire JSON for the Backup's scope", async () => {
-    api.createObject({ apiVersion: "v1", kind: "Pod", metadata: { name: "p1", namespace: "app", annotations: { "pre.hook.backup.velero.io/command": '["/bin/sync"]' } }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    api.createObject({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "p1",
+        namespace: "app",
+        annotations: { "pre.hook.backup.velero.io/command": '["/bin/sync"]' },
+      },
+      spec: { containers: [{ name: "c", image: "busybox" }] },
+    });
     const pods = await cluster.listPods("app");
     assert.ok(pods.ok);
-    assert.deepEqual(pods.value.map((p) => [p.metadata?.name, p.metadata?.annotations?.["pre.hook.backup.velero.io/command"]]), [["p1", '["/bin/sync"]']]);
+    assert.deepEqual(
+      pods.value.map((p) => [
+        p.metadata?.name,
+        p.metadata?.annotations?.["pre.hook.backup.velero.io/command"],
+      ]),
+      [["p1", '["/bin/sync"]']],
+    );
   });
 
   it("keeps the checkpoint in a ConfigMap with resourceVersion-guarded writes", async () => {
@@ -73,7 +101,10 @@ describe("createCompanionCluster against the API-server double", () => {
     const b = new BackupCheckpoint(cluster, { namespace: "hookguard", name: "hookguard-companion" });
     assert.ok((await a.load()).ok && (await b.load()).ok);
     const at = new Date(Date.now() + 60_000).toISOString();
-    const [ra, rb] = await Promise.all([a.commit([{ uid: "u1", name: "x", at }]), b.commit([{ uid: "u1", name: "x", at }])]);
+    const [ra, rb] = await Promise.all([
+      a.commit([{ uid: "u1", name: "x", at }]),
+      b.commit([{ uid: "u1", name: "x", at }]),
+    ]);
     assert.ok(ra.ok && rb.ok);
     assert.deepEqual([...ra.value.added, ...rb.value.added], ["u1"]);
     const cm = await cluster.getConfigMap("hookguard", "hookguard-companion");
@@ -81,34 +112,69 @@ describe("createCompanionCluster against the API-server double", () => {
     assert.match(cm.value.data?.processed ?? "", /"u1"/);
   });
 
-  it("reads a Backup's log through a DownloadRequest, then deletes it", { skip: servesDownloadRequests ? false : "the API-server double does not serve DownloadRequests yet" }, async () => {
-    api.createObject({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "logged", namespace: "velero" }, spec: {} });
-    objects.set("/velero/backups/logged/logged-logs.gz", gzipSync('time="t" level=info msg="running exec hook"\n'));
-    // what Velero's download-request controller does: Processed and a signed URL
-    const answer = setInterval(() => {
-      const def = findResource("velero.io", "v1", "downloadrequests")!;
-      for (const dr of api.store.list(def, "velero") as Array<{ metadata: { name: string }; status?: { downloadURL?: string } }>) {
-        if (!dr.status?.downloadURL) {
-          api.setStatus("velero.io/v1", "DownloadRequest", "velero", dr.metadata.name, { phase: "Processed", downloadURL: `${store.url}/velero/backups/logged/logged-logs.gz?X-Amz-Signature=secret` });
+  it(
+    "reads a Backup's log through a DownloadRequest, then deletes it",
+    { skip: servesDownloadRequests ? false : "the API-server double does not serve DownloadRequests yet" },
+    async () => {
+      api.createObject({
+        apiVersion: "velero.io/v1",
+        kind: "Backup",
+        metadata: { name: "logged", namespace: "velero" },
+        spec: {},
+      });
+      objects.set(
+        "/velero/backups/logged/logged-logs.gz",
+        gzipSync('time="t" level=info msg="running exec hook"\n'),
+      );
+      // what Velero's download-request controller does: Processed and a signed URL
+      const answer = setInterval(() => {
+        const def = findResource("velero.io", "v1", "downloadrequests")!;
+        for (const dr of api.store.list(def, "velero") as Array<{
+          metadata: { name: string };
+          status?: { downloadURL?: string };
+        }>) {
+          if (!dr.status?.downloadURL) {
+            api.setStatus("velero.io/v1", "DownloadRequest", "velero", dr.metadata.name, {
+              phase: "Processed",
+              downloadURL: `${store.url}/velero/backups/logged/logged-logs.gz?X-Amz-Signature=secret`,
+            });
+          }
         }
+      }, 20);
+      try {
+        const text = await downloadBackupFile(cluster, "velero", "logged", "BackupLog", {
+          pollMs: 20,
+          timeoutMs: 10_000,
+        });
+        assert.deepEqual(text, { ok: true, value: 'time="t" level=info msg="running exec hook"\n' });
+      } finally {
+        clearInterval(answer);
       }
-    }, 20);
-    try {
-      const text = await downloadBackupFile(cluster, "velero", "logged", "BackupLog", { pollMs: 20, timeoutMs: 10_000 });
-      assert.deepEqual(text, { ok: true, value: 'time="t" level=info msg="running exec hook"\n' });
-    } finally {
-      clearInterval(answer);
-    }
-    const left = api.requestLog.filter((r) => r.method === "DELETE" && r.url.includes("/downloadrequests/logged-"));
-    assert.equal(left.length, 1);
-  });
+      const left = api.requestLog.filter(
+        (r) => r.method === "DELETE" && r.url.includes("/downloadrequests/logged-"),
+      );
+      assert.equal(left.length, 1);
+    },
+  );
 
-  it("gives up on a DownloadRequest Velero never answers, with a clear error, and deletes it", { skip: servesDownloadRequests ? false : "the API-server double does not serve DownloadRequests yet" }, async () => {
-    const r = await downloadBackupFile(cluster, "velero", "nobody-home", "BackupLog", { pollMs: 20, timeoutMs: 200 });
-    assert.equal(r.ok, false);
-    assert.match(!r.ok ? r.error.message : "", /Velero did not answer DownloadRequest velero\/nobody-home-.* within 200ms/);
-    assert.ok(api.requestLog.some((x) => x.method === "DELETE" && x.url.includes("/downloadrequests/nobody-home-")));
-  });
+  it(
+    "gives up on a DownloadRequest Velero never answers, with a clear error, and deletes it",
+    { skip: servesDownloadRequests ? false : "the API-server double does not serve DownloadRequests yet" },
+    async () => {
+      const r = await downloadBackupFile(cluster, "velero", "nobody-home", "BackupLog", {
+        pollMs: 20,
+        timeoutMs: 200,
+      });
+      assert.equal(r.ok, false);
+      assert.match(
+        !r.ok ? r.error.message : "",
+        /Velero did not answer DownloadRequest velero\/nobody-home-.* within 200ms/,
+      );
+      assert.ok(
+        api.requestLog.some((x) => x.method === "DELETE" && x.url.includes("/downloadrequests/nobody-home-")),
+      );
+    },
+  );
 });
 
 describe("fetchGunzipped: the signed-URL download", () => {
@@ -119,20 +185,28 @@ describe("fetchGunzipped: the signed-URL download", () => {
       if (path === "/log.gz") res.writeHead(200).end(gzipSync("line 1\nline 2\n"));
       else if (path === "/big.gz") res.writeHead(200).end(gzipSync(Buffer.alloc(200_000, "a")));
       else if (path === "/plain") res.writeHead(200).end("not gzip at all");
-      else if (path === "/denied") res.writeHead(403).end("<Error><Code>SignatureDoesNotMatch</Code></Error>");
+      else if (path === "/denied")
+        res.writeHead(403).end("<Error><Code>SignatureDoesNotMatch</Code></Error>");
       else res.writeHead(404).end();
     });
   });
   after(async () => server.stop());
 
   it("GETs and gunzips, trusting the given CA", async () => {
-    assert.deepEqual(await fetchGunzipped(`${server.url}/log.gz?sig=abc`, { caPem: server.caPem }), { ok: true, value: "line 1\nline 2\n" });
+    assert.deepEqual(await fetchGunzipped(`${server.url}/log.gz?sig=abc`, { caPem: server.caPem }), {
+      ok: true,
+      value: "line 1\nline 2\n",
+    });
   });
 
   it("maps 404 to not_found and other statuses to http, never quoting the signed query", async () => {
-    const missing = await fetchGunzipped(`${server.url}/gone?X-Amz-Signature=topsecret`, { caPem: server.caPem });
+    const missing = await fetchGunzipped(`${server.url}/gone?X-Amz-Signature=topsecret`, {
+      caPem: server.caPem,
+    });
     assert.equal(!missing.ok && missing.error.kind, "not_found");
-    const denied = await fetchGunzipped(`${server.url}/denied?X-Amz-Signature=topsecret`, { caPem: server.caPem });
+    const denied = await fetchGunzipped(`${server.url}/denied?X-Amz-Signature=topsecret`, {
+      caPem: server.caPem,
+    });
     assert.ok(!denied.ok && denied.error.kind === "http");
     assert.match(denied.error.message, /^HTTP 403 from 127\.0\.0\.1:\d+: <Error><Code>SignatureDoesNotMatch/);
     assert.doesNotMatch(JSON.stringify([missing, denied]), /topsecret/);

@@ -23,12 +23,22 @@ describe("informer and leader election against the API-server double", () => {
     await api.stop();
   });
 
-  const backup = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: "velero", labels }, spec: {} });
+  const backup = (name: string, labels: Record<string, string> = {}) => ({
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { name, namespace: "velero", labels },
+    spec: {},
+  });
 
   it("watches Backups with a label selector and survives watch closes and 410 expiry", async () => {
     const seen: string[] = [];
     const sel = "team=db";
-    const w = watchObjects<BackupObject>(kc, { path: backupsPath("velero"), list: listBackupsFn(kc, "velero", sel), labelSelector: sel }, (t, b) => seen.push(`${t} ${b.metadata.name}`), silentLogger());
+    const w = watchObjects<BackupObject>(
+      kc,
+      { path: backupsPath("velero"), list: listBackupsFn(kc, "velero", sel), labelSelector: sel },
+      (t, b) => seen.push(`${t} ${b.metadata.name}`),
+      silentLogger(),
+    );
     api.createObject(backup("mine-1", { team: "db" }));
     api.createObject(backup("theirs", { team: "web" }));
     await w.start();
@@ -53,8 +63,18 @@ describe("informer and leader election against the API-server double", () => {
     const mk = (id: string) =>
       new LeaderElector(
         kc,
-        { namespace: "velero", name: "hookguard-agent", identity: id, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 },
-        { onStartedLeading: () => order.push(`${id} started`), onStoppedLeading: () => order.push(`${id} stopped`) },
+        {
+          namespace: "velero",
+          name: "hookguard-agent",
+          identity: id,
+          leaseDurationMs: 3000,
+          renewDeadlineMs: 2000,
+          retryPeriodMs: 200,
+        },
+        {
+          onStartedLeading: () => order.push(`${id} started`),
+          onStoppedLeading: () => order.push(`${id} stopped`),
+        },
         silentLogger(),
       );
     const a = mk("a");

@@ -14,8 +14,17 @@ describe("createPodExecutor against the API-server double", () => {
 
   before(async () => {
     api = await startApiServer({ namespaces: ["app"] });
-    api.createObject({ apiVersion: "v1", kind: "Pod", metadata: { name: "box", namespace: "app" }, spec: { containers: [{ name: "main", image: "busybox:1.36" }] } });
-    await waitFor(() => api.getObject("v1", "Pod", "app", "box")?.status?.phase === "Running", "pod Running", 60_000);
+    api.createObject({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "box", namespace: "app" },
+      spec: { containers: [{ name: "main", image: "busybox:1.36" }] },
+    });
+    await waitFor(
+      () => api.getObject("v1", "Pod", "app", "box")?.status?.phase === "Running",
+      "pod Running",
+      60_000,
+    );
     const kc = new KubeConfig();
     kc.loadFromFile(api.kubeconfigPath);
     executor = createPodExecutor(kc);
@@ -24,7 +33,14 @@ describe("createPodExecutor against the API-server double", () => {
     await api.stop();
   });
 
-  const req = (argv: string[], extra: Partial<ExecRequest> = {}): ExecRequest => ({ namespace: "app", pod: "box", container: "main", argv, timeoutMs: 30_000, ...extra });
+  const req = (argv: string[], extra: Partial<ExecRequest> = {}): ExecRequest => ({
+    namespace: "app",
+    pod: "box",
+    container: "main",
+    argv,
+    timeoutMs: 30_000,
+    ...extra,
+  });
 
   it("runs a command and returns its output and exit code 0", async () => {
     const r = await executor.exec(req(["echo", "hello", "$HOME"]));
@@ -49,7 +65,10 @@ describe("createPodExecutor against the API-server double", () => {
     assert.match(ctr.kind === "transport_error" ? ctr.message : "", /nope/);
     const pod = await executor.exec(req(["true"], { pod: "ghost" }));
     assert.equal(pod.kind, "transport_error");
-    assert.match(pod.kind === "transport_error" ? pod.message : "", /^exec upgrade rejected: HTTP 404: pods "ghost" not found/);
+    assert.match(
+      pod.kind === "transport_error" ? pod.message : "",
+      /^exec upgrade rejected: HTTP 404: pods "ghost" not found/,
+    );
   });
 
   it("times out a command that outlives its timeout", async () => {

@@ -9,7 +9,8 @@ import { createPodExecutor } from "../../src/kube/exec.js";
 import type { ExecRequest } from "../../src/agent/ports.js";
 import { startTestServer, waitFor, type TestServer } from "./helpers/https-server.js";
 
-const frame = (ch: number, data: string | Buffer): Buffer => Buffer.concat([Buffer.from([ch]), Buffer.isBuffer(data) ? data : Buffer.from(data)]);
+const frame = (ch: number, data: string | Buffer): Buffer =>
+  Buffer.concat([Buffer.from([ch]), Buffer.isBuffer(data) ? data : Buffer.from(data)]);
 const success = (): Buffer => frame(3, JSON.stringify({ metadata: {}, status: "Success" }));
 const exitCode = (n: number): Buffer =>
   frame(
@@ -33,7 +34,10 @@ describe("createPodExecutor", () => {
   let srv: TestServer;
   const seen: SeenExec[] = [];
   const held: Duplex[] = [];
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has("v5.channel.k8s.io") ? "v5.channel.k8s.io" : false) });
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has("v5.channel.k8s.io") ? "v5.channel.k8s.io" : false),
+  });
 
   function script(ws: WebSocket, argv: string[]): void {
     switch (argv[0]) {
@@ -63,7 +67,17 @@ describe("createPodExecutor", () => {
         setTimeout(() => ws.close(1000), 50);
         break;
       case "failure":
-        ws.send(frame(3, JSON.stringify({ metadata: {}, status: "Failure", reason: "InternalError", message: 'container "nope" not found in pod "p"' })));
+        ws.send(
+          frame(
+            3,
+            JSON.stringify({
+              metadata: {},
+              status: "Failure",
+              reason: "InternalError",
+              message: 'container "nope" not found in pod "p"',
+            }),
+          ),
+        );
         break;
       case "close-frame":
         ws.send(frame(1, "out"));
@@ -88,8 +102,17 @@ describe("createPodExecutor", () => {
       const url = new URL(req.url ?? "/", "https://x");
       const pod = url.pathname.split("/")[6];
       if (pod === "missing") {
-        const body = JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: 'pods "missing" not found' });
-        socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        const body = JSON.stringify({
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          reason: "NotFound",
+          code: 404,
+          message: 'pods "missing" not found',
+        });
+        socket.end(
+          `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
         return;
       }
       if (pod === "silent") {
@@ -109,7 +132,14 @@ describe("createPodExecutor", () => {
     await srv.stop();
   });
 
-  const req = (argv: string[], extra: Partial<ExecRequest> = {}): ExecRequest => ({ namespace: "ns1", pod: "p", container: "app", argv, timeoutMs: 20_000, ...extra });
+  const req = (argv: string[], extra: Partial<ExecRequest> = {}): ExecRequest => ({
+    namespace: "ns1",
+    pod: "p",
+    container: "app",
+    argv,
+    timeoutMs: 20_000,
+    ...extra,
+  });
 
   it("runs the argv without a shell, stdin or tty and reports exit 0 with stdout", async () => {
     const r = await createPodExecutor(srv.kc).exec(req(["ok", "a b", "$HOME"]));
@@ -154,8 +184,15 @@ describe("createPodExecutor", () => {
     assert.equal(r.kind, "timed_out");
     assert.equal(r.stdout, "started\n");
     // the client tore the socket down: the server sees it go away
-    await waitFor(() => [...wss.clients].every((c) => c.readyState !== 1), "server-side socket to close", 10_000).catch(() => undefined);
-    assert.ok([...wss.clients].every((c) => c.readyState !== 1), "server-side socket still open after timeout");
+    await waitFor(
+      () => [...wss.clients].every((c) => c.readyState !== 1),
+      "server-side socket to close",
+      10_000,
+    ).catch(() => undefined);
+    assert.ok(
+      [...wss.clients].every((c) => c.readyState !== 1),
+      "server-side socket still open after timeout",
+    );
   });
 
   it("bounds the upgrade handshake when the server never answers", async () => {
@@ -191,7 +228,10 @@ describe("createPodExecutor", () => {
   it("reports an upgrade rejected with 404 with the Status message", async () => {
     const r = await createPodExecutor(srv.kc).exec(req(["ok"], { pod: "missing" }));
     assert.equal(r.kind, "transport_error");
-    assert.equal(r.kind === "transport_error" && r.message, 'exec upgrade rejected: HTTP 404: pods "missing" not found');
+    assert.equal(
+      r.kind === "transport_error" && r.message,
+      'exec upgrade rejected: HTTP 404: pods "missing" not found',
+    );
   });
 
   it("aborts on the signal, before and during the exec", async () => {
@@ -226,7 +266,11 @@ describe("createPodExecutor", () => {
       ["exited", "timed_out", "transport_error", "transport_error", "transport_error", "transport_error"],
     );
     await waitFor(() => timers() <= baseline, "timers to be released", 10_000);
-    await waitFor(() => [...wss.clients].every((c) => c.readyState === 3), "every exec socket closed", 10_000);
+    await waitFor(
+      () => [...wss.clients].every((c) => c.readyState === 3),
+      "every exec socket closed",
+      10_000,
+    );
   });
 
   it("reports a refused connection as a transport error", async () => {

@@ -35,7 +35,12 @@ describe("watchObjects", () => {
   async function fetchList(): Promise<{ items: Obj[]; metadata?: { resourceVersion?: string } }> {
     const { CustomObjectsApi } = await import("@kubernetes/client-node");
     const api = srv.kc.makeApiClient(CustomObjectsApi);
-    return (await api.listNamespacedCustomObject({ group: "velero.io", version: "v1", namespace: "velero", plural: "backups" })) as {
+    return (await api.listNamespacedCustomObject({
+      group: "velero.io",
+      version: "v1",
+      namespace: "velero",
+      plural: "backups",
+    })) as {
       items: Obj[];
       metadata?: { resourceVersion?: string };
     };
@@ -83,7 +88,12 @@ describe("watchObjects", () => {
   it("restarts after a non-410 watch error with backoff, and after list errors", async () => {
     coll.failWatches = { code: 500, count: 2 };
     coll.failLists = 1;
-    watcher = watchObjects(srv.kc, { path: PATH, list, minBackoffMs: 50, maxBackoffMs: 200 }, record, silentLogger());
+    watcher = watchObjects(
+      srv.kc,
+      { path: PATH, list, minBackoffMs: 50, maxBackoffMs: 200 },
+      record,
+      silentLogger(),
+    );
     await watcher.start();
     assert.equal(watcher.synced(), false);
     await waitFor(() => watcher!.synced(), "recovery after errors");
@@ -116,7 +126,10 @@ describe("watchObjects", () => {
     watcher = watchObjects(srv.kc, { path: PATH, list, resyncMs: 300 }, record, silentLogger());
     await watcher.start();
     coll.putSilently("b1", "velero", { status: { phase: "New" } });
-    await waitFor(() => events.some(([t, n, rv]) => t === "update" && n === "b1" && rv === String(coll.rv)), "resync update");
+    await waitFor(
+      () => events.some(([t, n, rv]) => t === "update" && n === "b1" && rv === String(coll.rv)),
+      "resync update",
+    );
   });
 
   it("stops cleanly: no events and no requests after stop()", async () => {

@@ -12,7 +12,13 @@ interface Lease {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace: string; resourceVersion: string };
-  spec: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  spec: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
 }
 
 class LeaseStore {
@@ -27,7 +33,9 @@ class LeaseStore {
       const path = (req.url ?? "").split("?")[0]!;
       const base = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
       if (req.method === "GET" && path === `${base}/hookguard`) {
-        return this.lease ? sendJson(res, 200, this.lease) : sendJson(res, 404, status(404, "NotFound", 'leases.coordination.k8s.io "hookguard" not found'));
+        return this.lease
+          ? sendJson(res, 200, this.lease)
+          : sendJson(res, 404, status(404, "NotFound", 'leases.coordination.k8s.io "hookguard" not found'));
       }
       if (req.method === "POST" && path === base) {
         if (this.lease) return sendJson(res, 409, status(409, "AlreadyExists", "already exists"));
@@ -36,7 +44,15 @@ class LeaseStore {
       if (req.method === "PUT" && path === `${base}/hookguard`) {
         const l = JSON.parse(body) as Lease;
         if (!this.lease || l.metadata.resourceVersion !== this.lease.metadata.resourceVersion) {
-          return sendJson(res, 409, status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again"));
+          return sendJson(
+            res,
+            409,
+            status(
+              409,
+              "Conflict",
+              "the object has been modified; please apply your changes to the latest version and try again",
+            ),
+          );
         }
         return this.write(res, l, 200);
       }
@@ -44,7 +60,11 @@ class LeaseStore {
     };
   }
   private write(res: ServerResponse, l: Lease, code: number): void {
-    assert.match(l.spec.renewTime ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, "MicroTime must have 6 fractional digits");
+    assert.match(
+      l.spec.renewTime ?? "",
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,
+      "MicroTime must have 6 fractional digits",
+    );
     this.lease = { ...l, metadata: { ...l.metadata, resourceVersion: String(++this.rv) } };
     this.writes.push({ holder: l.spec.holderIdentity ?? "", transitions: l.spec.leaseTransitions ?? 0 });
     sendJson(res, code, this.lease);
@@ -73,7 +93,11 @@ describe("LeaderElector", () => {
     await srvB.stop();
   });
 
-  function elector(srv: TestServer, identity: string, log: string[]): { e: LeaderElector; signals: AbortSignal[] } {
+  function elector(
+    srv: TestServer,
+    identity: string,
+    log: string[],
+  ): { e: LeaderElector; signals: AbortSignal[] } {
     const signals: AbortSignal[] = [];
     const e = new LeaderElector(
       srv.kc,
@@ -163,19 +187,35 @@ describe("LeaderElector", () => {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       metadata: { name: "hookguard", namespace: "kube-system", resourceVersion: String(++store.rv) },
-      spec: { holderIdentity: "ghost", leaseDurationSeconds: 4, acquireTime: "2000-01-01T00:00:00.000000Z", renewTime: "2000-01-01T00:00:00.000000Z", leaseTransitions: 3 },
+      spec: {
+        holderIdentity: "ghost",
+        leaseDurationSeconds: 4,
+        acquireTime: "2000-01-01T00:00:00.000000Z",
+        renewTime: "2000-01-01T00:00:00.000000Z",
+        leaseTransitions: 3,
+      },
     };
     const log: string[] = [];
     const signals: AbortSignal[] = [];
     const e = new LeaderElector(
       srvB.kc,
-      { namespace: "kube-system", name: "hookguard", identity: "agent-b", leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 200 },
+      {
+        namespace: "kube-system",
+        name: "hookguard",
+        identity: "agent-b",
+        leaseDurationMs: 4000,
+        renewDeadlineMs: 3000,
+        retryPeriodMs: 200,
+      },
       { onStartedLeading: (s) => void signals.push(s), onStoppedLeading: () => void log.push("stopped") },
       silentLogger(),
     );
     electors.push(e);
     e.start();
-    await waitFor(() => store.writes.length > 0 || srvB.requests.length >= 3, "the candidate to read the lease a few times");
+    await waitFor(
+      () => store.writes.length > 0 || srvB.requests.length >= 3,
+      "the candidate to read the lease a few times",
+    );
     assert.equal(e.isLeader(), false, "a lease seen for the first time is valid for a full duration");
     await waitFor(() => e.isLeader(), "takeover once the lease went unrenewed for its duration", 20_000);
     assert.equal(store.lease?.spec.holderIdentity, "agent-b");
@@ -184,7 +224,13 @@ describe("LeaderElector", () => {
 
   it("refuses inconsistent timing", () => {
     assert.throws(
-      () => new LeaderElector(srvA.kc, { namespace: "n", name: "l", identity: "x", leaseDurationMs: 1000, renewDeadlineMs: 2000 }, { onStartedLeading() {}, onStoppedLeading() {} }, silentLogger()),
+      () =>
+        new LeaderElector(
+          srvA.kc,
+          { namespace: "n", name: "l", identity: "x", leaseDurationMs: 1000, renewDeadlineMs: 2000 },
+          { onStartedLeading() {}, onStoppedLeading() {} },
+          silentLogger(),
+        ),
       /leaseDuration > renewDeadline > retryPeriod/,
     );
   });

@@ -23,9 +23,20 @@ describe("shared TLS transport against the API-server double", () => {
   let other: ApiServerHandle;
 
   before(async () => {
-    [api, other] = await Promise.all([startApiServer({ namespaces: ["app"] }), startApiServer({ namespaces: ["app"] })]);
-    api.createObject({ apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "app" }, spec: { containers: [{ name: "main", image: "busybox" }] } });
-    await waitFor(() => api.getObject("v1", "Pod", "app", "web")?.status?.phase === "Running", "pod web Running");
+    [api, other] = await Promise.all([
+      startApiServer({ namespaces: ["app"] }),
+      startApiServer({ namespaces: ["app"] }),
+    ]);
+    api.createObject({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "web", namespace: "app" },
+      spec: { containers: [{ name: "main", image: "busybox" }] },
+    });
+    await waitFor(
+      () => api.getObject("v1", "Pod", "app", "web")?.status?.phase === "Running",
+      "pod web Running",
+    );
   });
   after(async () => {
     await Promise.all([api.stop(), other.stop()]);
@@ -48,7 +59,13 @@ describe("shared TLS transport against the API-server double", () => {
     const executor = createPodExecutor(kubeConfigFor(api.kubeconfigPath));
     const before = api.tlsConnections();
     for (let i = 0; i < 6; i++) {
-      const r = await executor.exec({ namespace: "app", pod: "web", container: "main", argv: ["/bin/echo", `run ${i}`], timeoutMs: 30_000 });
+      const r = await executor.exec({
+        namespace: "app",
+        pod: "web",
+        container: "main",
+        argv: ["/bin/echo", `run ${i}`],
+        timeoutMs: 30_000,
+      });
       assert.equal(r.kind, "exited");
       assert.equal(r.kind === "exited" && r.exitCode, 0);
       assert.equal(r.stdout, `run ${i}\n`);
@@ -71,9 +88,17 @@ describe("shared TLS transport against the API-server double", () => {
     const r = await cluster.getPod("app", "web");
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.error.message : "", /certificate|self.signed|unable to verify/i);
-    const ex = await createPodExecutor(kc).exec({ namespace: "app", pod: "web", container: "main", argv: ["/bin/true"], timeoutMs: 30_000 });
+    const ex = await createPodExecutor(kc).exec({
+      namespace: "app",
+      pod: "web",
+      container: "main",
+      argv: ["/bin/true"],
+      timeoutMs: 30_000,
+    });
     assert.equal(ex.kind, "transport_error");
     // and the good kubeconfig in the same process still works (separate pool per CA)
-    assert.ok((await createAgentCluster(kubeConfigFor(api.kubeconfigPath), silentLogger()).getPod("app", "web")).ok);
+    assert.ok(
+      (await createAgentCluster(kubeConfigFor(api.kubeconfigPath), silentLogger()).getPod("app", "web")).ok,
+    );
   });
 });

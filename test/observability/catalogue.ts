@@ -69,7 +69,11 @@ export function seriesIn(expr: string): string[] {
   return [...new Set(expr.match(/\bhookguard_[a-z_]+\b/g) ?? [])];
 }
 
-export interface DashboardQuery { panel: string; refId: string; expr: string }
+export interface DashboardQuery {
+  panel: string;
+  refId: string;
+  expr: string;
+}
 
 export function loadDashboard(): any {
   return JSON.parse(readFileSync(dashboardPath, "utf8"));
@@ -78,7 +82,9 @@ export function loadDashboard(): any {
 /** Every PromQL target of every panel (rows included). */
 export function dashboardQueries(dashboard = loadDashboard()): DashboardQuery[] {
   const panels = (dashboard.panels as any[]).flatMap((p) => [p, ...(p.panels ?? [])]);
-  return panels.flatMap((p) => (p.targets ?? []).map((t: any) => ({ panel: p.title, refId: t.refId, expr: t.expr })));
+  return panels.flatMap((p) =>
+    (p.targets ?? []).map((t: any) => ({ panel: p.title, refId: t.refId, expr: t.expr })),
+  );
 }
 
 /**
@@ -87,17 +93,25 @@ export function dashboardQueries(dashboard = loadDashboard()): DashboardQuery[] 
  */
 export function expandGrafanaVariables(expr: string, window = "5m"): string {
   return expr
-    .replace(/\$__rate_interval|\$\{__rate_interval\}|\$__range|\$\{__range\}|\$__interval|\$\{__interval\}/g, window)
+    .replace(
+      /\$__rate_interval|\$\{__rate_interval\}|\$__range|\$\{__range\}|\$__interval|\$\{__interval\}/g,
+      window,
+    )
     .replace(/\$\{namespace(:regex)?\}|\$namespace/g, ".*");
 }
 
 /** The dashboard's queries as one recording-rule group promtool can check. */
 export function queriesAsRecordingRules(window = "5m"): { groups: any[] } {
   return {
-    groups: [{
-      name: "hookguard-dashboard",
-      rules: dashboardQueries().map((q, i) => ({ record: `hookguard_dashboard:query_${i}`, expr: expandGrafanaVariables(q.expr, window) })),
-    }],
+    groups: [
+      {
+        name: "hookguard-dashboard",
+        rules: dashboardQueries().map((q, i) => ({
+          record: `hookguard_dashboard:query_${i}`,
+          expr: expandGrafanaVariables(q.expr, window),
+        })),
+      },
+    ],
   };
 }
 

@@ -7,14 +7,32 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { findOne, renderChart } from "../chart/render.js";
-import { dashboardPath, dashboardQueries, externalSeriesIn, knownSeries, loadDashboard, queriesAsRecordingRules, seriesIn } from "./catalogue.js";
+import {
+  dashboardPath,
+  dashboardQueries,
+  externalSeriesIn,
+  knownSeries,
+  loadDashboard,
+  queriesAsRecordingRules,
+  seriesIn,
+} from "./catalogue.js";
 import { promtool, withTempDir } from "./promtool.js";
 
 const requiredPanels = [
-  "Hook success ratio", "Hook failures by namespace and phase", "Hook duration p50 / p95 / p99", "Freeze window p95",
-  "Pods awaiting post hooks", "Backups by phase", "Admission decisions per second", "Admission p99 latency",
-  "Admission warnings per second", "Certificate days left",
-  "Completed backups (25h)", "Oldest running backup", "Webhook ready endpoints", "Agent storage free",
+  "Hook success ratio",
+  "Hook failures by namespace and phase",
+  "Hook duration p50 / p95 / p99",
+  "Freeze window p95",
+  "Pods awaiting post hooks",
+  "Backups by phase",
+  "Admission decisions per second",
+  "Admission p99 latency",
+  "Admission warnings per second",
+  "Certificate days left",
+  "Completed backups (25h)",
+  "Oldest running backup",
+  "Webhook ready endpoints",
+  "Agent storage free",
 ];
 
 test("the dashboard has the panels of the issue, a datasource and a namespace variable", () => {
@@ -45,7 +63,10 @@ test("every dashboard query uses only metrics the webhook and the agent export",
   const known = knownSeries();
   for (const q of dashboardQueries()) {
     const used = seriesIn(q.expr);
-    assert.ok(used.length > 0 || externalSeriesIn(q.expr).length > 0, `${q.panel}: neither a hookguard metric nor a known exporter's`);
+    assert.ok(
+      used.length > 0 || externalSeriesIn(q.expr).length > 0,
+      `${q.panel}: neither a hookguard metric nor a known exporter's`,
+    );
     for (const s of used) assert.ok(known.has(s), `${q.panel} uses ${s}`);
   }
 });
@@ -54,7 +75,8 @@ test("promtool accepts every dashboard expression (wrapped as recording rules)",
   const rules = queriesAsRecordingRules();
   assert.equal(rules.groups[0].rules.length, dashboardQueries().length);
   assert.ok(rules.groups[0].rules.length >= 12);
-  for (const r of rules.groups[0].rules) assert.doesNotMatch(r.expr, /\$/, "a Grafana variable was left unexpanded");
+  for (const r of rules.groups[0].rules)
+    assert.doesNotMatch(r.expr, /\$/, "a Grafana variable was left unexpanded");
   await withTempDir(async (dir) => {
     await writeFile(join(dir, "dashboard-rules.yaml"), stringify(rules));
     const r = await promtool(["check", "rules", join(dir, "dashboard-rules.yaml")]);
@@ -68,7 +90,15 @@ test("promtool accepts every dashboard expression (wrapped as recording rules)",
 });
 
 test("the chart's dashboard ConfigMap carries the file for the Grafana sidecar", async () => {
-  const docs = await renderChart({ metrics: { grafanaDashboard: { enabled: true, namespace: "monitoring", annotations: { grafana_folder: "Backups" } } } });
+  const docs = await renderChart({
+    metrics: {
+      grafanaDashboard: {
+        enabled: true,
+        namespace: "monitoring",
+        annotations: { grafana_folder: "Backups" },
+      },
+    },
+  });
   const cm = findOne(docs, "ConfigMap");
   assert.equal(cm.metadata.labels.grafana_dashboard, "1");
   assert.equal(cm.metadata.namespace, "monitoring");

@@ -18,7 +18,11 @@ export interface Proc {
 }
 
 export function startProcess(file: string, args: string[], cwd = repoRoot): Proc {
-  const child = spawn(file, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KUBECONFIG: "" } });
+  const child = spawn(file, args, {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, KUBECONFIG: "" },
+  });
   let text = "";
   const listeners = new Set<(line: string) => void>();
   let partial = "";
@@ -46,8 +50,13 @@ export function startProcess(file: string, args: string[], cwd = repoRoot): Proc
           const v = match(line);
           if (v !== undefined) done(() => resolve(v));
         };
-        const onExit = (code: number | null) => done(() => reject(new Error(`${what}: process exited (${code}) first:\n${text.slice(-4000)}`)));
-        const timer = setTimeout(() => done(() => reject(new Error(`${what}: not seen within ${timeoutMs} ms:\n${text.slice(-4000)}`))), timeoutMs);
+        const onExit = (code: number | null) =>
+          done(() => reject(new Error(`${what}: process exited (${code}) first:\n${text.slice(-4000)}`)));
+        const timer = setTimeout(
+          () =>
+            done(() => reject(new Error(`${what}: not seen within ${timeoutMs} ms:\n${text.slice(-4000)}`))),
+          timeoutMs,
+        );
         listeners.add(listener);
         child.once("exit", onExit);
         for (const line of text.split("\n")) {
@@ -72,7 +81,9 @@ export function logField(msgPart: string, field: string): (line: string) => numb
     if (!line.startsWith("{")) return undefined;
     try {
       const rec = JSON.parse(line);
-      return typeof rec.msg === "string" && rec.msg.includes(msgPart) && typeof rec[field] === "number" ? rec[field] : undefined;
+      return typeof rec.msg === "string" && rec.msg.includes(msgPart) && typeof rec[field] === "number"
+        ? rec[field]
+        : undefined;
     } catch {
       return undefined;
     }
@@ -81,14 +92,21 @@ export function logField(msgPart: string, field: string): (line: string) => numb
 
 const cli = join(repoRoot, "bin/hookguard.js");
 
-export interface RunningWebhookProcess extends Proc { port: number; metricsPort: number; caPem: string }
+export interface RunningWebhookProcess extends Proc {
+  port: number;
+  metricsPort: number;
+  caPem: string;
+}
 
 /** `hookguard webhook ARGS`; `certDir` must be the --cert-dir in args (its ca.crt is read once serving). */
 export async function startWebhookProcess(args: string[], certDir: string): Promise<RunningWebhookProcess> {
   const p = startProcess(process.execPath, [cli, "webhook", ...args]);
   try {
     const port = await p.waitForLine("webhook serving", logField("serving /validate and /mutate", "port"));
-    const metricsPort = await p.waitForLine("webhook metrics port", logField("serving /validate and /mutate", "metricsPort"));
+    const metricsPort = await p.waitForLine(
+      "webhook metrics port",
+      logField("serving /validate and /mutate", "metricsPort"),
+    );
     return Object.assign(p, { port, metricsPort, caPem: await readFile(join(certDir, "ca.crt"), "utf8") });
   } catch (err) {
     await p.stop();
@@ -96,7 +114,9 @@ export async function startWebhookProcess(args: string[], certDir: string): Prom
   }
 }
 
-export interface RunningAgentProcess extends Proc { metricsPort: number }
+export interface RunningAgentProcess extends Proc {
+  metricsPort: number;
+}
 
 /** `hookguard agent ARGS`, resolved once it has started (metrics port read from its log). */
 export async function startAgentProcess(args: string[]): Promise<RunningAgentProcess> {
@@ -118,26 +138,45 @@ export interface PrometheusServer extends Proc {
 }
 
 /** A real Prometheus (Debian package) scraping `targets` every second; data in `dir`. */
-export async function startPrometheus(dir: string, targets: Record<string, string>): Promise<PrometheusServer> {
+export async function startPrometheus(
+  dir: string,
+  targets: Record<string, string>,
+): Promise<PrometheusServer> {
   await mkdir(join(dir, "data"), { recursive: true });
   const config = {
     global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
-    scrape_configs: Object.entries(targets).map(([job, target]) => ({ job_name: job, honor_labels: true, static_configs: [{ targets: [target] }] })),
+    scrape_configs: Object.entries(targets).map(([job, target]) => ({
+      job_name: job,
+      honor_labels: true,
+      static_configs: [{ targets: [target] }],
+    })),
   };
   await writeFile(join(dir, "prometheus.yml"), stringify(config));
-  const p = startProcess("prometheus", [
-    `--config.file=${join(dir, "prometheus.yml")}`,
-    `--storage.tsdb.path=${join(dir, "data")}`,
-    "--web.listen-address=127.0.0.1:0",
-    "--storage.tsdb.retention.time=1h",
-  ], dir);
+  const p = startProcess(
+    "prometheus",
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      "--web.listen-address=127.0.0.1:0",
+      "--storage.tsdb.retention.time=1h",
+    ],
+    dir,
+  );
   try {
     // Prometheus logs the configured address first (127.0.0.1:0), then the one it bound
-    const port = await p.waitForLine("prometheus listening", (l) => {
-      const m = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(l);
-      return m && m[1] !== "0" ? Number(m[1]) : undefined;
-    }, 30_000);
-    await p.waitForLine("prometheus ready", (l) => (l.includes("Server is ready to receive web requests") ? true : undefined), 30_000);
+    const port = await p.waitForLine(
+      "prometheus listening",
+      (l) => {
+        const m = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(l);
+        return m && m[1] !== "0" ? Number(m[1]) : undefined;
+      },
+      30_000,
+    );
+    await p.waitForLine(
+      "prometheus ready",
+      (l) => (l.includes("Server is ready to receive web requests") ? true : undefined),
+      30_000,
+    );
     const url = `http://127.0.0.1:${port}`;
     return Object.assign(p, {
       url,
@@ -155,7 +194,12 @@ export async function startPrometheus(dir: string, targets: Record<string, strin
 }
 
 /** Polls `fn` until it returns something other than undefined/false. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -165,7 +209,10 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -13,10 +13,19 @@ import { promtool, withTempDir } from "./promtool.js";
 const unitTests = fileURLToPath(new URL("./alerts.promtool.yaml", import.meta.url));
 
 const requiredAlerts = [
-  "HookguardHookFailures", "HookguardPodsAwaitingPostHooks", "HookguardForcedPostHooks", "HookguardNoAgentLeader",
-  "HookguardWebhookErrors", "HookguardWebhookSlow", "HookguardCertificateExpiringSoon",
-  "HookguardNoSuccessfulBackup", "HookguardBackupStuckInProgress", "HookguardAgentStorageNearlyFull", "HookguardWebhookNoReadyEndpoints",
-  "HookguardStandaloneBesideVelero", "HookguardVeleroHookFailures",
+  "HookguardHookFailures",
+  "HookguardPodsAwaitingPostHooks",
+  "HookguardForcedPostHooks",
+  "HookguardNoAgentLeader",
+  "HookguardWebhookErrors",
+  "HookguardWebhookSlow",
+  "HookguardCertificateExpiringSoon",
+  "HookguardNoSuccessfulBackup",
+  "HookguardBackupStuckInProgress",
+  "HookguardAgentStorageNearlyFull",
+  "HookguardWebhookNoReadyEndpoints",
+  "HookguardStandaloneBesideVelero",
+  "HookguardVeleroHookFailures",
 ];
 
 test("promtool check rules accepts the rule file (expressions and annotation templates)", async () => {
@@ -42,13 +51,18 @@ test("every alert of the issue exists, with severity, summary, description and r
   const known = knownSeries();
   for (const a of alerts) {
     assert.match(a.labels.severity, /^(warning|critical)$/, a.alert);
-    for (const k of ["summary", "description", "runbook"]) assert.ok((a.annotations[k] ?? "").length > 20, `${a.alert}: ${k}`);
-    for (const s of seriesIn(a.expr)) assert.ok(known.has(s), `${a.alert} uses ${s}, which neither component exports`);
+    for (const k of ["summary", "description", "runbook"])
+      assert.ok((a.annotations[k] ?? "").length > 20, `${a.alert}: ${k}`);
+    for (const s of seriesIn(a.expr))
+      assert.ok(known.has(s), `${a.alert} uses ${s}, which neither component exports`);
   }
   const byName = Object.fromEntries(alerts.map((a: any) => [a.alert, a]));
   assert.equal(byName.HookguardPodsAwaitingPostHooks.for, "15m");
   assert.match(byName.HookguardPodsAwaitingPostHooks.annotations.summary, /frozen/);
-  assert.match(byName.HookguardHookFailures.expr, /rate\(hookguard_hook_executions_total\{result!="succeeded"/);
+  assert.match(
+    byName.HookguardHookFailures.expr,
+    /rate\(hookguard_hook_executions_total\{result!="succeeded"/,
+  );
   assert.match(byName.HookguardCertificateExpiringSoon.expr, /< 21 \* 24 \* 3600/);
 });
 
@@ -64,17 +78,23 @@ test("promtool test rules: each alert fires when it should and stays quiet other
     assert.match(r.stdout, /SUCCESS/);
     // every alert has at least one case where it fires
     const cases = await readFile(unitTests, "utf8");
-    for (const a of requiredAlerts) assert.match(cases, new RegExp(`alertname: ${a}\\n\\s+exp_alerts:\\n\\s+- exp_labels`), `${a} never fires in the unit tests`);
+    for (const a of requiredAlerts)
+      assert.match(
+        cases,
+        new RegExp(`alertname: ${a}\\n\\s+exp_alerts:\\n\\s+- exp_labels`),
+        `${a} never fires in the unit tests`,
+      );
   });
 });
 
 test("the unit tests catch a wrong threshold", async () => {
   await withTempDir(async (dir) => {
     const rules = loadRules();
-    for (const g of rules.groups) for (const r of g.rules) {
-      delete r.annotations;
-      if (r.alert === "HookguardPodsAwaitingPostHooks") r.for = "30m";
-    }
+    for (const g of rules.groups)
+      for (const r of g.rules) {
+        delete r.annotations;
+        if (r.alert === "HookguardPodsAwaitingPostHooks") r.for = "30m";
+      }
     await writeFile(join(dir, "rules-under-test.yaml"), stringify(rules));
     await copyFile(unitTests, join(dir, "alerts.promtool.yaml"));
     const r = await promtool(["test", "rules", "alerts.promtool.yaml"], { cwd: dir });
@@ -84,7 +104,9 @@ test("the unit tests catch a wrong threshold", async () => {
 });
 
 test("the chart's PrometheusRule carries exactly the rule file, and promtool accepts what it renders", async () => {
-  const docs = await renderChart({ metrics: { prometheusRule: { enabled: true, labels: { release: "kps" } } } });
+  const docs = await renderChart({
+    metrics: { prometheusRule: { enabled: true, labels: { release: "kps" } } },
+  });
   const pr = findOne(docs, "PrometheusRule");
   assert.equal(pr.apiVersion, "monitoring.coreos.com/v1");
   assert.equal(pr.metadata.labels.release, "kps");

@@ -17,7 +17,11 @@ describe("ScheduleController against the API-server double", () => {
     api = await startApiServer();
     const kc = new KubeConfig();
     kc.loadFromFile(api.kubeconfigPath);
-    ctl = new ScheduleController(createAgentCluster(kc, silentLogger()), { namespace: "velero", now: () => clock.t }, silentLogger());
+    ctl = new ScheduleController(
+      createAgentCluster(kc, silentLogger()),
+      { namespace: "velero", now: () => clock.t },
+      silentLogger(),
+    );
   });
   after(async () => {
     await ctl.stop();
@@ -29,9 +33,18 @@ describe("ScheduleController against the API-server double", () => {
       apiVersion: "velero.io/v1",
       kind: "Schedule",
       metadata: { name: "daily", namespace: "velero" },
-      spec: { schedule: "0 3 * * *", useOwnerReferencesInBackup: true, template: { includedNamespaces: ["app"], ttl: "240h0m0s" } },
+      spec: {
+        schedule: "0 3 * * *",
+        useOwnerReferencesInBackup: true,
+        template: { includedNamespaces: ["app"], ttl: "240h0m0s" },
+      },
     });
-    api.createObject({ apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "broken", namespace: "velero" }, spec: { schedule: "every day", template: {} } });
+    api.createObject({
+      apiVersion: "velero.io/v1",
+      kind: "Schedule",
+      metadata: { name: "broken", namespace: "velero" },
+      spec: { schedule: "every day", template: {} },
+    });
     const meta = s.metadata as { uid: string; creationTimestamp: string };
     const created = new Date(meta.creationTimestamp);
     // two days later, no agent ran in between: one catch-up backup for the latest 03:00 UTC
@@ -44,7 +57,9 @@ describe("ScheduleController against the API-server double", () => {
     const b = api.getObject("velero.io/v1", "Backup", "velero", name);
     assert.ok(b, `backup ${name} exists`);
     assert.equal(b.metadata.labels["velero.io/schedule-name"], "daily");
-    assert.deepEqual(b.metadata.ownerReferences, [{ apiVersion: "velero.io/v1", kind: "Schedule", name: "daily", uid: meta.uid, controller: true }]);
+    assert.deepEqual(b.metadata.ownerReferences, [
+      { apiVersion: "velero.io/v1", kind: "Schedule", name: "daily", uid: meta.uid, controller: true },
+    ]);
     assert.deepEqual(b.spec, { includedNamespaces: ["app"], ttl: "240h0m0s" });
     const after1 = api.getObject("velero.io/v1", "Schedule", "velero", "daily");
     assert.equal(after1.status.phase, "Enabled");
@@ -58,6 +73,9 @@ describe("ScheduleController against the API-server double", () => {
     kc.loadFromFile(api.kubeconfigPath);
     const backups = await createAgentCluster(kc, silentLogger()).listBackups("velero");
     assert.ok(backups.ok);
-    assert.deepEqual(backups.value.map((x) => x.metadata.name), [name]);
+    assert.deepEqual(
+      backups.value.map((x) => x.metadata.name),
+      [name],
+    );
   });
 });

@@ -2,7 +2,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log.js";
-import { ScheduleController, parseSchedule, SCHEDULE_NAME_LABEL } from "../../src/agent/standalone/schedules.js";
+import {
+  ScheduleController,
+  parseSchedule,
+  SCHEDULE_NAME_LABEL,
+} from "../../src/agent/standalone/schedules.js";
 import type { AgentCluster } from "../../src/agent/ports.js";
 import type { BackupObject, ScheduleObject } from "../../src/velero/types.js";
 
@@ -32,7 +36,8 @@ class MemoryCluster {
           this.failCreate--;
           return { ok: false, error: { code: 503, reason: "ServiceUnavailable", message: "unavailable" } };
         }
-        if (this.backups.has(b.metadata.name)) return { ok: false, error: { code: 409, reason: "AlreadyExists", message: "exists" } };
+        if (this.backups.has(b.metadata.name))
+          return { ok: false, error: { code: 409, reason: "AlreadyExists", message: "exists" } };
         this.backups.set(b.metadata.name, structuredClone(b));
         return { ok: true, value: b };
       },
@@ -48,15 +53,33 @@ class MemoryCluster {
       createVolumeSnapshot: notUsed,
       getVolumeSnapshotState: notUsed,
       createEvent: async () => undefined,
-      readVeleroServerSignals: async () => ({ ok: true, value: { storageLocations: [], deployments: [], pods: [] } }),
+      readVeleroServerSignals: async () => ({
+        ok: true,
+        value: { storageLocations: [], deployments: [], pods: [] },
+      }),
     };
   }
-  addSchedule(name: string, schedule: string, extra: Partial<ScheduleObject["spec"]> = {}, created = "2026-03-01T00:00:00Z"): ScheduleObject {
+  addSchedule(
+    name: string,
+    schedule: string,
+    extra: Partial<ScheduleObject["spec"]> = {},
+    created = "2026-03-01T00:00:00Z",
+  ): ScheduleObject {
     const s: ScheduleObject = {
       apiVersion: "velero.io/v1",
       kind: "Schedule",
-      metadata: { name, namespace: "velero", uid: `uid-${name}`, creationTimestamp: created, labels: { team: "db" } },
-      spec: { schedule, template: { includedNamespaces: ["app"], ttl: "72h0m0s", metadata: { labels: { tier: "gold" } } }, ...extra },
+      metadata: {
+        name,
+        namespace: "velero",
+        uid: `uid-${name}`,
+        creationTimestamp: created,
+        labels: { team: "db" },
+      },
+      spec: {
+        schedule,
+        template: { includedNamespaces: ["app"], ttl: "72h0m0s", metadata: { labels: { tier: "gold" } } },
+        ...extra,
+      },
     };
     this.schedules.set(name, s);
     return s;
@@ -66,7 +89,12 @@ class MemoryCluster {
   }
 }
 
-function setup(start: string): { mem: MemoryCluster; ctl: ScheduleController; clock: { t: Date }; at(iso: string): Promise<void> } {
+function setup(start: string): {
+  mem: MemoryCluster;
+  ctl: ScheduleController;
+  clock: { t: Date };
+  at(iso: string): Promise<void>;
+} {
   const mem = new MemoryCluster();
   const clock = { t: new Date(start) };
   const ctl = new ScheduleController(mem.port(), { namespace: "velero", now: () => clock.t }, silentLogger());
@@ -144,10 +172,20 @@ describe("ScheduleController", () => {
     mem.addSchedule("tz", "CRON_TZ=Mars/Olympus 0 * * * *");
     await at("2026-03-02T00:00:00Z");
     assert.deepEqual(mem.names(), []);
-    for (const n of ["bad", "six", "tz"]) assert.equal(mem.schedules.get(n)!.status?.phase, "FailedValidation", n);
-    assert.match(String((mem.schedules.get("bad")!.status?.validationErrors as string[])[0]), /^invalid schedule: .*minute/);
-    assert.match(String((mem.schedules.get("tz")!.status?.validationErrors as string[])[0]), /^invalid schedule: schedule time zone "Mars\/Olympus" is not a known IANA zone/);
-    assert.equal((mem.schedules.get("six")!.status?.validationErrors as string[])[0], 'invalid schedule: schedule "0 0 * * * *" has 6 fields; Velero takes exactly 5 (minute hour day-of-month month day-of-week): Velero\'s parser has no seconds field; drop the first field');
+    for (const n of ["bad", "six", "tz"])
+      assert.equal(mem.schedules.get(n)!.status?.phase, "FailedValidation", n);
+    assert.match(
+      String((mem.schedules.get("bad")!.status?.validationErrors as string[])[0]),
+      /^invalid schedule: .*minute/,
+    );
+    assert.match(
+      String((mem.schedules.get("tz")!.status?.validationErrors as string[])[0]),
+      /^invalid schedule: schedule time zone "Mars\/Olympus" is not a known IANA zone/,
+    );
+    assert.equal(
+      (mem.schedules.get("six")!.status?.validationErrors as string[])[0],
+      'invalid schedule: schedule "0 0 * * * *" has 6 fields; Velero takes exactly 5 (minute hour day-of-month month day-of-week): Velero\'s parser has no seconds field; drop the first field',
+    );
     // fixed by the user: Enabled, errors cleared
     mem.schedules.get("bad")!.spec.schedule = "0 * * * *";
     await at("2026-03-02T00:30:00Z");
@@ -159,7 +197,13 @@ describe("ScheduleController", () => {
     const { mem, at } = setup("2026-03-01T00:00:00Z");
     mem.addSchedule("h", "0 * * * *");
     // another agent created the backup but died before recording lastBackup
-    mem.backups.set("h-20260301010000", { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "h-20260301010000", namespace: "velero", labels: { [SCHEDULE_NAME_LABEL]: "h" } }, spec: {}, status: { phase: "Completed" } });
+    mem.backups.set("h-20260301010000", {
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { name: "h-20260301010000", namespace: "velero", labels: { [SCHEDULE_NAME_LABEL]: "h" } },
+      spec: {},
+      status: { phase: "Completed" },
+    });
     await at("2026-03-01T01:00:05Z");
     assert.deepEqual(mem.names(), ["h-20260301010000"]);
     assert.equal(mem.schedules.get("h")!.status?.lastBackup, "2026-03-01T01:00:05Z");

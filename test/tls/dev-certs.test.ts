@@ -24,7 +24,10 @@ describe("dev certificates", () => {
     assert.equal(ca.ca, true);
     assert.equal(leaf.ca, false);
     assert.ok(leaf.checkIssued(ca) && leaf.verify(ca.publicKey));
-    assert.equal(leaf.subjectAltName, "DNS:localhost, DNS:hookguard.hookguard.svc, DNS:hookguard.hookguard.svc.cluster.local, IP Address:127.0.0.1");
+    assert.equal(
+      leaf.subjectAltName,
+      "DNS:localhost, DNS:hookguard.hookguard.svc, DNS:hookguard.hookguard.svc.cluster.local, IP Address:127.0.0.1",
+    );
     assert.notEqual(leaf.serialNumber, ca.serialNumber);
     assert.ok(leaf.serialNumber.length >= 30, leaf.serialNumber);
     const years = (c: X509Certificate) => (new Date(c.validTo).getTime() - Date.now()) / (365 * 86_400_000);
@@ -57,11 +60,24 @@ describe("dev certificates", () => {
 
   it("serves TLS 1.2 and 1.3 but refuses TLS 1.1 (checked against a control server that allows it)", async () => {
     const wh = await startTestWebhook();
-    const control = createServer({ cert: readFileSync(join(wh.certDir, "tls.crt")), key: readFileSync(join(wh.certDir, "tls.key")), minVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0" });
+    const control = createServer({
+      cert: readFileSync(join(wh.certDir, "tls.crt")),
+      key: readFileSync(join(wh.certDir, "tls.key")),
+      minVersion: "TLSv1",
+      ciphers: "DEFAULT@SECLEVEL=0",
+    });
     await new Promise<void>((r) => control.listen(0, "127.0.0.1", r));
     const handshake = (port: number, version: "TLSv1.1" | "TLSv1.2" | "TLSv1.3") =>
       new Promise<string>((resolve) => {
-        const s = connect({ host: "127.0.0.1", port, ca: wh.ca, servername: "localhost", minVersion: version, maxVersion: version, ciphers: "DEFAULT@SECLEVEL=0" });
+        const s = connect({
+          host: "127.0.0.1",
+          port,
+          ca: wh.ca,
+          servername: "localhost",
+          minVersion: version,
+          maxVersion: version,
+          ciphers: "DEFAULT@SECLEVEL=0",
+        });
         s.once("secureConnect", () => {
           resolve(s.getProtocol() ?? "?");
           s.destroy();
@@ -70,7 +86,11 @@ describe("dev certificates", () => {
       });
     try {
       const controlPort = (control.address() as AddressInfo).port;
-      assert.equal(await handshake(controlPort, "TLSv1.1"), "TLSv1.1", "control: this client can speak TLS 1.1");
+      assert.equal(
+        await handshake(controlPort, "TLSv1.1"),
+        "TLSv1.1",
+        "control: this client can speak TLS 1.1",
+      );
       assert.equal(await handshake(wh.port, "TLSv1.1"), "refused");
       assert.equal(await handshake(wh.port, "TLSv1.2"), "TLSv1.2");
       assert.equal(await handshake(wh.port, "TLSv1.3"), "TLSv1.3");

@@ -27,16 +27,35 @@ describe("managed certificates (--manage-certs)", () => {
   beforeEach(() => {
     api.secrets.clear();
     api.configs.clear();
-    api.configs.set("hookguard-validate", webhookConfig("validating", "hookguard-validate", ["validate.hookguard.io", "validate-backups.hookguard.io"]));
-    api.configs.set("hookguard-mutate", webhookConfig("mutating", "hookguard-mutate", ["mutate.hookguard.io"]));
+    api.configs.set(
+      "hookguard-validate",
+      webhookConfig("validating", "hookguard-validate", [
+        "validate.hookguard.io",
+        "validate-backups.hookguard.io",
+      ]),
+    );
+    api.configs.set(
+      "hookguard-mutate",
+      webhookConfig("mutating", "hookguard-mutate", ["mutate.hookguard.io"]),
+    );
     api.interceptWrite = undefined;
     api.requests.length = 0;
   });
   const store = () => kubeCertStore(api.kc, "hookguard", "hookguard-certs");
   const reconcile = (dir: string, now: Date) =>
-    reconcileCerts(store(), { certDir: dir, dnsNames: ["hookguard.hookguard.svc"], webhookConfigs: ["hookguard-validate", "hookguard-mutate"], log: silentLogger(), now: () => now });
-  const stored = () => Object.fromEntries(Object.entries(api.secrets.get("hookguard-certs")!.data).map(([k, v]) => [k, unb64(v)]));
-  const bundles = () => [...api.configs.values()].flatMap((c) => c.obj.webhooks.map((w: any) => w.clientConfig.caBundle));
+    reconcileCerts(store(), {
+      certDir: dir,
+      dnsNames: ["hookguard.hookguard.svc"],
+      webhookConfigs: ["hookguard-validate", "hookguard-mutate"],
+      log: silentLogger(),
+      now: () => now,
+    });
+  const stored = () =>
+    Object.fromEntries(
+      Object.entries(api.secrets.get("hookguard-certs")!.data).map(([k, v]) => [k, unb64(v)]),
+    );
+  const bundles = () =>
+    [...api.configs.values()].flatMap((c) => c.obj.webhooks.map((w: any) => w.clientConfig.caBundle));
 
   it("creates the Secret (CA 10 y, serving 1 y, distinct serials), patches every caBundle, writes the cert dir", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hookguard-managed-"));
@@ -58,7 +77,10 @@ describe("managed certificates (--manage-certs)", () => {
     api.requests.length = 0;
     const again = await reconcile(dir, new Date(t0.getTime() + DAY));
     assert.ok(again.ok && again.value.action === "adopted");
-    assert.deepEqual(api.requests.filter((q) => q.method !== "GET"), []);
+    assert.deepEqual(
+      api.requests.filter((q) => q.method !== "GET"),
+      [],
+    );
   });
 
   it("several replicas converge on one Secret: a conflicting write is re-read and adopted", async () => {
@@ -68,7 +90,10 @@ describe("managed certificates (--manage-certs)", () => {
     api.interceptWrite = (method, name) => {
       if (raced || method !== "POST") return false;
       raced = true;
-      api.secrets.set(name, { data: Object.fromEntries(Object.entries(toSecretData(theirs)).map(([k, v]) => [k, b64(v)])), resourceVersion: "7" });
+      api.secrets.set(name, {
+        data: Object.fromEntries(Object.entries(toSecretData(theirs)).map(([k, v]) => [k, b64(v)])),
+        resourceVersion: "7",
+      });
       return true;
     };
     const dir = mkdtempSync(join(tmpdir(), "hookguard-managed-"));
@@ -95,12 +120,18 @@ describe("managed certificates (--manage-certs)", () => {
     const early = await reconcile(dir, new Date(t0.getTime() + 270 * DAY)); // 95 days left: keep
     assert.ok(early.ok && early.value.action === "adopted");
     const r = await reconcile(dir, new Date(t0.getTime() + 280 * DAY)); // 85 days left: renew
-    assert.ok(r.ok && r.value.action === "serving certificate renewed 90 days before expiry", JSON.stringify(r));
+    assert.ok(
+      r.ok && r.value.action === "serving certificate renewed 90 days before expiry",
+      JSON.stringify(r),
+    );
     const second = stored();
     assert.equal(second["ca.crt"], first["ca.crt"]);
     assert.notEqual(second["tls.crt"], first["tls.crt"]);
     assert.equal(readFileSync(join(dir, "tls.crt"), "utf8"), second["tls.crt"]);
-    assert.notEqual(new X509Certificate(second["tls.crt"]!).serialNumber, new X509Certificate(first["tls.crt"]!).serialNumber);
+    assert.notEqual(
+      new X509Certificate(second["tls.crt"]!).serialNumber,
+      new X509Certificate(first["tls.crt"]!).serialNumber,
+    );
   });
 
   it("renews the CA before its expiry, keeping the old CA in the bundle until it expires", async () => {
@@ -109,7 +140,10 @@ describe("managed certificates (--manage-certs)", () => {
     const oldCa = stored()["ca.crt"]!;
     const later = new Date(t0.getTime() + (3650 - 400) * DAY); // under 1 year + 90 days left
     const r = await reconcile(dir, later);
-    assert.ok(r.ok && r.value.action === "CA renewed before expiry (old CA kept in the bundle)", JSON.stringify(r));
+    assert.ok(
+      r.ok && r.value.action === "CA renewed before expiry (old CA kept in the bundle)",
+      JSON.stringify(r),
+    );
     const data = stored();
     const cas = splitPem(data["ca.crt"]!);
     assert.equal(cas.length, 2);
@@ -124,7 +158,16 @@ describe("managed certificates (--manage-certs)", () => {
   });
 
   it("reports a webhook configuration that does not exist", async () => {
-    const r = await reconcileCerts(store(), { certDir: mkdtempSync(join(tmpdir(), "hookguard-managed-")), dnsNames: [], webhookConfigs: ["nope"], log: silentLogger(), now: () => t0 });
-    assert.deepEqual(r, { ok: false, error: "no ValidatingWebhookConfiguration or MutatingWebhookConfiguration named nope" });
+    const r = await reconcileCerts(store(), {
+      certDir: mkdtempSync(join(tmpdir(), "hookguard-managed-")),
+      dnsNames: [],
+      webhookConfigs: ["nope"],
+      log: silentLogger(),
+      now: () => t0,
+    });
+    assert.deepEqual(r, {
+      ok: false,
+      error: "no ValidatingWebhookConfiguration or MutatingWebhookConfiguration named nope",
+    });
   });
 });

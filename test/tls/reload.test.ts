@@ -95,7 +95,10 @@ describe("certificate hot reload", () => {
       symlinkSync("..2026_11_27_07_00_00.000000002", join(dir, "..data_tmp"));
       renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
       rmSync(join(dir, "..2026_11_27_06_00_00.000000001"), { recursive: true });
-      await waitFor("new connections to present the new certificate", async () => (await peerSerial(wh.port, ca.certPem)) === serialOf(second.certPem));
+      await waitFor(
+        "new connections to present the new certificate",
+        async () => (await peerSerial(wh.port, ca.certPem)) === serialOf(second.certPem),
+      );
       const after = load.ok;
       await waitFor("traffic after the swap", async () => load.ok > after + 20);
     } finally {
@@ -119,11 +122,20 @@ describe("certificate hot reload", () => {
       await waitFor("some traffic", async () => load.ok > 20);
       writeFileSync(join(dir, "tls.key"), second.keyPem); // torn: new key, old certificate
       await new Promise((r) => setTimeout(r, 300)); // let the watcher see (and skip) the torn pair
-      assert.equal(await peerSerial(wh.port, ca.certPem), serialOf(first.certPem), "the old pair keeps serving while torn");
+      assert.equal(
+        await peerSerial(wh.port, ca.certPem),
+        serialOf(first.certPem),
+        "the old pair keeps serving while torn",
+      );
       writeFileSync(join(dir, "tls.crt"), second.certPem);
-      await waitFor("the new certificate", async () => (await peerSerial(wh.port, ca.certPem)) === serialOf(second.certPem));
+      await waitFor(
+        "the new certificate",
+        async () => (await peerSerial(wh.port, ca.certPem)) === serialOf(second.certPem),
+      );
       assert.equal(wh.server.pair?.serial.toUpperCase(), serialOf(second.certPem));
-      const gauge = (await wh.metrics.certExpiry.get()).values.find((v) => v.labels.certificate === "serving")?.value;
+      const gauge = (await wh.metrics.certExpiry.get()).values.find(
+        (v) => v.labels.certificate === "serving",
+      )?.value;
       assert.equal(gauge, Math.floor(new Date(new X509Certificate(second.certPem).validTo).getTime() / 1000));
       const after = load.ok;
       await waitFor("traffic after the swap", async () => load.ok > after + 20);

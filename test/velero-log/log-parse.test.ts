@@ -1,7 +1,13 @@
 // Velero backup logs, both formats and each version's hook fields, parsed into entries and hook events.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { extractHookEvents, parseBackupLog, readGoQuoted, splitTextFields, type HookEvent } from "../../src/velero/log-parse.js";
+import {
+  extractHookEvents,
+  parseBackupLog,
+  readGoQuoted,
+  splitTextFields,
+  type HookEvent,
+} from "../../src/velero/log-parse.js";
 import { V112_TEXT, V114_JSON, V114_TEXT, V115_TEXT, V118_JSON, V118_TEXT } from "./fixtures.js";
 
 const eventsOf = (text: string): HookEvent[] => extractHookEvents(parseBackupLog(text)).events;
@@ -91,16 +97,21 @@ describe("parseBackupLog: robustness", () => {
       `{"level":"warning","msg":"json ok","time":"2025-01-10T01:00:00Z"}`,
     ].join("\r\n");
     const log = parseBackupLog(text);
-    assert.deepEqual(log.entries.map((e) => [e.line, e.format, e.level, e.msg]), [
-      [1, "text", "info", "ok line"],
-      [13, "json", "warning", "json ok"],
-    ]);
+    assert.deepEqual(
+      log.entries.map((e) => [e.line, e.format, e.level, e.msg]),
+      [
+        [1, "text", "info", "ok line"],
+        [13, "json", "warning", "json ok"],
+      ],
+    );
     assert.equal(log.garbageLines, 9);
     assert.deepEqual(log.garbageSamples, [2, 3, 4, 5, 6]);
   });
 
   it("never throws on any prefix of any real line, and accounts for every line", () => {
-    const lines = [V112_TEXT, V114_TEXT, V115_TEXT, V118_TEXT, V114_JSON, V118_JSON].flatMap((l) => l.split("\n"));
+    const lines = [V112_TEXT, V114_TEXT, V115_TEXT, V118_TEXT, V114_JSON, V118_JSON].flatMap((l) =>
+      l.split("\n"),
+    );
     for (const line of lines) {
       for (let cut = 1; cut <= line.length; cut += 3) {
         const log = parseBackupLog(line.slice(0, cut));
@@ -113,7 +124,11 @@ describe("parseBackupLog: robustness", () => {
 
   it("returns nothing for empty or non-string input", () => {
     assert.deepEqual(parseBackupLog(""), { entries: [], garbageLines: 0, garbageSamples: [] });
-    assert.deepEqual(parseBackupLog(undefined as unknown as string), { entries: [], garbageLines: 0, garbageSamples: [] });
+    assert.deepEqual(parseBackupLog(undefined as unknown as string), {
+      entries: [],
+      garbageLines: 0,
+      garbageSamples: [],
+    });
   });
 
   it("counts hook lines whose fields cannot be read, and ignores a user's own 'stdout:' line", () => {
@@ -154,7 +169,7 @@ describe("extractHookEvents: per version and format", () => {
       ],
     },
     {
-      name: "1.14 json: array command, \"10s\", error.message, \\u003cfrom-annotation\\u003e",
+      name: '1.14 json: array command, "10s", error.message, \\u003cfrom-annotation\\u003e',
       log: V114_JSON,
       want: [
         "start pre/spec flush mysql [mysql -e FLUSH TABLES WITH READ LOCK] Fail 10s @db/mysql-0",
@@ -225,7 +240,9 @@ describe("extractHookEvents: per version and format", () => {
   });
 
   it("reads the PVB wait failure that skips a block's post hooks", () => {
-    const ev = eventsOf(`time="t" level=error msg="failed to wait PVBs processed for the ItemBlock" backup=velero/b error="context deadline exceeded" logSource="pkg/backup/backup.go:886"`);
+    const ev = eventsOf(
+      `time="t" level=error msg="failed to wait PVBs processed for the ItemBlock" backup=velero/b error="context deadline exceeded" logSource="pkg/backup/backup.go:886"`,
+    );
     assert.deepEqual(ev.map(brief), ["post-hooks-not-run context deadline exceeded"]);
   });
 });

@@ -21,10 +21,23 @@ test("SIGKILL between pre and post hooks leaves the Backup InProgress; the next 
   const velero = sb.velero(["--hold-items", "10m"]);
   await velero.ready;
   const before = sb.veleroPods()[0];
-  const created = await sb.kubectl.run(["create", "-f", "-"], JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "crash", namespace: "velero" }, spec: { includedNamespaces: ["db"] } }));
+  const created = await sb.kubectl.run(
+    ["create", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { name: "crash", namespace: "velero" },
+      spec: { includedNamespaces: ["db"] },
+    }),
+  );
   assert.equal(created.code, 0, created.stderr);
   // The pre hook ran (the dual-mode logger also writes the backup log to stdout), the post hook not yet.
-  await waitFor("pre hook output", () => velero.stdout().includes("msg=\"stdout: frozen\\n\"") || undefined, 60_000, 100);
+  await waitFor(
+    "pre hook output",
+    () => velero.stdout().includes('msg="stdout: frozen\\n"') || undefined,
+    60_000,
+    100,
+  );
   assert.equal(sb.backup("crash").status.phase, "InProgress");
   await velero.kill("SIGKILL");
   assert.ok(!velero.stdout().includes("thawed"));
@@ -34,15 +47,27 @@ test("SIGKILL between pre and post hooks leaves the Backup InProgress; the next 
   await again.ready;
   const b = sb.backup("crash");
   assert.equal(b.status.phase, "Failed");
-  assert.equal(b.status.failureReason, 'found a backup with status "InProgress" during the server starting, mark it as "Failed"');
+  assert.equal(
+    b.status.failureReason,
+    'found a backup with status "InProgress" during the server starting, mark it as "Failed"',
+  );
   assert.ok(Date.parse(b.status.completionTimestamp) >= Date.parse(b.status.startTimestamp));
-  assert.ok(again.stdout().includes('level=warning msg="found a backup with status \\"InProgress\\" during the server starting, mark it as \\"Failed\\"" backup=crash'));
+  assert.ok(
+    again
+      .stdout()
+      .includes(
+        'level=warning msg="found a backup with status \\"InProgress\\" during the server starting, mark it as \\"Failed\\"" backup=crash',
+      ),
+  );
 
   // The container restarted in the same pod (restartPolicy Always).
   const after = sb.veleroPods();
   assert.equal(after.length, 1);
   assert.equal(after[0].metadata.name, before.metadata.name);
-  assert.equal(after[0].status.containerStatuses[0].restartCount, (before.status.containerStatuses[0].restartCount ?? 0) + 1);
+  assert.equal(
+    after[0].status.containerStatuses[0].restartCount,
+    (before.status.containerStatuses[0].restartCount ?? 0) + 1,
+  );
   assert.equal(after[0].status.containerStatuses[0].lastState.terminated.exitCode, 137);
 
   // Its log lived in the dead process: the DownloadRequest is answered, the object is not there.

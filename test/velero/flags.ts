@@ -21,7 +21,8 @@ export interface ParsedFlags {
 
 function durationMs(flag: string, v: string): number {
   const d = parseGoDuration(v);
-  if (!d.ok || d.ns < 0) throw new Error(`--${flag} ${JSON.stringify(v)}: not a non-negative Go duration (e.g. 30s, 1m)`);
+  if (!d.ok || d.ns < 0)
+    throw new Error(`--${flag} ${JSON.stringify(v)}: not a non-negative Go duration (e.g. 30s, 1m)`);
   return d.ns / 1e6;
 }
 
@@ -43,8 +44,10 @@ export function parseFlags(argv: string[]): ParsedFlags {
     allowPositionals: false,
   });
   if (!values.kubeconfig) throw new Error("--kubeconfig is required");
-  if (!versionByName(values.version!)) throw new Error(`--version ${JSON.stringify(values.version)}: one of ${VERSION_NAMES.join(", ")}`);
-  if (values["log-format"] !== "text" && values["log-format"] !== "json") throw new Error(`--log-format ${JSON.stringify(values["log-format"])}: text or json`);
+  if (!versionByName(values.version!))
+    throw new Error(`--version ${JSON.stringify(values.version)}: one of ${VERSION_NAMES.join(", ")}`);
+  if (values["log-format"] !== "text" && values["log-format"] !== "json")
+    throw new Error(`--log-format ${JSON.stringify(values["log-format"])}: text or json`);
   return {
     kubeconfig: values.kubeconfig,
     namespace: values.namespace!,

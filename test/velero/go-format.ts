@@ -41,14 +41,24 @@ export function goQuote(s: string): string {
     }
     if (ch === " " || PRINTABLE.test(ch)) out += ch;
     else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\ufffd"; // a lone surrogate is not valid UTF-8
+    else if (cp >= 0xd800 && cp <= 0xdfff)
+      out += "\\ufffd"; // a lone surrogate is not valid UTF-8
     else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, "0")}`;
     else out += `\\U${cp.toString(16).padStart(8, "0")}`;
   }
   return out + '"';
 }
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNITS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
 
 export type DurationResult = { ok: true; ns: number } | { ok: false; error: string };
 
@@ -69,12 +79,14 @@ export function parseGoDuration(input: string): DurationResult {
     const whole = num[1] ?? "";
     const frac = num[3] ?? "";
     if (whole === "" && frac === "") return { ok: false, error: `time: invalid duration ${quoted}` };
-    if (num[2] !== undefined && whole === "" && frac === "") return { ok: false, error: `time: invalid duration ${quoted}` };
+    if (num[2] !== undefined && whole === "" && frac === "")
+      return { ok: false, error: `time: invalid duration ${quoted}` };
     s = s.slice(num[0].length);
     const unit = /^[^\d.]*/.exec(s)![0];
     if (unit === "") return { ok: false, error: `time: missing unit in duration ${quoted}` };
     const mult = UNITS[unit];
-    if (mult === undefined) return { ok: false, error: `time: unknown unit ${goQuote(unit)} in duration ${quoted}` };
+    if (mult === undefined)
+      return { ok: false, error: `time: unknown unit ${goQuote(unit)} in duration ${quoted}` };
     s = s.slice(unit.length);
     total += (Number(whole || "0") + (frac ? Number(`0.${frac}`) : 0)) * mult;
     // Go durations are int64 nanoseconds; a double is exact enough to tell overflow (2^63)

@@ -18,7 +18,11 @@ export interface VeleroProcess extends ReadyProcess {
 
 /** The double as its own process; `ready` once it logged "Server started successfully". */
 export function spawnVelero(kubeconfig: string, args: string[]): VeleroProcess {
-  const p = spawnReady(process.execPath, ["--import", "tsx", join(ROOT, "test/velero/main.ts"), "--kubeconfig", kubeconfig, ...args], { cwd: ROOT, marker: "Server started successfully", stream: "stdout", name: "velero double" });
+  const p = spawnReady(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "test/velero/main.ts"), "--kubeconfig", kubeconfig, ...args],
+    { cwd: ROOT, marker: "Server started successfully", stream: "stdout", name: "velero double" },
+  );
   return {
     ...p,
     async kill(signal = "SIGTERM") {
@@ -38,10 +42,23 @@ export function kubeConfig(path: string): KubeConfig {
 const VELERO = { group: "velero.io", version: "v1", namespace: "velero" };
 
 /** Creates a DownloadRequest named like the CLI's and waits for status.downloadURL. */
-export async function requestDownload(kc: KubeConfig, kind: string, target: string): Promise<{ name: string; url: string; status: any }> {
+export async function requestDownload(
+  kc: KubeConfig,
+  kind: string,
+  target: string,
+): Promise<{ name: string; url: string; status: any }> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const name = `${target}-${randomUUID()}`;
-  await api.createNamespacedCustomObject({ ...VELERO, plural: "downloadrequests", body: { apiVersion: "velero.io/v1", kind: "DownloadRequest", metadata: { name, namespace: "velero" }, spec: { target: { kind, name: target } } } });
+  await api.createNamespacedCustomObject({
+    ...VELERO,
+    plural: "downloadrequests",
+    body: {
+      apiVersion: "velero.io/v1",
+      kind: "DownloadRequest",
+      metadata: { name, namespace: "velero" },
+      spec: { target: { kind, name: target } },
+    },
+  });
   const dr: any = await waitFor(
     `downloadURL of ${name}`,
     async () => {
@@ -57,7 +74,11 @@ export async function requestDownload(kc: KubeConfig, kind: string, target: stri
 /** The CA the velero CLI trusts for downloads: the BSL's spec.objectStorage.caCert. */
 export async function bslCa(kc: KubeConfig): Promise<string> {
   const api = kc.makeApiClient(CustomObjectsApi);
-  const bsl: any = await api.getNamespacedCustomObject({ ...VELERO, plural: "backupstoragelocations", name: "default" });
+  const bsl: any = await api.getNamespacedCustomObject({
+    ...VELERO,
+    plural: "backupstoragelocations",
+    name: "default",
+  });
   return Buffer.from(bsl.spec.objectStorage.caCert, "base64").toString("utf8");
 }
 
@@ -107,10 +128,20 @@ export class Sandbox {
     api.createObject({
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: "mysql-0", namespace: "db", annotations: { "pre.hook.backup.velero.io/command": '["/bin/sh","-c","echo frozen"]', "post.hook.backup.velero.io/command": '["/bin/sh","-c","echo thawed"]' } },
+      metadata: {
+        name: "mysql-0",
+        namespace: "db",
+        annotations: {
+          "pre.hook.backup.velero.io/command": '["/bin/sh","-c","echo frozen"]',
+          "post.hook.backup.velero.io/command": '["/bin/sh","-c","echo thawed"]',
+        },
+      },
       spec: { containers: [{ name: "mysql", image: "busybox" }] },
     });
-    await waitFor("mysql-0 Running", () => api.getObject("v1", "Pod", "db", "mysql-0")?.status?.phase === "Running" || undefined);
+    await waitFor(
+      "mysql-0 Running",
+      () => api.getObject("v1", "Pod", "db", "mysql-0")?.status?.phase === "Running" || undefined,
+    );
     return new Sandbox(api, new Kubectl(api.kubeconfigPath));
   }
 

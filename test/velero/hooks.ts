@@ -37,7 +37,12 @@ export interface LabelSelector {
   matchExpressions?: Array<{ key: string; operator: string; values?: string[] | null }> | null;
 }
 
-const KEYS = { container: "hook.backup.velero.io/container", command: "hook.backup.velero.io/command", onError: "hook.backup.velero.io/on-error", timeout: "hook.backup.velero.io/timeout" };
+const KEYS = {
+  container: "hook.backup.velero.io/container",
+  command: "hook.backup.velero.io/command",
+  onError: "hook.backup.velero.io/on-error",
+  timeout: "hook.backup.velero.io/timeout",
+};
 
 /** parseStringToCommand: JSON argv only if the first byte is `[` and it decodes as []string. */
 export function parseCommand(value: string): string[] {
@@ -52,7 +57,11 @@ export function parseCommand(value: string): string[] {
 }
 
 /** getPodExecHookFromAnnotations for one key prefix ("pre", "post" or "" for the legacy keys). */
-export function hookFromAnnotations(annotations: Record<string, string>, prefix: "pre" | "post" | "", warn: (msg: string) => void): ExecHook | undefined {
+export function hookFromAnnotations(
+  annotations: Record<string, string>,
+  prefix: "pre" | "post" | "",
+  warn: (msg: string) => void,
+): ExecHook | undefined {
   const get = (k: string): string => annotations[prefix ? `${prefix}.${k}` : k] ?? "";
   const command = get(KEYS.command);
   if (command === "") return undefined;
@@ -64,7 +73,12 @@ export function hookFromAnnotations(annotations: Record<string, string>, prefix:
     if (d.ok) timeoutNs = d.ns;
     else warn(`Unable to parse provided timeout ${t}, using default: ${d.error}`);
   }
-  return { container: get(KEYS.container), command: parseCommand(command), onError: onError === "Continue" || onError === "Fail" ? onError : "", timeoutNs };
+  return {
+    container: get(KEYS.container),
+    command: parseCommand(command),
+    onError: onError === "Continue" || onError === "Fail" ? onError : "",
+    timeoutNs,
+  };
 }
 
 // ---- selectors (namespaces/resources include-exclude with globs, label selectors) ----
@@ -107,7 +121,12 @@ function escapeRe(s: string): string {
 }
 
 /** IncludesExcludes.ShouldInclude: an exclude match wins; empty includes or `*` include all. */
-export function shouldInclude(includes: string[] | null | undefined, excludes: string[] | null | undefined, s: string, ignoreStarExclude = false): boolean {
+export function shouldInclude(
+  includes: string[] | null | undefined,
+  excludes: string[] | null | undefined,
+  s: string,
+  ignoreStarExclude = false,
+): boolean {
   const ex = (excludes ?? []).filter((p) => !(ignoreStarExclude && p === "*"));
   if (ex.some((p) => globMatch(p, s))) return false;
   const inc = includes ?? [];
@@ -119,7 +138,8 @@ export function resolveResource(name: string): string {
   return ["pods", "pod", "po"].includes(name.toLowerCase()) ? "pods" : name;
 }
 
-export type SelectorResult = { ok: true; matches: (labels: Record<string, string>) => boolean } | { ok: false; error: string };
+export type SelectorResult =
+  { ok: true; matches: (labels: Record<string, string>) => boolean } | { ok: false; error: string };
 
 /** metav1.LabelSelectorAsSelector, with its error for an unknown operator. */
 export function labelSelector(sel: LabelSelector | null | undefined): SelectorResult {
@@ -156,7 +176,9 @@ export interface CompiledResourceHook {
 }
 
 /** getResourceHooks: run once per backup; an invalid selector fails the whole backup. */
-export function compileResourceHooks(resources: ResourceHook[] | null | undefined): { ok: true; hooks: CompiledResourceHook[] } | { ok: false; error: string } {
+export function compileResourceHooks(
+  resources: ResourceHook[] | null | undefined,
+): { ok: true; hooks: CompiledResourceHook[] } | { ok: false; error: string } {
   const out: CompiledResourceHook[] = [];
   for (const r of resources ?? []) {
     const sel = labelSelector(r.labelSelector);
@@ -165,7 +187,10 @@ export function compileResourceHooks(resources: ResourceHook[] | null | undefine
     const excludedResources = (r.excludedResources ?? []).map(resolveResource);
     out.push({
       name: r.name ?? "",
-      applies: (ns, labels) => shouldInclude(r.includedNamespaces, r.excludedNamespaces, ns) && shouldInclude(includedResources, excludedResources, "pods", true) && sel.matches(labels),
+      applies: (ns, labels) =>
+        shouldInclude(r.includedNamespaces, r.excludedNamespaces, ns) &&
+        shouldInclude(includedResources, excludedResources, "pods", true) &&
+        sel.matches(labels),
       pre: r.pre ?? [],
       post: r.post ?? [],
     });
@@ -189,18 +214,43 @@ export class HookTracker {
 
   constructor(private readonly withIndex: boolean) {}
 
-  private key(ns: string, pod: string, container: string, source: string, name: string, phase: Phase, index: number): string {
+  private key(
+    ns: string,
+    pod: string,
+    container: string,
+    source: string,
+    name: string,
+    phase: Phase,
+    index: number,
+  ): string {
     return JSON.stringify([ns, pod, container, source, name, phase, this.withIndex ? index : 0]);
   }
 
-  add(ns: string, pod: string, container: string, source: string, name: string, phase: Phase, index: number): void {
+  add(
+    ns: string,
+    pod: string,
+    container: string,
+    source: string,
+    name: string,
+    phase: Phase,
+    index: number,
+  ): void {
     const k = this.key(ns, pod, container, source, name, phase, index);
     if (this.hooks.has(k)) return;
     this.hooks.set(k, { recorded: false });
     this.attempted++;
   }
 
-  record(ns: string, pod: string, container: string, source: string, name: string, phase: Phase, index: number, failed: boolean): void {
+  record(
+    ns: string,
+    pod: string,
+    container: string,
+    source: string,
+    name: string,
+    phase: Phase,
+    index: number,
+    failed: boolean,
+  ): void {
     const h = this.hooks.get(this.key(ns, pod, container, source, name, phase, index));
     if (!h || h.recorded) return;
     h.recorded = true;
@@ -222,7 +272,12 @@ export interface ExecOutcome {
 }
 
 /** Runs argv in the pod; resolves when the stream ends (never rejects). */
-export type PodExec = (namespace: string, pod: string, container: string, argv: string[]) => Promise<ExecOutcome>;
+export type PodExec = (
+  namespace: string,
+  pod: string,
+  container: string,
+  argv: string[],
+) => Promise<ExecOutcome>;
 
 export interface HookContext {
   version: VeleroVersion;
@@ -236,7 +291,9 @@ const DEFAULT_TIMEOUT_NS = 30e9;
 
 /** The pod fields of a hook line: Velero <= 1.14 logged hooks with the item's logger. */
 function podFields(ctx: HookContext, pod: any): Fields {
-  return ctx.version.hookLinesCarryPod ? { name: pod.metadata.name, namespace: pod.metadata.namespace, resource: "pods" } : {};
+  return ctx.version.hookLinesCarryPod
+    ? { name: pod.metadata.name, namespace: pod.metadata.namespace, resource: "pods" }
+    : {};
 }
 
 /** HandleHooks: returns the error that stops the pod (only a literal `Fail`), or undefined. */
@@ -246,7 +303,9 @@ export async function handleHooks(ctx: HookContext, pod: any, phase: Phase): Pro
   const annotations: Record<string, string> = pod.metadata.annotations ?? {};
   const base = podFields(ctx, pod);
   const warn = (msg: string): void => ctx.log.log("warning", msg, ctx.version.src.timeoutParse, base);
-  const annotationHook = hookFromAnnotations(annotations, phase, warn) ?? (phase === "pre" ? hookFromAnnotations(annotations, "", warn) : undefined);
+  const annotationHook =
+    hookFromAnnotations(annotations, phase, warn) ??
+    (phase === "pre" ? hookFromAnnotations(annotations, "", warn) : undefined);
   if (annotationHook) {
     ctx.tracker.add(ns, name, annotationHook.container, "annotation", "", phase, 0);
     const fields: Fields = { ...base, hookSource: "annotation", hookType: "exec", hookPhase: phase };
@@ -266,7 +325,12 @@ export async function handleHooks(ctx: HookContext, pod: any, phase: Phase): Pro
       const container = exec.container ?? "";
       ctx.tracker.add(ns, name, container, "spec", rh.name, phase, i);
       if (modeFailError) continue;
-      const hook: ExecHook = { container, command: exec.command ?? [], onError: exec.onError ?? "", timeoutNs: specTimeoutNs(exec.timeout) ?? 0 };
+      const hook: ExecHook = {
+        container,
+        command: exec.command ?? [],
+        onError: exec.onError ?? "",
+        timeoutNs: specTimeoutNs(exec.timeout) ?? 0,
+      };
       const fields: Fields = { ...base, hookSource: "spec", hookType: "exec", hookPhase: phase };
       const err = await executePodCommand(ctx, pod, rh.name, hook, fields);
       if (err) {
@@ -280,17 +344,38 @@ export async function handleHooks(ctx: HookContext, pod: any, phase: Phase): Pro
 }
 
 /** ExecutePodCommand: checks and defaults on a local copy, phase skip, exec with the timer. */
-async function executePodCommand(ctx: HookContext, pod: any, hookName: string, hook: ExecHook, fields: Fields): Promise<GoError | undefined> {
-  if (hookName === "") return { message: "hookName is required", origin: execErrorOrigin(EXEC_ERROR_ORIGINS.hookNameRequired, "ExecutePodCommand") };
+async function executePodCommand(
+  ctx: HookContext,
+  pod: any,
+  hookName: string,
+  hook: ExecHook,
+  fields: Fields,
+): Promise<GoError | undefined> {
+  if (hookName === "")
+    return {
+      message: "hookName is required",
+      origin: execErrorOrigin(EXEC_ERROR_ORIGINS.hookNameRequired, "ExecutePodCommand"),
+    };
   const containers: Array<{ name: string }> = pod.spec?.containers ?? [];
   let container = hook.container;
   if (container === "") {
-    if (containers.length < 1) return { message: "need at least 1 container", origin: execErrorOrigin(EXEC_ERROR_ORIGINS.needContainer, "setDefaultHookContainer") };
+    if (containers.length < 1)
+      return {
+        message: "need at least 1 container",
+        origin: execErrorOrigin(EXEC_ERROR_ORIGINS.needContainer, "setDefaultHookContainer"),
+      };
     container = containers[0]!.name;
   } else if (!containers.some((c) => c.name === container)) {
-    return { message: `no such container: ${goQuote(container)}`, origin: execErrorOrigin(EXEC_ERROR_ORIGINS.noSuchContainer, "ensureContainerExists") };
+    return {
+      message: `no such container: ${goQuote(container)}`,
+      origin: execErrorOrigin(EXEC_ERROR_ORIGINS.noSuchContainer, "ensureContainerExists"),
+    };
   }
-  if (hook.command.length === 0) return { message: "command is required", origin: execErrorOrigin(EXEC_ERROR_ORIGINS.commandRequired, "ExecutePodCommand") };
+  if (hook.command.length === 0)
+    return {
+      message: "command is required",
+      origin: execErrorOrigin(EXEC_ERROR_ORIGINS.commandRequired, "ExecutePodCommand"),
+    };
   const onError = hook.onError === "Fail" || hook.onError === "Continue" ? hook.onError : "Fail";
   const timeoutNs = hook.timeoutNs === 0 ? DEFAULT_TIMEOUT_NS : hook.timeoutNs;
   const timeoutText = formatGoDuration(timeoutNs);
@@ -304,7 +389,12 @@ async function executePodCommand(ctx: HookContext, pod: any, hookName: string, h
   };
   const phase = pod.status?.phase;
   if (phase === "Succeeded" || phase === "Failed") {
-    ctx.log.log("info", `Pod entered phase ${phase} before some post-backup exec hooks ran`, ctx.version.src.podPhaseSkip, hookFields);
+    ctx.log.log(
+      "info",
+      `Pod entered phase ${phase} before some post-backup exec hooks ran`,
+      ctx.version.src.podPhaseSkip,
+      hookFields,
+    );
     return undefined;
   }
   ctx.log.log("info", "running exec hook", ctx.version.src.runningHook, hookFields);
@@ -317,7 +407,10 @@ async function executePodCommand(ctx: HookContext, pod: any, hookName: string, h
   clearTimeout(timer);
   if (outcome === "timeout") {
     // Velero returns and leaves the stream (and the remote command) running.
-    return { message: `timed out after ${timeoutText}`, origin: execErrorOrigin(EXEC_ERROR_ORIGINS.timedOut, "ExecutePodCommand") };
+    return {
+      message: `timed out after ${timeoutText}`,
+      origin: execErrorOrigin(EXEC_ERROR_ORIGINS.timedOut, "ExecutePodCommand"),
+    };
   }
   ctx.log.log("info", `stdout: ${outcome.stdout}`, ctx.version.src.stdout, hookFields);
   ctx.log.log("info", `stderr: ${outcome.stderr}`, ctx.version.src.stderr, hookFields);

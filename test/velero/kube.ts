@@ -37,7 +37,12 @@ export class Kube {
     return new Kube(new URL(cluster.server), opts);
   }
 
-  async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<any> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+  ): Promise<any> {
     try {
       return await this.once(method, path, body, contentType);
     } catch (e) {
@@ -59,7 +64,11 @@ export class Kube {
           hostname: this.server.hostname,
           port: this.server.port,
           path,
-          headers: { ...(this.opts.headers ?? {}), Accept: "application/json", ...(text ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(text) } : {}) },
+          headers: {
+            ...(this.opts.headers ?? {}),
+            Accept: "application/json",
+            ...(text ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(text) } : {}),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -80,7 +89,13 @@ export class Kube {
         },
       );
       req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: no answer within 30s`)));
-      req.on("error", (e: NodeJS.ErrnoException) => reject(Object.assign(e, { reusedSocket: req.reusedSocket && (e.code === "ECONNRESET" || e.message === "socket hang up") })));
+      req.on("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          Object.assign(e, {
+            reusedSocket: req.reusedSocket && (e.code === "ECONNRESET" || e.message === "socket hang up"),
+          }),
+        ),
+      );
       req.end(text);
     });
   }
@@ -127,7 +142,11 @@ export class Kube {
       const finish = (error?: string): void => {
         if (settled) return;
         settled = true;
-        resolve({ stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8"), ...(error === undefined ? {} : { error: { message: error } }) });
+        resolve({
+          stdout: Buffer.concat(stdout).toString("utf8"),
+          stderr: Buffer.concat(stderr).toString("utf8"),
+          ...(error === undefined ? {} : { error: { message: error } }),
+        });
       };
       const ws = new WebSocket(url, ["v4.channel.k8s.io"], {
         ca: this.opts.ca,
@@ -167,7 +186,11 @@ export class Kube {
       ws.on("close", (code) => {
         this.sockets.delete(ws);
         // The SPDY error stream simply ends: no status means success for client-go.
-        finish(code === 1000 || code === 1005 ? undefined : `websocket: close ${code} (abnormal closure): unexpected EOF`);
+        finish(
+          code === 1000 || code === 1005
+            ? undefined
+            : `websocket: close ${code} (abnormal closure): unexpected EOF`,
+        );
       });
     });
   }
@@ -192,7 +215,8 @@ function decodeStatus(text: string): string | undefined {
     const cause = (s.details?.causes ?? []).find((c: any) => c?.reason === "ExitCode");
     if (!cause) return "error stream protocol error: no ExitCode cause given";
     const rc = Number(cause.message);
-    if (!Number.isInteger(rc) || rc < 0 || rc > 255) return `error stream protocol error: invalid exit code value ${JSON.stringify(cause.message)}`;
+    if (!Number.isInteger(rc) || rc < 0 || rc > 255)
+      return `error stream protocol error: invalid exit code value ${JSON.stringify(cause.message)}`;
     return `command terminated with exit code ${rc}`;
   }
   return String(s.message ?? "");

@@ -160,7 +160,11 @@ export function resultsJson(results: { warnings: Result; errors: Result }): stri
     const out: Record<string, unknown> = {};
     if (r.cluster?.length) out.cluster = r.cluster;
     if (r.namespaces && Object.keys(r.namespaces).length > 0) {
-      out.namespaces = Object.fromEntries(Object.keys(r.namespaces).sort(byteOrder).map((k) => [k, r.namespaces![k]]));
+      out.namespaces = Object.fromEntries(
+        Object.keys(r.namespaces)
+          .sort(byteOrder)
+          .map((k) => [k, r.namespaces![k]]),
+      );
     }
     if (r.velero?.length) out.velero = r.velero;
     return out;

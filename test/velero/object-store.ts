@@ -30,29 +30,51 @@ export async function startObjectStore(dir: string): Promise<ObjectStore> {
   mkdirSync(dir, { recursive: true });
   const secret = randomBytes(32);
   const certs = generateBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], validDays: 30 });
-  const pathOf = (bucket: string, key: string): string | undefined => (KEY_RE.test(bucket) && KEY_RE.test(key) && !`${bucket}/${key}`.split("/").includes("..") ? join(dir, bucket, key) : undefined);
-  const signature = (bucket: string, key: string, expiresAt: number): Buffer => createHmac("sha256", secret).update(`${bucket}/${key}\n${expiresAt}`).digest();
+  const pathOf = (bucket: string, key: string): string | undefined =>
+    KEY_RE.test(bucket) && KEY_RE.test(key) && !`${bucket}/${key}`.split("/").includes("..")
+      ? join(dir, bucket, key)
+      : undefined;
+  const signature = (bucket: string, key: string, expiresAt: number): Buffer =>
+    createHmac("sha256", secret).update(`${bucket}/${key}\n${expiresAt}`).digest();
 
-  const server: Server = createServer({ key: certs.serving.keyPem, cert: certs.serving.certPem, minVersion: "TLSv1.2" }, (req, res) => {
-    const send = (code: number, body: string | Buffer, type = "application/xml"): void => {
-      res.writeHead(code, { "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
-      res.end(body);
-    };
-    if (req.method !== "GET" && req.method !== "HEAD") return send(405, s3Error("MethodNotAllowed", "The specified method is not allowed against this resource."));
-    const url = new URL(req.url ?? "/", "https://store.invalid");
-    const [bucket, ...rest] = url.pathname.slice(1).split("/").map(decodeURIComponent);
-    const key = rest.join("/");
-    const expiresAt = Number(url.searchParams.get("X-Expires-At"));
-    const sig = Buffer.from(url.searchParams.get("X-Signature") ?? "", "hex");
-    const file = bucket ? pathOf(bucket, key) : undefined;
-    if (!file || !Number.isFinite(expiresAt)) return send(403, s3Error("AccessDenied", "Query-string authentication requires the signature and expiry parameters"));
-    const want = signature(bucket!, key, expiresAt);
-    if (sig.length !== want.length || !timingSafeEqual(sig, want)) return send(403, s3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."));
-    if (Date.now() > expiresAt) return send(403, s3Error("AccessDenied", "Request has expired"));
-    if (!existsSync(file)) return send(404, s3Error("NoSuchKey", "The specified key does not exist."));
-    const body = readFileSync(file);
-    send(200, req.method === "HEAD" ? Buffer.alloc(0) : body, "application/octet-stream");
-  });
+  const server: Server = createServer(
+    { key: certs.serving.keyPem, cert: certs.serving.certPem, minVersion: "TLSv1.2" },
+    (req, res) => {
+      const send = (code: number, body: string | Buffer, type = "application/xml"): void => {
+        res.writeHead(code, { "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
+        res.end(body);
+      };
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return send(
+          405,
+          s3Error("MethodNotAllowed", "The specified method is not allowed against this resource."),
+        );
+      const url = new URL(req.url ?? "/", "https://store.invalid");
+      const [bucket, ...rest] = url.pathname.slice(1).split("/").map(decodeURIComponent);
+      const key = rest.join("/");
+      const expiresAt = Number(url.searchParams.get("X-Expires-At"));
+      const sig = Buffer.from(url.searchParams.get("X-Signature") ?? "", "hex");
+      const file = bucket ? pathOf(bucket, key) : undefined;
+      if (!file || !Number.isFinite(expiresAt))
+        return send(
+          403,
+          s3Error("AccessDenied", "Query-string authentication requires the signature and expiry parameters"),
+        );
+      const want = signature(bucket!, key, expiresAt);
+      if (sig.length !== want.length || !timingSafeEqual(sig, want))
+        return send(
+          403,
+          s3Error(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+          ),
+        );
+      if (Date.now() > expiresAt) return send(403, s3Error("AccessDenied", "Request has expired"));
+      if (!existsSync(file)) return send(404, s3Error("NoSuchKey", "The specified key does not exist."));
+      const body = readFileSync(file);
+      send(200, req.method === "HEAD" ? Buffer.alloc(0) : body, "application/octet-stream");
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -76,8 +98,14 @@ export async function startObjectStore(dir: string): Promise<ObjectStore> {
     sign(bucket, key, ttlMs) {
       // Whole seconds, as S3 signs expiry, so the DownloadRequest's RFC3339 expiration is exact.
       const expiresAt = Math.floor((Date.now() + ttlMs) / 1000) * 1000;
-      const q = new URLSearchParams({ "X-Expires-At": String(expiresAt), "X-Signature": signature(bucket, key, expiresAt).toString("hex") });
-      return { url: `${url}/${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}?${q}`, expires: new Date(expiresAt) };
+      const q = new URLSearchParams({
+        "X-Expires-At": String(expiresAt),
+        "X-Signature": signature(bucket, key, expiresAt).toString("hex"),
+      });
+      return {
+        url: `${url}/${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}?${q}`,
+        expires: new Date(expiresAt),
+      };
     },
     stop: () =>
       new Promise<void>((resolve) => {

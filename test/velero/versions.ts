@@ -77,9 +77,32 @@ export const EXEC_ERROR_ORIGINS = {
   needContainer: 198,
 };
 
-function lines(ctrl: number[], backup: number[], item: number[], hooks: [number, number]): Record<SourceKey, string> {
-  const [tempFile, pluginManager, itemActions, itemBlockActions, storeCheck] = ctrl as [number, number, number, number, number];
-  const [versionFile, includingNs, excludingNs, collected, processingItem, itemBlock, backedUpEstimate, backedUpTotal, skippedPVs, doneItemBlocks, errorBackingUpItem] = backup as number[];
+function lines(
+  ctrl: number[],
+  backup: number[],
+  item: number[],
+  hooks: [number, number],
+): Record<SourceKey, string> {
+  const [tempFile, pluginManager, itemActions, itemBlockActions, storeCheck] = ctrl as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [
+    versionFile,
+    includingNs,
+    excludingNs,
+    collected,
+    processingItem,
+    itemBlock,
+    backedUpEstimate,
+    backedUpTotal,
+    skippedPVs,
+    doneItemBlocks,
+    errorBackingUpItem,
+  ] = backup as number[];
   return {
     tempFile: `${CTRL}:${tempFile}`,
     pluginManager: `${CTRL}:${pluginManager}`,
@@ -115,7 +138,12 @@ export const VERSIONS: Record<VersionName, VeleroVersion> = {
     trackerKeyHasIndex: false,
     postHooksDoubleSpace: false,
     // No ItemBlocks: a failed pre hook is reported by backupItem as "Error backing up item".
-    src: lines([605, 612, 616, 0, 621], [231, 237, 238, 314, 412, 0, 452, 499, 495, 0, 517], [170, 175], [517, 517]),
+    src: lines(
+      [605, 612, 616, 0, 621],
+      [231, 237, 238, 314, 412, 0, 452, 499, 495, 0, 517],
+      [170, 175],
+      [517, 517],
+    ),
   },
   "1.15.0": {
     name: "1.15.0",
@@ -125,7 +153,12 @@ export const VERSIONS: Record<VersionName, VeleroVersion> = {
     hookLinesCarryPod: false,
     trackerKeyHasIndex: false,
     postHooksDoubleSpace: true,
-    src: lines([616, 623, 627, 632, 637], [238, 244, 245, 327, 439, 476, 499, 546, 542, 0, 730], [179, 184], [661, 682]),
+    src: lines(
+      [616, 623, 627, 632, 637],
+      [238, 244, 245, 327, 439, 476, 499, 546, 542, 0, 730],
+      [179, 184],
+      [661, 682],
+    ),
   },
   "1.15": {
     name: "1.15",
@@ -135,7 +168,12 @@ export const VERSIONS: Record<VersionName, VeleroVersion> = {
     hookLinesCarryPod: false,
     trackerKeyHasIndex: false,
     postHooksDoubleSpace: false,
-    src: lines([616, 623, 627, 632, 637], [239, 245, 246, 328, 440, 477, 500, 547, 543, 0, 798], [179, 184], [669, 739]),
+    src: lines(
+      [616, 623, 627, 632, 637],
+      [239, 245, 246, 328, 440, 477, 500, 547, 543, 0, 798],
+      [179, 184],
+      [669, 739],
+    ),
   },
   "1.18": {
     name: "1.18",
@@ -145,7 +183,12 @@ export const VERSIONS: Record<VersionName, VeleroVersion> = {
     hookLinesCarryPod: false,
     trackerKeyHasIndex: true,
     postHooksDoubleSpace: false,
-    src: lines([731, 738, 742, 747, 752], [272, 305, 306, 398, 575, 612, 560, 684, 680, 632, 935], [181, 186], [806, 874]),
+    src: lines(
+      [731, 738, 742, 747, 752],
+      [272, 305, 306, 398, 575, 612, 560, 684, 680, 632, 935],
+      [181, 186],
+      [806, 874],
+    ),
   },
 };
 
@@ -154,10 +197,14 @@ export function versionByName(name: string): VeleroVersion | undefined {
 }
 
 /** The pkg/errors origin of an executor error: error.file (absolute build path) and error.function. */
-export function execErrorOrigin(line: number, fn: "ExecutePodCommand" | "ensureContainerExists" | "setDefaultHookContainer"): { file: string; function: string } {
+export function execErrorOrigin(
+  line: number,
+  fn: "ExecutePodCommand" | "ensureContainerExists" | "setDefaultHookContainer",
+): { file: string; function: string } {
   const pkg = "github.com/vmware-tanzu/velero/pkg/podexec";
   return {
     file: `/go/src/github.com/vmware-tanzu/velero/${EXEC}:${line}`,
-    function: fn === "ExecutePodCommand" ? `${pkg}.(*defaultPodCommandExecutor).ExecutePodCommand` : `${pkg}.${fn}`,
+    function:
+      fn === "ExecutePodCommand" ? `${pkg}.(*defaultPodCommandExecutor).ExecutePodCommand` : `${pkg}.${fn}`,
   };
 }

@@ -26,22 +26,52 @@ describe("hookguard webhook --manage-certs", () => {
 
   before(async () => {
     api = await startFakeApi();
-    api.configs.set("hookguard-validate", webhookConfig("validating", "hookguard-validate", ["validate.hookguard.io"]));
-    api.configs.set("hookguard-mutate", webhookConfig("mutating", "hookguard-mutate", ["mutate.hookguard.io"]));
+    api.configs.set(
+      "hookguard-validate",
+      webhookConfig("validating", "hookguard-validate", ["validate.hookguard.io"]),
+    );
+    api.configs.set(
+      "hookguard-mutate",
+      webhookConfig("mutating", "hookguard-mutate", ["mutate.hookguard.io"]),
+    );
     api.decide = (spec) => spec.user === "ops";
     dir = mkdtempSync(join(tmpdir(), "hookguard-managed-cli-"));
     writeFileSync(join(dir, "kubeconfig"), api.kc.exportConfig());
     child = spawn(
       process.execPath,
-      [BIN, "webhook", "--manage-certs", "--secret", "hookguard-certs", "--secret-namespace", "hookguard", "--webhook-config", "hookguard-validate", "--webhook-config", "hookguard-mutate",
-        "--dns-name", "hookguard.hookguard.svc", "--kubeconfig", join(dir, "kubeconfig"), "--cert-dir", join(dir, "certs"), "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1"],
+      [
+        BIN,
+        "webhook",
+        "--manage-certs",
+        "--secret",
+        "hookguard-certs",
+        "--secret-namespace",
+        "hookguard",
+        "--webhook-config",
+        "hookguard-validate",
+        "--webhook-config",
+        "hookguard-mutate",
+        "--dns-name",
+        "hookguard.hookguard.svc",
+        "--kubeconfig",
+        join(dir, "kubeconfig"),
+        "--cert-dir",
+        join(dir, "certs"),
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--host",
+        "127.0.0.1",
+      ],
       { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     const deadline = Date.now() + 60_000;
     while (!/\nEOF\n/.test(stdout)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`webhook did not start:\n${stdout}\n${stderr}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`webhook did not start:\n${stdout}\n${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   });
@@ -65,23 +95,34 @@ describe("hookguard webhook --manage-certs", () => {
       assert.equal(api.configs.get(name)!.obj.webhooks[0].clientConfig.caBundle, secret.data["ca.crt"]);
     }
     const serial = await new Promise<string>((resolve, reject) => {
-      const s = connect({ host: "127.0.0.1", port: port(), ca, servername: "hookguard.hookguard.svc" }, () => {
-        resolve(s.getPeerCertificate().serialNumber.toUpperCase());
-        s.destroy();
-      });
+      const s = connect(
+        { host: "127.0.0.1", port: port(), ca, servername: "hookguard.hookguard.svc" },
+        () => {
+          resolve(s.getPeerCertificate().serialNumber.toUpperCase());
+          s.destroy();
+        },
+      );
       s.once("error", reject);
     });
     assert.equal(serial, new X509Certificate(tlsCrt).serialNumber.toUpperCase());
     assert.match(stderr, /exec-permission check is on/);
     // the startup log names the cluster the SubjectAccessReviews go to
     const server = api.kc.getCurrentCluster()!.server;
-    assert.ok(stderr.includes(`SubjectAccessReviews go to ${server} (context \\"${api.kc.getCurrentContext()}\\")`), stderr);
+    assert.ok(
+      stderr.includes(`SubjectAccessReviews go to ${server} (context \\"${api.kc.getCurrentContext()}\\")`),
+      stderr,
+    );
   });
 
   it("makes the ValidatingWebhookConfiguration the Secret's owner, so uninstalling it removes the Secret", () => {
     // the garbage collector deletes a dependent whose owner (matched by uid) is gone
     assert.deepEqual(api.secrets.get("hookguard-certs")!.ownerReferences, [
-      { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", name: "hookguard-validate", uid: api.configs.get("hookguard-validate")!.obj.metadata.uid },
+      {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration",
+        name: "hookguard-validate",
+        uid: api.configs.get("hookguard-validate")!.obj.metadata.uid,
+      },
     ]);
   });
 
@@ -89,11 +130,35 @@ describe("hookguard webhook --manage-certs", () => {
     const ca = unb64(api.secrets.get("hookguard-certs")!.data["ca.crt"]!);
     const agent = new Agent({ keepAlive: false, ca });
     const object = pod({ "pre.hook.backup.velero.io/command": '["/usr/bin/sync"]' });
-    const denied = await post({ port: port(), agent, path: "/validate", body: review({ kind: "Pod", operation: "CREATE", object, user: { username: "dev", groups: ["system:authenticated"] } }) });
+    const denied = await post({
+      port: port(),
+      agent,
+      path: "/validate",
+      body: review({
+        kind: "Pod",
+        operation: "CREATE",
+        object,
+        user: { username: "dev", groups: ["system:authenticated"] },
+      }),
+    });
     assert.equal(denied.json.response.allowed, false);
-    assert.match(denied.json.response.status.message, /^user "dev" may not create pods\/exec in namespace "shop"/);
-    const ok = await post({ port: port(), agent, path: "/validate", body: review({ kind: "Pod", operation: "CREATE", object, user: { username: "ops" } }) });
+    assert.match(
+      denied.json.response.status.message,
+      /^user "dev" may not create pods\/exec in namespace "shop"/,
+    );
+    const ok = await post({
+      port: port(),
+      agent,
+      path: "/validate",
+      body: review({ kind: "Pod", operation: "CREATE", object, user: { username: "ops" } }),
+    });
     assert.equal(ok.json.response.allowed, true);
-    assert.deepEqual(api.sar.map((s) => [s.user, s.resourceAttributes?.namespace, s.resourceAttributes?.subresource]), [["dev", "shop", "exec"], ["ops", "shop", "exec"]]);
+    assert.deepEqual(
+      api.sar.map((s) => [s.user, s.resourceAttributes?.namespace, s.resourceAttributes?.subresource]),
+      [
+        ["dev", "shop", "exec"],
+        ["ops", "shop", "exec"],
+      ],
+    );
   });
 });

@@ -21,17 +21,35 @@ describe("hookguard webhook --max-connections", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "hookguard-maxconn-"));
-    child = spawn(process.execPath, [BIN, "webhook", "--cert-dir", "certs", "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--max-connections", "3"], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, KUBECONFIG: "" },
-    });
+    child = spawn(
+      process.execPath,
+      [
+        BIN,
+        "webhook",
+        "--cert-dir",
+        "certs",
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--max-connections",
+        "3",
+      ],
+      {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, KUBECONFIG: "" },
+      },
+    );
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     const deadline = Date.now() + 60_000;
     // Wait for the warm-up to end, so its connection is gone before the cap is filled.
     while (!/\nEOF\n/.test(stdout) || !stderr.includes("warmed up")) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`webhook did not start:\n${stdout}\n${stderr}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`webhook did not start:\n${stdout}\n${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   });
@@ -59,7 +77,8 @@ describe("hookguard webhook --max-connections", () => {
     assert.equal(heldClosed, 0, "the connections within the cap stay open");
     for (const h of held) h.socket.destroy();
     const deadline = Date.now() + 30_000;
-    while (!stderr.includes("connection limit reached") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!stderr.includes("connection limit reached") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const line = stderr.split("\n").find((l) => l.includes("connection limit reached"));
     assert.ok(line, stderr);
     assert.equal(JSON.parse(line).maxConnections, 3);

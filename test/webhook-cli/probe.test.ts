@@ -8,7 +8,11 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { runProcess } from "../helpers/process.js";
-import { HOOKGUARD_BIN as BIN, startWebhookProcess, type WebhookProcess } from "../helpers/webhook-process.js";
+import {
+  HOOKGUARD_BIN as BIN,
+  startWebhookProcess,
+  type WebhookProcess,
+} from "../helpers/webhook-process.js";
 
 /** Whether a TCP connection to host:port is accepted. */
 function accepts(host: string, port: number): Promise<boolean> {
@@ -29,16 +33,28 @@ describe("hookguard probe", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "hookguard-probe-"));
     // the npm start flags, minus the fixed ports
-    webhook = await startWebhookProcess(["--cert-dir", "certs", "--port", "0", "--metrics-port", "0"], { cwd: dir, env: { ...process.env, KUBECONFIG: "" } });
-    const certs = join(dir, "certs");
-    permissive = createServer({ cert: readFileSync(join(certs, "tls.crt")), key: readFileSync(join(certs, "tls.key")) }, (req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        const uid = (JSON.parse(body) as { request: { uid: string } }).request.uid;
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed: true } }));
-      });
+    webhook = await startWebhookProcess(["--cert-dir", "certs", "--port", "0", "--metrics-port", "0"], {
+      cwd: dir,
+      env: { ...process.env, KUBECONFIG: "" },
     });
+    const certs = join(dir, "certs");
+    permissive = createServer(
+      { cert: readFileSync(join(certs, "tls.crt")), key: readFileSync(join(certs, "tls.key")) },
+      (req, res) => {
+        let body = "";
+        req.on("data", (c: Buffer) => (body += c.toString()));
+        req.on("end", () => {
+          const uid = (JSON.parse(body) as { request: { uid: string } }).request.uid;
+          res.writeHead(200, { "content-type": "application/json" }).end(
+            JSON.stringify({
+              apiVersion: "admission.k8s.io/v1",
+              kind: "AdmissionReview",
+              response: { uid, allowed: true },
+            }),
+          );
+        });
+      },
+    );
     await new Promise<void>((r) => permissive.listen(0, "127.0.0.1", r));
   });
   after(async () => {
@@ -49,13 +65,21 @@ describe("hookguard probe", () => {
   });
 
   const port = () => Number(/https:\/\/127\.0\.0\.1:(\d+)/.exec(webhook.stdout())?.[1]);
-  const probe = (url: string, ...extra: string[]) => runProcess(process.execPath, [BIN, "probe", "--url", url, "--ca-file", join(dir, "certs/ca.crt"), ...extra], { timeoutMs: 60_000 });
+  const probe = (url: string, ...extra: string[]) =>
+    runProcess(
+      process.execPath,
+      [BIN, "probe", "--url", url, "--ca-file", join(dir, "certs/ca.crt"), ...extra],
+      { timeoutMs: 60_000 },
+    );
 
   it("binds 127.0.0.1 unless --host says otherwise", async () => {
     assert.ok(port() > 0, `startup text names https://127.0.0.1:PORT:\n${webhook.stdout()}`);
     assert.equal(await accepts("127.0.0.1", port()), true);
-    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal);
-    if (external) assert.equal(await accepts(external.address, port()), false, `not reachable on ${external.address}`);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === "IPv4" && !i.internal);
+    if (external)
+      assert.equal(await accepts(external.address, port()), false, `not reachable on ${external.address}`);
   });
 
   it("passes against hookguard: the broken hook is denied, the pod without hooks allowed", async () => {
@@ -74,9 +98,16 @@ describe("hookguard probe", () => {
     const generated = mkdtempSync(join(tmpdir(), "hookguard-probe-ca-"));
     try {
       // a second webhook run generates an unrelated CA; trusting it must not reach the first one
-      const other = await startWebhookProcess(["--cert-dir", join(generated, "c"), "--port", "0", "--metrics-port", "0"], { env: { ...process.env, KUBECONFIG: "" } });
+      const other = await startWebhookProcess(
+        ["--cert-dir", join(generated, "c"), "--port", "0", "--metrics-port", "0"],
+        { env: { ...process.env, KUBECONFIG: "" } },
+      );
       other.child.kill("SIGKILL");
-      const wrong = await runProcess(process.execPath, [BIN, "probe", "--url", `https://localhost:${port()}`, "--ca-file", join(generated, "c/ca.crt")], { timeoutMs: 60_000 });
+      const wrong = await runProcess(
+        process.execPath,
+        [BIN, "probe", "--url", `https://localhost:${port()}`, "--ca-file", join(generated, "c/ca.crt")],
+        { timeoutMs: 60_000 },
+      );
       assert.notEqual(wrong.code, 0);
       assert.match(wrong.stderr, /certificate/i);
     } finally {

@@ -23,17 +23,22 @@ describe("hookguard webhook (CLI)", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "hookguard-cli-"));
-    child = spawn(process.execPath, [BIN, "webhook", "--cert-dir", "certs", "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1"], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, KUBECONFIG: "" },
-    });
+    child = spawn(
+      process.execPath,
+      [BIN, "webhook", "--cert-dir", "certs", "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1"],
+      {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, KUBECONFIG: "" },
+      },
+    );
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
     const deadline = Date.now() + 60_000;
     while (!/\nEOF\n/.test(stdout)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`webhook did not start:\n${stdout}\n${stderr}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`webhook did not start:\n${stdout}\n${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   });
@@ -46,19 +51,39 @@ describe("hookguard webhook (CLI)", () => {
   const metricsPort = () => Number(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stdout)![1]);
 
   it("generates dev certificates into the empty cert dir and says so; the check is off without cluster access", async () => {
-    for (const f of ["ca.crt", "ca.key", "tls.crt", "tls.key"]) assert.ok(existsSync(join(dir, "certs", f)), f);
+    for (const f of ["ca.crt", "ca.key", "tls.crt", "tls.key"])
+      assert.ok(existsSync(join(dir, "certs", f)), f);
     // The JSON logs go to stderr through pino's asynchronous destination, so they may arrive after
     // the curl on stdout: wait (bounded) for the startup line that is logged last.
     const deadline = Date.now() + 30_000;
-    while (!stderr.includes("hookguard webhook serving") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const logs = stderr.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: string });
-    assert.ok(logs.some((l) => l.level === "info" && l.msg.startsWith("no tls.crt/tls.key in the cert dir: generated a development CA")));
-    assert.ok(logs.some((l) => l.level === "warn" && l.msg.startsWith("exec-permission check is OFF: no cluster access")));
+    while (!stderr.includes("hookguard webhook serving") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const logs = stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; level: string });
+    assert.ok(
+      logs.some(
+        (l) =>
+          l.level === "info" &&
+          l.msg.startsWith("no tls.crt/tls.key in the cert dir: generated a development CA"),
+      ),
+    );
+    assert.ok(
+      logs.some(
+        (l) => l.level === "warn" && l.msg.startsWith("exec-permission check is OFF: no cluster access"),
+      ),
+    );
   });
 
   it("prints a curl that, pasted into a shell, gets the example refused", async () => {
     const curl = stdout.slice(stdout.indexOf("curl --cacert certs/ca.crt"), stdout.indexOf("\nEOF\n") + 5);
-    assert.ok(curl.startsWith(`curl --cacert certs/ca.crt -H 'Content-Type: application/json' --data @- https://localhost:${port()}/validate <<'EOF'\n`), curl);
+    assert.ok(
+      curl.startsWith(
+        `curl --cacert certs/ca.crt -H 'Content-Type: application/json' --data @- https://localhost:${port()}/validate <<'EOF'\n`,
+      ),
+      curl,
+    );
     const res = await runProcess("bash", ["-c", curl], { cwd: dir });
     assert.equal(res.code, 0, res.stderr);
     const review = JSON.parse(res.stdout);
@@ -76,7 +101,10 @@ describe("hookguard webhook (CLI)", () => {
         res.on("end", () => resolve(s));
       }).on("error", reject);
     });
-    assert.match(text, /hookguard_admission_requests_total\{webhook="validate",resource="pods",operation="CREATE",decision="denied"\} 1/);
+    assert.match(
+      text,
+      /hookguard_admission_requests_total\{webhook="validate",resource="pods",operation="CREATE",decision="denied"\} 1/,
+    );
     assert.match(text, /hookguard_certificate_expiry_timestamp_seconds\{certificate="serving"\}/);
   });
 
@@ -85,14 +113,23 @@ describe("hookguard webhook (CLI)", () => {
     const body = JSON.stringify({
       apiVersion: "admission.k8s.io/v1",
       kind: "AdmissionReview",
-      request: { uid: "inflight", kind: { group: "", version: "v1", kind: "Pod" }, resource: { group: "", version: "v1", resource: "pods" }, operation: "DELETE", userInfo: {}, oldObject: { apiVersion: "v1", kind: "Pod" } },
+      request: {
+        uid: "inflight",
+        kind: { group: "", version: "v1", kind: "Pod" },
+        resource: { group: "", version: "v1", resource: "pods" },
+        operation: "DELETE",
+        userInfo: {},
+        oldObject: { apiVersion: "v1", kind: "Pod" },
+      },
     });
     const socket = connect({ host: "127.0.0.1", port: port(), ca, servername: "localhost" });
     await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
     let answer = "";
     socket.on("data", (c: Buffer) => (answer += c.toString()));
     const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-    socket.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 40)}`);
+    socket.write(
+      `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 40)}`,
+    );
     await new Promise((r) => setTimeout(r, 200));
     child.kill("SIGTERM");
     // Wait until the server has stopped listening, then complete the request.

@@ -83,7 +83,8 @@ export class BackupCheckpoint {
    */
   async load(): Promise<Result<{ created: boolean; notice?: string }, string>> {
     const got = await this.store.getConfigMap(this.opts.namespace, this.opts.name);
-    if (!got.ok) return { ok: false, error: `reading checkpoint ConfigMap ${this.where()}: ${got.error.message}` };
+    if (!got.ok)
+      return { ok: false, error: `reading checkpoint ConfigMap ${this.where()}: ${got.error.message}` };
     if (got.value) return { ok: true, value: this.adopt(got.value) };
     const fresh = this.encode(new Map(), this.now().getTime());
     const created = await this.store.createConfigMap(fresh);
@@ -129,7 +130,13 @@ export class BackupCheckpoint {
         this.adopt(r.value);
         // entries pruned by the horizon this write advanced are not "added" if they fell behind it
         const added = toAdd.filter((e) => this.entries.has(e.uid)).map((e) => e.uid);
-        return { ok: true, value: { added, skipped: [...skipped, ...toAdd.filter((e) => !added.includes(e.uid)).map((e) => e.uid)] } };
+        return {
+          ok: true,
+          value: {
+            added,
+            skipped: [...skipped, ...toAdd.filter((e) => !added.includes(e.uid)).map((e) => e.uid)],
+          },
+        };
       }
       last = r.error.message;
       if (r.error.code === 409 || r.error.code === 404) {
@@ -170,9 +177,16 @@ export class BackupCheckpoint {
       metadata: {
         name: this.opts.name,
         namespace: this.opts.namespace,
-        labels: { "app.kubernetes.io/managed-by": "hookguard", "app.kubernetes.io/component": "companion-checkpoint" },
+        labels: {
+          "app.kubernetes.io/managed-by": "hookguard",
+          "app.kubernetes.io/component": "companion-checkpoint",
+        },
       },
-      data: { format: FORMAT, horizon: new Date(horizon).toISOString(), processed: JSON.stringify(Object.fromEntries(entries)) },
+      data: {
+        format: FORMAT,
+        horizon: new Date(horizon).toISOString(),
+        processed: JSON.stringify(Object.fromEntries(entries)),
+      },
     };
   }
 
@@ -192,12 +206,16 @@ export class BackupCheckpoint {
       // Unreadable (edited by hand?): report nothing from before now rather than everything again.
       this.entries = new Map();
       this.horizon = Math.max(this.horizon, this.now().getTime());
-      return { created: false, notice: `checkpoint ConfigMap ${this.where()} was unreadable; Backups finished before now are not reported` };
+      return {
+        created: false,
+        notice: `checkpoint ConfigMap ${this.where()} was unreadable; Backups finished before now are not reported`,
+      };
     }
     const entries = new Map<string, { name: string; at: string }>();
     for (const [uid, e] of Object.entries(parsed as Record<string, unknown>)) {
       const v = e as { name?: unknown; at?: unknown };
-      if (typeof v?.at === "string") entries.set(uid, { name: typeof v.name === "string" ? v.name : "", at: v.at });
+      if (typeof v?.at === "string")
+        entries.set(uid, { name: typeof v.name === "string" ? v.name : "", at: v.at });
     }
     this.entries = entries;
     // never move backwards, even if someone wrote an older horizon
@@ -211,6 +229,9 @@ export class BackupCheckpoint {
 }
 
 /** The instant a Backup is judged by: completion, else start, else creation. */
-export function backupTime(b: { metadata: { creationTimestamp?: string }; status?: { completionTimestamp?: string; startTimestamp?: string } }): string {
+export function backupTime(b: {
+  metadata: { creationTimestamp?: string };
+  status?: { completionTimestamp?: string; startTimestamp?: string };
+}): string {
   return b.status?.completionTimestamp ?? b.status?.startTimestamp ?? b.metadata.creationTimestamp ?? "";
 }

@@ -37,7 +37,10 @@ export function downloadRequestName(backup: string): string {
 }
 
 export async function downloadBackupFile(
-  cluster: Pick<CompanionCluster, "createDownloadRequest" | "getDownloadRequest" | "deleteDownloadRequest" | "fetchDownload">,
+  cluster: Pick<
+    CompanionCluster,
+    "createDownloadRequest" | "getDownloadRequest" | "deleteDownloadRequest" | "fetchDownload"
+  >,
   namespace: string,
   backup: string,
   kind: DownloadTargetKind,
@@ -53,15 +56,36 @@ export async function downloadBackupFile(
     spec: { target: { kind, name: backup } },
   };
   const created = await cluster.createDownloadRequest(request);
-  if (!created.ok) return { ok: false, error: { kind: "api", message: `creating DownloadRequest ${namespace}/${name}: ${created.error.message}` } };
+  if (!created.ok)
+    return {
+      ok: false,
+      error: {
+        kind: "api",
+        message: `creating DownloadRequest ${namespace}/${name}: ${created.error.message}`,
+      },
+    };
   try {
     const deadline = Date.now() + timeoutMs;
     let url: string | undefined;
     for (;;) {
       if (opts.signal?.aborted) return { ok: false, error: { kind: "aborted", message: "aborted" } };
       const got = await cluster.getDownloadRequest(namespace, name);
-      if (!got.ok) return { ok: false, error: { kind: "api", message: `reading DownloadRequest ${namespace}/${name}: ${got.error.message}` } };
-      if (!got.value) return { ok: false, error: { kind: "api", message: `DownloadRequest ${namespace}/${name} disappeared before Velero answered it` } };
+      if (!got.ok)
+        return {
+          ok: false,
+          error: {
+            kind: "api",
+            message: `reading DownloadRequest ${namespace}/${name}: ${got.error.message}`,
+          },
+        };
+      if (!got.value)
+        return {
+          ok: false,
+          error: {
+            kind: "api",
+            message: `DownloadRequest ${namespace}/${name} disappeared before Velero answered it`,
+          },
+        };
       url = got.value.status?.downloadURL;
       if (url) break;
       if (Date.now() >= deadline) {
@@ -75,11 +99,25 @@ export async function downloadBackupFile(
       }
       await sleep(pollMs, opts.signal);
     }
-    const fetched = await cluster.fetchDownload(url, { timeoutMs, ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    const fetched = await cluster.fetchDownload(url, {
+      timeoutMs,
+      ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (fetched.ok) return fetched;
     const e = fetched.error;
-    if (e.kind === "not_found") return { ok: false, error: { kind: "not_found", message: `backup ${backup} has no ${kind} in object storage` } };
-    return { ok: false, error: { kind: "download", message: `reading ${kind} of backup ${backup} from its signed URL: ${e.message}` } };
+    if (e.kind === "not_found")
+      return {
+        ok: false,
+        error: { kind: "not_found", message: `backup ${backup} has no ${kind} in object storage` },
+      };
+    return {
+      ok: false,
+      error: {
+        kind: "download",
+        message: `reading ${kind} of backup ${backup} from its signed URL: ${e.message}`,
+      },
+    };
   } finally {
     // best effort: Velero deletes expired requests itself
     await cluster.deleteDownloadRequest(namespace, name).catch(() => undefined);

@@ -23,23 +23,59 @@ export type HookReport =
   /** Velero wrote no log, or it is gone: a definitive answer, not worth asking again */
   | { kind: "no-log"; reason: string };
 
-type Cluster = Pick<CompanionCluster, "createDownloadRequest" | "getDownloadRequest" | "deleteDownloadRequest" | "fetchDownload" | "listNamespaces" | "listPods" | "listPvcs" | "listPvs">;
+type Cluster = Pick<
+  CompanionCluster,
+  | "createDownloadRequest"
+  | "getDownloadRequest"
+  | "deleteDownloadRequest"
+  | "fetchDownload"
+  | "listNamespaces"
+  | "listPods"
+  | "listPvcs"
+  | "listPvs"
+>;
 
 /** Fails only when the answer may differ later (Velero not answering, API or download errors). */
-export async function readHookReport(cluster: Cluster, backup: BackupObject, opts: DownloadOptions = {}): Promise<Result<HookReport, DownloadFailure>> {
-  if (backup.status?.phase === "FailedValidation") return { ok: true, value: { kind: "no-log", reason: "no backup log: the Backup failed validation" } };
-  const text = await downloadBackupFile(cluster, backup.metadata.namespace, backup.metadata.name, "BackupLog", opts);
-  if (!text.ok) return text.error.kind === "not_found" ? { ok: true, value: { kind: "no-log", reason: text.error.message } } : text;
+export async function readHookReport(
+  cluster: Cluster,
+  backup: BackupObject,
+  opts: DownloadOptions = {},
+): Promise<Result<HookReport, DownloadFailure>> {
+  if (backup.status?.phase === "FailedValidation")
+    return { ok: true, value: { kind: "no-log", reason: "no backup log: the Backup failed validation" } };
+  const text = await downloadBackupFile(
+    cluster,
+    backup.metadata.namespace,
+    backup.metadata.name,
+    "BackupLog",
+    opts,
+  );
+  if (!text.ok)
+    return text.error.kind === "not_found"
+      ? { ok: true, value: { kind: "no-log", reason: text.error.message } }
+      : text;
   return { ok: true, value: await hookRecordsFromLog(cluster, backup, text.value) };
 }
 
 /** Records from a log already in hand. */
-export async function hookRecordsFromLog(cluster: Pick<Cluster, "listNamespaces" | "listPods" | "listPvcs" | "listPvs">, backup: BackupObject, text: string): Promise<HookReport & { kind: "records" }> {
+export async function hookRecordsFromLog(
+  cluster: Pick<Cluster, "listNamespaces" | "listPods" | "listPvcs" | "listPvs">,
+  backup: BackupObject,
+  text: string,
+): Promise<HookReport & { kind: "records" }> {
   const parsed = parseBackupLog(text);
   const hookEvents = extractHookEvents(parsed);
-  const base = { kind: "records" as const, skippedLines: parsed.garbageLines, unreadableHookLines: hookEvents.unreadable };
+  const base = {
+    kind: "records" as const,
+    skippedLines: parsed.garbageLines,
+    unreadableHookLines: hookEvents.unreadable,
+  };
   // ≤1.14 lines name their pod: the scope is only needed for lines that do not
-  const needsScope = hookEvents.events.some((e) => (e.kind === "start" || e.kind === "output" || e.kind === "pod-phase-skip" || e.kind === "error") && !e.pod);
+  const needsScope = hookEvents.events.some(
+    (e) =>
+      (e.kind === "start" || e.kind === "output" || e.kind === "pod-phase-skip" || e.kind === "error") &&
+      !e.pod,
+  );
   if (!needsScope) return { ...base, records: buildHookRecords(hookEvents.events, { specs: [], pods: [] }) };
   const specs = parseBackupHooks(backup.spec?.hooks, { pathPrefix: "spec.hooks" }).resources;
   // The pods the Backup covers, by standalone mode's collector. It reads only namespaces, pods, PVCs

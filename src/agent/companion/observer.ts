@@ -26,7 +26,12 @@ import type { BackupWatch, CompanionCluster } from "./ports.js";
 import type { CompanionHookRecord } from "./records.js";
 
 /** Velero's own terminal phases (its backup tracker and `backup create --wait` use exactly these). */
-export const TERMINAL_PHASES: ReadonlySet<string> = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
+export const TERMINAL_PHASES: ReadonlySet<string> = new Set([
+  "Completed",
+  "PartiallyFailed",
+  "Failed",
+  "FailedValidation",
+]);
 
 export interface ObserverOptions {
   /** the Velero server's namespace: where its Backups and DownloadRequests live */
@@ -75,7 +80,8 @@ export function isSyncedFromStorage(b: BackupObject): boolean {
   return !Number.isNaN(created) && !Number.isNaN(completed) && created > completed + 60_000;
 }
 
-const hookLabel = (r: CompanionHookRecord): string => (r.name === undefined ? "(unknown hook)" : r.name === "" ? "<from-annotation>" : r.name);
+const hookLabel = (r: CompanionHookRecord): string =>
+  r.name === undefined ? "(unknown hook)" : r.name === "" ? "<from-annotation>" : r.name;
 
 export class CompanionObserver {
   private watch: BackupWatch | undefined;
@@ -103,14 +109,21 @@ export class CompanionObserver {
     // a new leader must see what the previous one committed
     const loaded = await this.deps.checkpoint.load();
     if (!loaded.ok) return loaded;
-    if (loaded.value.notice) this.deps.logger.warn({ notice: loaded.value.notice }, "companion checkpoint replaced");
+    if (loaded.value.notice)
+      this.deps.logger.warn({ notice: loaded.value.notice }, "companion checkpoint replaced");
     this.running = true;
     this.abort = new AbortController();
     this.deps.logger.info(
-      { namespace: this.deps.options.veleroNamespace, reportedSince: this.deps.checkpoint.horizonIso, created: loaded.value.created },
+      {
+        namespace: this.deps.options.veleroNamespace,
+        reportedSince: this.deps.checkpoint.horizonIso,
+        created: loaded.value.created,
+      },
       "companion: observing Velero's Backups (read-only)",
     );
-    this.watch = this.deps.cluster.watchBackups(this.deps.options.veleroNamespace, (type, b) => this.onEvent(type, b));
+    this.watch = this.deps.cluster.watchBackups(this.deps.options.veleroNamespace, (type, b) =>
+      this.onEvent(type, b),
+    );
     await this.watch.start();
     return { ok: true, value: undefined };
   }
@@ -147,7 +160,11 @@ export class CompanionObserver {
   }
 
   private isDue(b: BackupObject): boolean {
-    return TERMINAL_PHASES.has(b.status?.phase ?? "") && !isSyncedFromStorage(b) && this.deps.checkpoint.isPending(b.metadata.uid ?? "", backupTime(b));
+    return (
+      TERMINAL_PHASES.has(b.status?.phase ?? "") &&
+      !isSyncedFromStorage(b) &&
+      this.deps.checkpoint.isPending(b.metadata.uid ?? "", backupTime(b))
+    );
   }
 
   private enqueue(uid: string): void {
@@ -185,7 +202,10 @@ export class CompanionObserver {
         outcome = await this.report(backup);
       } catch (err) {
         // a bug must not stop the observer: log it and try this Backup again later
-        this.deps.logger.error({ err, backup: backup.metadata.name }, "companion: reporting a Backup failed unexpectedly");
+        this.deps.logger.error(
+          { err, backup: backup.metadata.name },
+          "companion: reporting a Backup failed unexpectedly",
+        );
         outcome = { kind: "retry", reason: String(err) };
       } finally {
         this.current = undefined;
@@ -203,7 +223,10 @@ export class CompanionObserver {
     const n = this.logAttempts.get(uid) ?? 1;
     const delay = Math.min(30 * 60_000, (this.deps.options.retryDelayMs ?? 30_000) * 2 ** (n - 1));
     const name = this.known.get(uid)?.metadata.name;
-    this.deps.logger.warn({ backup: name, retryInMs: delay, reason }, "companion: will try this Backup again");
+    this.deps.logger.warn(
+      { backup: name, retryInMs: delay, reason },
+      "companion: will try this Backup again",
+    );
     this.retryTimers.set(
       uid,
       setTimeout(() => {
@@ -239,8 +262,16 @@ export class CompanionObserver {
     } else {
       const r = report.value;
       records = r.records;
-      if (r.skippedLines > 0 || r.unreadableHookLines > 0) log.warn({ skippedLines: r.skippedLines, unreadableHookLines: r.unreadableHookLines }, "companion: backup log lines skipped");
-      if (r.scopeProblem) log.warn({ err: r.scopeProblem }, "companion: cannot list the Backup's pods; 1.15+ hook records stay unattributed");
+      if (r.skippedLines > 0 || r.unreadableHookLines > 0)
+        log.warn(
+          { skippedLines: r.skippedLines, unreadableHookLines: r.unreadableHookLines },
+          "companion: backup log lines skipped",
+        );
+      if (r.scopeProblem)
+        log.warn(
+          { err: r.scopeProblem },
+          "companion: cannot list the Backup's pods; 1.15+ hook records stay unattributed",
+        );
     }
     if (logProblem) log.warn({ reason: logProblem }, "companion: no hook records for this Backup");
 
@@ -270,9 +301,14 @@ export class CompanionObserver {
         hooksAttempted: backup.status?.hookStatus?.hooksAttempted ?? 0,
         hooksFailed: backup.status?.hookStatus?.hooksFailed ?? 0,
       },
-      counted ? "companion: Velero Backup reported" : "companion: Velero Backup already reported by another agent",
+      counted
+        ? "companion: Velero Backup reported"
+        : "companion: Velero Backup already reported by another agent",
     );
-    return { kind: "done", report: { backup: name, phase, records, counted, ...(logProblem ? { logProblem } : {}) } };
+    return {
+      kind: "done",
+      report: { backup: name, phase, records, counted, ...(logProblem ? { logProblem } : {}) },
+    };
   }
 
   /** A log Velero does not serve now may be served later (a missing file is not a failure here). */
@@ -282,11 +318,24 @@ export class CompanionObserver {
     return n < (this.deps.options.logAttempts ?? 4);
   }
 
-  private async sendEvents(backup: BackupObject, records: CompanionHookRecord[], logProblem: string | undefined): Promise<void> {
+  private async sendEvents(
+    backup: BackupObject,
+    records: CompanionHookRecord[],
+    logProblem: string | undefined,
+  ): Promise<void> {
     const { cluster } = this.deps;
-    const b = { apiVersion: "velero.io/v1", kind: "Backup", namespace: backup.metadata.namespace, name: backup.metadata.name, ...(backup.metadata.uid ? { uid: backup.metadata.uid } : {}) };
+    const b = {
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      namespace: backup.metadata.namespace,
+      name: backup.metadata.name,
+      ...(backup.metadata.uid ? { uid: backup.metadata.uid } : {}),
+    };
     for (const r of records.filter((x) => x.result === "failed")) {
-      const where = r.attribution === "unattributed" ? `an unattributed pod (${r.candidates} pods in scope hold this hook)` : `pod ${r.namespace}/${r.pod}`;
+      const where =
+        r.attribution === "unattributed"
+          ? `an unattributed pod (${r.candidates} pods in scope hold this hook)`
+          : `pod ${r.namespace}/${r.pod}`;
       const container = r.container ? ` in container ${r.container}` : "";
       const message = `${r.phase} hook ${hookLabel(r)} (${r.source})${container} on ${where} failed: ${r.error ?? "unknown error"}`;
       await cluster.createEvent(b, "Warning", "HookFailed", message);
@@ -301,7 +350,12 @@ export class CompanionObserver {
     }
     const failedByVelero = backup.status?.hookStatus?.hooksFailed ?? 0;
     if (logProblem && failedByVelero > 0) {
-      await cluster.createEvent(b, "Warning", "HookResultsUnavailable", `Velero counts ${failedByVelero} failed hook(s), but hookguard cannot say which: ${logProblem}`);
+      await cluster.createEvent(
+        b,
+        "Warning",
+        "HookResultsUnavailable",
+        `Velero counts ${failedByVelero} failed hook(s), but hookguard cannot say which: ${logProblem}`,
+      );
     }
   }
 
@@ -310,7 +364,8 @@ export class CompanionObserver {
     for (const r of records) metrics.hookExecution(r.namespace, r.phase, r.source, r.result);
     const start = Date.parse(backup.status?.startTimestamp ?? "");
     const end = Date.parse(backup.status?.completionTimestamp ?? "");
-    const duration = Number.isNaN(start) || Number.isNaN(end) || end < start ? undefined : (end - start) / 1000;
+    const duration =
+      Number.isNaN(start) || Number.isNaN(end) || end < start ? undefined : (end - start) / 1000;
     metrics.backupFinished(backup.status?.phase ?? "", duration);
     const hs = backup.status?.hookStatus;
     metrics.veleroHookStatus(hs?.hooksAttempted ?? 0, hs?.hooksFailed ?? 0);

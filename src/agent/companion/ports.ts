@@ -27,7 +27,13 @@ export type DownloadTargetKind = "BackupLog" | "BackupResults";
 export interface DownloadRequestObject {
   apiVersion: "velero.io/v1";
   kind: "DownloadRequest";
-  metadata: { name: string; namespace: string; labels?: Record<string, string>; resourceVersion?: string; uid?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    resourceVersion?: string;
+    uid?: string;
+  };
   spec: { target: { kind: DownloadTargetKind; name: string } };
   status?: { phase?: "New" | "Processed" | string; downloadURL?: string; expiration?: string };
 }
@@ -48,7 +54,13 @@ export type DownloadError =
 export interface ConfigMapObject {
   apiVersion: "v1";
   kind: "ConfigMap";
-  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   data?: Record<string, string>;
 }
 
@@ -64,7 +76,10 @@ export interface InvolvedObject {
 
 export interface CompanionCluster {
   /** Informer over the Backups of `namespace`. The handler must not throw (it is wrapped anyway). */
-  watchBackups(namespace: string, handler: (type: BackupEventType, backup: BackupObject) => void): BackupWatch;
+  watchBackups(
+    namespace: string,
+    handler: (type: BackupEventType, backup: BackupObject) => void,
+  ): BackupWatch;
   getBackup(namespace: string, name: string): Promise<KubeResult<BackupObject | undefined>>;
 
   // The Backup's scope, as the standalone collector reads it (same signatures as AgentCluster).
@@ -79,7 +94,10 @@ export interface CompanionCluster {
   /** A DownloadRequest already gone counts as deleted. */
   deleteDownloadRequest(namespace: string, name: string): Promise<KubeResult<void>>;
   /** GET a signed URL and gunzip the body (Velero stores logs and results gzipped). */
-  fetchDownload(url: string, opts?: { timeoutMs?: number; maxBytes?: number; signal?: AbortSignal }): Promise<Result<string, DownloadError>>;
+  fetchDownload(
+    url: string,
+    opts?: { timeoutMs?: number; maxBytes?: number; signal?: AbortSignal },
+  ): Promise<Result<string, DownloadError>>;
 
   getConfigMap(namespace: string, name: string): Promise<KubeResult<ConfigMapObject | undefined>>;
   /** 409 AlreadyExists when another agent made it first. */
@@ -88,5 +106,10 @@ export interface CompanionCluster {
   replaceConfigMap(configMap: ConfigMapObject): Promise<KubeResult<ConfigMapObject>>;
 
   /** Best effort: failures are logged by the implementation and swallowed. */
-  createEvent(involved: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  createEvent(
+    involved: InvolvedObject,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): Promise<void>;
 }

@@ -27,7 +27,14 @@
 // precedence rules) hold a hook with that phase, source, name, container and command; with none or
 // several, the record is unattributed. `Error running pre|post hooks for pod` (name only) narrows the
 // candidates of the failure it follows.
-import { resolvePodHooks, type ExecHook, type HookSource, type Phase, type PodLike, type ResourceHookSpec } from "../../domain/index.js";
+import {
+  resolvePodHooks,
+  type ExecHook,
+  type HookSource,
+  type Phase,
+  type PodLike,
+  type ResourceHookSpec,
+} from "../../domain/index.js";
 import type { HookEvent, LoggedHook, LogPodRef } from "../../velero/log-parse.js";
 
 export type CompanionHookResult = "succeeded" | "failed" | "skipped";
@@ -79,7 +86,8 @@ export interface Execution {
   podNameHint?: string;
 }
 
-const samePod = (a?: LogPodRef, b?: LogPodRef): boolean => a?.namespace === b?.namespace && a?.name === b?.name;
+const samePod = (a?: LogPodRef, b?: LogPodRef): boolean =>
+  a?.namespace === b?.namespace && a?.name === b?.name;
 
 function sameHook(a: LoggedHook, b: LoggedHook): boolean {
   return (
@@ -133,7 +141,14 @@ export function pairHookEvents(events: HookEvent[], sequential = false): Paired 
       case "output": {
         const text = cap(ev.text);
         if (ev.stream === "stdout") {
-          let x = execs.find((e) => e.hook && e.returnedLine === undefined && e.result === undefined && sameHook(e.hook, ev.hook) && samePod(e.pod, ev.pod));
+          let x = execs.find(
+            (e) =>
+              e.hook &&
+              e.returnedLine === undefined &&
+              e.result === undefined &&
+              sameHook(e.hook, ev.hook) &&
+              samePod(e.pod, ev.pod),
+          );
           if (!x) {
             x = fromHook(ev.hook, ev.line, ev.pod); // its start line is missing: keep what we know
             execs.push(x);
@@ -142,7 +157,15 @@ export function pairHookEvents(events: HookEvent[], sequential = false): Paired 
           x.lastLine = ev.line;
           x.stdout = text;
         } else {
-          const open = execs.filter((e) => e.hook && e.returnedLine !== undefined && e.stderr === undefined && e.result === undefined && sameHook(e.hook, ev.hook) && samePod(e.pod, ev.pod));
+          const open = execs.filter(
+            (e) =>
+              e.hook &&
+              e.returnedLine !== undefined &&
+              e.stderr === undefined &&
+              e.result === undefined &&
+              sameHook(e.hook, ev.hook) &&
+              samePod(e.pod, ev.pod),
+          );
           let x = open.at(-1);
           if (!x) {
             x = fromHook(ev.hook, ev.line, ev.pod);
@@ -170,7 +193,11 @@ export function pairHookEvents(events: HookEvent[], sequential = false): Paired 
       }
       case "pod-failed": {
         // names the pod whose Fail hook just failed in this phase: the latest such failure
-        const x = [...execs].reverse().find((e) => e.result === "failed" && e.phase === ev.phase && !e.pod && e.podNameHint === undefined);
+        const x = [...execs]
+          .reverse()
+          .find(
+            (e) => e.result === "failed" && e.phase === ev.phase && !e.pod && e.podNameHint === undefined,
+          );
         if (x && ev.podName) x.podNameHint = ev.podName;
         break;
       }
@@ -183,13 +210,26 @@ export function pairHookEvents(events: HookEvent[], sequential = false): Paired 
 
 function pairError(execs: Execution[], ev: Extract<HookEvent, { kind: "error" }>): Execution {
   const standalone = (): Execution => {
-    const x: Execution = { phase: ev.phase, source: ev.source, startLine: ev.line, lastLine: ev.line, ambiguous: false };
+    const x: Execution = {
+      phase: ev.phase,
+      source: ev.source,
+      startLine: ev.line,
+      lastLine: ev.line,
+      ambiguous: false,
+    };
     if (ev.pod) x.pod = ev.pod;
     execs.push(x);
     return x;
   };
   if (REJECTED_BEFORE_EXEC.test(ev.error)) return standalone();
-  const open = execs.filter((e) => e.hook && e.result === undefined && e.phase === ev.phase && e.source === ev.source && (!ev.pod || samePod(e.pod, ev.pod)));
+  const open = execs.filter(
+    (e) =>
+      e.hook &&
+      e.result === undefined &&
+      e.phase === ev.phase &&
+      e.source === ev.source &&
+      (!ev.pod || samePod(e.pod, ev.pod)),
+  );
   const timeout = TIMED_OUT.exec(ev.error);
   let candidates: Execution[];
   if (timeout) {
@@ -224,14 +264,21 @@ interface PodHooks {
 function resolveAll(scope: ScopeInput): PodHooks[] {
   return scope.pods.map((pod) => ({
     pod,
-    hooks: { pre: resolvePodHooks(pod, scope.specs, "pre").hooks, post: resolvePodHooks(pod, scope.specs, "post").hooks },
+    hooks: {
+      pre: resolvePodHooks(pod, scope.specs, "pre").hooks,
+      post: resolvePodHooks(pod, scope.specs, "post").hooks,
+    },
   }));
 }
 
 function matches(h: ExecHook, x: Execution, rejectedContainer: string | undefined): boolean {
   if (h.source !== x.source) return false;
   if (x.hook) {
-    return (x.source === "annotation" || h.name === x.hook.name) && h.container === x.hook.container && h.argv.join(" ") === x.hook.commandText;
+    return (
+      (x.source === "annotation" || h.name === x.hook.name) &&
+      h.container === x.hook.container &&
+      h.argv.join(" ") === x.hook.commandText
+    );
   }
   // a hook rejected before exec: only phase and source are known, and the container it named
   return rejectedContainer === undefined || h.containerAsWritten === rejectedContainer;
@@ -273,7 +320,12 @@ export function buildHookRecords(events: HookEvent[], scope: ScopeInput): Compan
     if (x.pod) return { ...base, namespace: x.pod.namespace, pod: x.pod.name, attribution: "log" as const };
     const pods = candidatePods(resolved, x);
     if (pods.length === 1) {
-      return { ...base, namespace: pods[0]!.metadata?.namespace ?? "", pod: pods[0]!.metadata?.name ?? "", attribution: "scope" as const };
+      return {
+        ...base,
+        namespace: pods[0]!.metadata?.namespace ?? "",
+        pod: pods[0]!.metadata?.name ?? "",
+        attribution: "scope" as const,
+      };
     }
     return { ...base, namespace: "", pod: "", attribution: "unattributed" as const, candidates: pods.length };
   });
@@ -282,5 +334,8 @@ export function buildHookRecords(events: HookEvent[], scope: ScopeInput): Compan
 function recordResult(x: Execution): { result: CompanionHookResult; error?: string } {
   if (x.result) return { result: x.result, ...(x.error !== undefined ? { error: x.error } : {}) };
   if (x.returnedLine !== undefined) return { result: "succeeded" };
-  return { result: "failed", error: "the backup log has no result for this hook (no output and no error line)" };
+  return {
+    result: "failed",
+    error: "the backup log has no result for this hook (no output and no error line)",
+  };
 }

@@ -7,7 +7,10 @@ import type { ExecResult } from "../ports.js";
 import type { HookRecord, HookResultKind } from "./record.js";
 
 /** Velero's hook log fields (docs/velero-hook-semantics.md, "Log lines"), JSON flavour, plus the pod. */
-export function hookFields(hook: ExecHook, pod: { namespace: string; name: string }): Record<string, unknown> {
+export function hookFields(
+  hook: ExecHook,
+  pod: { namespace: string; name: string },
+): Record<string, unknown> {
   return {
     namespace: pod.namespace,
     pod: pod.name,
@@ -48,7 +51,11 @@ export function outcomeError(r: ExecResult, timeoutMs: number): string | undefin
 }
 
 /** What every per-hook record starts with: which hook of which pod, as `backup describe` shows it. */
-export function hookRecordBase(ref: { namespace: string; name: string }, hook: ExecHook, recovered?: boolean) {
+export function hookRecordBase(
+  ref: { namespace: string; name: string },
+  hook: ExecHook,
+  recovered?: boolean,
+) {
   return {
     namespace: ref.namespace,
     pod: ref.name,
@@ -67,12 +74,22 @@ export function hookRecordBase(ref: { namespace: string; name: string }, hook: E
  * Logs Velero's lines to the backup log, counts the metric, emits events on failure, and returns
  * the record. The caller handles the tracker and the on-error mode.
  */
-export async function runHook(ctx: RunContext, ref: { namespace: string; name: string }, pod: PodLike | undefined, hook: ExecHook): Promise<HookRecord> {
+export async function runHook(
+  ctx: RunContext,
+  ref: { namespace: string; name: string },
+  pod: PodLike | undefined,
+  hook: ExecHook,
+): Promise<HookRecord> {
   const fields = hookFields(hook, ref);
   const base = { ...hookRecordBase(ref, hook, ctx.recovering), startedAt: new Date().toISOString() };
   const warnings = hook.warnings.map((w) => `${w.path}: ${w.message}`);
   for (const w of warnings) {
-    ctx.backupLog.recordWarning(w, { namespace: ref.namespace, pod: ref.name, hookPhase: hook.phase, hookSource: hook.source });
+    ctx.backupLog.recordWarning(w, {
+      namespace: ref.namespace,
+      pod: ref.name,
+      hookPhase: hook.phase,
+      hookSource: hook.source,
+    });
     ctx.metrics.hookConfigWarnings.inc();
   }
   const withWarnings = warnings.length > 0 ? { warnings } : {};
@@ -83,7 +100,15 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
     ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "skipped");
     return { ...base, ...withWarnings, result: "skipped", durationMs: 0 };
   }
-  if (g.kind === "fail") return failed(ctx, ref, pod, hook, { ...base, ...withWarnings, result: "failed", durationMs: 0, error: g.reason }, undefined);
+  if (g.kind === "fail")
+    return failed(
+      ctx,
+      ref,
+      pod,
+      hook,
+      { ...base, ...withWarnings, result: "failed", durationMs: 0, error: g.reason },
+      undefined,
+    );
 
   ctx.backupLog.info("running exec hook", fields);
   const r = await ctx.executor.exec({
@@ -101,7 +126,8 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
     ctx.backupLog.info(`stderr: ${r.stderr}`, fields);
   }
   const error = outcomeError(r, hook.timeoutMs);
-  const result: HookResultKind = error === undefined ? "succeeded" : r.kind === "timed_out" ? "timed_out" : "failed";
+  const result: HookResultKind =
+    error === undefined ? "succeeded" : r.kind === "timed_out" ? "timed_out" : "failed";
   const record: HookRecord = {
     ...base,
     ...withWarnings,
@@ -109,7 +135,9 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
     ...(r.kind === "exited" ? { exitCode: r.exitCode } : {}),
     durationMs: Math.round(r.durationMs),
     ...(error !== undefined ? { error } : {}),
-    ...(error !== undefined && r.kind === "exited" && lastLine(r.stderr) ? { cause: lastLine(r.stderr) } : {}),
+    ...(error !== undefined && r.kind === "exited" && lastLine(r.stderr)
+      ? { cause: lastLine(r.stderr) }
+      : {}),
   };
   if (error === undefined) {
     ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "succeeded", r.durationMs);
@@ -118,7 +146,14 @@ export async function runHook(ctx: RunContext, ref: { namespace: string; name: s
   return failed(ctx, ref, pod, hook, record, r.durationMs);
 }
 
-function failed(ctx: RunContext, ref: { namespace: string; name: string }, pod: PodLike | undefined, hook: ExecHook, record: HookRecord, durationMs: number | undefined): HookRecord {
+function failed(
+  ctx: RunContext,
+  ref: { namespace: string; name: string },
+  pod: PodLike | undefined,
+  hook: ExecHook,
+  record: HookRecord,
+  durationMs: number | undefined,
+): HookRecord {
   // Velero's error line carries no hookCommand, so `grep hookCommand` does not match it (E50)
   ctx.backupLog.recordError("Error executing hook", {
     namespace: ref.namespace,
@@ -134,11 +169,29 @@ function failed(ctx: RunContext, ref: { namespace: string; name: string }, pod: 
   ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, metricResult, durationMs);
   const message = `${hook.phase} hook ${hookDisplayName(hook)} in ${ref.namespace}/${ref.name} container ${hook.container}: ${record.error}`;
   const b = ctx.backup.metadata;
-  void ctx.cluster.createEvent({ apiVersion: "velero.io/v1", kind: "Backup", namespace: b.namespace, name: b.name, ...(b.uid ? { uid: b.uid } : {}) }, "Warning", "HookFailed", message).catch(() => undefined);
+  void ctx.cluster
+    .createEvent(
+      {
+        apiVersion: "velero.io/v1",
+        kind: "Backup",
+        namespace: b.namespace,
+        name: b.name,
+        ...(b.uid ? { uid: b.uid } : {}),
+      },
+      "Warning",
+      "HookFailed",
+      message,
+    )
+    .catch(() => undefined);
   if (pod) {
     const uid = pod.metadata?.uid;
     void ctx.cluster
-      .createEvent({ apiVersion: "v1", kind: "Pod", namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) }, "Warning", "BackupHookFailed", `backup ${b.name}: ${message}`)
+      .createEvent(
+        { apiVersion: "v1", kind: "Pod", namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) },
+        "Warning",
+        "BackupHookFailed",
+        `backup ${b.name}: ${message}`,
+      )
       .catch(() => undefined);
   }
   return record;

@@ -36,7 +36,12 @@ export function trackerKey(ref: { namespace: string; name: string }, hook: ExecH
  * Runs `phase` hooks of `collected` (the pod as collected at backup start). The pod is re-read just
  * before its hooks so a pod that finished or was deleted meanwhile is seen as it is now.
  */
-export async function runPodPhase(ctx: RunContext, collected: PodLike, phase: Phase, specs: ResourceHookSpec[]): Promise<PodPhaseOutcome> {
+export async function runPodPhase(
+  ctx: RunContext,
+  collected: PodLike,
+  phase: Phase,
+  specs: ResourceHookSpec[],
+): Promise<PodPhaseOutcome> {
   const ref = podRef(collected);
   return ctx.podLocks.run(podKey(ref.namespace, ref.name), async () => {
     if (ctx.signal.aborted) return { hooks: 0, failedFail: false, aborted: true };
@@ -57,14 +62,23 @@ export async function runPodPhase(ctx: RunContext, collected: PodLike, phase: Ph
       const key = trackerKey(ref, hook);
       if (failedFail) {
         // Velero: registered, neither executed nor recorded
-        ctx.records.push(notRun(ref, hook, "not run: an earlier hook of this pod failed with on-error Fail", ctx.recovering));
+        ctx.records.push(
+          notRun(ref, hook, "not run: an earlier hook of this pod failed with on-error Fail", ctx.recovering),
+        );
         ctx.metrics.hookHandled(ref.namespace, hook.phase, hook.source, "skipped");
         continue;
       }
-      if (ctx.signal.aborted) return { hooks: hooks.length, failedFail, aborted: true, ...(error ? { error } : {}) };
+      if (ctx.signal.aborted)
+        return { hooks: hooks.length, failedFail, aborted: true, ...(error ? { error } : {}) };
       const effectivePod = readError ? undefined : pod;
       const record = readError
-        ? await runHook(ctx, ref, undefined, { ...hook, blockers: [...hook.blockers, { severity: "error", code: "pod-read", path: "", message: readError }] })
+        ? await runHook(ctx, ref, undefined, {
+            ...hook,
+            blockers: [
+              ...hook.blockers,
+              { severity: "error", code: "pod-read", path: "", message: readError },
+            ],
+          })
         : await runHook(ctx, ref, effectivePod, hook);
       ctx.records.push(record);
       const isFailure = record.result === "failed" || record.result === "timed_out";
@@ -75,12 +89,21 @@ export async function runPodPhase(ctx: RunContext, collected: PodLike, phase: Ph
       }
     }
     if (failedFail) {
-      ctx.backupLog.recordError(`Error running ${phase} hooks for pod`, { namespace: ref.namespace, pod: ref.name, error });
+      ctx.backupLog.recordError(`Error running ${phase} hooks for pod`, {
+        namespace: ref.namespace,
+        pod: ref.name,
+        error,
+      });
     }
     return { hooks: hooks.length, failedFail, aborted: false, ...(error ? { error } : {}) };
   });
 }
 
-function notRun(ref: { namespace: string; name: string }, hook: ExecHook, error: string, recovered?: boolean) {
+function notRun(
+  ref: { namespace: string; name: string },
+  hook: ExecHook,
+  error: string,
+  recovered?: boolean,
+) {
   return { ...hookRecordBase(ref, hook, recovered), result: "not_run" as const, durationMs: 0, error };
 }

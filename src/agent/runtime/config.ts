@@ -1,7 +1,13 @@
 // The agent's one typed configuration, built from flags (and the environment for the storage-dir
 // default), validated up front: every problem is reported at startup, before anything runs.
 import { hostname } from "node:os";
-import { nanosToMillis, parseGoDuration, parseLabelSelector, type LabelSelector, type Result } from "../../domain/index.js";
+import {
+  nanosToMillis,
+  parseGoDuration,
+  parseLabelSelector,
+  type LabelSelector,
+  type Result,
+} from "../../domain/index.js";
 
 /** companion: observe the Backups a Velero server runs (read-only); standalone: run Backups itself. */
 export type AgentMode = "companion" | "standalone";
@@ -74,14 +80,20 @@ function durationMs(flag: string, value: string, problems: string[]): number {
 
 function intFlag(flag: string, value: string, min: number, max: number, problems: string[]): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) problems.push(`--${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    problems.push(`--${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
-export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCluster: boolean): Result<AgentConfig, string[]> {
+export function buildAgentConfig(
+  flags: AgentFlags,
+  env: NodeJS.ProcessEnv,
+  inCluster: boolean,
+): Result<AgentConfig, string[]> {
   const problems: string[] = [];
   const mode = flags.mode ?? "companion";
-  if (!(AGENT_MODES as readonly string[]).includes(mode)) problems.push(`--mode must be companion or standalone, got ${JSON.stringify(mode)}`);
+  if (!(AGENT_MODES as readonly string[]).includes(mode))
+    problems.push(`--mode must be companion or standalone, got ${JSON.stringify(mode)}`);
   const cfg: AgentConfig = {
     mode: mode as AgentMode,
     namespace: flags.namespace,
@@ -94,8 +106,16 @@ export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCl
     snapshotTimeoutMs: durationMs("snapshot-timeout", flags.snapshotTimeout, problems),
     leaderElect: flags.leaderElect ?? inCluster,
     leaseName: flags.leaseName,
-    leaseDurationMs: durationMs("leader-elect-lease-duration", flags.leaderElectLeaseDuration ?? "15s", problems),
-    renewDeadlineMs: durationMs("leader-elect-renew-deadline", flags.leaderElectRenewDeadline ?? "10s", problems),
+    leaseDurationMs: durationMs(
+      "leader-elect-lease-duration",
+      flags.leaderElectLeaseDuration ?? "15s",
+      problems,
+    ),
+    renewDeadlineMs: durationMs(
+      "leader-elect-renew-deadline",
+      flags.leaderElectRenewDeadline ?? "10s",
+      problems,
+    ),
     retryPeriodMs: durationMs("leader-elect-retry-period", flags.leaderElectRetryPeriod ?? "2s", problems),
     identity: flags.identity ?? `${hostname()}-${process.pid}`,
     logLevel: flags.logLevel,
@@ -107,11 +127,16 @@ export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCl
     cfg.downloadCaFile = flags.downloadCaFile;
   }
   if (flags.volumeSnapshotClass) cfg.volumeSnapshotClass = flags.volumeSnapshotClass;
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cfg.namespace)) problems.push(`--namespace ${JSON.stringify(cfg.namespace)} is not a valid namespace name`);
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(cfg.leaseName)) problems.push(`--lease-name ${JSON.stringify(cfg.leaseName)} is not a valid object name`);
-  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(cfg.logLevel)) problems.push(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cfg.namespace))
+    problems.push(`--namespace ${JSON.stringify(cfg.namespace)} is not a valid namespace name`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(cfg.leaseName))
+    problems.push(`--lease-name ${JSON.stringify(cfg.leaseName)} is not a valid object name`);
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(cfg.logLevel))
+    problems.push(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
   if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs && cfg.renewDeadlineMs > cfg.retryPeriodMs)) {
-    problems.push("leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period");
+    problems.push(
+      "leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period",
+    );
   }
   if (cfg.mode === "companion") {
     // these steer how hookguard runs a Backup itself; beside Velero they would silently do nothing
@@ -122,7 +147,10 @@ export function buildAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, inCl
       ["--backup-selector", flags.backupSelector],
     ];
     const given = standaloneOnly.filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
-    if (given.length > 0) problems.push(`${given.join(", ")} only apply with --mode standalone (in companion mode Velero runs the Backups)`);
+    if (given.length > 0)
+      problems.push(
+        `${given.join(", ")} only apply with --mode standalone (in companion mode Velero runs the Backups)`,
+      );
   }
   if (flags.backupSelector !== undefined) {
     const sel = parseLabelSelector(flags.backupSelector);

@@ -101,7 +101,12 @@ export class AgentMetrics {
       help: "Hooks that failed in the Backups the companion observed (status.hookStatus.hooksFailed)",
       registers,
     });
-    this.buildInfo = new Gauge({ name: "hookguard_build_info", help: "Build information", labelNames: ["version"], registers });
+    this.buildInfo = new Gauge({
+      name: "hookguard_build_info",
+      help: "Build information",
+      labelNames: ["version"],
+      registers,
+    });
     this.buildInfo.set({ version: VERSION }, 1);
     // Zero-initialise the closed label sets so dashboards see the series before the first event.
     for (const reason of ["freeze_window", "recovery"]) this.forcedPostHooks.inc({ reason }, 0);
@@ -113,7 +118,8 @@ export class AgentMetrics {
   backupStarted(): () => void {
     const key = Symbol("backup");
     this.inFlight.set(key, Date.now() / 1000);
-    const refresh = (): void => this.oldestInProgress.set(this.inFlight.size === 0 ? 0 : Math.min(...this.inFlight.values()));
+    const refresh = (): void =>
+      this.oldestInProgress.set(this.inFlight.size === 0 ? 0 : Math.min(...this.inFlight.values()));
     refresh();
     return () => {
       this.inFlight.delete(key);
@@ -122,7 +128,13 @@ export class AgentMetrics {
   }
 
   /** `namespace` is the pod's: the one object label dashboards may group failures by. */
-  hookHandled(namespace: string, phase: Phase, source: HookSource, result: HookMetricResult, durationMs?: number): void {
+  hookHandled(
+    namespace: string,
+    phase: Phase,
+    source: HookSource,
+    result: HookMetricResult,
+    durationMs?: number,
+  ): void {
     this.hookExecutions.inc({ namespace, phase, source, result });
     if (durationMs !== undefined) this.hookDuration.observe({ phase, source }, durationMs / 1000);
   }

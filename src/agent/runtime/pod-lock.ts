@@ -28,7 +28,8 @@ export class KeyedMutex {
    */
   async runAll<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
     const sorted = [...new Set(keys)].sort();
-    const step = (i: number): Promise<T> => (i === sorted.length ? fn() : this.run(sorted[i]!, () => step(i + 1)));
+    const step = (i: number): Promise<T> =>
+      i === sorted.length ? fn() : this.run(sorted[i]!, () => step(i + 1));
     return step(0);
   }
 

@@ -67,7 +67,13 @@ export function podRef(pod: PodLike): { namespace: string; name: string } {
 }
 
 /** A fresh run of one Backup (a new tracker and record list), for processing it or recovering it. */
-export function newRunContext(deps: AgentDeps, backup: BackupObject, backupLog: BackupLog, signal: AbortSignal, recovering = false): RunContext {
+export function newRunContext(
+  deps: AgentDeps,
+  backup: BackupObject,
+  backupLog: BackupLog,
+  signal: AbortSignal,
+  recovering = false,
+): RunContext {
   return {
     backup,
     cluster: deps.cluster,
@@ -78,8 +84,12 @@ export function newRunContext(deps: AgentDeps, backup: BackupObject, backupLog: 
     metrics: deps.metrics,
     records: [],
     signal,
-    logger: deps.logger.child(recovering ? { backup: backup.metadata.name, recovery: true } : { backup: backup.metadata.name }),
+    logger: deps.logger.child(
+      recovering ? { backup: backup.metadata.name, recovery: true } : { backup: backup.metadata.name },
+    ),
     ...(recovering ? { recovering: true } : {}),
-    ...(deps.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: deps.options.handshakeTimeoutMs } : {}),
+    ...(deps.options.handshakeTimeoutMs !== undefined
+      ? { handshakeTimeoutMs: deps.options.handshakeTimeoutMs }
+      : {}),
   };
 }

@@ -3,17 +3,33 @@
 // (selectRelatedItems): labelSelector / orLabelSelectors decide only where the walk starts; a pod
 // pulls in its PVCs, a Bound PVC its PV and the Running pods mounting it, whatever their labels; items
 // being deleted or labelled velero.io/exclude-from-backup=true are never taken.
-import { matchLabelSelector, matchNamespace, resourceIncluded, selectRelatedItems } from "../../domain/index.js";
-import type { LabelSelector, ObjectMeta, PodLike, PvcLike, PvLike, RelatedSelection, Result } from "../../domain/index.js";
+import {
+  matchLabelSelector,
+  matchNamespace,
+  resourceIncluded,
+  selectRelatedItems,
+} from "../../domain/index.js";
+import type {
+  LabelSelector,
+  ObjectMeta,
+  PodLike,
+  PvcLike,
+  PvLike,
+  RelatedSelection,
+  Result,
+} from "../../domain/index.js";
 import type { AgentCluster } from "../ports.js";
 import type { BackupSpec } from "../../velero/types.js";
 
 export type Collected = RelatedSelection;
 
 /** The backup's label filter as one predicate; an invalid selector is an error for the whole backup. */
-export function labelFilter(spec: BackupSpec): Result<(labels: Record<string, string> | undefined) => boolean, string> {
+export function labelFilter(
+  spec: BackupSpec,
+): Result<(labels: Record<string, string> | undefined) => boolean, string> {
   const ors = (spec.orLabelSelectors ?? []) as LabelSelector[];
-  const selectors: LabelSelector[] = ors.length > 0 ? ors : spec.labelSelector ? [spec.labelSelector as LabelSelector] : [];
+  const selectors: LabelSelector[] =
+    ors.length > 0 ? ors : spec.labelSelector ? [spec.labelSelector as LabelSelector] : [];
   // validate once up front, against no labels, so a bad operator fails the backup before any hook
   for (const sel of selectors) {
     const probe = matchLabelSelector(sel, {});
@@ -30,7 +46,10 @@ export function labelFilter(spec: BackupSpec): Result<(labels: Record<string, st
   };
 }
 
-export async function collectItems(cluster: AgentCluster, spec: BackupSpec): Promise<Result<Collected, string>> {
+export async function collectItems(
+  cluster: AgentCluster,
+  spec: BackupSpec,
+): Promise<Result<Collected, string>> {
   const labels = labelFilter(spec);
   if (!labels.ok) return labels;
   const incNs = spec.includedNamespaces ?? [];

@@ -1,7 +1,20 @@
 // `hookguard backup plan`: everything a Backup would do, resolved and not executed. ItemBlocks, and
 // per pod and phase the hooks that would run (source, container, argv, on-error, timeout) or why
 // not. Skip reasons are data (an ordered list of predicates), the same rules the agent applies.
-import { buildItemBlocks, describeInclusion, EXCLUDE_LABEL, hookGate, type HookGate, matchNamespace, millisToGoDuration as goDurationMs, parseBackupHooks, resolvePodHooks, type Finding, type PodLike, type Result } from "../../domain/index.js";
+import {
+  buildItemBlocks,
+  describeInclusion,
+  EXCLUDE_LABEL,
+  hookGate,
+  type HookGate,
+  matchNamespace,
+  millisToGoDuration as goDurationMs,
+  parseBackupHooks,
+  resolvePodHooks,
+  type Finding,
+  type PodLike,
+  type Result,
+} from "../../domain/index.js";
 import { collectItems } from "./collect.js";
 import type { AgentCluster } from "../ports.js";
 import type { BackupSpec } from "../../velero/types.js";
@@ -58,7 +71,10 @@ function gateOf(g: HookGate): { blockedBy?: string[]; skippedBecause?: string } 
   return {};
 }
 
-export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promise<Result<BackupPlan, string>> {
+export async function planBackup(
+  cluster: AgentCluster,
+  spec: BackupSpec,
+): Promise<Result<BackupPlan, string>> {
   const parsed = parseBackupHooks(spec.hooks, { pathPrefix: "spec.hooks" });
   const collected = await collectItems(cluster, spec);
   if (!collected.ok) return collected;
@@ -66,7 +82,12 @@ export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promi
   const plan: BackupPlan = { blocks: [], excludedPods: [], findings: parsed.findings };
   for (const block of blocks) {
     const pods: PlannedPod[] = block.pods.map((pod) => {
-      const planned: PlannedPod = { namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "", hooks: [], skipped: [] };
+      const planned: PlannedPod = {
+        namespace: pod.metadata?.namespace ?? "",
+        name: pod.metadata?.name ?? "",
+        hooks: [],
+        skipped: [],
+      };
       // the agent's own rule (hookGate), for the pod as a whole: its phase
       const podGate = hookGate(pod, { blockers: [], container: "" });
       if (podGate.kind !== "run") planned.podSkip = podGate.reason;
@@ -85,11 +106,19 @@ export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promi
             ...(h.warnings.length > 0 ? { warnings: h.warnings.map((f) => f.message) } : {}),
           });
         }
-        for (const s of r.skipped) planned.skipped.push({ phase, source: s.source, reason: s.reason, ...(s.hookName !== undefined ? { hookName: s.hookName } : {}) });
+        for (const s of r.skipped)
+          planned.skipped.push({
+            phase,
+            source: s.source,
+            reason: s.reason,
+            ...(s.hookName !== undefined ? { hookName: s.hookName } : {}),
+          });
       }
       return planned;
     });
-    const items = block.items.map((i) => (i.namespace ? `${i.resource}/${i.namespace}/${i.name}` : `${i.resource}/${i.name}`));
+    const items = block.items.map((i) =>
+      i.namespace ? `${i.resource}/${i.namespace}/${i.name}` : `${i.resource}/${i.name}`,
+    );
     const pulledIn = items.flatMap((item) => {
       const why = collected.value.why.get(item);
       return why && why.reason !== "selected" ? [{ item, why: describeInclusion(why) }] : [];
@@ -100,9 +129,21 @@ export async function planBackup(cluster: AgentCluster, spec: BackupSpec): Promi
   const all = await cluster.listPods();
   if (all.ok) {
     for (const p of all.value) {
-      if (!matchNamespace(p.metadata?.namespace ?? "", spec.includedNamespaces ?? [], spec.excludedNamespaces ?? [])) continue;
+      if (
+        !matchNamespace(
+          p.metadata?.namespace ?? "",
+          spec.includedNamespaces ?? [],
+          spec.excludedNamespaces ?? [],
+        )
+      )
+        continue;
       const why = firstReason(EXCLUSION_RULES, p);
-      if (why) plan.excludedPods.push({ namespace: p.metadata?.namespace ?? "", name: p.metadata?.name ?? "", reason: why });
+      if (why)
+        plan.excludedPods.push({
+          namespace: p.metadata?.namespace ?? "",
+          name: p.metadata?.name ?? "",
+          reason: why,
+        });
     }
   }
   return { ok: true, value: plan };
@@ -122,12 +163,21 @@ export function formatPlan(plan: BackupPlan): string {
         const hooks = p.hooks.filter((h) => h.phase === phase);
         if (hooks.length === 0) out.push(`    ${phase}: <no hooks>`);
         for (const h of hooks) {
-          out.push(`    ${phase}: ${h.source} ${h.name} container=${h.container || "<none>"} onError=${h.onError} timeout=${h.timeout} argv=${JSON.stringify(h.argv)}`);
+          out.push(
+            `    ${phase}: ${h.source} ${h.name} container=${h.container || "<none>"} onError=${h.onError} timeout=${h.timeout} argv=${JSON.stringify(h.argv)}`,
+          );
           for (const b2 of h.blockedBy ?? []) out.push(`      would fail without running: ${b2}`);
-          if (h.skippedBecause) out.push(`      would be skipped (counted attempted, not failed): ${h.skippedBecause}`);
+          if (h.skippedBecause)
+            out.push(`      would be skipped (counted attempted, not failed): ${h.skippedBecause}`);
           for (const w of h.warnings ?? []) out.push(`      warning: ${w}`);
         }
-        for (const s of p.skipped.filter((x) => x.phase === phase)) out.push(`    ${phase}: skipped ${s.source} hook ${s.hookName ?? ""}: ${s.reason}`.replace("hook : ", "hook: "));
+        for (const s of p.skipped.filter((x) => x.phase === phase))
+          out.push(
+            `    ${phase}: skipped ${s.source} hook ${s.hookName ?? ""}: ${s.reason}`.replace(
+              "hook : ",
+              "hook: ",
+            ),
+          );
       }
     }
   });

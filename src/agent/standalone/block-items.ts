@@ -24,11 +24,23 @@ export function snapshotName(backup: string, pvc: string): string {
  * `skipPods`: pods whose pre hooks failed in Fail mode; like Velero their manifest is not written.
  * `signal` aborts the step (freeze window expired, or the agent stops).
  */
-export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, block: ItemBlock, skipPods: Set<PodLike>, signal: AbortSignal): Promise<ItemStepResult> {
+export async function backUpBlockItems(
+  ctx: RunContext,
+  opts: AgentRunOptions,
+  block: ItemBlock,
+  skipPods: Set<PodLike>,
+  signal: AbortSignal,
+): Promise<ItemStepResult> {
   const out: ItemStepResult = { items: [], itemsBackedUp: 0, errors: [] };
   for (const item of block.items) {
     if (item.resource === "pods" && skipPods.has(item.object as PodLike)) continue;
-    out.items.push({ resource: item.resource, group: "", ...(item.namespace ? { namespace: item.namespace } : {}), name: item.name, object: item.object });
+    out.items.push({
+      resource: item.resource,
+      group: "",
+      ...(item.namespace ? { namespace: item.namespace } : {}),
+      name: item.name,
+      object: item.object,
+    });
     out.itemsBackedUp++;
   }
   const snapshotClass = opts.volumeSnapshotClass;
@@ -41,12 +53,20 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
     if (signal.aborted) return out;
     const ns = pvc.namespace ?? "";
     const name = snapshotName(backupName, pvc.name);
-    const r = await ctx.cluster.createVolumeSnapshot(ns, name, pvc.name, snapshotClass, { "velero.io/backup-name": backupName });
+    const r = await ctx.cluster.createVolumeSnapshot(ns, name, pvc.name, snapshotClass, {
+      "velero.io/backup-name": backupName,
+    });
     if (!r.ok) {
-      out.errors.push(`creating VolumeSnapshot for persistentvolumeclaim ${ns}/${pvc.name}: ${r.error.message}`);
+      out.errors.push(
+        `creating VolumeSnapshot for persistentvolumeclaim ${ns}/${pvc.name}: ${r.error.message}`,
+      );
       continue;
     }
-    ctx.backupLog.info("created VolumeSnapshot", { namespace: ns, persistentVolumeClaim: pvc.name, volumeSnapshot: r.value.name });
+    ctx.backupLog.info("created VolumeSnapshot", {
+      namespace: ns,
+      persistentVolumeClaim: pvc.name,
+      volumeSnapshot: r.value.name,
+    });
     created.push({ namespace: r.value.namespace, name: r.value.name, pvc: pvc.name });
   }
   const deadline = Date.now() + opts.snapshotTimeoutMs;
@@ -60,7 +80,10 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
         break;
       }
       if (state.ok && state.value.readyToUse) {
-        ctx.backupLog.info("VolumeSnapshot is ready to use", { namespace: snap.namespace, volumeSnapshot: snap.name });
+        ctx.backupLog.info("VolumeSnapshot is ready to use", {
+          namespace: snap.namespace,
+          volumeSnapshot: snap.name,
+        });
         out.items.push({
           resource: "volumesnapshots",
           group: SNAPSHOT_GROUP,
@@ -69,7 +92,11 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
           object: {
             apiVersion: `${SNAPSHOT_GROUP}/v1`,
             kind: "VolumeSnapshot",
-            metadata: { name: snap.name, namespace: snap.namespace, labels: { "velero.io/backup-name": backupName } },
+            metadata: {
+              name: snap.name,
+              namespace: snap.namespace,
+              labels: { "velero.io/backup-name": backupName },
+            },
             spec: { volumeSnapshotClassName: snapshotClass, source: { persistentVolumeClaimName: snap.pvc } },
             status: { readyToUse: true },
           },
@@ -77,7 +104,9 @@ export async function backUpBlockItems(ctx: RunContext, opts: AgentRunOptions, b
         break;
       }
       if (Date.now() >= deadline) {
-        out.errors.push(`VolumeSnapshot ${snap.namespace}/${snap.name} not ready to use within ${Math.round(opts.snapshotTimeoutMs / 1000)}s (--snapshot-timeout)`);
+        out.errors.push(
+          `VolumeSnapshot ${snap.namespace}/${snap.name} not ready to use within ${Math.round(opts.snapshotTimeoutMs / 1000)}s (--snapshot-timeout)`,
+        );
         break;
       }
       await sleep(Math.min(poll, Math.max(1, deadline - Date.now())), signal);

@@ -56,12 +56,16 @@ export class BackupController {
     this.deps.metrics.leader.set(1);
     const listed = await this.deps.cluster.listBackups(this.opts.namespace);
     if (!listed.ok) {
-      this.deps.logger.error({ err: listed.error }, "listing backups on becoming leader failed; relying on watch events");
+      this.deps.logger.error(
+        { err: listed.error },
+        "listing backups on becoming leader failed; relying on watch events",
+      );
       return;
     }
     for (const b of listed.value) {
       if (ac.signal.aborted) return;
-      if (isOrphanCandidate(b) && !this.active.has(b.metadata.name)) this.track(b.metadata.name, () => this.recover(b, ac.signal));
+      if (isOrphanCandidate(b) && !this.active.has(b.metadata.name))
+        this.track(b.metadata.name, () => this.recover(b, ac.signal));
     }
     for (const b of listed.value) if (claimable(b) && this.selected(b)) this.enqueue(b.metadata.name);
   }
@@ -93,13 +97,21 @@ export class BackupController {
   async finishOwn(timeoutMs: number): Promise<number> {
     const listed = await this.deps.cluster.listBackups(this.opts.namespace);
     if (!listed.ok) {
-      this.deps.logger.error({ err: listed.error }, "listing backups at shutdown failed; the next agent recovers them");
+      this.deps.logger.error(
+        { err: listed.error },
+        "listing backups at shutdown failed; the next agent recovers them",
+      );
       return 0;
     }
-    const mine = listed.value.filter((b) => isOrphanCandidate(b) && b.metadata.annotations?.[OWNER_ANNOTATION] === this.deps.identity);
+    const mine = listed.value.filter(
+      (b) => isOrphanCandidate(b) && b.metadata.annotations?.[OWNER_ANNOTATION] === this.deps.identity,
+    );
     const signal = AbortSignal.timeout(timeoutMs);
     for (const b of mine) {
-      this.deps.logger.warn({ backup: b.metadata.name }, "shutting down mid-backup: running its pending post hooks now");
+      this.deps.logger.warn(
+        { backup: b.metadata.name },
+        "shutting down mid-backup: running its pending post hooks now",
+      );
       await recoverBackup(this.deps, b, signal);
     }
     return mine.length;
@@ -125,7 +137,10 @@ export class BackupController {
   }
 
   private async recover(b: BackupObject, signal: AbortSignal): Promise<void> {
-    this.deps.logger.warn({ backup: b.metadata.name, owner: b.metadata.annotations?.[OWNER_ANNOTATION] }, "recovering a backup whose owner is gone");
+    this.deps.logger.warn(
+      { backup: b.metadata.name, owner: b.metadata.annotations?.[OWNER_ANNOTATION] },
+      "recovering a backup whose owner is gone",
+    );
     await recoverBackup(this.deps, b, signal);
   }
 
@@ -137,16 +152,26 @@ export class BackupController {
     if (!b || !claimable(b) || !this.selected(b) || signal.aborted) return;
     // never beside a Velero server: it claims the same Backups. The Backup is left as it is (a later
     // event or the informer's resync asks again).
-    const allowed = await this.veleroGuard.mayClaim({ namespace: ns, name, ...(b.metadata.uid ? { uid: b.metadata.uid } : {}) });
+    const allowed = await this.veleroGuard.mayClaim({
+      namespace: ns,
+      name,
+      ...(b.metadata.uid ? { uid: b.metadata.uid } : {}),
+    });
     if (!allowed.ok || signal.aborted) return;
     const startTimestamp = new Date().toISOString();
     const claim: BackupObject = structuredClone(b);
-    claim.metadata.annotations = { ...(claim.metadata.annotations ?? {}), [OWNER_ANNOTATION]: this.deps.identity };
+    claim.metadata.annotations = {
+      ...(claim.metadata.annotations ?? {}),
+      [OWNER_ANNOTATION]: this.deps.identity,
+    };
     claim.status = { ...(claim.status ?? {}), phase: "InProgress", startTimestamp };
     const put = await this.deps.cluster.replaceBackup(claim);
     if (!put.ok) {
       if (put.error.code === 409) {
-        this.deps.logger.info({ backup: name }, "backup changed or was claimed by another agent; not claiming");
+        this.deps.logger.info(
+          { backup: name },
+          "backup changed or was claimed by another agent; not claiming",
+        );
         return;
       }
       return this.retryLater(name, put.error.message);
@@ -156,7 +181,12 @@ export class BackupController {
     const claimed = put.value;
     const uid = claimed.metadata.uid;
     await this.deps.cluster
-      .createEvent({ apiVersion: "velero.io/v1", kind: "Backup", namespace: ns, name, ...(uid ? { uid } : {}) }, "Normal", "BackupStarted", `backup started by hookguard agent ${this.deps.identity}`)
+      .createEvent(
+        { apiVersion: "velero.io/v1", kind: "Backup", namespace: ns, name, ...(uid ? { uid } : {}) },
+        "Normal",
+        "BackupStarted",
+        `backup started by hookguard agent ${this.deps.identity}`,
+      )
       .catch(() => undefined);
     this.deps.logger.info({ backup: name }, "backup claimed");
     await processBackup(this.deps, claimed, signal);
@@ -168,11 +198,17 @@ export class BackupController {
     if (n > 8) {
       // a later event (or the informer's periodic resync) starts a fresh round of attempts
       this.retries.delete(name);
-      this.deps.logger.error({ backup: name, err: message }, "giving up on claiming backup after repeated errors");
+      this.deps.logger.error(
+        { backup: name, err: message },
+        "giving up on claiming backup after repeated errors",
+      );
       return;
     }
     const delay = Math.min(30_000, (this.opts.claimRetryMs ?? 500) * 2 ** (n - 1));
-    this.deps.logger.warn({ backup: name, err: message, retryInMs: delay }, "claiming backup failed; will retry");
+    this.deps.logger.warn(
+      { backup: name, err: message, retryInMs: delay },
+      "claiming backup failed; will retry",
+    );
     const t = setTimeout(() => {
       this.timers.delete(t);
       this.enqueue(name);

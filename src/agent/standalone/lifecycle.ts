@@ -16,7 +16,11 @@ export interface ProcessResult {
   records: HookRecord[];
 }
 
-export async function processBackup(deps: AgentDeps, backup: BackupObject, outer: AbortSignal): Promise<ProcessResult> {
+export async function processBackup(
+  deps: AgentDeps,
+  backup: BackupObject,
+  outer: AbortSignal,
+): Promise<ProcessResult> {
   const { name, namespace } = backup.metadata;
   // one listener per worker and per exec hangs on this signal: lift Node's leak warning (10)
   const linked = new AbortController();
@@ -43,7 +47,9 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
   outer.removeEventListener("abort", onAbort);
   const hookStatus = ctx.tracker.stat();
   if (outcome.aborted) {
-    backupLog.recordWarning("backup interrupted (leadership lost or agent stopping); the next leader recovers it");
+    backupLog.recordWarning(
+      "backup interrupted (leadership lost or agent stopping); the next leader recovers it",
+    );
     await backupLog.close();
     return { outcome, hookStatus, records: ctx.records };
   }
@@ -68,11 +74,14 @@ export async function processBackup(deps: AgentDeps, backup: BackupObject, outer
       totalItems: outcome.totalItems,
       itemsBackedUp: outcome.itemsBackedUp,
       // like Velero, absent when the backup failed before item processing
-      ...(outcome.phase === "Failed" && outcome.totalItems === 0 && outcome.failureReason ? {} : { hookStatus }),
+      ...(outcome.phase === "Failed" && outcome.totalItems === 0 && outcome.failureReason
+        ? {}
+        : { hookStatus }),
     },
     deps.logger,
   );
-  if (!finished.ok) deps.logger.error({ backup: name, err: finished.error }, "could not write the final backup status");
+  if (!finished.ok)
+    deps.logger.error({ backup: name, err: finished.error }, "could not write the final backup status");
   deps.metrics.backups.inc({ phase: outcome.phase });
   deps.metrics.backupDuration.observe((Date.now() - started) / 1000);
   return { outcome, hookStatus, records: ctx.records };

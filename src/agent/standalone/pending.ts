@@ -23,7 +23,8 @@ export function parsePending(value: string | undefined): Result<PendingPod[], st
     const pods: PendingPod[] = [];
     for (const p of parsed) {
       const e = p as Partial<PendingPod>;
-      if (typeof e?.namespace !== "string" || typeof e.pod !== "string") return { ok: false, error: `${PENDING_ANNOTATION} has an entry without namespace/pod` };
+      if (typeof e?.namespace !== "string" || typeof e.pod !== "string")
+        return { ok: false, error: `${PENDING_ANNOTATION} has an entry without namespace/pod` };
       pods.push({ namespace: e.namespace, pod: e.pod, block: typeof e.block === "number" ? e.block : -1 });
     }
     return { ok: true, value: pods };
@@ -48,7 +49,10 @@ export class PendingRecord {
 
   /** Persists the block's pods; resolves only once the API server has a record that includes them. */
   add(block: number, pods: Array<{ namespace: string; name: string }>): Promise<Result<void, string>> {
-    this.byBlock.set(block, pods.map((p) => ({ namespace: p.namespace, pod: p.name, block })));
+    this.byBlock.set(
+      block,
+      pods.map((p) => ({ namespace: p.namespace, pod: p.name, block })),
+    );
     return this.flush();
   }
 
@@ -81,7 +85,9 @@ export class PendingRecord {
     const all = [...this.byBlock.values()].flat();
     // null removes the annotation (JSON merge patch)
     const value = all.length > 0 ? JSON.stringify(all) : null;
-    const r = await this.cluster.patchBackupMetadata(this.namespace, this.name, { annotations: { [PENDING_ANNOTATION]: value } });
+    const r = await this.cluster.patchBackupMetadata(this.namespace, this.name, {
+      annotations: { [PENDING_ANNOTATION]: value },
+    });
     if (r.ok) return { ok: true, value: undefined };
     this.logger.warn({ backup: this.name, err: r.error }, "could not update the pending post hook record");
     return { ok: false, error: r.error.message };

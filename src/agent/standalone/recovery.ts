@@ -16,11 +16,17 @@ export function isOrphanCandidate(b: BackupObject): boolean {
   return b.status?.phase === "InProgress" && Boolean(b.metadata.annotations?.[OWNER_ANNOTATION]);
 }
 
-export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signal: AbortSignal): Promise<{ recoveredPods: number; aborted: boolean }> {
+export async function recoverBackup(
+  deps: AgentDeps,
+  backup: BackupObject,
+  signal: AbortSignal,
+): Promise<{ recoveredPods: number; aborted: boolean }> {
   const { name, namespace } = backup.metadata;
   const owner = backup.metadata.annotations?.[OWNER_ANNOTATION] ?? "unknown";
   const backupLog = new BackupLog(`${namespace}/${name}`, backupLogPath(deps.options.storageDir, name));
-  backupLog.recordWarning(`agent ${owner} stopped while this backup was InProgress; ${deps.identity} recovers it`);
+  backupLog.recordWarning(
+    `agent ${owner} stopped while this backup was InProgress; ${deps.identity} recovers it`,
+  );
   const pending = parsePending(backup.metadata.annotations?.[PENDING_ANNOTATION]);
   if (!pending.ok) backupLog.recordError(pending.error);
   const pods = pending.ok ? pending.value : [];
@@ -36,10 +42,17 @@ export async function recoverBackup(deps: AgentDeps, backup: BackupObject, signa
     if (signal.aborted) break;
     const got = await deps.cluster.getPod(p.namespace, p.pod);
     if (!got.ok || !got.value) {
-      backupLog.recordError("pod awaiting post hooks cannot be reached; its post hooks did not run", { namespace: p.namespace, pod: p.pod, error: got.ok ? "pod no longer exists" : got.error.message });
+      backupLog.recordError("pod awaiting post hooks cannot be reached; its post hooks did not run", {
+        namespace: p.namespace,
+        pod: p.pod,
+        error: got.ok ? "pod no longer exists" : got.error.message,
+      });
       continue;
     }
-    backupLog.info("running pending post hooks of a recovered backup", { namespace: p.namespace, pod: p.pod });
+    backupLog.info("running pending post hooks of a recovered backup", {
+      namespace: p.namespace,
+      pod: p.pod,
+    });
     deps.metrics.forcedPostHooks.inc({ reason: "recovery" });
     const r = await runPodPhase(ctx, got.value as PodLike, "post", specs);
     if (r.aborted) break;

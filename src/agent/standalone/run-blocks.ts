@@ -3,7 +3,15 @@
 // items (bounded by the freeze window) -> post hooks for every pod whose pre hooks did not fail in
 // Fail mode, ALWAYS, whatever happened to the items -> clear the record. Returns the outcome; the
 // caller (controller) writes the status. Never throws for cluster or hook problems.
-import { buildItemBlocks, millisToGoDuration, parseBackupHooks, resolvePodHooks, type ItemBlock, type PodLike, type ResourceHookSpec } from "../../domain/index.js";
+import {
+  buildItemBlocks,
+  millisToGoDuration,
+  parseBackupHooks,
+  resolvePodHooks,
+  type ItemBlock,
+  type PodLike,
+  type ResourceHookSpec,
+} from "../../domain/index.js";
 import { archivePath, writeArchive, type ArchiveItem } from "../store/archive.js";
 import { podRef, type AgentRunOptions, type RunContext } from "../runtime/run-context.js";
 import { collectItems } from "../scope/collect.js";
@@ -24,20 +32,31 @@ export interface BackupRunOutcome {
 }
 
 /** Runs fn over pods sequentially (Velero) or concurrently (--parallel-hooks). */
-async function forPods<T>(pods: PodLike[], parallel: boolean, fn: (pod: PodLike) => Promise<T>): Promise<T[]> {
+async function forPods<T>(
+  pods: PodLike[],
+  parallel: boolean,
+  fn: (pod: PodLike) => Promise<T>,
+): Promise<T[]> {
   if (parallel) return Promise.all(pods.map(fn));
   const out: T[] = [];
   for (const pod of pods) out.push(await fn(pod));
   return out;
 }
 
-function raceWindow(step: Promise<ItemStepResult>, windowMs: number, abortStep: AbortController): Promise<ItemStepResult | "expired"> {
+function raceWindow(
+  step: Promise<ItemStepResult>,
+  windowMs: number,
+  abortStep: AbortController,
+): Promise<ItemStepResult | "expired"> {
   if (!Number.isFinite(windowMs)) return step;
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      abortStep.abort();
-      resolve("expired");
-    }, Math.max(0, windowMs));
+    const timer = setTimeout(
+      () => {
+        abortStep.abort();
+        resolve("expired");
+      },
+      Math.max(0, windowMs),
+    );
     void step.then((r) => {
       clearTimeout(timer);
       resolve(r);
@@ -67,11 +86,16 @@ async function runBlock(bc: BlockContext): Promise<{ itemsBackedUp: number; abor
   if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
   const hasHooks: HasHooks = (pod, phase) => resolvePodHooks(pod, specs, phase).hooks.length > 0;
   // the block's pods with hooks are held from the first pre hook to the last post hook
-  const sessions = block.pods.filter((p) => hasHooks(p, "pre") || hasHooks(p, "post")).map((p) => podSessionKey(podRef(p).namespace, podRef(p).name));
+  const sessions = block.pods
+    .filter((p) => hasHooks(p, "pre") || hasHooks(p, "post"))
+    .map((p) => podSessionKey(podRef(p).namespace, podRef(p).name));
   return ctx.podLocks.runAll(sessions, () => runBlockLocked(bc, hasHooks));
 }
 
-async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ itemsBackedUp: number; aborted: boolean }> {
+async function runBlockLocked(
+  bc: BlockContext,
+  hasHooks: HasHooks,
+): Promise<{ itemsBackedUp: number; aborted: boolean }> {
   const { ctx, opts, block, index, specs, pending, archive } = bc;
   if (ctx.signal.aborted) return { itemsBackedUp: 0, aborted: true };
   const needPost = block.pods.filter((p) => hasHooks(p, "post"));
@@ -82,7 +106,10 @@ async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ i
     if (!r.ok) {
       // without the record a crash would leave pods frozen with nobody to thaw them: run no hooks
       persisted = false;
-      ctx.backupLog.recordError("could not persist the pods awaiting post hooks; this block's hooks are not run", { error: r.error, itemBlock: index });
+      ctx.backupLog.recordError(
+        "could not persist the pods awaiting post hooks; this block's hooks are not run",
+        { error: r.error, itemBlock: index },
+      );
     }
   }
   const freezeStart = Date.now();
@@ -92,7 +119,8 @@ async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ i
     const pre = await forPods(block.pods, opts.parallelHooks, (pod) => runPodPhase(ctx, pod, "pre", specs));
     pre.forEach((o, i) => o.failedFail && failedPre.add(block.pods[i]!));
     // a pod whose pre hooks failed in Fail mode gets no post hooks: not after a crash either
-    if (needPost.some((p) => failedPre.has(p))) await pending.add(index, needPost.filter((p) => !failedPre.has(p)).map(podRef));
+    if (needPost.some((p) => failedPre.has(p)))
+      await pending.add(index, needPost.filter((p) => !failedPre.has(p)).map(podRef));
     if (pre.some((o) => o.aborted) || ctx.signal.aborted) {
       ctx.metrics.podsAwaitingPostHooks.dec(needPost.length);
       return { itemsBackedUp: 0, aborted: true };
@@ -103,17 +131,25 @@ async function runBlockLocked(bc: BlockContext, hasHooks: HasHooks): Promise<{ i
   const onOuterAbort = (): void => abortStep.abort();
   ctx.signal.addEventListener("abort", onOuterAbort, { once: true });
   const windowMs = persisted && anyPre ? opts.maxFreezeWindowMs - (Date.now() - freezeStart) : Infinity;
-  const step = await raceWindow(backUpBlockItems(ctx, opts, block, failedPre, abortStep.signal), windowMs, abortStep);
+  const step = await raceWindow(
+    backUpBlockItems(ctx, opts, block, failedPre, abortStep.signal),
+    windowMs,
+    abortStep,
+  );
   ctx.signal.removeEventListener("abort", onOuterAbort);
   let itemsBackedUp = 0;
   if (step === "expired") {
     const postPods = needPost.filter((p) => !failedPre.has(p)).length;
-    ctx.backupLog.recordError(`item step abandoned: the freeze window of ${millisToGoDuration(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`, { itemBlock: index });
+    ctx.backupLog.recordError(
+      `item step abandoned: the freeze window of ${millisToGoDuration(opts.maxFreezeWindowMs)} (--max-freeze-window) expired; running post hooks now`,
+      { itemBlock: index },
+    );
     ctx.metrics.forcedPostHooks.inc({ reason: "freeze_window" }, postPods);
   } else {
     archive.push(...step.items);
     itemsBackedUp = step.itemsBackedUp;
-    for (const e of step.errors) ctx.backupLog.recordError("Error backing up item", { itemBlock: index, error: e });
+    for (const e of step.errors)
+      ctx.backupLog.recordError("Error backing up item", { itemBlock: index, error: e });
   }
   if (ctx.signal.aborted) {
     if (persisted) ctx.metrics.podsAwaitingPostHooks.dec(needPost.length);
@@ -168,5 +204,10 @@ export async function runBackup(ctx: RunContext, opts: AgentRunOptions): Promise
   const written = await writeArchive(archivePath(opts.storageDir, b.name), archive);
   if (!written.ok) ctx.backupLog.recordError(written.error);
   else ctx.backupLog.info(`wrote archive with ${archive.length} items`, { bytes: written.value.bytes });
-  return { phase: ctx.backupLog.errors > 0 ? "PartiallyFailed" : "Completed", totalItems, itemsBackedUp, aborted: false };
+  return {
+    phase: ctx.backupLog.errors > 0 ? "PartiallyFailed" : "Completed",
+    totalItems,
+    itemsBackedUp,
+    aborted: false,
+  };
 }

@@ -35,21 +35,41 @@ export interface ParsedSchedule {
  * `*` only when robfig's star bit is set), so croner's own grammar and messages never reach a user
  * and its OR/AND day matching is robfig's. `@every` is robfig's constant delay from the last run.
  */
-export function parseSchedule(text: string): { ok: true; value: ParsedSchedule } | { ok: false; error: string } {
+export function parseSchedule(
+  text: string,
+): { ok: true; value: ParsedSchedule } | { ok: false; error: string } {
   const parsed = parseScheduleSpec(text);
   if (!parsed.ok) return { ok: false, error: `invalid schedule: ${parsed.error}` };
   const spec = parsed.value;
   if (spec.kind === "every") {
-    return { ok: true, value: { spec, due: (lastRun, now) => (lastRun.getTime() + spec.everyMs <= now.getTime() ? new Date(lastRun.getTime() + spec.everyMs) : undefined) } };
+    return {
+      ok: true,
+      value: {
+        spec,
+        due: (lastRun, now) =>
+          lastRun.getTime() + spec.everyMs <= now.getTime()
+            ? new Date(lastRun.getTime() + spec.everyMs)
+            : undefined,
+      },
+    };
   }
-  const cron = new Cron(spec.normalized, { paused: true, timezone: spec.timezone, mode: "5-part", domAndDow: false });
-  if (!cron.nextRun(new Date())) return { ok: false, error: `invalid schedule: ${JSON.stringify(text)} never fires` };
+  const cron = new Cron(spec.normalized, {
+    paused: true,
+    timezone: spec.timezone,
+    mode: "5-part",
+    domAndDow: false,
+  });
+  if (!cron.nextRun(new Date()))
+    return { ok: false, error: `invalid schedule: ${JSON.stringify(text)} never fires` };
   return { ok: true, value: { spec, due: (lastRun, now) => dueTime(cron, lastRun, now) } };
 }
 
 /** `yyyyMMddHHmmss` in UTC, Velero's TimestampedName format. */
 export function timestampName(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, "").replace(/[-:T]/g, "");
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, "")
+    .replace(/[-:T]/g, "");
 }
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, "Z");
@@ -62,14 +82,36 @@ export function dueTime(cron: Cron, lastRun: Date, now: Date): Date | undefined 
 
 /** The Backup Velero's builder.FromSchedule would create for the scheduled time `at`. */
 export function backupFromSchedule(s: ScheduleObject, at: Date): BackupObject {
-  const templateMeta = (s.spec.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata;
-  const labels = { ...(s.metadata.labels ?? {}), ...(templateMeta?.labels ?? {}), [SCHEDULE_NAME_LABEL]: s.metadata.name };
-  const metadata: BackupObject["metadata"] = { name: `${s.metadata.name}-${timestampName(at)}`, namespace: s.metadata.namespace, labels };
+  const templateMeta = (s.spec.template as { metadata?: { labels?: Record<string, string> } } | undefined)
+    ?.metadata;
+  const labels = {
+    ...(s.metadata.labels ?? {}),
+    ...(templateMeta?.labels ?? {}),
+    [SCHEDULE_NAME_LABEL]: s.metadata.name,
+  };
+  const metadata: BackupObject["metadata"] = {
+    name: `${s.metadata.name}-${timestampName(at)}`,
+    namespace: s.metadata.namespace,
+    labels,
+  };
   if (s.metadata.annotations) metadata.annotations = { ...s.metadata.annotations };
   if (s.spec.useOwnerReferencesInBackup) {
-    metadata.ownerReferences = [{ apiVersion: "velero.io/v1", kind: "Schedule", name: s.metadata.name, uid: s.metadata.uid, controller: true }];
+    metadata.ownerReferences = [
+      {
+        apiVersion: "velero.io/v1",
+        kind: "Schedule",
+        name: s.metadata.name,
+        uid: s.metadata.uid,
+        controller: true,
+      },
+    ];
   }
-  return { apiVersion: "velero.io/v1", kind: "Backup", metadata, spec: structuredClone(s.spec.template ?? {}) };
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata,
+    spec: structuredClone(s.spec.template ?? {}),
+  };
 }
 
 const ACTIVE = new Set(["", "New", "InProgress"]);
@@ -146,23 +188,38 @@ export class ScheduleController {
       if (!backups) {
         const b = await this.cluster.listBackups(this.opts.namespace);
         if (!b.ok) {
-          log.warn({ code: b.error.code, err: b.error.message }, "could not list backups; schedule retried next tick");
+          log.warn(
+            { code: b.error.code, err: b.error.message },
+            "could not list backups; schedule retried next tick",
+          );
           return;
         }
         backups = b.value;
       }
-      const running = backups.find((b) => b.metadata.labels?.[SCHEDULE_NAME_LABEL] === s.metadata.name && ACTIVE.has(b.status?.phase ?? ""));
+      const running = backups.find(
+        (b) =>
+          b.metadata.labels?.[SCHEDULE_NAME_LABEL] === s.metadata.name && ACTIVE.has(b.status?.phase ?? ""),
+      );
       if (running) {
-        log.info({ backup: running.metadata.name }, "a backup of this schedule is still running; the due backup waits");
+        log.info(
+          { backup: running.metadata.name },
+          "a backup of this schedule is still running; the due backup waits",
+        );
         continue;
       }
       const backup = backupFromSchedule(s, at);
       const created = await this.cluster.createBackup(backup);
       if (!created.ok && !isAlreadyExists(created.error)) {
-        log.warn({ backup: backup.metadata.name, code: created.error.code, err: created.error.message }, "could not create the scheduled backup; retried next tick");
+        log.warn(
+          { backup: backup.metadata.name, code: created.error.code, err: created.error.message },
+          "could not create the scheduled backup; retried next tick",
+        );
         continue;
       }
-      log.info({ backup: backup.metadata.name, scheduledFor: rfc3339(at), existed: !created.ok }, "scheduled backup created");
+      log.info(
+        { backup: backup.metadata.name, scheduledFor: rfc3339(at), existed: !created.ok },
+        "scheduled backup created",
+      );
       if (created.ok) backups.push(created.value);
       await this.patch(s, { phase: "Enabled", lastBackup: rfc3339(now) }, log);
     }
@@ -173,10 +230,22 @@ export class ScheduleController {
    * this pass read: a Schedule changed meanwhile (a new spec, another controller's write) gets a 409
    * and is looked at again next pass. Returns the updated Schedule, or undefined when not written.
    */
-  private async patch(s: ScheduleObject, status: Record<string, unknown>, log: Logger): Promise<ScheduleObject | undefined> {
-    const r = await this.cluster.patchScheduleStatus(s.metadata.namespace, s.metadata.name, status, s.metadata.resourceVersion);
+  private async patch(
+    s: ScheduleObject,
+    status: Record<string, unknown>,
+    log: Logger,
+  ): Promise<ScheduleObject | undefined> {
+    const r = await this.cluster.patchScheduleStatus(
+      s.metadata.namespace,
+      s.metadata.name,
+      status,
+      s.metadata.resourceVersion,
+    );
     if (r.ok) return r.value;
-    log.warn({ code: r.error.code, err: r.error.message }, "could not update schedule status; retried next pass");
+    log.warn(
+      { code: r.error.code, err: r.error.message },
+      "could not update schedule status; retried next pass",
+    );
     return undefined;
   }
 }

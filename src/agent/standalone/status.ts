@@ -47,10 +47,16 @@ export async function writeStatus(
       if (r.error.code === 404) return { ok: false, error: `backup ${namespace}/${name} no longer exists` };
       // someone wrote in between: the next round re-reads and checks the guard again
       if (r.error.code === 409) continue;
-      logger.warn({ backup: name, attempt: i + 1, code: r.error.code, err: r.error.message }, "updating backup status failed; retrying");
+      logger.warn(
+        { backup: name, attempt: i + 1, code: r.error.code, err: r.error.message },
+        "updating backup status failed; retrying",
+      );
     } else if (!got.ok) {
       last = got.error.message;
-      logger.warn({ backup: name, attempt: i + 1, code: got.error.code, err: got.error.message }, "reading backup before its status update failed; retrying");
+      logger.warn(
+        { backup: name, attempt: i + 1, code: got.error.code, err: got.error.message },
+        "reading backup before its status update failed; retrying",
+      );
     }
     await sleep(Math.min(30_000, backoffMs * 2 ** i));
   }
@@ -61,9 +67,11 @@ export async function writeStatus(
 export function stillRunBy(backup: BackupObject): StatusGuard {
   const owner = backup.metadata.annotations?.[OWNER_ANNOTATION];
   return (cur) => {
-    if (cur.status?.phase !== "InProgress") return `phase is ${cur.status?.phase ?? "unset"}, not InProgress; final status not written`;
+    if (cur.status?.phase !== "InProgress")
+      return `phase is ${cur.status?.phase ?? "unset"}, not InProgress; final status not written`;
     const now = cur.metadata.annotations?.[OWNER_ANNOTATION];
-    if (now !== owner) return `now owned by ${now ?? "nobody"}, not ${owner ?? "nobody"}; final status not written`;
+    if (now !== owner)
+      return `now owned by ${now ?? "nobody"}, not ${owner ?? "nobody"}; final status not written`;
     return undefined;
   };
 }
@@ -80,12 +88,26 @@ export function finalStatusPatch(s: FinalStatus, now = new Date()): Partial<Back
   };
 }
 
-export async function finishBackup(cluster: AgentCluster, backup: BackupObject, s: FinalStatus, logger: Logger): Promise<Result<BackupObject, string>> {
+export async function finishBackup(
+  cluster: AgentCluster,
+  backup: BackupObject,
+  s: FinalStatus,
+  logger: Logger,
+): Promise<Result<BackupObject, string>> {
   const { namespace, name, uid } = backup.metadata;
   const r = await writeStatus(cluster, namespace, name, finalStatusPatch(s), logger, stillRunBy(backup));
   const involved = { apiVersion: "velero.io/v1", kind: "Backup", namespace, name, ...(uid ? { uid } : {}) };
-  const hooks = s.hookStatus ? `, hooks attempted ${s.hookStatus.hooksAttempted}, failed ${s.hookStatus.hooksFailed}` : "";
+  const hooks = s.hookStatus
+    ? `, hooks attempted ${s.hookStatus.hooksAttempted}, failed ${s.hookStatus.hooksFailed}`
+    : "";
   const message = `backup ${s.phase}: ${s.errors} errors, ${s.warnings} warnings, ${s.itemsBackedUp}/${s.totalItems} items${hooks}${s.failureReason ? `: ${s.failureReason}` : ""}`;
-  await cluster.createEvent(involved, s.phase === "Completed" ? "Normal" : "Warning", s.phase === "Completed" ? "BackupCompleted" : `Backup${s.phase}`, message).catch(() => undefined);
+  await cluster
+    .createEvent(
+      involved,
+      s.phase === "Completed" ? "Normal" : "Warning",
+      s.phase === "Completed" ? "BackupCompleted" : `Backup${s.phase}`,
+      message,
+    )
+    .catch(() => undefined);
   return r;
 }

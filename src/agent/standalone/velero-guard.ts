@@ -38,7 +38,12 @@ export class VeleroServerGuard {
         { namespace: this.namespace, reason: answer.reason },
         `standalone mode claims no Backup in namespace ${this.namespace}: ${answer.reason}. Velero claims every new Backup there too, and a Backup hookguard took would never reach Velero's storage. Run the agent with --mode companion (chart: agent.mode=companion), or use standalone in a namespace without Velero.`,
       );
-      await this.deps.cluster.createEvent({ apiVersion: "velero.io/v1", kind: "Backup", ...backup }, "Warning", "VeleroServerDetected", `hookguard (standalone) did not claim this Backup: ${answer.reason}; use --mode companion beside Velero`);
+      await this.deps.cluster.createEvent(
+        { apiVersion: "velero.io/v1", kind: "Backup", ...backup },
+        "Warning",
+        "VeleroServerDetected",
+        `hookguard (standalone) did not claim this Backup: ${answer.reason}; use --mode companion beside Velero`,
+      );
     }
     if (answer.ok) this.reported = undefined;
     return answer;
@@ -48,10 +53,15 @@ export class VeleroServerGuard {
     const signals = await this.deps.cluster.readVeleroServerSignals(this.namespace);
     if (!signals.ok) {
       this.deps.metrics.veleroServerDetected.set(0);
-      return { ok: false, reason: `cannot tell whether a Velero server runs here (${signals.error.message})` };
+      return {
+        ok: false,
+        reason: `cannot tell whether a Velero server runs here (${signals.error.message})`,
+      };
     }
     const verdict = detectVeleroServer(signals.value, this.now());
     this.deps.metrics.veleroServerDetected.set(verdict.detected ? 1 : 0);
-    return verdict.detected ? { ok: false, reason: `a Velero server works in this namespace (${verdict.reason})` } : { ok: true };
+    return verdict.detected
+      ? { ok: false, reason: `a Velero server works in this namespace (${verdict.reason})` }
+      : { ok: true };
   }
 }

@@ -2,7 +2,11 @@
 // in list order (like Velero's ItemBlock worker pool). fn must not reject; a rejection is a
 // programmer error and is rethrown after all started work has settled.
 
-export async function runPool<T>(items: readonly T[], workers: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function runPool<T>(
+  items: readonly T[],
+  workers: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
   const worker = async (): Promise<void> => {

@@ -32,9 +32,13 @@ const ENTRIES_PER_WAIT = 256;
 /** Velero's archive format version (metadata/version). */
 const FORMAT_VERSION = "1.1.0";
 
-export function archiveItemPath(item: Pick<ArchiveItem, "resource" | "group" | "namespace" | "name">): string {
+export function archiveItemPath(
+  item: Pick<ArchiveItem, "resource" | "group" | "namespace" | "name">,
+): string {
   const gr = item.group ? `${item.resource}.${item.group}` : item.resource;
-  return item.namespace ? `resources/${gr}/namespaces/${item.namespace}/${item.name}.json` : `resources/${gr}/cluster/${item.name}.json`;
+  return item.namespace
+    ? `resources/${gr}/namespaces/${item.namespace}/${item.name}.json`
+    : `resources/${gr}/cluster/${item.name}.json`;
 }
 
 export function archivePath(storageDir: string, backup: string): string {
@@ -42,15 +46,22 @@ export function archivePath(storageDir: string, backup: string): string {
 }
 
 /** The 1.1.0 path: `resources/<gr>/<version>-preferredversion/...`; the version is the object's own. */
-export function preferredVersionPath(item: Pick<ArchiveItem, "resource" | "group" | "namespace" | "name" | "object">): string {
+export function preferredVersionPath(
+  item: Pick<ArchiveItem, "resource" | "group" | "namespace" | "name" | "object">,
+): string {
   const gr = item.group ? `${item.resource}.${item.group}` : item.resource;
   const apiVersion = (item.object as { apiVersion?: unknown } | null)?.apiVersion;
   const version = typeof apiVersion === "string" && apiVersion !== "" ? apiVersion.split("/").pop()! : "v1";
-  const rest = item.namespace ? `namespaces/${item.namespace}/${item.name}.json` : `cluster/${item.name}.json`;
+  const rest = item.namespace
+    ? `namespaces/${item.namespace}/${item.name}.json`
+    : `cluster/${item.name}.json`;
   return `resources/${gr}/${version}-preferredversion/${rest}`;
 }
 
-export async function writeArchive(path: string, items: readonly ArchiveItem[]): Promise<Result<{ bytes: number }, string>> {
+export async function writeArchive(
+  path: string,
+  items: readonly ArchiveItem[],
+): Promise<Result<{ bytes: number }, string>> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await mkdir(dirname(path), { recursive: true });
@@ -85,7 +96,13 @@ export async function writeArchive(path: string, items: readonly ArchiveItem[]):
  * (about 3x slower on a 5000-item archive), so only every ENTRIES_PER_WAIT-th entry is waited for:
  * memory stays bounded by that many items' JSON, not the whole archive.
  */
-function addEntry(tar: Pack, name: string, data: Buffer, mtime: Date, wait: boolean): Promise<void> | undefined {
+function addEntry(
+  tar: Pack,
+  name: string,
+  data: Buffer,
+  mtime: Date,
+  wait: boolean,
+): Promise<void> | undefined {
   const header = { name, size: data.length, mode: 0o644, mtime, type: "file" as const };
   if (!wait) {
     tar.entry(header, data);

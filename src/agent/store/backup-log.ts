@@ -102,7 +102,10 @@ export class BackupLog implements BackupLogSink {
 }
 
 function describeLine(msg: string, fields: LogFields): string {
-  const where = typeof fields.namespace === "string" && typeof fields.pod === "string" ? `${fields.namespace}/${fields.pod}: ` : "";
+  const where =
+    typeof fields.namespace === "string" && typeof fields.pod === "string"
+      ? `${fields.namespace}/${fields.pod}: `
+      : "";
   const err = typeof fields.error === "string" ? `: ${fields.error}` : "";
   return `${where}${msg}${err}`;
 }

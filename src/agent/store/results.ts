@@ -36,7 +36,8 @@ export async function readResults(path: string): Promise<Result<BackupResultsFil
   }
   try {
     const parsed = JSON.parse(text) as BackupResultsFile;
-    if (!parsed || !Array.isArray(parsed.hooks)) return { ok: false, error: `${path} is not a hookguard results file` };
+    if (!parsed || !Array.isArray(parsed.hooks))
+      return { ok: false, error: `${path} is not a hookguard results file` };
     return { ok: true, value: parsed };
   } catch (err) {
     return { ok: false, error: `${path} is not valid JSON: ${(err as Error).message}` };

@@ -19,7 +19,13 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket, type RawData } from "ws";
 import { ensureImage } from "../images/build.js";
-import { containerEnv, containerIsRunning, containerWorkingDir, resolveTarget, type ResolvedTarget } from "./pod.js";
+import {
+  containerEnv,
+  containerIsRunning,
+  containerWorkingDir,
+  resolveTarget,
+  type ResolvedTarget,
+} from "./pod.js";
 import { checkRootInside, ensureContainerRoot, lookPathInRoot } from "./rootfs.js";
 import { checkConfinement, exitCodeOf, startConfined } from "./runner.js";
 import {
@@ -101,7 +107,7 @@ function parseExecQuery(req: IncomingMessage): ExecRequest {
 
 function offeredProtocols(req: IncomingMessage): string[] {
   const raw = req.headers["sec-websocket-protocol"];
-  const joined = Array.isArray(raw) ? raw.join(",") : raw ?? "";
+  const joined = Array.isArray(raw) ? raw.join(",") : (raw ?? "");
   return joined
     .split(",")
     .map((s) => s.trim())
@@ -120,7 +126,11 @@ function writeStatus(socket: Duplex, status: HttpStatusBody): void {
   writeRaw(
     socket,
     status.code,
-    { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" },
+    {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-cache, private",
+      "X-Content-Type-Options": "nosniff",
+    },
     JSON.stringify(status) + "\n",
   );
 }
@@ -129,7 +139,12 @@ function writeStatus(socket: Duplex, status: HttpStatusBody): void {
  * Handles an upgrade request for the pods/exec subresource. Never throws; every failure is
  * answered on the socket the way the real server answers it.
  */
-export function handleExecUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ExecContext): void {
+export function handleExecUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  ctx: ExecContext,
+): void {
   socket.on("error", () => socket.destroy());
   serveExec(req, socket, head, ctx).catch((e: unknown) => {
     writeStatus(socket, internalErrorBody(`API-server double exec failure: ${(e as Error).message}`));
@@ -148,23 +163,43 @@ export function handleExecHttp(req: IncomingMessage, res: ServerResponse, ctx: E
   res.end(JSON.stringify(status) + "\n");
 }
 
-async function serveExec(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ExecContext): Promise<void> {
+async function serveExec(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  ctx: ExecContext,
+): Promise<void> {
   const q = parseExecQuery(req);
-  const resolved = resolveTarget(ctx.getPod(ctx.namespace, ctx.podName), ctx.podName, ctx.namespace, q.container);
+  const resolved = resolveTarget(
+    ctx.getPod(ctx.namespace, ctx.podName),
+    ctx.podName,
+    ctx.namespace,
+    q.container,
+  );
   if (!resolved.ok) return writeStatus(socket, resolved.status);
   const target = resolved.target;
 
   if ((req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
     // SPDY (kubectl's fallback) is not implemented by this double.
-    return writeStatus(socket, badRequest("the API-server double serves pod exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io), not SPDY"));
+    return writeStatus(
+      socket,
+      badRequest(
+        "the API-server double serves pod exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io), not SPDY",
+      ),
+    );
   }
   const offered = offeredProtocols(req);
-  const protocol: ExecProtocol | undefined = offered.includes("v5.channel.k8s.io") ? "v5.channel.k8s.io" : offered.includes("v4.channel.k8s.io") ? "v4.channel.k8s.io" : undefined;
+  const protocol: ExecProtocol | undefined = offered.includes("v5.channel.k8s.io")
+    ? "v5.channel.k8s.io"
+    : offered.includes("v4.channel.k8s.io")
+      ? "v4.channel.k8s.io"
+      : undefined;
   if (!protocol) {
     // golang.org/x/net/websocket rejects a failed protocol handshake with a bare 403.
     return writeRaw(socket, 403, {}, "");
   }
-  if (!q.stdin && !q.stdout && !q.stderr) return writeStatus(socket, badRequest("you must specify at least 1 of stdin, stdout, stderr"));
+  if (!q.stdin && !q.stdout && !q.stderr)
+    return writeStatus(socket, badRequest("you must specify at least 1 of stdin, stdout, stderr"));
   // The real server hands an empty command to the runtime, whose answer varies; the double
   // refuses it up front with a clear message instead.
   if (q.argv.length === 0) return writeStatus(socket, badRequest("you must specify at least 1 command"));
@@ -172,7 +207,12 @@ async function serveExec(req: IncomingMessage, socket: Duplex, head: Buffer, ctx
   const running = containerIsRunning(target);
   if (!running && protocol === "v4.channel.k8s.io") {
     // kubelet: streaming.WriteError -> 500 with the error text, echoed by the apiserver's proxy.
-    return writeRaw(socket, 500, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" }, `container not found (${JSON.stringify(target.container.name)})`);
+    return writeRaw(
+      socket,
+      500,
+      { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" },
+      `container not found (${JSON.stringify(target.container.name)})`,
+    );
   }
 
   // Confinement must be possible before anything runs; never fall back to the host.
@@ -183,8 +223,18 @@ async function serveExec(req: IncomingMessage, socket: Duplex, head: Buffer, ctx
     const conf = await checkConfinement(probeImage.root);
     if (!conf.ok) return writeStatus(socket, internalErrorBody(`exec refused: ${conf.error}`));
     const image = target.container.image;
-    if (typeof image !== "string" || image === "") return writeStatus(socket, internalErrorBody(`exec refused: container ${target.container.name} has no image`));
-    const rootfs = await ensureContainerRoot(ctx.stateDir, target.podUid, target.container.name, image, containerWorkingDir(target));
+    if (typeof image !== "string" || image === "")
+      return writeStatus(
+        socket,
+        internalErrorBody(`exec refused: container ${target.container.name} has no image`),
+      );
+    const rootfs = await ensureContainerRoot(
+      ctx.stateDir,
+      target.podUid,
+      target.container.name,
+      image,
+      containerWorkingDir(target),
+    );
     if (!rootfs.ok) return writeStatus(socket, internalErrorBody(`exec refused: ${rootfs.error}`));
     root = rootfs.root;
   }
@@ -212,13 +262,22 @@ async function serveExec(req: IncomingMessage, socket: Duplex, head: Buffer, ctx
       return early;
     }).catch((e: unknown) => {
       // Never an unhandled rejection (it would kill the test process); report it like a kubelet.
-      if (ws.readyState === ws.OPEN) sendStatusAndClose(ws, internalErrorChannelStatus(protocol, `error executing command in container: ${(e as Error).message}`));
+      if (ws.readyState === ws.OPEN)
+        sendStatusAndClose(
+          ws,
+          internalErrorChannelStatus(
+            protocol,
+            `error executing command in container: ${(e as Error).message}`,
+          ),
+        );
     });
   });
 }
 
 function sendStatusAndClose(ws: WebSocket, payload: string): void {
-  ws.send(Buffer.concat([Buffer.from([CHANNEL_ERROR]), Buffer.from(payload)]), { binary: true }, () => ws.close(1000));
+  ws.send(Buffer.concat([Buffer.from([CHANNEL_ERROR]), Buffer.from(payload)]), { binary: true }, () =>
+    ws.close(1000),
+  );
 }
 
 function toBuffer(data: RawData): Buffer {
@@ -301,7 +360,8 @@ async function runSession(
     if (!attached || buf.length === 0) return;
     const channel = buf[0];
     if (channel === CHANNEL_STDIN && q.stdin) child.stdin?.write(buf.subarray(1));
-    else if (channel === CHANNEL_CLOSE && protocol === "v5.channel.k8s.io" && buf[1] === CHANNEL_STDIN) child.stdin?.end();
+    else if (channel === CHANNEL_CLOSE && protocol === "v5.channel.k8s.io" && buf[1] === CHANNEL_STDIN)
+      child.stdin?.end();
     // Channel 4 (resize) is accepted and ignored: the double allocates no terminal.
   };
   for (const buf of takeEarlyFrames()) onFrame(buf);
@@ -314,13 +374,19 @@ async function runSession(
   child.on("error", (e) => {
     if (!attached || ws.readyState !== ws.OPEN) return;
     attached = false;
-    sendStatusAndClose(ws, internalErrorChannelStatus(protocol, `error executing command in container: ${e.message}`));
+    sendStatusAndClose(
+      ws,
+      internalErrorChannelStatus(protocol, `error executing command in container: ${e.message}`),
+    );
   });
   child.on("close", (code, signal) => {
     if (!attached || ws.readyState !== ws.OPEN) return;
     attached = false;
     if (ctx.knobs.neverSendStatus) return;
     const exit = exitCodeOf(code, signal);
-    sendStatusAndClose(ws, exit === 0 ? successChannelStatus() : exitCodeChannelStatus(protocol, q.argv, exit));
+    sendStatusAndClose(
+      ws,
+      exit === 0 ? successChannelStatus() : exitCodeChannelStatus(protocol, q.argv, exit),
+    );
   });
 }

@@ -43,20 +43,30 @@ export function resolveTarget(pod: any, podName: string, namespace: string, requ
   let chosen: { c: ContainerSpecLike; kind: ContainerKind } | undefined;
   if (requested === "") {
     if (regular.length === 1) chosen = { c: regular[0] as ContainerSpecLike, kind: "regular" };
-    else if (regular.length === 0) return { ok: false, status: badRequest(`a container name must be specified for pod ${podName}`) };
+    else if (regular.length === 0)
+      return { ok: false, status: badRequest(`a container name must be specified for pod ${podName}`) };
     else {
       // Go's %s of a []string: "[a b c]".
       const names = everything.map((e) => e.c.name).join(" ");
-      return { ok: false, status: badRequest(`a container name must be specified for pod ${podName}, choose one of: [${names}]`) };
+      return {
+        ok: false,
+        status: badRequest(
+          `a container name must be specified for pod ${podName}, choose one of: [${names}]`,
+        ),
+      };
     }
   } else {
     chosen = everything.find((e) => e.c.name === requested);
-    if (!chosen) return { ok: false, status: badRequest(`container ${requested} is not valid for pod ${podName}`) };
+    if (!chosen)
+      return { ok: false, status: badRequest(`container ${requested} is not valid for pod ${podName}`) };
   }
   if (typeof pod?.spec?.nodeName !== "string" || pod.spec.nodeName === "") {
     return { ok: false, status: badRequest(`pod ${podName} does not have a host assigned`) };
   }
-  const uid = typeof pod?.metadata?.uid === "string" && pod.metadata.uid !== "" ? pod.metadata.uid : `${namespace}/${podName}`;
+  const uid =
+    typeof pod?.metadata?.uid === "string" && pod.metadata.uid !== ""
+      ? pod.metadata.uid
+      : `${namespace}/${podName}`;
   return { ok: true, target: { pod, container: chosen.c, kind: chosen.kind, podUid: uid } };
 }
 
@@ -67,9 +77,16 @@ export function resolveTarget(pod: any, podName: string, namespace: string, requ
  */
 export function containerIsRunning(t: ResolvedTarget): boolean {
   const status = t.pod?.status ?? {};
-  const key = t.kind === "init" ? "initContainerStatuses" : t.kind === "ephemeral" ? "ephemeralContainerStatuses" : "containerStatuses";
+  const key =
+    t.kind === "init"
+      ? "initContainerStatuses"
+      : t.kind === "ephemeral"
+        ? "ephemeralContainerStatuses"
+        : "containerStatuses";
   const statuses: any[] | undefined = Array.isArray(status[key]) ? status[key] : undefined;
-  const anyStatuses = ["initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"].some((k) => Array.isArray(status[k]) && status[k].length > 0);
+  const anyStatuses = ["initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"].some(
+    (k) => Array.isArray(status[k]) && status[k].length > 0,
+  );
   if (!anyStatuses) return status.phase === "Running";
   const own = statuses?.find((s) => s?.name === t.container.name);
   return own?.state?.running !== undefined && own?.state?.running !== null;
@@ -84,7 +101,8 @@ export const CONTAINER_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:
  * references are not expanded, and no service-link variables (KUBERNETES_SERVICE_HOST, ...) are added.
  */
 export function containerEnv(t: ResolvedTarget, podName: string, tty: boolean): Record<string, string> {
-  const hostname = typeof t.pod?.spec?.hostname === "string" && t.pod.spec.hostname !== "" ? t.pod.spec.hostname : podName;
+  const hostname =
+    typeof t.pod?.spec?.hostname === "string" && t.pod.spec.hostname !== "" ? t.pod.spec.hostname : podName;
   const env: Record<string, string> = { PATH: CONTAINER_DEFAULT_PATH, HOSTNAME: hostname.slice(0, 63) };
   if (tty) env.TERM = "xterm";
   for (const e of t.container.env ?? []) {

@@ -4,7 +4,14 @@
 // (symlinks are followed relative to the root, never the host) for the "executable not found"
 // check and for tests that read files out of a container.
 import { execFile } from "node:child_process";
-import { accessSync, lstatSync, promises as fsp, readlinkSync, statSync, constants as fsConstants } from "node:fs";
+import {
+  accessSync,
+  lstatSync,
+  promises as fsp,
+  readlinkSync,
+  statSync,
+  constants as fsConstants,
+} from "node:fs";
 import { promisify } from "node:util";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import { imageRootFor } from "../images/build.js";
@@ -41,7 +48,13 @@ export function checkRootInside(stateDir: string, root: string): string | undefi
 const creating = new Map<string, Promise<RootfsResult>>();
 
 /** Returns the container's root, creating it from its image on first use. */
-export function ensureContainerRoot(stateDir: string, podUid: string, container: string, image: string, workingDir: string): Promise<RootfsResult> {
+export function ensureContainerRoot(
+  stateDir: string,
+  podUid: string,
+  container: string,
+  image: string,
+  workingDir: string,
+): Promise<RootfsResult> {
   const root = containerRootPath(stateDir, podUid, container);
   const bad = checkRootInside(stateDir, root);
   if (bad) return Promise.resolve({ ok: false, error: bad });
@@ -83,7 +96,8 @@ async function createRoot(root: string, image: string, workingDir: string): Prom
     // Like runc, create the container's working directory when the image lacks it.
     if (workingDir !== "/") {
       const wd = await resolveInRoot(root, workingDir, "/");
-      if (!wd.ok && wd.code === "ENOENT") await fsp.mkdir(join(root, "." + resolve("/", workingDir)), { recursive: true });
+      if (!wd.ok && wd.code === "ENOENT")
+        await fsp.mkdir(join(root, "." + resolve("/", workingDir)), { recursive: true });
     }
     return { ok: true, root };
   } catch (e) {
@@ -91,7 +105,8 @@ async function createRoot(root: string, image: string, workingDir: string): Prom
   }
 }
 
-export type ResolveResult = { ok: true; hostPath: string } | { ok: false; code: "ENOENT" | "ENOTDIR" | "ELOOP" };
+export type ResolveResult =
+  { ok: true; hostPath: string } | { ok: false; code: "ENOENT" | "ENOTDIR" | "ELOOP" };
 
 /**
  * Resolves `p` (absolute, or relative to `cwd`) inside `root` the way the kernel would after a
@@ -149,15 +164,27 @@ async function executableAt(hostPath: string): Promise<boolean> {
  * Mirrors runc's exec.LookPath (Go os/exec) inside the container, and yields the error text runc
  * prints when it fails (after "exec: "), e.g. `"nosuch": executable file not found in $PATH`.
  */
-export async function lookPathInRoot(root: string, file: string, pathEnv: string, cwd: string): Promise<LookPathResult> {
+export async function lookPathInRoot(
+  root: string,
+  file: string,
+  pathEnv: string,
+  cwd: string,
+): Promise<LookPathResult> {
   const q = JSON.stringify(file);
   if (file.includes("/")) {
     const r = await resolveInRoot(root, file, cwd);
     if (!r.ok) {
-      const why = r.code === "ENOENT" ? "no such file or directory" : r.code === "ENOTDIR" ? "not a directory" : "too many levels of symbolic links";
+      const why =
+        r.code === "ENOENT"
+          ? "no such file or directory"
+          : r.code === "ENOTDIR"
+            ? "not a directory"
+            : "too many levels of symbolic links";
       return { ok: false, runcError: `${q}: stat ${file}: ${why}` };
     }
-    return (await executableAt(r.hostPath)) ? { ok: true } : { ok: false, runcError: `${q}: permission denied` };
+    return (await executableAt(r.hostPath))
+      ? { ok: true }
+      : { ok: false, runcError: `${q}: permission denied` };
   }
   for (const dir of pathEnv.split(":")) {
     const candidate = `${dir === "" ? "." : dir}/${file}`;
@@ -171,7 +198,12 @@ export async function lookPathInRoot(root: string, file: string, pathEnv: string
  * Reads a file inside a container's root, for tests asserting what a command did ("inside the
  * container, not on the host"). Returns undefined when the file does not exist.
  */
-export async function readContainerFile(stateDir: string, podUid: string, container: string, path: string): Promise<string | undefined> {
+export async function readContainerFile(
+  stateDir: string,
+  podUid: string,
+  container: string,
+  path: string,
+): Promise<string | undefined> {
   const root = containerRootPath(stateDir, podUid, container);
   if (checkRootInside(stateDir, root)) return undefined;
   const r = await resolveInRoot(root, path, "/");

@@ -63,17 +63,24 @@ export function checkConfinement(probeRoot: string): Promise<ConfinementCheck> {
 /** The probe itself, unmemoised (tests use it to see a refusal). */
 export async function runProbe(probeRoot: string): Promise<ConfinementCheck> {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-    return { ok: false, error: "exec confinement needs root (unshare --user/--root); refusing to run commands on the host" };
+    return {
+      ok: false,
+      error: "exec confinement needs root (unshare --user/--root); refusing to run commands on the host",
+    };
   }
   try {
     accessSync(UNSHARE, fsConstants.X_OK);
   } catch {
     return { ok: false, error: `${UNSHARE} (util-linux) is missing; refusing to run commands on the host` };
   }
-  if (!existsSync(`${probeRoot}/bin/busybox`)) return { ok: false, error: `probe image root ${probeRoot} is incomplete` };
+  if (!existsSync(`${probeRoot}/bin/busybox`))
+    return { ok: false, error: `probe image root ${probeRoot} is incomplete` };
   return new Promise<ConfinementCheck>((resolvePromise) => {
     // The probe proves the chroot took effect: /etc/os-release inside the image names the image.
-    const child = spawn(UNSHARE, [...unshareArgs(probeRoot, "/"), "cat", "/etc/os-release"], { env: { PATH: "/bin" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(UNSHARE, [...unshareArgs(probeRoot, "/"), "cat", "/etc/os-release"], {
+      env: { PATH: "/bin" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -81,13 +88,30 @@ export async function runProbe(probeRoot: string): Promise<ConfinementCheck> {
     child.on("error", (e) => resolvePromise({ ok: false, error: `unshare failed to start: ${e.message}` }));
     child.on("close", (code) => {
       if (code === 0 && out.includes("hookguard test image")) resolvePromise({ ok: true });
-      else resolvePromise({ ok: false, error: `confinement probe failed (exit ${code}): ${err.trim() || out.trim()}` });
+      else
+        resolvePromise({
+          ok: false,
+          error: `confinement probe failed (exit ${code}): ${err.trim() || out.trim()}`,
+        });
     });
   });
 }
 
 function unshareArgs(root: string, workingDir: string): string[] {
-  return ["--user", "--map-root-user", "--mount", "--pid", "--uts", "--ipc", "--fork", "--kill-child", "--mount-proc", `--root=${root}`, `--wd=${workingDir}`, "--"];
+  return [
+    "--user",
+    "--map-root-user",
+    "--mount",
+    "--pid",
+    "--uts",
+    "--ipc",
+    "--fork",
+    "--kill-child",
+    "--mount-proc",
+    `--root=${root}`,
+    `--wd=${workingDir}`,
+    "--",
+  ];
 }
 
 export interface RunOptions {
@@ -150,7 +174,9 @@ class RelayedProcess extends EventEmitter implements ConfinedProcess {
     switch (m.op) {
       case "stdout":
       case "stderr":
-        (m.op === "stdout" ? this.stdout : this.stderr).write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        (m.op === "stdout" ? this.stdout : this.stderr).write(
+          Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+        );
         return;
       case "error":
         // like ChildProcess: "error" (e.g. the program could not be started), then "close"
@@ -190,7 +216,11 @@ class Spawner {
 
   constructor() {
     // a bare node: no tsx loader, no test code, a small heap to fork from; no host env needed
-    this.proc = spawn(process.execPath, [SPAWNER_SCRIPT], { stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced", env: {} });
+    this.proc = spawn(process.execPath, [SPAWNER_SCRIPT], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      serialization: "advanced",
+      env: {},
+    });
     this.proc.on("message", (m: SpawnerMessage) => this.children.get(m.id)?.deliver(m));
     this.proc.on("error", () => this.lost());
     this.proc.on("exit", () => this.lost());
@@ -205,7 +235,13 @@ class Spawner {
     return this.children.size;
   }
 
-  start(id: number, file: string, args: string[], env: Record<string, string>, stdin: boolean): RelayedProcess {
+  start(
+    id: number,
+    file: string,
+    args: string[],
+    env: Record<string, string>,
+    stdin: boolean,
+  ): RelayedProcess {
     const child = new RelayedProcess(this, id, stdin);
     if (this.children.size === 0) this.busy();
     this.children.set(id, child);
@@ -260,7 +296,13 @@ function pickSpawner(): Spawner {
 /** Starts the confined command; the caller wires stdio and listens for "close". */
 export function startConfined(opts: RunOptions): ConfinedProcess {
   // Never a shell: argv reaches execvp inside the container verbatim.
-  const child = pickSpawner().start(nextId++, UNSHARE, [...unshareArgs(opts.root, opts.workingDir), ...opts.argv], opts.env, opts.stdin);
+  const child = pickSpawner().start(
+    nextId++,
+    UNSHARE,
+    [...unshareArgs(opts.root, opts.workingDir), ...opts.argv],
+    opts.env,
+    opts.stdin,
+  );
   live.add(child);
   child.on("close", () => live.delete(child));
   return child;

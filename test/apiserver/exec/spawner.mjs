@@ -14,7 +14,11 @@ function send(message) {
 function start(m) {
   let child;
   try {
-    child = spawn(m.file, m.args, { env: m.env, stdio: [m.stdin ? "pipe" : "ignore", "pipe", "pipe"], shell: false });
+    child = spawn(m.file, m.args, {
+      env: m.env,
+      stdio: [m.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+      shell: false,
+    });
   } catch (e) {
     send({ op: "error", id: m.id, message: e instanceof Error ? e.message : String(e) });
     send({ op: "close", id: m.id, code: null, signal: null });

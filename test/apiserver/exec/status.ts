@@ -37,7 +37,15 @@ export function notFoundPod(name: string): HttpStatusBody {
 
 /** errors.NewBadRequest: no details. */
 export function badRequest(message: string): HttpStatusBody {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason: "BadRequest", code: 400 };
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: "BadRequest",
+    code: 400,
+  };
 }
 
 /** errors.NewInternalError(err) as an HTTP body. */
@@ -69,7 +77,10 @@ export function successChannelStatus(): string {
  *   prefixes the same words again.
  */
 export function exitCodeChannelStatus(protocol: ExecProtocol, argv: string[], code: number): string {
-  const inner = protocol === "v5.channel.k8s.io" ? `command terminated with exit code ${code}` : `error executing command [${argv.join(" ")}], exit code ${code}`;
+  const inner =
+    protocol === "v5.channel.k8s.io"
+      ? `command terminated with exit code ${code}`
+      : `error executing command [${argv.join(" ")}], exit code ${code}`;
   return JSON.stringify({
     metadata: {},
     status: "Failure",

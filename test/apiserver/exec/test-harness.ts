@@ -43,7 +43,13 @@ function selfSignedCert(): { keyPem: string; certPem: string } {
     { name: "basicConstraints", cA: true },
     { name: "keyUsage", keyCertSign: true, digitalSignature: true, keyEncipherment: true },
     { name: "extKeyUsage", serverAuth: true },
-    { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] },
+    {
+      name: "subjectAltName",
+      altNames: [
+        { type: 7, ip: "127.0.0.1" },
+        { type: 2, value: "localhost" },
+      ],
+    },
   ]);
   cert.sign(forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   return { keyPem, certPem: forge.pki.certificateToPem(cert) };
@@ -55,7 +61,16 @@ function json(res: ServerResponse, code: number, body: unknown): void {
 }
 
 function notFound(res: ServerResponse, message: string, details?: Record<string, string>): void {
-  json(res, 404, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason: "NotFound", ...(details ? { details } : {}), code: 404 });
+  json(res, 404, {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: "NotFound",
+    ...(details ? { details } : {}),
+    code: 404,
+  });
 }
 
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
@@ -77,28 +92,64 @@ export async function startExecHarness(): Promise<ExecHarness> {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = new URL(req.url ?? "/", "https://x").pathname;
     seen.push(`${req.method} ${req.url}`);
-    if (!authorized(req)) return json(res, 401, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
-    if (path === "/api") return json(res, 200, { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: `127.0.0.1:${port}` }] });
+    if (!authorized(req))
+      return json(res, 401, {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "Unauthorized",
+        reason: "Unauthorized",
+        code: 401,
+      });
+    if (path === "/api")
+      return json(res, 200, {
+        kind: "APIVersions",
+        versions: ["v1"],
+        serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: `127.0.0.1:${port}` }],
+      });
     if (path === "/apis") return json(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups: [] });
     if (path === "/api/v1") {
       return json(res, 200, {
         kind: "APIResourceList",
         groupVersion: "v1",
         resources: [
-          { name: "pods", singularName: "pod", namespaced: true, kind: "Pod", verbs: ["get", "list"], shortNames: ["po"] },
-          { name: "pods/exec", singularName: "", namespaced: true, kind: "PodExecOptions", verbs: ["create", "get"] },
+          {
+            name: "pods",
+            singularName: "pod",
+            namespaced: true,
+            kind: "Pod",
+            verbs: ["get", "list"],
+            shortNames: ["po"],
+          },
+          {
+            name: "pods/exec",
+            singularName: "",
+            namespaced: true,
+            kind: "PodExecOptions",
+            verbs: ["create", "get"],
+          },
         ],
       });
     }
     const exec = EXEC_PATH.exec(path);
     if (exec) {
-      return handleExecHttp(req, res, { namespace: decodeURIComponent(exec[1] as string), podName: decodeURIComponent(exec[2] as string), getPod, user: { username: "tester", groups: [] }, stateDir, knobs });
+      return handleExecHttp(req, res, {
+        namespace: decodeURIComponent(exec[1] as string),
+        podName: decodeURIComponent(exec[2] as string),
+        getPod,
+        user: { username: "tester", groups: [] },
+        stateDir,
+        knobs,
+      });
     }
     const pod = POD_PATH.exec(path);
     if (pod && req.method === "GET") {
       const name = decodeURIComponent(pod[2] as string);
       const found = getPod(decodeURIComponent(pod[1] as string), name);
-      return found ? json(res, 200, found) : notFound(res, `pods "${name}" not found`, { name, kind: "pods" });
+      return found
+        ? json(res, 200, found)
+        : notFound(res, `pods "${name}" not found`, { name, kind: "pods" });
     }
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
     res.end("404 page not found\n");
@@ -177,7 +228,16 @@ export async function startExecHarness(): Promise<ExecHarness> {
 }
 
 /** A pod as the kubelet double leaves it: scheduled, Running, every container running. */
-export function runningPod(name: string, containers: Array<{ name: string; image: string; env?: Array<{ name: string; value?: string }>; workingDir?: string }>, namespace = "default"): any {
+export function runningPod(
+  name: string,
+  containers: Array<{
+    name: string;
+    image: string;
+    env?: Array<{ name: string; value?: string }>;
+    workingDir?: string;
+  }>,
+  namespace = "default",
+): any {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -185,7 +245,13 @@ export function runningPod(name: string, containers: Array<{ name: string; image
     spec: { nodeName: "node-1", containers },
     status: {
       phase: "Running",
-      containerStatuses: containers.map((c) => ({ name: c.name, ready: true, restartCount: 0, image: c.image, state: { running: { startedAt: new Date().toISOString() } } })),
+      containerStatuses: containers.map((c) => ({
+        name: c.name,
+        ready: true,
+        restartCount: 0,
+        image: c.image,
+        state: { running: { startedAt: new Date().toISOString() } },
+      })),
     },
   };
 }

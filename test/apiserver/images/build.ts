@@ -12,7 +12,14 @@
 // PATH like the shells of a real ubuntu image do.
 import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
-import { promises as fsp, constants as fsConstants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  promises as fsp,
+  constants as fsConstants,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,7 +50,24 @@ interface ImageRecipe {
   executables: string[];
 }
 
-const BASE_DIRS = ["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/tmp", "/root", "/etc", "/proc", "/dev", "/var/tmp", "/var/lib", "/var/log", "/run", "/home"];
+const BASE_DIRS = [
+  "/bin",
+  "/sbin",
+  "/usr/bin",
+  "/usr/sbin",
+  "/usr/local/bin",
+  "/usr/local/sbin",
+  "/tmp",
+  "/root",
+  "/etc",
+  "/proc",
+  "/dev",
+  "/var/tmp",
+  "/var/lib",
+  "/var/log",
+  "/run",
+  "/home",
+];
 
 export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
   busybox: { dirs: BASE_DIRS, skipApplets: [], hostBinaries: [], symlinks: {}, executables: [] },
@@ -74,7 +98,8 @@ export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
   },
 };
 
-export type ImageRootResult = { ok: true; name: string; root: string } | { ok: false; name: string; error: string };
+export type ImageRootResult =
+  { ok: true; name: string; root: string } | { ok: false; name: string; error: string };
 
 /**
  * The image's repository name without registry, tag or digest:
@@ -205,7 +230,8 @@ async function buildImage(name: string, recipe: ImageRecipe, dest: string): Prom
     const applet = entry.split("/").pop() ?? "";
     return applet !== "" && !skip.has(applet) && entry !== "bin/busybox" && entry.includes("/");
   });
-  for (const dir of new Set(links.map((entry) => dirname(inImage(dest, "/" + entry))))) await fsp.mkdir(dir, { recursive: true });
+  for (const dir of new Set(links.map((entry) => dirname(inImage(dest, "/" + entry)))))
+    await fsp.mkdir(dir, { recursive: true });
   await Promise.all(
     links.map(async (entry) => {
       const linkPath = inImage(dest, "/" + entry);
@@ -224,7 +250,8 @@ async function buildImage(name: string, recipe: ImageRecipe, dest: string): Prom
   }
 
   const files: Record<string, string> = {
-    "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    "/etc/passwd":
+      "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
     "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
     "/etc/hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
     "/etc/os-release": `NAME="hookguard test image"\nID=${name}\n`,
@@ -281,7 +308,11 @@ export function ensureImage(name: string): Promise<ImageRootResult> {
       },
       (e: unknown) => {
         built.delete(key);
-        return { ok: false as const, name, error: `building image "${name}" failed: ${(e as Error).message}` };
+        return {
+          ok: false as const,
+          name,
+          error: `building image "${name}" failed: ${(e as Error).message}`,
+        };
       },
     );
     built.set(key, p);

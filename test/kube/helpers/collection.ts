@@ -29,7 +29,12 @@ export class Collection {
   put(name: string, namespace: string, extra: Record<string, unknown> = {}): Obj {
     const key = `${namespace}/${name}`;
     const type = this.objects.has(key) ? "MODIFIED" : "ADDED";
-    const obj: Obj = { apiVersion: "velero.io/v1", kind: "Backup", ...extra, metadata: { name, namespace, resourceVersion: String(++this.rv) } };
+    const obj: Obj = {
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      ...extra,
+      metadata: { name, namespace, resourceVersion: String(++this.rv) },
+    };
     this.objects.set(key, obj);
     this.emit(type, obj);
     return obj;
@@ -45,7 +50,12 @@ export class Collection {
 
   /** Change state without telling open watches (a "missed" event), e.g. to test resync/410. */
   putSilently(name: string, namespace: string, extra: Record<string, unknown> = {}): void {
-    this.objects.set(`${namespace}/${name}`, { apiVersion: "velero.io/v1", kind: "Backup", ...extra, metadata: { name, namespace, resourceVersion: String(++this.rv) } });
+    this.objects.set(`${namespace}/${name}`, {
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      ...extra,
+      metadata: { name, namespace, resourceVersion: String(++this.rv) },
+    });
   }
   removeSilently(name: string, namespace: string): void {
     this.objects.delete(`${namespace}/${name}`);
@@ -65,14 +75,20 @@ export class Collection {
   handler(): Handler {
     return (req: IncomingMessage, res: ServerResponse) => {
       const url = new URL(req.url ?? "/", "https://x");
-      if (url.pathname !== this.path || req.method !== "GET") return sendJson(res, 404, status(404, "NotFound", "not found"));
+      if (url.pathname !== this.path || req.method !== "GET")
+        return sendJson(res, 404, status(404, "NotFound", "not found"));
       if (url.searchParams.get("watch") !== "true") {
         this.lists++;
         if (this.failLists > 0) {
           this.failLists--;
           return sendJson(res, 500, status(500, "InternalError", "list failed"));
         }
-        return sendJson(res, 200, { apiVersion: "v1", kind: "List", metadata: { resourceVersion: String(this.rv) }, items: [...this.objects.values()] });
+        return sendJson(res, 200, {
+          apiVersion: "v1",
+          kind: "List",
+          metadata: { resourceVersion: String(this.rv) },
+          items: [...this.objects.values()],
+        });
       }
       this.watches++;
       if (this.failWatches.count > 0) {
@@ -81,10 +97,12 @@ export class Collection {
         return sendJson(res, code, status(code, code === 410 ? "Expired" : "InternalError", "watch refused"));
       }
       const from = Number(url.searchParams.get("resourceVersion") ?? "0");
-      if (from < this.compactedBelow) return sendJson(res, 410, status(410, "Expired", "too old resource version"));
+      if (from < this.compactedBelow)
+        return sendJson(res, 410, status(410, "Expired", "too old resource version"));
       res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
       res.flushHeaders();
-      for (const h of this.history) if (h.rv > from) res.write(`${JSON.stringify({ type: h.type, object: h.object })}\n`);
+      for (const h of this.history)
+        if (h.rv > from) res.write(`${JSON.stringify({ type: h.type, object: h.object })}\n`);
       this.watchers.add(res);
       res.on("close", () => this.watchers.delete(res));
     };

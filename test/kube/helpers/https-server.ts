@@ -28,23 +28,29 @@ export interface TestServer {
 
 let bundle: ReturnType<typeof generateBundle> | undefined;
 
-export async function startTestServer(handler: Handler = notFound, upgrade?: UpgradeHandler): Promise<TestServer> {
+export async function startTestServer(
+  handler: Handler = notFound,
+  upgrade?: UpgradeHandler,
+): Promise<TestServer> {
   bundle ??= generateBundle();
   let h = handler;
   let up = upgrade;
   const requests: string[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ key: bundle.serving.keyPem, cert: bundle.serving.certPem, minVersion: "TLSv1.2" }, (req, res) => {
-    requests.push(`${req.method} ${(req.url ?? "").split("?")[0]}`);
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      Promise.resolve(h(req, res, Buffer.concat(chunks).toString("utf8"))).catch((e: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify(status(500, "InternalError", String(e))));
+  const server: Server = createServer(
+    { key: bundle.serving.keyPem, cert: bundle.serving.certPem, minVersion: "TLSv1.2" },
+    (req, res) => {
+      requests.push(`${req.method} ${(req.url ?? "").split("?")[0]}`);
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        Promise.resolve(h(req, res, Buffer.concat(chunks).toString("utf8"))).catch((e: unknown) => {
+          if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+          res.end(JSON.stringify(status(500, "InternalError", String(e))));
+        });
       });
-    });
-  });
+    },
+  );
   // Raw TCP connections, not "secureConnection": a client that reconnects just as a test ends can
   // leave a connection mid-handshake, which server.close() would otherwise wait for forever.
   server.on("connection", (s: Socket) => {
@@ -60,10 +66,20 @@ export async function startTestServer(handler: Handler = notFound, upgrade?: Upg
   const port = (server.address() as AddressInfo).port;
   const url = `https://127.0.0.1:${port}`;
   const kc = new KubeConfig();
-  const cluster = { name: "test", server: url, caData: Buffer.from(bundle.ca.certPem).toString("base64"), skipTLSVerify: false };
+  const cluster = {
+    name: "test",
+    server: url,
+    caData: Buffer.from(bundle.ca.certPem).toString("base64"),
+    skipTLSVerify: false,
+  };
   // A context without a user makes client-node ignore the CA: always include one.
   const user = { name: "tester", token: "test-token" };
-  kc.loadFromOptions({ clusters: [cluster], users: [user], contexts: [{ name: "test", cluster: "test", user: "tester" }], currentContext: "test" });
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [user],
+    contexts: [{ name: "test", cluster: "test", user: "tester" }],
+    currentContext: "test",
+  });
   const dir = mkdtempSync(join(tmpdir(), "hookguard-kube-test-"));
   const kubeconfigPath = join(dir, "kubeconfig");
   writeFileSync(kubeconfigPath, kc.exportConfig());
@@ -99,7 +115,11 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
 export const notFound: Handler = (_req, res) => sendJson(res, 404, status(404, "NotFound", "not found"));
 
 /** Poll `cond` every 20 ms until true or `timeoutMs` (generous) passes; throws with `what` on timeout. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;
