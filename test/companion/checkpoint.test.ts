@@ -25,9 +25,19 @@ describe("BackupCheckpoint", () => {
     const loaded = await cp.load();
     assert.deepEqual(loaded, { ok: true, value: { created: true } });
     const cm = cluster.configMaps.get(`${NS}/${NAME}`)!;
-    assert.equal(cm.data?.horizon, "2026-12-01T12:00:00.000Z");
+    assert.equal(cm.data?.horizon, "2026-12-01T11:59:59.999Z");
     assert.equal(cp.isPending("old", "2026-12-01T11:59:59Z"), false);
     assert.equal(cp.isPending("new", "2026-12-01T12:00:01Z"), true);
+  });
+
+  it("reports a Backup that completes later in the very second the ConfigMap was made", async () => {
+    // Kubernetes times have whole seconds: a Backup completed at 12:00:00.800 says 12:00:00Z
+    const cluster = new FakeCompanionCluster();
+    const c = clock("2026-12-01T12:00:00.600Z");
+    const cp = new BackupCheckpoint(cluster, { namespace: NS, name: NAME, now: c.now });
+    assert.ok((await cp.load()).ok);
+    assert.equal(cp.isPending("same-second", "2026-12-01T12:00:00Z"), true);
+    assert.equal(cp.isPending("second-before", "2026-12-01T11:59:59Z"), false);
   });
 
   it("a second agent (restart or new leader) sees what the first one committed", async () => {

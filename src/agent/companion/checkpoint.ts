@@ -54,6 +54,13 @@ const time = (iso: string): number => {
   return Number.isNaN(t) ? 0 : t;
 };
 
+/**
+ * The horizon for "from now on". Kubernetes writes times in whole seconds, so a Backup that
+ * completes later in this very second carries this second's start, which is before `now`: the
+ * horizon sits just before the second began, or such a Backup would never be reported.
+ */
+const fromThisSecond = (now: Date): number => Math.floor(now.getTime() / 1000) * 1000 - 1;
+
 export class BackupCheckpoint {
   private entries = new Map<string, { name: string; at: string }>();
   private horizon = 0;
@@ -86,7 +93,7 @@ export class BackupCheckpoint {
     if (!got.ok)
       return { ok: false, error: `reading checkpoint ConfigMap ${this.where()}: ${got.error.message}` };
     if (got.value) return { ok: true, value: this.adopt(got.value) };
-    const fresh = this.encode(new Map(), this.now().getTime());
+    const fresh = this.encode(new Map(), fromThisSecond(this.now()));
     const created = await this.store.createConfigMap(fresh);
     if (created.ok) {
       this.adopt(created.value);
@@ -205,7 +212,7 @@ export class BackupCheckpoint {
     if (!valid) {
       // Unreadable (edited by hand?): report nothing from before now rather than everything again.
       this.entries = new Map();
-      this.horizon = Math.max(this.horizon, this.now().getTime());
+      this.horizon = Math.max(this.horizon, fromThisSecond(this.now()));
       return {
         created: false,
         notice: `checkpoint ConfigMap ${this.where()} was unreadable; Backups finished before now are not reported`,
