@@ -1,5 +1,9 @@
 // Metrics on their own plain-HTTP port (Prometheus scrapes it inside the cluster network; the
-// admission port stays TLS-only and serves nothing but admission and health).
+// admission port stays TLS-only and serves nothing but admission and health). It also answers
+// GET /healthz, the chart's liveness probe: a flood of admission connections at --max-connections
+// makes the admission port close new connections, and a liveness probe there would then have the
+// kubelet restart a healthy pod, taking capacity away exactly when it is needed. (Readiness stays
+// on the admission port: it must prove TLS serving works.)
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
@@ -14,8 +18,14 @@ export class MetricsServer {
 
   async start(port: number, host: string): Promise<{ port: number }> {
     const server = createServer((req, res) => {
+      if (req.method === "GET" && req.url === "/healthz") {
+        res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+        return;
+      }
       if (req.method !== "GET" || (req.url !== "/metrics" && !req.url?.startsWith("/metrics?"))) {
-        res.writeHead(404, { "content-type": "text/plain" }).end("hookguard serves GET /metrics here\n");
+        res
+          .writeHead(404, { "content-type": "text/plain" })
+          .end("hookguard serves GET /metrics and GET /healthz here\n");
         return;
       }
       this.#registry.metrics().then(

@@ -18,7 +18,7 @@ function matches(selector: Record<string, string>, labels: Record<string, string
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
-test("webhook: two replicas spread by preferred anti-affinity, HTTPS probes on /healthz and /readyz", async () => {
+test("webhook: two replicas spread by preferred anti-affinity, readiness over HTTPS, liveness on the metrics port", async () => {
   const docs = await renderChart();
   const dep = findOne(docs, "Deployment", webhookName);
   assert.equal(dep.spec.replicas, 2);
@@ -39,7 +39,9 @@ test("webhook: two replicas spread by preferred anti-affinity, HTTPS probes on /
   const httpsPort = c.ports.find((p: any) => p.name === "https");
   assert.equal(httpsPort.containerPort, 9443);
   assert.deepEqual(c.readinessProbe.httpGet, { path: "/readyz", port: "https", scheme: "HTTPS" });
-  assert.deepEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "https", scheme: "HTTPS" });
+  // a connection flood at the cap must not fail liveness and get a healthy pod restarted
+  assert.deepEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "metrics", scheme: "HTTP" });
+  assert.equal(c.ports.find((p: any) => p.name === "metrics").containerPort, 8080);
   assert.equal(dep.spec.strategy.rollingUpdate.maxUnavailable, 0);
 
   const args: string[] = c.args;

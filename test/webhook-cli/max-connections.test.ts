@@ -1,6 +1,6 @@
 // `hookguard webhook --max-connections N`: the process holds at most N connections on its HTTPS
-// port; one more is closed at once (and the log says the limit was reached), and a bad value is a
-// usage error.
+// port; one more is closed at once (and the log says the limit was reached) while the liveness
+// endpoint on the metrics port still answers, and a bad value is a usage error.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -71,6 +71,12 @@ describe("hookguard webhook --max-connections", () => {
     const held = [await open(), await open(), await open()];
     const extra = await open();
     await extra.closed; // the hang guard is the test's own timeout
+    // the cap is full, yet the liveness probe (the metrics port) still answers: the kubelet does
+    // not restart a pod for being flooded
+    const metricsPort = Number(/metrics: http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)![1]);
+    const live = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    assert.equal(live.status, 200);
+    assert.equal(await live.text(), "ok");
     let heldClosed = 0;
     for (const h of held) void h.closed.then(() => heldClosed++);
     await new Promise((r) => setImmediate(r));
