@@ -1,7 +1,7 @@
 // Which namespaces a CREATE/UPDATE lets hooks run in *because of this request*: the input of the
 // confused-deputy check. A request that does not add or change a hook needs no check (removing one
 // never grants anything), so routine updates by users without exec rights keep working.
-import { ALL_HOOK_ANNOTATION_KEYS, podTemplateOf } from "../domain/index.js";
+import { ALL_HOOK_ANNOTATION_KEYS, THAW_GUARD_ANNOTATION, podTemplateOf } from "../domain/index.js";
 import type { KindInfo } from "./kinds.js";
 import { isObject } from "../domain/index.js";
 
@@ -35,6 +35,10 @@ function annotationScope(obj: unknown, old: unknown, requestNamespace: string): 
   const changed = ALL_HOOK_ANNOTATION_KEYS.filter(
     (key) => now[key] !== undefined && now[key] !== before[key],
   );
+  // Opting in to the thaw guard lets hookguard exec the pod's post hooks at times Velero would not
+  // (after Velero was interrupted): it grants exec like a hook does. Opting out grants nothing.
+  if (now[THAW_GUARD_ANNOTATION] === "enabled" && before[THAW_GUARD_ANNOTATION] !== "enabled")
+    changed.push(THAW_GUARD_ANNOTATION);
   if (changed.length === 0) return undefined;
   const meta = isObject(obj) && isObject(obj.metadata) ? obj.metadata : {};
   const namespace = requestNamespace || (typeof meta.namespace === "string" ? meta.namespace : "");

@@ -19,7 +19,9 @@ import type { AgentCluster, PodExecutor } from "../agent/ports.js";
 import type { BackupObject } from "../velero/types.js";
 import { createCompanionCluster } from "../kube/companion-cluster.js";
 import { BackupCheckpoint } from "../agent/companion/checkpoint.js";
-import { companionMetrics } from "../agent/companion/metrics.js";
+import { companionMetrics, thawGuardMetrics } from "../agent/companion/metrics.js";
+import { ThawCheckpoint } from "../agent/companion/thaw-checkpoint.js";
+import { ThawGuard } from "../agent/companion/thaw-guard.js";
 import { CompanionObserver } from "../agent/companion/observer.js";
 import type { CompanionCluster } from "../agent/companion/ports.js";
 
@@ -36,6 +38,8 @@ export interface RunningAgent {
   controller?: BackupController;
   /** the companion observer; undefined in standalone mode */
   observer?: CompanionObserver;
+  /** the companion's thaw guard; undefined in standalone mode or with --no-thaw-guard */
+  thawGuard?: ThawGuard;
   metrics: AgentMetrics;
   stop(): Promise<void>;
 }
@@ -53,6 +57,8 @@ export async function startAgent(
 
 /** The checkpoint ConfigMap's name: one per Lease, so two companion installs never share one. */
 export const checkpointName = (config: AgentConfig): string => `${config.leaseName}-checkpoint`;
+/** The thaw guard's own checkpoint, beside the report checkpoint. */
+export const thawCheckpointName = (config: AgentConfig): string => `${config.leaseName}-thaw-guard`;
 
 /**
  * Companion: Velero claims and runs the Backups; only the leader observes them, and writes nothing
@@ -81,19 +87,37 @@ async function startCompanion(
     logger: logger.child({ component: "companion" }),
     options: { veleroNamespace: config.namespace },
   });
+  const thawGuard = config.thawGuard
+    ? new ThawGuard({
+        cluster,
+        executor: overrides.executor ?? createPodExecutor(kc),
+        checkpoint: new ThawCheckpoint(cluster, {
+          namespace: config.namespace,
+          name: thawCheckpointName(config),
+        }),
+        metrics: thawGuardMetrics(agentMetrics),
+        logger: logger.child({ component: "thaw-guard" }),
+        options: { veleroNamespace: config.namespace, maxFreezeWindowMs: config.maxFreezeWindowMs },
+      })
+    : undefined;
   const server = await startMetricsServer(agentMetrics.registry, config.metricsHost, config.metricsPort);
   logger.info({ port: server.port, path: "/metrics" }, "metrics listening");
 
   // start/stop are serialised: a lease lost while starting must not leave a running observer behind
   let transition: Promise<unknown> = Promise.resolve();
   let leading = false;
-  const startObserving = async (): Promise<void> => {
+  const startWithRetry = async (what: string, start: () => Promise<{ ok: boolean; error?: string }>) => {
     for (let attempt = 1; leading; attempt++) {
-      const r = await observer.start();
+      const r = await start();
       if (r.ok) return;
-      logger.error({ err: r.error, attempt }, "companion: cannot start observing; retrying");
+      logger.error({ err: r.error, attempt }, `companion: cannot start ${what}; retrying`);
       await new Promise((res) => setTimeout(res, Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5))));
     }
+  };
+  const startObserving = async (): Promise<void> => {
+    // the thaw guard first: an interruption must not wait for a slow log download
+    if (thawGuard) await startWithRetry("the thaw guard", () => thawGuard.start());
+    await startWithRetry("observing", () => observer.start());
   };
   const leadership = await startLeadership(config, kc, logger, {
     onStartedLeading: () => {
@@ -109,7 +133,7 @@ async function startCompanion(
       agentMetrics.leader.set(0);
       logger.warn({ identity: config.identity }, "lost leadership: stopped observing");
       transition = transition
-        .then(() => observer.stop())
+        .then(() => Promise.all([observer.stop(), thawGuard?.stop()]))
         .catch((err: unknown) => logger.error({ err }, "stopping the observer failed"));
     },
   });
@@ -119,6 +143,8 @@ async function startCompanion(
       namespace: config.namespace,
       mode: "companion",
       leaderElect: config.leaderElect,
+      thawGuard: config.thawGuard,
+      maxFreezeWindowSeconds: config.maxFreezeWindowMs / 1000,
     },
     "hookguard agent started",
   );
@@ -127,12 +153,14 @@ async function startCompanion(
   return {
     metricsPort: server.port,
     observer,
+    ...(thawGuard ? { thawGuard } : {}),
     metrics: agentMetrics,
     stop: () =>
       (stopping ??= (async () => {
         await leadership.stop();
         await transition;
         await observer.stop();
+        await thawGuard?.stop();
         await server.close();
       })()),
   };

@@ -47,8 +47,12 @@ export function registerAgentCommand(program: Command): void {
     )
     .option(
       "--max-freeze-window <duration>",
-      "longest time from a block's first pre hook to its post hooks (Go duration)",
+      "standalone: longest time from a block's first pre hook to its post hooks; companion: longest time a Backup may stay InProgress before the thaw guard runs eligible post hooks (0 = no limit) (Go duration)",
       "10m",
+    )
+    .option(
+      "--no-thaw-guard",
+      "companion: never run post hooks when Velero is interrupted mid-backup (default: run the eligible ones)",
     )
     .option(
       "--volume-snapshot-class <name>",

@@ -24,6 +24,7 @@ import {
 } from "./findings.js";
 import { riskyCommandFindings } from "./risky-commands.js";
 import { podView } from "./pod-view.js";
+import { checkThawGuardAnnotation } from "./thaw-guard.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -426,7 +427,11 @@ export function parsePodHooks(input: PodLike, opts: ParsePodHooksOptions = {}): 
       ),
     );
   }
-  result.findings.push(...checkRestoreAnnotations(pod, prefix), ...unknownKeys(annotations, prefix));
+  result.findings.push(
+    ...checkRestoreAnnotations(pod, prefix),
+    ...unknownKeys(annotations, prefix),
+    ...checkThawGuardAnnotation(annotations, prefix),
+  );
   return result;
 }
 

@@ -61,3 +61,13 @@ export type { Candidates, Inclusion, RelatedSelection } from "./related-items.js
 export type { ItemBlockInput } from "./itemblocks.js";
 export { isTimeZone, parseSchedule } from "./schedule.js";
 export type { ScheduleSpec } from "./schedule.js";
+export {
+  THAW_GUARD_ANNOTATION,
+  THAW_GUARD_VALUES,
+  checkThawGuardAnnotation,
+  isNotFrozenFailure,
+  recognisedThawPath,
+  thawEligibility,
+  thawGuardSetting,
+} from "./thaw-guard.js";
+export type { ThawEligibility, ThawGuardSetting } from "./thaw-guard.js";

@@ -9,6 +9,7 @@ import { parseSchedule } from "./schedule.js";
 import { compileGlob, resourceIncluded } from "./selection.js";
 import { isObject } from "./json.js";
 import { hookedKindOf } from "./kinds.js";
+import { THAW_GUARD_ANNOTATION } from "./thaw-guard.js";
 
 /** The pod (template) inside a Pod or workload, with the path prefix of its fields. */
 export function podTemplateOf(obj: unknown): { pod: PodLike; pathPrefix: string } | undefined {
@@ -70,6 +71,16 @@ function misplacedHooks(obj: Record<string, unknown>, templatePrefix: string): F
   for (const { prefix, meta } of places) {
     const annotations = isObject(meta) && isObject(meta.annotations) ? meta.annotations : {};
     for (const key of Object.keys(annotations)) {
+      if (key === THAW_GUARD_ANNOTATION) {
+        out.push(
+          error(
+            "thaw-guard-on-workload",
+            annotationPath(prefix, key),
+            `hookguard reads the thaw-guard opt-in from the pods; move it to ${templatePrefix}metadata.annotations`,
+          ),
+        );
+        continue;
+      }
       if (!HOOK_KEY_PREFIXES.some((p) => key.startsWith(p))) continue;
       out.push(
         error(

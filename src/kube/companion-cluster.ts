@@ -18,7 +18,9 @@ import type {
 } from "../agent/companion/ports.js";
 import { VELERO, createAgentCluster } from "./agent-cluster.js";
 import { isNotFound } from "./errors.js";
-import { backupsPath, listBackupsFn, watchObjects } from "./informer.js";
+import { backupsPath, listBackupsFn, watchObjects, type ListResult } from "./informer.js";
+import type { PodLike } from "../domain/types.js";
+import type { ServerPodLike } from "../velero/server-pods.js";
 import { withRetry, type RetryOptions } from "./retry.js";
 import { makePooledApiClient } from "./transport.js";
 
@@ -71,6 +73,20 @@ export function createCompanionCluster(
       );
     },
     getBackup: (namespace, name) => base.getBackup(namespace, name),
+    watchPods(namespace, handler) {
+      // list items are client-node models, watch events plain JSON: the fields the thaw guard reads
+      // (names, uid, labels, phase, container statuses) are spelt the same in both
+      return watchObjects<PodLike & ServerPodLike>(
+        kc,
+        {
+          path: `/api/v1/namespaces/${namespace}/pods`,
+          list: () => core.listNamespacedPod({ namespace }) as Promise<ListResult<PodLike & ServerPodLike>>,
+        },
+        handler,
+        log,
+      );
+    },
+    getPod: (namespace, name) => base.getPod(namespace, name),
     listNamespaces: () => base.listNamespaces(),
     listPods: (namespace) => base.listPods(namespace),
     listPvcs: (namespace) => base.listPvcs(namespace),

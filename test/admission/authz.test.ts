@@ -204,6 +204,24 @@ describe("exec-permission check (SubjectAccessReview)", () => {
     assert.match(res.json.response.status.message, /pre\.hook\.backup\.velero\.io\/command annotation/);
   });
 
+  it("opting a pod in to the thaw guard is checked like a hook; opting out is not", async () => {
+    api.decide = () => false;
+    const old = pod(HOOK);
+    const enabled = pod({ ...HOOK, "hookguard.io/thaw-guard": "enabled" });
+    const res = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "UPDATE", object: enabled, oldObject: old, namespace: "shop" }),
+    );
+    assert.equal(res.json.response.allowed, false);
+    assert.match(res.json.response.status.message, /hookguard\.io\/thaw-guard annotation/);
+    const disabled = pod({ ...HOOK, "hookguard.io/thaw-guard": "disabled" });
+    const off = await wh.post(
+      "/validate",
+      review({ kind: "Pod", operation: "UPDATE", object: disabled, oldObject: enabled, namespace: "shop" }),
+    );
+    assert.equal(off.json.response.allowed, true, off.text);
+  });
+
   it("Backup and Schedule hooks are checked in each namespace they can reach, or cluster-wide", async () => {
     const cases: Array<[ReturnType<typeof backup>, "Backup" | "Schedule", string[]]> = [
       [backup(hooksIn(["shop", "db"])), "Backup", ["db", "shop"]],

@@ -116,3 +116,22 @@ test("companion mode refuses the flags that only steer hookguard's own Backups, 
     "--storage-dir, --parallel-hooks, --volume-snapshot-class, --backup-selector only apply with --mode standalone (in companion mode Velero runs the Backups)",
   ]);
 });
+
+test("companion: the thaw guard is on by default, --no-thaw-guard turns it off; --max-freeze-window 0 turns its trigger off", () => {
+  const on = buildAgentConfig(flags(), {}, false);
+  assert.ok(on.ok && on.value.mode === "companion" && on.value.thawGuard === true);
+  const off = buildAgentConfig(flags({ thawGuard: false, maxFreezeWindow: "0" }), {}, false);
+  assert.ok(off.ok && off.value.thawGuard === false && off.value.maxFreezeWindowMs === 0);
+  // standalone needs a bound, and has no thaw guard to turn off
+  const standalone = buildAgentConfig(
+    flags({ mode: "standalone", thawGuard: false, maxFreezeWindow: "0s" }),
+    {},
+    false,
+  );
+  assert.deepEqual(standalone.ok ? [] : standalone.error, [
+    "--max-freeze-window must be positive, got 0s",
+    "--no-thaw-guard only applies with --mode companion (standalone runs its own post hooks)",
+  ]);
+  const negative = buildAgentConfig(flags({ maxFreezeWindow: "-1m" }), {}, false);
+  assert.deepEqual(negative.ok ? [] : negative.error, ["--max-freeze-window must be 0 or more, got -1m"]);
+});

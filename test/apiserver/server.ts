@@ -15,7 +15,7 @@
 //   api.failSnapshot("default", "snap", "disk busy"); // or annotation double.hookguard.dev/snapshot-error
 //   api.setExecKnobs({ dropAfterBytes: 10 });      // exec fault knobs (see exec/index.ts)
 //   api.requestLog                                 // method + URL of recent requests (relists, retries)
-//   startApiServer({ workloadControllers: true })  // Deployment → ReplicaSet → Pod controllers (workload-controllers.ts)
+//   startApiServer({ workloadControllers: true })  // Deployment → ReplicaSet → Pod and StatefulSet → Pod controllers (workload-controllers.ts)
 //   await api.stop();
 // Standalone: `npm run dev:cluster` prints KUBECONFIG=<path> and serves until SIGINT/SIGTERM.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -50,6 +50,7 @@ import { SnapshotControllerDouble, type SnapshotKnobs } from "./snapshot-control
 import {
   DEPLOYMENT_CONTROLLER,
   REPLICASET_CONTROLLER,
+  STATEFULSET_CONTROLLER,
   WorkloadControllersDouble,
 } from "./workload-controllers.js";
 import { ApiError, notFoundPath, unauthorized } from "./status.js";
@@ -120,7 +121,7 @@ export interface ApiServerHandle {
   setPodPhase(namespace: string, name: string, phase: PodPhase): void;
   /** Snapshot controller double: this VolumeSnapshot (created later) fails with `message`. */
   failSnapshot(namespace: string, name: string, message: string): void;
-  /** The Deployment/ReplicaSet controller doubles, when started with `workloadControllers`. */
+  /** The Deployment/ReplicaSet/StatefulSet controller doubles, when started with `workloadControllers`. */
   controllers?: WorkloadControllersDouble;
   /** Replaces an object's status directly (like a controller's status write, no admission). */
   setStatus(
@@ -309,6 +310,7 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
         tokens: {
           deployment: authn.add(DEPLOYMENT_CONTROLLER, controllerGroups),
           replicaset: authn.add(REPLICASET_CONTROLLER, controllerGroups),
+          statefulset: authn.add(STATEFULSET_CONTROLLER, controllerGroups),
         },
       })
     : undefined;

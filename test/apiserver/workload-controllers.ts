@@ -6,8 +6,15 @@
 // of the template, encoded with the apimachinery alphabet), label pod-template-hash on the ReplicaSet,
 // its selector and template, the Deployment's own annotations copied to the ReplicaSet, pods named
 // `<replicaset>-<5 random chars>` through generateName, and controller ownerReferences throughout.
-// A rollout is simplified to "scale every other owned ReplicaSet to 0". Kept in its own file so that
-// StatefulSet, DaemonSet or Job controllers can be added beside these.
+// A rollout is simplified to "scale every other owned ReplicaSet to 0".
+// StatefulSet → Pod (and PVC), as the statefulset controller makes them: pods `<set>-<ordinal>` for
+// ordinals 0..replicas-1, labelled `controller-revision-hash=<set>-<hash>`,
+// `statefulset.kubernetes.io/pod-name=<pod>` and `apps.kubernetes.io/pod-index=<ordinal>`, with
+// `spec.hostname`/`spec.subdomain` and a controller ownerReference; one PVC `<claim>-<pod>` per
+// volumeClaimTemplate, mounted as the claim's volume. OrderedReady (the default) creates an ordinal only
+// once every lower one is Running and Ready; Parallel creates them all at once. Scaling down deletes the
+// highest ordinals first. Template updates (rolling restarts) are not played. Kept in its own file so
+// that DaemonSet or Job controllers can be added beside these.
 import { request as httpsRequest } from "node:https";
 import type { ObjectStore, StoredEvent } from "./store.js";
 import { RESOURCES } from "./resources.js";
@@ -15,10 +22,13 @@ import { NAME_ALPHABET, sortKeys } from "./write-rules.js";
 
 export const DEPLOYMENT_CONTROLLER = "system:serviceaccount:kube-system:deployment-controller";
 export const REPLICASET_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller";
+export const STATEFULSET_CONTROLLER = "system:serviceaccount:kube-system:statefulset-controller";
 
 const DEPLOYMENTS = RESOURCES.find((r) => r.kind === "Deployment")!;
 const REPLICASETS = RESOURCES.find((r) => r.kind === "ReplicaSet")!;
 const PODS = RESOURCES.find((r) => r.kind === "Pod")!;
+const STATEFULSETS = RESOURCES.find((r) => r.kind === "StatefulSet")!;
+const PVCS = RESOURCES.find((r) => r.kind === "PersistentVolumeClaim")!;
 
 function fnv32a(text: string): number {
   let h = 0x811c9dc5;
@@ -44,11 +54,11 @@ export function podTemplateHash(template: unknown, collisionCount?: number): str
 export interface ControllerCredentials {
   url: string;
   caPem: string;
-  tokens: { deployment: string; replicaset: string };
+  tokens: { deployment: string; replicaset: string; statefulset: string };
 }
 
 export interface ControllerWrite {
-  controller: "deployment" | "replicaset";
+  controller: Controller;
   method: string;
   path: string;
   code: number;
@@ -58,6 +68,7 @@ export interface ControllerWrite {
 }
 
 type Answer = { code: number; body: any; warnings: string[] };
+type Controller = "deployment" | "replicaset" | "statefulset";
 
 /** `299 - "text"` Warning headers (RFC 7234 as the API server writes them) → texts. */
 function warningTexts(header: string | string[] | undefined): string[] {
@@ -113,9 +124,13 @@ export class WorkloadControllersDouble {
       for (const r of e.object.metadata.ownerReferences ?? [])
         if (r.kind === "Deployment") this.enqueue(`deployment/${namespace}/${r.name}`, 0);
     }
+    if (e.resource === STATEFULSETS && e.type !== "DELETED")
+      this.enqueue(`statefulset/${namespace}/${name}`, 0);
     if (e.resource === PODS) {
-      for (const r of e.object.metadata.ownerReferences ?? [])
+      for (const r of e.object.metadata.ownerReferences ?? []) {
         if (r.kind === "ReplicaSet" && r.controller) this.enqueue(`replicaset/${namespace}/${r.name}`, 0);
+        if (r.kind === "StatefulSet" && r.controller) this.enqueue(`statefulset/${namespace}/${r.name}`, 0);
+      }
     }
   }
 
@@ -143,9 +158,94 @@ export class WorkloadControllersDouble {
 
   private async reconcile(key: string): Promise<boolean> {
     const [kind, namespace, name] = key.split("/") as [string, string, string];
+    if (kind === "statefulset") return this.syncStatefulSet(namespace, name);
     return kind === "deployment"
       ? this.syncDeployment(namespace, name)
       : this.syncReplicaSet(namespace, name);
+  }
+
+  private async syncStatefulSet(namespace: string, name: string): Promise<boolean> {
+    const set = this.store.get(STATEFULSETS, namespace, name);
+    if (!set || set.metadata.deletionTimestamp) return true;
+    const replicas = set.spec?.replicas ?? 1;
+    const parallel = set.spec?.podManagementPolicy === "Parallel";
+    const template = set.spec?.template ?? {};
+    const revision = `${name}-${podTemplateHash(template)}`;
+    const pods = this.store
+      .list(PODS, namespace)
+      .filter((p) => ownedBy(p, set.metadata.uid) && !p.metadata.deletionTimestamp);
+    const byName = new Map(pods.map((p) => [p.metadata.name as string, p]));
+    const ready = (p: any): boolean =>
+      p?.status?.phase === "Running" &&
+      (p.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+    let ok = true;
+    for (let i = 0; i < replicas; i++) {
+      const podName = `${name}-${i}`;
+      const existing = byName.get(podName);
+      if (existing) {
+        if (!parallel && !ready(existing)) break; // OrderedReady: wait for this one first
+        continue;
+      }
+      const volumes = [...(template.spec?.volumes ?? [])];
+      for (const claim of set.spec?.volumeClaimTemplates ?? []) {
+        const claimName = `${claim.metadata.name}-${podName}`;
+        if (!this.store.get(PVCS, namespace, claimName)) {
+          ok =
+            (await this.write(
+              "statefulset",
+              "POST",
+              `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
+              {
+                apiVersion: "v1",
+                kind: "PersistentVolumeClaim",
+                metadata: {
+                  name: claimName,
+                  namespace,
+                  labels: { ...(set.spec?.selector?.matchLabels ?? {}) },
+                },
+                spec: claim.spec ?? {},
+              },
+            )) && ok;
+        }
+        volumes.push({ name: claim.metadata.name, persistentVolumeClaim: { claimName } });
+      }
+      const pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name: podName,
+          namespace,
+          labels: {
+            ...(template.metadata?.labels ?? {}),
+            "controller-revision-hash": revision,
+            "statefulset.kubernetes.io/pod-name": podName,
+            "apps.kubernetes.io/pod-index": String(i),
+          },
+          ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+          ownerReferences: [ownerRef("StatefulSet", set)],
+        },
+        spec: {
+          ...(template.spec ?? {}),
+          ...(volumes.length > 0 ? { volumes } : {}),
+          hostname: podName,
+          ...(set.spec?.serviceName ? { subdomain: set.spec.serviceName } : {}),
+        },
+      };
+      ok = (await this.write("statefulset", "POST", `/api/v1/namespaces/${namespace}/pods`, pod)) && ok;
+      if (!parallel) break; // the new pod's Running/Ready event brings the next ordinal
+    }
+    // scale down: highest ordinals first (PVCs are kept, as the default retention policy does)
+    const ordinal = (p: any): number => Number(/-(\d+)$/.exec(p.metadata.name)?.[1] ?? -1);
+    for (const extra of pods.filter((p) => ordinal(p) >= replicas).sort((a, b) => ordinal(b) - ordinal(a))) {
+      ok =
+        (await this.write(
+          "statefulset",
+          "DELETE",
+          `/api/v1/namespaces/${namespace}/pods/${extra.metadata.name}`,
+        )) && ok;
+      if (!parallel) break;
+    }
+    return ok;
   }
 
   private async syncDeployment(namespace: string, name: string): Promise<boolean> {
@@ -253,7 +353,7 @@ export class WorkloadControllersDouble {
   }
 
   private async write(
-    controller: "deployment" | "replicaset",
+    controller: Controller,
     method: string,
     path: string,
     body?: unknown,

@@ -119,6 +119,9 @@ const companionGrants = [
   "cluster core pods get",
   "cluster core pods list",
   "cluster core pods watch",
+  // the thaw guard (agent.thawGuard.enabled, default): run eligible post hooks when Velero is interrupted
+  "cluster core pods/exec create",
+  "cluster core pods/exec get",
   "velero coordination.k8s.io leases create",
   "velero coordination.k8s.io leases get [hookguard-agent]",
   "velero coordination.k8s.io leases update [hookguard-agent]",
@@ -135,12 +138,39 @@ const companionGrants = [
   "velero velero.io backupstoragelocations get",
   "velero velero.io backupstoragelocations list",
   "velero core configmaps create",
-  "velero core configmaps get [hookguard-agent-checkpoint]",
-  "velero core configmaps update [hookguard-agent-checkpoint]",
+  "velero core configmaps get [hookguard-agent-checkpoint,hookguard-agent-thaw-guard]",
+  "velero core configmaps update [hookguard-agent-checkpoint,hookguard-agent-thaw-guard]",
 ].sort();
 
-test("agent (companion, the default): read-only on Backups and Schedules, DownloadRequests and its checkpoint in the Velero namespace, no exec", async () => {
+test("agent (companion, the default): read-only on Backups and Schedules, DownloadRequests and its checkpoints in the Velero namespace, exec for the thaw guard", async () => {
   assert.deepEqual(grantsOf(await renderChart(), "hookguard-agent"), companionGrants);
+});
+
+test("agent (companion): the thaw guard's exec right follows agent.thawGuard (off: none; namespaces: only there)", async () => {
+  const noThaw = companionGrants
+    .filter((g) => !g.includes("pods/exec"))
+    .map((g) => g.replace(",hookguard-agent-thaw-guard", ""));
+  assert.deepEqual(
+    grantsOf(
+      await renderChart({ agent: { thawGuard: { enabled: false, namespaces: [] } } }),
+      "hookguard-agent",
+    ),
+    noThaw,
+  );
+  const scoped = grantsOf(
+    await renderChart({ agent: { thawGuard: { enabled: true, namespaces: ["db", "shop"] } } }),
+    "hookguard-agent",
+  );
+  assert.deepEqual(
+    scoped,
+    [
+      ...companionGrants.filter((g) => !g.includes("pods/exec")),
+      "db core pods/exec create",
+      "db core pods/exec get",
+      "shop core pods/exec create",
+      "shop core pods/exec get",
+    ].sort(),
+  );
 });
 
 test("agent (standalone): exactly the rights it needs", async () => {
@@ -157,6 +187,11 @@ test("agent.mode picks the agent's --mode; standalone-only flags are passed only
   const companion = args(await renderChart());
   assert.equal(companion[companion.indexOf("--mode") + 1], "companion");
   assert.ok(!companion.includes("--storage-dir") && !companion.includes("--workers"));
+  // companion: the freeze window bounds the thaw guard's trigger 3; the guard is on unless turned off
+  assert.equal(companion[companion.indexOf("--max-freeze-window") + 1], "10m");
+  assert.ok(!companion.includes("--no-thaw-guard"));
+  const off = args(await renderChart({ agent: { thawGuard: { enabled: false, namespaces: [] } } }));
+  assert.ok(off.includes("--no-thaw-guard"));
   const standalone = args(await renderChart({ agent: { mode: "standalone" } }));
   assert.equal(standalone[standalone.indexOf("--mode") + 1], "standalone");
   assert.ok(standalone.includes("--storage-dir"));

@@ -95,6 +95,24 @@ export class FakeCompanionCluster implements CompanionCluster {
     return ok(b ? clone(b) : undefined);
   }
 
+  // ------------------------------------------------------------- pods (no Velero server pods here)
+  watchPods(): BackupWatch {
+    let synced = false;
+    return {
+      start: async () => {
+        synced = true;
+      },
+      stop: async () => {
+        synced = false;
+      },
+      synced: () => synced,
+    };
+  }
+  async getPod(namespace: string, name: string) {
+    const p = this.pods.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name);
+    return ok(p ? clone(p) : undefined);
+  }
+
   // ------------------------------------------------------------- scope
   async listNamespaces() {
     return ok([...this.namespaces]);

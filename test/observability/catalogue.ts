@@ -28,6 +28,8 @@ export const agentMetrics: Record<string, string> = {
   hookguard_freeze_window_seconds: "histogram",
   hookguard_pods_awaiting_post_hooks: "gauge",
   hookguard_forced_post_hooks_total: "counter",
+  // companion mode only (the thaw guard)
+  hookguard_thaw_guard_not_eligible_total: "counter",
   hookguard_hook_config_warnings_total: "counter",
   hookguard_leader: "gauge",
   hookguard_backup_oldest_in_progress_start_timestamp_seconds: "gauge",

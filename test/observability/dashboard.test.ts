@@ -33,6 +33,8 @@ const requiredPanels = [
   "Oldest running backup",
   "Webhook ready endpoints",
   "Agent storage free",
+  "Forced post hooks",
+  "Thaw guard: pods left frozen (companion)",
 ];
 
 test("the dashboard has the panels of the issue, a datasource and a namespace variable", () => {

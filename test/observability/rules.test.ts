@@ -16,6 +16,7 @@ const requiredAlerts = [
   "HookguardHookFailures",
   "HookguardPodsAwaitingPostHooks",
   "HookguardForcedPostHooks",
+  "HookguardThawGuardNotEligible",
   "HookguardNoAgentLeader",
   "HookguardWebhookErrors",
   "HookguardWebhookSlow",

@@ -41,6 +41,12 @@ test("SIGKILL between pre and post hooks leaves the Backup InProgress; the next 
   assert.equal(sb.backup("crash").status.phase, "InProgress");
   await velero.kill("SIGKILL");
   assert.ok(!velero.stdout().includes("thawed"));
+  // the kubelet's view of the dead process: the container terminated by SIGKILL, the pod not ready
+  const dead = sb.veleroPods()[0];
+  assert.equal(dead.status.phase, "Running");
+  assert.equal(dead.status.containerStatuses[0].state.terminated.exitCode, 137);
+  assert.equal(dead.status.containerStatuses[0].ready, false);
+  assert.equal(dead.status.conditions.find((c: any) => c.type === "Ready").status, "False");
   assert.equal(sb.backup("crash").status.phase, "InProgress", "nothing fails a Backup while no server runs");
 
   const again = sb.velero([]);

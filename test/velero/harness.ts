@@ -10,7 +10,7 @@ import { waitFor, ROOT } from "../agent/double.js";
 import { spawnReady, type ReadyProcess } from "../helpers/process.js";
 import { Kubectl } from "../apiserver-double/helpers.js";
 import { findByKind } from "../apiserver/resources.js";
-import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
+import { startApiServer, type ApiServerHandle, type StartOptions } from "../apiserver/server.js";
 
 export interface VeleroProcess extends ReadyProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -123,8 +123,8 @@ export class Sandbox {
     readonly kubectl: Kubectl,
   ) {}
 
-  static async start(): Promise<Sandbox> {
-    const api = await startApiServer({ namespaces: ["db"] });
+  static async start(opts: StartOptions = {}): Promise<Sandbox> {
+    const api = await startApiServer({ namespaces: ["db"], ...opts });
     api.createObject({
       apiVersion: "v1",
       kind: "Pod",
@@ -148,7 +148,52 @@ export class Sandbox {
   velero(args: string[]): VeleroProcess {
     const p = spawnVelero(this.api.kubeconfigPath, ["--store-dir", `${this.api.dir}/bucket`, ...args]);
     this.running.push(p);
+    // Registered before any kill() awaits the exit, so the pod shows the dead container by the time
+    // kill() returns (and before a restarted server reads its pod).
+    void p.exited.then((code) => this.containerExited(code, p.child.signalCode));
     return p;
+  }
+
+  /**
+   * The kubelet's part when the server process ends (the double's process is the container): the
+   * `velero` container of the server pod is reported terminated (137 after SIGKILL, 143 after
+   * SIGTERM, as a runtime reports a signal), not ready, within the kubelet's PLEG period; a real
+   * kubelet then restarts it, which the next server start plays.
+   */
+  private containerExited(code: number | null, signal: NodeJS.Signals | null): void {
+    const exitCode = signal === "SIGKILL" ? 137 : signal === "SIGTERM" ? 143 : (code ?? 1);
+    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    for (const pod of this.veleroPods()) {
+      if (pod.metadata.deletionTimestamp) continue;
+      const statuses = (pod.status?.containerStatuses ?? []).map((c: any) =>
+        c.name !== "velero" || !c.state?.running
+          ? c
+          : {
+              ...c,
+              state: {
+                terminated: {
+                  exitCode,
+                  reason: exitCode === 0 ? "Completed" : "Error",
+                  startedAt: c.state.running.startedAt ?? now,
+                  finishedAt: now,
+                  containerID: c.containerID,
+                },
+              },
+              ready: false,
+              started: false,
+            },
+      );
+      const conditions = (pod.status?.conditions ?? []).map((c: any) =>
+        c.type === "Ready" || c.type === "ContainersReady"
+          ? { ...c, status: "False", reason: "ContainersNotReady", lastTransitionTime: now }
+          : c,
+      );
+      this.api.store.write(
+        PODS,
+        { ...pod, status: { ...pod.status, containerStatuses: statuses, conditions } },
+        "MODIFIED",
+      );
+    }
   }
 
   backup(name: string): any {

@@ -26,10 +26,33 @@ function s3Error(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 }
 
+/**
+ * The store's TLS identity, kept beside its objects: like the bucket, it outlives a Velero process
+ * (a restarted server finds the same object store, with the same CA in the BSL).
+ */
+function storeCertificates(dir: string): {
+  ca: { certPem: string };
+  serving: { keyPem: string; certPem: string };
+} {
+  const tls = join(dir, ".tls");
+  const files = { ca: join(tls, "ca.crt"), cert: join(tls, "tls.crt"), key: join(tls, "tls.key") };
+  if (existsSync(files.ca) && existsSync(files.cert) && existsSync(files.key))
+    return {
+      ca: { certPem: readFileSync(files.ca, "utf8") },
+      serving: { certPem: readFileSync(files.cert, "utf8"), keyPem: readFileSync(files.key, "utf8") },
+    };
+  const certs = generateBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], validDays: 30 });
+  mkdirSync(tls, { recursive: true, mode: 0o700 });
+  writeFileSync(files.key, certs.serving.keyPem, { mode: 0o600 });
+  writeFileSync(files.cert, certs.serving.certPem);
+  writeFileSync(files.ca, certs.ca.certPem);
+  return certs;
+}
+
 export async function startObjectStore(dir: string): Promise<ObjectStore> {
   mkdirSync(dir, { recursive: true });
   const secret = randomBytes(32);
-  const certs = generateBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], validDays: 30 });
+  const certs = storeCertificates(dir);
   const pathOf = (bucket: string, key: string): string | undefined =>
     KEY_RE.test(bucket) && KEY_RE.test(key) && !`${bucket}/${key}`.split("/").includes("..")
       ? join(dir, bucket, key)

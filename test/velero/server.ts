@@ -367,8 +367,9 @@ async function ensureServerPod(o: VeleroOptions): Promise<void> {
           : {
               ...c,
               restartCount: (c.restartCount ?? 0) + 1,
+              // what the kubelet reported when the process died, else a SIGKILL now
               lastState: {
-                terminated: {
+                terminated: c.state?.terminated ?? {
                   exitCode: 137,
                   reason: "Error",
                   startedAt: c.state?.running?.startedAt ?? now,

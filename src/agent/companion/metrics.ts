@@ -5,6 +5,7 @@
 import type { HookSource, Phase } from "../../domain/index.js";
 import type { AgentMetrics } from "../runtime/metrics.js";
 import type { CompanionHookResult } from "./records.js";
+import type { ThawGuardMetrics } from "./thaw-guard.js";
 
 export interface CompanionMetricsSink {
   hookExecution(namespace: string, phase: Phase, source: HookSource, result: CompanionHookResult): void;
@@ -25,5 +26,13 @@ export function companionMetrics(agent: AgentMetrics): CompanionMetricsSink {
       agent.veleroHooksAttempted.inc(a);
       agent.veleroHooksFailed.inc(f);
     },
+  };
+}
+
+/** The thaw guard's counts on the agent's registry (docs/thaw-guard.md). */
+export function thawGuardMetrics(agent: AgentMetrics): ThawGuardMetrics {
+  return {
+    forcedPostHooks: (reason) => agent.forcedPostHooks.inc({ reason }),
+    notEligible: (reason) => agent.thawGuardNotEligible.inc({ reason }),
   };
 }

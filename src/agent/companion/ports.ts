@@ -5,12 +5,13 @@
 import type { PodLike, PvcLike, PvLike, Result } from "../../domain/types.js";
 import type { KubeResult } from "../ports.js";
 import type { BackupObject } from "../../velero/types.js";
+import type { ServerPodLike } from "../../velero/server-pods.js";
 
 // ---------------------------------------------------------------- watching Backups
 
 export type BackupEventType = "add" | "update" | "delete";
 
-/** An informer over the Backups of one namespace (list, watch, restart with backoff, periodic re-list). */
+/** An informer over the objects of one namespace (list, watch, restart with backoff, periodic re-list). */
 export interface BackupWatch {
   /** Resolves after the first list was delivered (or failed; it then retries in the background). */
   start(): Promise<void>;
@@ -81,6 +82,12 @@ export interface CompanionCluster {
     handler: (type: BackupEventType, backup: BackupObject) => void,
   ): BackupWatch;
   getBackup(namespace: string, name: string): Promise<KubeResult<BackupObject | undefined>>;
+  /** Informer over the pods of `namespace` (the thaw guard watches the Velero server's pods). */
+  watchPods(
+    namespace: string,
+    handler: (type: BackupEventType, pod: PodLike & ServerPodLike) => void,
+  ): BackupWatch;
+  getPod(namespace: string, name: string): Promise<KubeResult<PodLike | undefined>>;
 
   // The Backup's scope, as the standalone collector reads it (same signatures as AgentCluster).
   listNamespaces(): Promise<KubeResult<string[]>>;

@@ -24,7 +24,10 @@ export interface AgentConfig {
   storageDir: string;
   workers: number;
   parallelHooks: boolean;
+  /** standalone: a block's freeze bound; companion: the thaw guard's trigger 3 (0 = off) */
   maxFreezeWindowMs: number;
+  /** companion: run eligible post hooks when Velero is interrupted mid-backup (docs/thaw-guard.md) */
+  thawGuard: boolean;
   volumeSnapshotClass?: string;
   snapshotTimeoutMs: number;
   leaderElect: boolean;
@@ -51,6 +54,8 @@ export interface AgentFlags {
   workers: string;
   parallelHooks?: boolean;
   maxFreezeWindow: string;
+  /** commander's --no-thaw-guard sets false */
+  thawGuard?: boolean;
   volumeSnapshotClass?: string;
   snapshotTimeout: string;
   leaderElect?: boolean;
@@ -68,13 +73,14 @@ export function defaultStorageDir(env: NodeJS.ProcessEnv): string {
   return env.HOOKGUARD_STORAGE_DIR || "./hookguard-data";
 }
 
-function durationMs(flag: string, value: string, problems: string[]): number {
+function durationMs(flag: string, value: string, problems: string[], zeroAllowed = false): number {
   const d = parseGoDuration(value);
   if (!d.ok) {
     problems.push(`--${flag}: ${d.error}`);
     return 0;
   }
-  if (d.value <= 0) problems.push(`--${flag} must be positive, got ${value}`);
+  if (d.value < 0 || (d.value === 0 && !zeroAllowed))
+    problems.push(`--${flag} must be ${zeroAllowed ? "0 or more" : "positive"}, got ${value}`);
   return nanosToMillis(d.value);
 }
 
@@ -102,7 +108,9 @@ export function buildAgentConfig(
     storageDir: flags.storageDir ?? defaultStorageDir(env),
     workers: intFlag("workers", flags.workers, 1, 256, problems),
     parallelHooks: flags.parallelHooks === true,
-    maxFreezeWindowMs: durationMs("max-freeze-window", flags.maxFreezeWindow, problems),
+    // companion: 0 turns the thaw guard's freeze-window trigger off; standalone needs a bound
+    maxFreezeWindowMs: durationMs("max-freeze-window", flags.maxFreezeWindow, problems, mode === "companion"),
+    thawGuard: flags.thawGuard !== false,
     snapshotTimeoutMs: durationMs("snapshot-timeout", flags.snapshotTimeout, problems),
     leaderElect: flags.leaderElect ?? inCluster,
     leaseName: flags.leaseName,
@@ -152,6 +160,8 @@ export function buildAgentConfig(
         `${given.join(", ")} only apply with --mode standalone (in companion mode Velero runs the Backups)`,
       );
   }
+  if (cfg.mode === "standalone" && flags.thawGuard === false)
+    problems.push("--no-thaw-guard only applies with --mode companion (standalone runs its own post hooks)");
   if (flags.backupSelector !== undefined) {
     const sel = parseLabelSelector(flags.backupSelector);
     if (sel.ok) cfg.backupSelector = sel.value;

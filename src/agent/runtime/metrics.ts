@@ -17,6 +17,8 @@ export class AgentMetrics {
   readonly freezeWindow: Histogram;
   readonly podsAwaitingPostHooks: Gauge;
   readonly forcedPostHooks: Counter<"reason">;
+  /** companion thaw guard: pods with a pre hook whose post hooks it must not run after an interruption */
+  readonly thawGuardNotEligible: Counter<"reason">;
   readonly hookConfigWarnings: Counter;
   readonly leader: Gauge;
   readonly oldestInProgress: Gauge;
@@ -70,7 +72,13 @@ export class AgentMetrics {
     });
     this.forcedPostHooks = new Counter({
       name: "hookguard_forced_post_hooks_total",
-      help: "Pods whose post hooks were forced: the freeze window expired, or recovery after an agent died",
+      help: "Pods whose post hooks were forced: the freeze window expired, recovery after an agent died, or (companion) Velero was interrupted mid-backup",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.thawGuardNotEligible = new Counter({
+      name: "hookguard_thaw_guard_not_eligible_total",
+      help: "Pods of a Backup Velero left interrupted whose post hooks hookguard must not run (not a recognised thaw, no opt-in): a person should",
       labelNames: ["reason"],
       registers,
     });
@@ -109,7 +117,10 @@ export class AgentMetrics {
     });
     this.buildInfo.set({ version: VERSION }, 1);
     // Zero-initialise the closed label sets so dashboards see the series before the first event.
-    for (const reason of ["freeze_window", "recovery"]) this.forcedPostHooks.inc({ reason }, 0);
+    for (const reason of ["freeze_window", "recovery", "velero_died", "velero_failed"])
+      this.forcedPostHooks.inc({ reason }, 0);
+    for (const reason of ["freeze_window", "velero_died", "velero_failed"])
+      this.thawGuardNotEligible.inc({ reason }, 0);
     // "no successful backup in N hours" is increase(...{phase="Completed"}[Nh]) == 0: the series must exist
     for (const phase of ["Completed", "PartiallyFailed", "Failed"]) this.backups.inc({ phase }, 0);
   }
