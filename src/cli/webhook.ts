@@ -41,13 +41,26 @@ export function registerWebhookCommand(program: Command): void {
     .command("webhook")
     .description("Serve the validating (/validate) and mutating (/mutate) admission webhook over HTTPS")
     .option("--port <port>", "HTTPS port for admission requests", port("--port"), 9443)
-    .option("--host <address>", "address to listen on (0.0.0.0: every interface, as in a pod)", "127.0.0.1")
+    .option(
+      "--host <address>",
+      "address the HTTPS port listens on (0.0.0.0: every interface, as in a pod)",
+      "127.0.0.1",
+    )
     .option(
       "--cert-dir <dir>",
       "directory with tls.crt/tls.key; dev certificates are generated there when it has none",
       "certs",
     )
-    .option("--metrics-port <port>", "plain-HTTP port for /metrics", port("--metrics-port"), 8080)
+    .option(
+      "--metrics-port <port>",
+      "plain-HTTP port for /metrics and /healthz",
+      port("--metrics-port"),
+      8080,
+    )
+    .option(
+      "--metrics-bind-address <addr>",
+      "address the metrics port listens on, as the agent's flag of that name (default: --host)",
+    )
     .option(
       "--dns-name <name>",
       "extra DNS name for generated serving certificates (repeatable)",
@@ -111,6 +124,7 @@ export function registerWebhookCommand(program: Command): void {
         host: opts.host as string,
         port: opts.port as number,
         metricsPort: opts.metricsPort as number,
+        ...(opts.metricsBindAddress ? { metricsHost: opts.metricsBindAddress as string } : {}),
         certDir: opts.certDir as string,
         dnsNames: opts.dnsName as string[],
         ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig as string } : {}),

@@ -19,6 +19,8 @@ export interface WebhookConfig {
   host: string;
   port: number;
   metricsPort: number;
+  /** address of the metrics port (default: host) */
+  metricsHost?: string;
   certDir: string;
   dnsNames: string[];
   kubeconfig?: string;
@@ -114,7 +116,7 @@ export async function runWebhook(
   const metricsServer = new MetricsServer(metrics.registry);
   let metricsPort: number;
   try {
-    metricsPort = (await metricsServer.start(cfg.metricsPort, cfg.host)).port;
+    metricsPort = (await metricsServer.start(cfg.metricsPort, cfg.metricsHost ?? cfg.host)).port;
   } catch (err) {
     await server.stop(0);
     throw err;
@@ -178,7 +180,7 @@ function startupText(cfg: WebhookConfig, port: number, metricsPort: number): str
   const rel = isAbsolute(cfg.certDir) ? relative(process.cwd(), ca) : ca;
   const caFile = existsSync(ca) ? (rel.startsWith("..") ? ca : rel) : undefined;
   return [
-    `hookguard webhook: https://${cfg.host}:${port} (POST /validate, POST /mutate, GET /healthz, GET /readyz); metrics: http://${cfg.host}:${metricsPort}/metrics`,
+    `hookguard webhook: https://${cfg.host}:${port} (POST /validate, POST /mutate, GET /healthz, GET /readyz); metrics: http://${cfg.metricsHost ?? cfg.host}:${metricsPort}/metrics`,
     "",
     "Try it: this Pod's pre hook says on-error: continue (Velero only knows Fail and Continue), so it is refused:",
     "",

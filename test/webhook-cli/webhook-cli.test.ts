@@ -25,7 +25,20 @@ describe("hookguard webhook (CLI)", () => {
     dir = mkdtempSync(join(tmpdir(), "hookguard-cli-"));
     child = spawn(
       process.execPath,
-      [BIN, "webhook", "--cert-dir", "certs", "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1"],
+      [
+        BIN,
+        "webhook",
+        "--cert-dir",
+        "certs",
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--metrics-bind-address",
+        "127.0.0.2",
+      ],
       {
         cwd: dir,
         stdio: ["ignore", "pipe", "pipe"],
@@ -48,7 +61,7 @@ describe("hookguard webhook (CLI)", () => {
   });
 
   const port = () => Number(/https:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)![1]);
-  const metricsPort = () => Number(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stdout)![1]);
+  const metricsPort = () => Number(/http:\/\/127\.0\.0\.2:(\d+)\/metrics/.exec(stdout)![1]);
 
   it("generates dev certificates into the empty cert dir and says so; the check is off without cluster access", async () => {
     for (const f of ["ca.crt", "ca.key", "tls.crt", "tls.key"])
@@ -93,9 +106,16 @@ describe("hookguard webhook (CLI)", () => {
     assert.match(review.response.status.message, /on-error "continue" is not valid/);
   });
 
-  it("serves Prometheus metrics on the metrics port", async () => {
-    const text = await new Promise<string>((resolve, reject) => {
+  it("serves Prometheus metrics on the metrics port, at --metrics-bind-address only", async () => {
+    const refused = await new Promise<boolean>((resolve) => {
       get({ host: "127.0.0.1", port: metricsPort(), path: "/metrics" }, (res) => {
+        res.resume();
+        resolve(false);
+      }).on("error", () => resolve(true));
+    });
+    assert.equal(refused, true, "the metrics port is not on --host's address");
+    const text = await new Promise<string>((resolve, reject) => {
+      get({ host: "127.0.0.2", port: metricsPort(), path: "/metrics" }, (res) => {
         let s = "";
         res.on("data", (c: Buffer) => (s += c.toString()));
         res.on("end", () => resolve(s));
