@@ -61,3 +61,5 @@ export type { Candidates, Inclusion, RelatedSelection } from "./related-items.js
 export type { ItemBlockInput } from "./itemblocks.js";
 export { isTimeZone, parseSchedule } from "./schedule.js";
 export type { ScheduleSpec } from "./schedule.js";
+export { OWNER_ANNOTATION, backupRunner } from "./backup-owner.js";
+export type { BackupRunner } from "./backup-owner.js";
