@@ -163,6 +163,24 @@ test("webhook toggles map to their flags", async () => {
   assert.equal(args.at(-1), "--x");
 });
 
+test("agent (companion, the default): no storage volume, no PVC, no --storage-dir", async () => {
+  for (const storage of [{}, { type: "existingClaim", existingClaim: "backups" }, { type: "emptyDir" }]) {
+    const docs = await renderChart({ agent: { storage } });
+    const pod = findOne(docs, "Deployment", agentName).spec.template.spec;
+    assert.ok(!docs.some((d) => d.kind === "PersistentVolumeClaim"), JSON.stringify(storage));
+    assert.deepEqual(
+      pod.volumes.map((v: any) => v.name),
+      ["tmp"],
+    );
+    assert.deepEqual(
+      pod.containers[0].volumeMounts.map((m: any) => m.mountPath),
+      ["/tmp"],
+    );
+    assert.ok(!pod.containers[0].args.includes("--storage-dir"));
+    assert.equal(findOne(docs, "Deployment", agentName).spec.strategy, undefined, "no volume to hand over");
+  }
+});
+
 test("agent (standalone): two replicas with leader election, metrics Service, storage mounted at --storage-dir", async () => {
   const docs = await renderChart({ agent: { mode: "standalone" } });
   const dep = findOne(docs, "Deployment", agentName);
@@ -237,7 +255,10 @@ test("agent toggles: snapshots, parallel hooks, selector, no leader election, ot
 
   const ex = findOne(
     await renderChart({
-      agent: { storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] } },
+      agent: {
+        mode: "standalone",
+        storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] },
+      },
     }),
     "Deployment",
     agentName,
