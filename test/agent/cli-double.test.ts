@@ -137,5 +137,5 @@ test("create --wait, then describe shows HooksAttempted 2 / HooksFailed 0 and lo
   assert.match(missing.stderr, /backup velero\/no-such-backup not found/);
   const noLog = await runCli(["backup", "logs", "no-such-backup", ...common]);
   assert.equal(noLog.code, 1);
-  assert.match(noLog.stderr, /no log for backup no-such-backup/);
+  assert.match(noLog.stderr, /backup velero\/no-such-backup not found/);
 });
