@@ -78,6 +78,38 @@ const hookguard = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
 const kubectl = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
   run("kubectl", ["--cache-dir", join(work, "kube-cache"), ...args], opts);
 
+/** The chart's stored-files Service, with Endpoints pointed at the agent's local port. */
+function resultsServiceYaml(port: number): string {
+  return `apiVersion: v1
+kind: Namespace
+metadata:
+  name: hookguard
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: hookguard-agent-results
+  namespace: hookguard
+  labels:
+    app.kubernetes.io/name: hookguard
+    app.kubernetes.io/component: agent-results
+spec:
+  ports:
+    - name: https-results
+      port: 8443
+      targetPort: results
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: hookguard-agent-results
+  namespace: hookguard
+subsets:
+  - addresses: [{ ip: 127.0.0.1 }]
+    ports: [{ name: https-results, port: ${port} }]
+`;
+}
+
 /** Starts the Velero-server double (test/velero) and resolves once it serves. */
 function startVelero(args: string[]): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -140,7 +172,12 @@ process.on("SIGTERM", () => void shutdown(0));
 
 try {
   say("Starting the admission webhook and registering the chart's own webhook configurations");
-  const [whPort, whMetrics, agentMetrics] = [await freePort(), await freePort(), await freePort()];
+  const [whPort, whMetrics, agentMetrics, agentResults] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const certDir = join(work, "certs");
   await startProcess(
     [
@@ -188,11 +225,19 @@ try {
       String(agentMetrics),
       "--storage-dir",
       storageDir,
+      "--results-port",
+      String(agentResults),
       "--volume-snapshot-class",
       "csi-snapclass",
     ],
     "hookguard agent started",
   );
+
+  // what the chart installs for the agent's stored files, and what an endpoints controller would
+  // write: the CLI reads them through the API server's service proxy, no storage dir needed
+  await kubectl(["apply", "-f", "-"], {
+    stdin: resultsServiceYaml(agentResults),
+  });
 
   say("kubectl refuses a broken manifest with the webhook's message");
   await kubectl(["apply", "-f", "examples/broken/on-error-lowercase.yaml"]);
@@ -248,12 +293,13 @@ try {
   await hookguard(["backup", "create", "nginx-hook-test", "--include-namespaces", "nginx-example", "--wait"]);
   await kubectl(["get", "volumesnapshots", "-n", "nginx-example"]);
   say("hookguard backup describe nginx-hook-test");
-  await hookguard(["backup", "describe", "nginx-hook-test", "--storage-dir", storageDir]);
+  await hookguard(["backup", "describe", "nginx-hook-test"]);
   say("hookguard backup logs nginx-hook-test | grep hookCommand");
-  await hookguard(["backup", "logs", "nginx-hook-test", "--storage-dir", storageDir], {
+  await hookguard(["backup", "logs", "nginx-hook-test"], {
     filter: (l) => l.includes("hookCommand"),
     shownPipe: "grep hookCommand",
   });
+  await hookguard(["backup", "download", "nginx-hook-test", "-o", join(work, "nginx-hook-test.tar.gz")]);
 
   say(
     "Beside Velero: stopping the standalone agent, starting Velero (the Velero-server double, a stand-in) and the agent in companion mode",

@@ -6,7 +6,6 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
-import { defaultStorageDir } from "../agent/runtime/config.js";
 import { backupRunner, parseLabelSelector } from "../domain/index.js";
 import { formatDescribe } from "./describe.js";
 import { formatVeleroDescribe } from "./describe-velero.js";
@@ -16,10 +15,11 @@ import { createAgentCluster } from "../kube/agent-cluster.js";
 import type { BackupObject } from "../velero/types.js";
 import { formatPlan, planBackup } from "../agent/scope/plan.js";
 import type { BackupSpec } from "../velero/types.js";
-import { backupLogPath } from "../agent/store/backup-log.js";
-import { readResults, resultsPath } from "../agent/store/results.js";
+import type { BackupResultsFile } from "../agent/store/results.js";
+import { isBackupName } from "../agent/store/file-server.js";
+import { agentFiles, saveStream } from "./agent-files.js";
+import { pipeline } from "node:stream/promises";
 import { describeClusterFailure } from "../kube/errors.js";
-import { printError } from "./exit.js";
 import { withExamples } from "./help.js";
 import {
   ONE_SHOT_RETRY,
@@ -34,6 +34,7 @@ import {
 interface CommonOptions extends ClusterFlags, DownloadFlags {
   namespace: string;
   storageDir?: string;
+  agentService?: string;
   output: "text" | "json";
 }
 
@@ -42,7 +43,11 @@ function common(cmd: Command): Command {
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
     .option(
       "--storage-dir <dir>",
-      "Backups hookguard's standalone agent ran: where it keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)",
+      "Backups the standalone agent ran: read a local copy of its storage dir (default: $HOOKGUARD_STORAGE_DIR; unset: ask the agent through the cluster)",
+    )
+    .option(
+      "--agent-service <ns/name>",
+      "Backups the standalone agent ran: its stored-files Service (default: found by the chart's label app.kubernetes.io/component=agent-results)",
     )
     .option(
       "--timeout <duration>",
@@ -98,23 +103,19 @@ async function describeVeleroRun(
   return 0;
 }
 
-const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultStorageDir(process.env);
-
 const guard = guarded;
 
 async function describe(name: string, opts: CommonOptions): Promise<number> {
   const { backup, kc } = await readBackup(name, opts);
   if (backupRunner(backup) === "velero") return describeVeleroRun(backup, kc, opts);
-  const where = resultsPath(storageDir(opts), name);
-  const results = await readResults(where);
-  if (!results.ok) printError(results.error);
-  const file = results.ok ? results.value : undefined;
+  const files = await agentFiles(() => kc, opts, process.env);
+  const file: BackupResultsFile | undefined = await files.results(name);
   if (opts.output === "json") {
     process.stdout.write(
       `${JSON.stringify({ metadata: backup.metadata, spec: backup.spec, status: backup.status ?? {}, runBy: "hookguard", hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`,
     );
   } else {
-    process.stdout.write(formatDescribe(backup, file, where));
+    process.stdout.write(formatDescribe(backup, file, files.where));
   }
   return 0;
 }
@@ -126,18 +127,32 @@ async function logs(name: string, opts: CommonOptions): Promise<number> {
     process.stdout.write(await files.log());
     return 0;
   }
-  const path = backupLogPath(storageDir(opts), name);
-  let text: string;
+  const files = await agentFiles(() => kc, opts, process.env);
+  await pipeline(await files.open(name, "log"), process.stdout, { end: false });
+  return 0;
+}
+
+interface DownloadOptions extends CommonOptions {
+  outputFile?: string;
+}
+
+async function download(name: string, opts: DownloadOptions): Promise<number> {
+  if (!isBackupName(name)) throw new UsageError(`invalid backup name ${JSON.stringify(name)}`);
+  const { backup, kc } = await readBackup(name, opts);
+  if (backupRunner(backup) === "velero")
+    throw new Error(
+      `backup ${name} was run by Velero: its archive is in Velero's object storage (velero backup download ${name})`,
+    );
+  const files = await agentFiles(() => kc, opts, process.env);
+  const target = opts.outputFile ?? `${name}-data.tar.gz`;
   try {
-    text = await readFile(path, "utf8");
+    await saveStream(await files.open(name, "archive"), target);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT")
-      throw new Error(
-        `no log for backup ${name} at ${path} (has the agent processed it? is --storage-dir the agent's?)`,
-      );
+    if ((err as NodeJS.ErrnoException).code === "EEXIST")
+      throw new Error(`${target} already exists: remove it or pick another with -o FILE`);
     throw err;
   }
-  process.stdout.write(text);
+  process.stdout.write(`Backup ${name} has been successfully downloaded to ${target}\n`);
   return 0;
 }
 
@@ -238,6 +253,24 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
   ).action((name: string, opts: CommonOptions) => guard(() => logs(name, opts)));
   clusterOptions(
     backupCmd
+      .command("download")
+      .description(
+        "Save the archive the standalone agent stored for a Backup (through the cluster, or from --storage-dir)",
+      )
+      .argument("<name>")
+      .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
+      .option(
+        "--storage-dir <dir>",
+        "read a local copy of the agent's storage dir (default: $HOOKGUARD_STORAGE_DIR)",
+      )
+      .option(
+        "--agent-service <ns/name>",
+        "the agent's stored-files Service (default: found by the chart's label app.kubernetes.io/component=agent-results)",
+      )
+      .option("-o, --output-file <file>", "where to write it (default: NAME-data.tar.gz, like velero)"),
+  ).action((name: string, opts: DownloadOptions) => guard(() => download(name, opts)));
+  clusterOptions(
+    backupCmd
       .command("plan")
       .description(
         "Resolve ItemBlocks and the hooks each pod would run, with skip reasons, without executing anything",
@@ -271,6 +304,11 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
     "hookguard backup logs nightly",
     "hookguard backup logs nightly | grep hookCommand",
     "hookguard backup logs nightly --timeout 2m --download-ca-file minio-ca.pem",
+  ]);
+  withExamples(sub("download"), [
+    "hookguard backup download nightly",
+    "hookguard backup download nightly -o /tmp/nightly.tar.gz",
+    "hookguard backup download nightly --agent-service hookguard/hookguard-agent-results",
   ]);
   withExamples(sub("plan"), [
     "hookguard backup plan --include-namespaces shop",
