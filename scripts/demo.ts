@@ -4,7 +4,7 @@
 // confined to per-container image roots. Everything else is the real thing: kubectl, the webhook
 // registered through a ValidatingWebhookConfiguration, the agent, the hookguard CLI.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +78,58 @@ const hookguard = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
 const kubectl = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
   run("kubectl", ["--cache-dir", join(work, "kube-cache"), ...args], opts);
 
+/** The chart's stored-files Service, with Endpoints pointed at the agent's local port. */
+function resultsServiceYaml(port: number): string {
+  return `apiVersion: v1
+kind: Namespace
+metadata:
+  name: hookguard
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: hookguard-agent-results
+  namespace: hookguard
+  labels:
+    app.kubernetes.io/name: hookguard
+    app.kubernetes.io/component: agent-results
+spec:
+  ports:
+    - name: https-results
+      port: 8443
+      targetPort: results
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: hookguard-agent-results
+  namespace: hookguard
+subsets:
+  - addresses: [{ ip: 127.0.0.1 }]
+    ports: [{ name: https-results, port: ${port} }]
+`;
+}
+
+/** Starts the Velero-server double (test/velero) and resolves once it serves. */
+function startVelero(args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/velero/main.ts"), ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let out = "";
+    // its server log keeps coming: keep the tail, for the message if it dies
+    const keep = (d: Buffer): void => void (out = (out + d.toString()).slice(-8000));
+    child.stdout!.on("data", (d: Buffer) => {
+      keep(d);
+      if (out.includes("Server started successfully")) resolve(child);
+    });
+    child.stderr!.on("data", keep);
+    child.on("exit", (code) => reject(new Error(`the Velero double exited (${code}):\n${out.slice(-2000)}`)));
+  });
+}
+
 /** Starts a long-running hookguard process and resolves when its log says `ready`. */
 function startProcess(args: string[], ready: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -108,7 +160,9 @@ async function shutdown(code: number): Promise<void> {
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
   await Promise.all(
-    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
+    children.map(
+      (c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once("exit", r))),
+    ),
   );
   await api.stop();
   process.exit(code);
@@ -118,7 +172,12 @@ process.on("SIGTERM", () => void shutdown(0));
 
 try {
   say("Starting the admission webhook and registering the chart's own webhook configurations");
-  const [whPort, whMetrics, agentMetrics] = [await freePort(), await freePort(), await freePort()];
+  const [whPort, whMetrics, agentMetrics, agentResults] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const certDir = join(work, "certs");
   await startProcess(
     [
@@ -150,9 +209,9 @@ try {
     throw new Error(`registering the chart's webhook configurations failed:\n${applied.stderr}`);
   await kubectl(["get", "validatingwebhookconfigurations,mutatingwebhookconfigurations"]);
 
-  say("Starting the hook agent");
+  say("Starting the hook agent (standalone mode: no Velero in this cluster yet)");
   const storageDir = join(work, "hookguard-data");
-  await startProcess(
+  const standaloneAgent = await startProcess(
     [
       "agent",
       "--mode",
@@ -166,11 +225,19 @@ try {
       String(agentMetrics),
       "--storage-dir",
       storageDir,
+      "--results-port",
+      String(agentResults),
       "--volume-snapshot-class",
       "csi-snapclass",
     ],
     "hookguard agent started",
   );
+
+  // what the chart installs for the agent's stored files, and what an endpoints controller would
+  // write: the CLI reads them through the API server's service proxy, no storage dir needed
+  await kubectl(["apply", "-f", "-"], {
+    stdin: resultsServiceYaml(agentResults),
+  });
 
   say("kubectl refuses a broken manifest with the webhook's message");
   await kubectl(["apply", "-f", "examples/broken/on-error-lowercase.yaml"]);
@@ -226,15 +293,82 @@ try {
   await hookguard(["backup", "create", "nginx-hook-test", "--include-namespaces", "nginx-example", "--wait"]);
   await kubectl(["get", "volumesnapshots", "-n", "nginx-example"]);
   say("hookguard backup describe nginx-hook-test");
-  await hookguard(["backup", "describe", "nginx-hook-test", "--storage-dir", storageDir]);
+  await hookguard(["backup", "describe", "nginx-hook-test"]);
   say("hookguard backup logs nginx-hook-test | grep hookCommand");
-  await hookguard(["backup", "logs", "nginx-hook-test", "--storage-dir", storageDir], {
+  await hookguard(["backup", "logs", "nginx-hook-test"], {
     filter: (l) => l.includes("hookCommand"),
     shownPipe: "grep hookCommand",
   });
+  await hookguard(["backup", "download", "nginx-hook-test", "-o", join(work, "nginx-hook-test.tar.gz")]);
+
+  say(
+    "Beside Velero: stopping the standalone agent, starting Velero (the Velero-server double, a stand-in) and the agent in companion mode",
+  );
+  // standalone never runs where a Velero server runs; the companion reports the hooks Velero runs
+  standaloneAgent.kill("SIGTERM");
+  await new Promise((r) =>
+    standaloneAgent.exitCode !== null || standaloneAgent.signalCode !== null
+      ? r(null)
+      : standaloneAgent.once("exit", r),
+  );
+  const bucket = join(work, "velero-bucket");
+  process.stdout.write(`$ npm run dev:velero -- --kubeconfig ${kubeconfig} --store-dir ${bucket} &\n`);
+  await startVelero(["--kubeconfig", kubeconfig, "--store-dir", bucket]);
+  // the companion trusts the object store's CA for Velero's download URLs, as the velero CLI does
+  const caFile = join(work, "bsl-ca.pem");
+  const bsl = await kubectl(
+    [
+      "get",
+      "backupstoragelocation",
+      "default",
+      "-n",
+      "velero",
+      "-o",
+      "jsonpath={.spec.objectStorage.caCert}",
+    ],
+    { quiet: true },
+  );
+  writeFileSync(caFile, Buffer.from(bsl.stdout, "base64"));
+  process.stdout.write(
+    `$ kubectl get backupstoragelocation default -n velero -o jsonpath='{.spec.objectStorage.caCert}' | base64 -d > ${caFile}\n`,
+  );
+  const companionMetrics = await freePort();
+  const companionArgs = [
+    "agent",
+    "--mode",
+    "companion",
+    "--kubeconfig",
+    kubeconfig,
+    "--no-leader-elect",
+    "--metrics-bind-address",
+    "127.0.0.1",
+    "--metrics-port",
+    String(companionMetrics),
+    "--download-ca-file",
+    caFile,
+  ];
+  process.stdout.write(`$ npx hookguard ${companionArgs.join(" ")} &\n`);
+  await startProcess(companionArgs, "companion: observing Velero's Backups");
+
+  say("Velero runs a backup of nginx-example and its hooks; hookguard reads them from Velero's log");
+  await hookguard(["backup", "create", "nginx-velero", "--include-namespaces", "nginx-example", "--wait"]);
+  await hookguard(["backup", "get"]);
+  say("hookguard backup describe nginx-velero (no storage dir: Velero's log, through a DownloadRequest)");
+  await hookguard(["backup", "describe", "nginx-velero"]);
+  say("The companion's metrics for that backup");
+  const metricsUrl = `http://127.0.0.1:${companionMetrics}/metrics`;
+  for (let i = 0; i < 200; i++) {
+    const text = await fetch(metricsUrl).then((r) => r.text());
+    if (/^hookguard_backups_total\{phase="[A-Za-z]+"\} [1-9]/m.test(text)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await run("curl", ["-s", metricsUrl], {
+    filter: (l) => /^hookguard_(hook_executions_total|backups_total|velero_backup_hooks)/.test(l),
+    shownPipe: "grep -E '^hookguard_(hook_executions_total|backups_total|velero_backup_hooks)'",
+  });
 
   say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  console.log(`Agent metrics:   http://127.0.0.1:${agentMetrics}/metrics`);
+  console.log(`Agent metrics:   http://127.0.0.1:${companionMetrics}/metrics (companion)`);
   console.log(`Webhook metrics: http://127.0.0.1:${whMetrics}/metrics`);
   console.log(`Archive, logs:   ${storageDir}/nginx-hook-test/`);
   console.log(`Try it:  export KUBECONFIG=${kubeconfig}`);

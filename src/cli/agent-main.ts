@@ -13,6 +13,8 @@ import { BackupController } from "../agent/standalone/controller.js";
 import type { AgentDeps } from "../agent/runtime/run-context.js";
 import { AgentMetrics } from "../agent/runtime/metrics.js";
 import { startMetricsServer } from "../agent/runtime/metrics-server.js";
+import { startFileServer } from "../agent/store/file-server.js";
+import { generateBundle } from "../tls/generate.js";
 import { KeyedMutex } from "../agent/runtime/pod-lock.js";
 import { ScheduleController } from "../agent/standalone/schedules.js";
 import type { AgentCluster, PodExecutor } from "../agent/ports.js";
@@ -34,6 +36,8 @@ export interface AgentOverrides {
 
 export interface RunningAgent {
   metricsPort: number;
+  /** standalone: the port serving the stored files */
+  resultsPort?: number;
   /** the standalone controller; undefined in companion mode */
   controller?: BackupController;
   /** the companion observer; undefined in standalone mode */
@@ -205,6 +209,17 @@ async function startStandalone(
   );
   const server = await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort);
   logger.info({ port: server.port, path: "/metrics" }, "metrics listening");
+  // every replica serves the shared storage dir read-only, for the CLI through the service proxy;
+  // the API server's proxy does not verify the certificate, so a fresh self-signed one will do
+  const tls = generateBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], validDays: 3650 });
+  const files = await startFileServer(
+    config.storageDir,
+    config.metricsHost,
+    config.resultsPort,
+    tls.serving,
+    (err) => logger.error({ err }, "serving a stored file failed"),
+  );
+  logger.info({ port: files.port, path: "/backups" }, "stored files listening");
 
   const backups: ObjectWatcher = watchObjects<BackupObject>(
     kc,
@@ -241,6 +256,7 @@ async function startStandalone(
   let stopping: Promise<void> | undefined;
   return {
     metricsPort: server.port,
+    resultsPort: files.port,
     controller,
     metrics,
     stop: () =>
@@ -251,6 +267,7 @@ async function startStandalone(
         await controller.finishOwn(config.shutdownPostHookTimeoutMs);
         await leadership.stop();
         await backups.stop();
+        await files.close();
         await server.close();
       })()),
   };

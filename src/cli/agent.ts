@@ -35,7 +35,15 @@ export function registerAgentCommand(program: Command): void {
       "companion: CA bundle (PEM) trusted for the object store's download URLs, like the velero CLI's --cacert (default: system CAs)",
     )
     .option("--metrics-port <port>", "Prometheus metrics port (0 = any free port)", "8081")
-    .option("--metrics-bind-address <addr>", "address the metrics server listens on", "0.0.0.0")
+    .option(
+      "--metrics-bind-address <addr>",
+      "address the metrics server (and the stored files) listen on",
+      "0.0.0.0",
+    )
+    .option(
+      "--results-port <port>",
+      "standalone: HTTPS port serving the stored files read-only, for `hookguard backup describe|logs|download` through the API server's service proxy (0 = any free port; the chart uses 8443)",
+    )
     .option(
       "--storage-dir <dir>",
       "archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)",

@@ -28,8 +28,8 @@ export function clusterOptions(cmd: Command): Command {
     .option("-v, --verbose", "say which context and API server the command uses (on stderr)");
 }
 
-/** A one-shot command retries a transient API error a little, then says so (3 attempts). */
-export function openCluster(flags: ClusterFlags): AgentCluster {
+/** The kubeconfig a command uses (kubectl's rules); says which with -v. */
+export function loadAccess(flags: ClusterFlags): NonNullable<ReturnType<typeof loadClusterAccess>> {
   let access;
   try {
     access = loadClusterAccess({ kubeconfig: flags.kubeconfig, context: flags.context });
@@ -42,7 +42,14 @@ export function openCluster(flags: ClusterFlags): AgentCluster {
       "no cluster access: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod",
     );
   if (flags.verbose) process.stderr.write(`Using ${describeAccess(access)}\n`);
-  return createAgentCluster(access.kc, createLogger({ level: "warn" }), { attempts: 3 });
+  return access;
+}
+
+/** A one-shot command retries a transient API error a little, then says so (3 attempts). */
+export const ONE_SHOT_RETRY = { attempts: 3 };
+
+export function openCluster(flags: ClusterFlags): AgentCluster {
+  return createAgentCluster(loadAccess(flags).kc, createLogger({ level: "warn" }), ONE_SHOT_RETRY);
 }
 
 /** Runs a subcommand: its number is the exit code; a throw prints `error: <message>` and exits 2 (usage) or 1. */

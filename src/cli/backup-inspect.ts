@@ -1,24 +1,40 @@
-// `hookguard backup describe | logs | plan`: read what the agent recorded (status on the Backup,
-// logs and hook results in --storage-dir) and resolve what a Backup would do, without executing.
+// `hookguard backup describe | logs | plan`: read what ran a Backup recorded and resolve what a
+// Backup would do, without executing. A Backup hookguard's standalone agent claimed has its log and
+// hook results in the agent's --storage-dir; one Velero ran has them in Velero's object storage,
+// read through a DownloadRequest (velero-files.ts) from any machine with cluster access.
 // `backup` itself and `create`/`get` live in backup.ts, which calls registerBackupInspectCommands.
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
-import { defaultStorageDir } from "../agent/runtime/config.js";
-import { parseLabelSelector } from "../domain/index.js";
+import { backupRunner, parseLabelSelector } from "../domain/index.js";
 import { formatDescribe } from "./describe.js";
+import { formatVeleroDescribe } from "./describe-velero.js";
+import { VeleroFiles, type DownloadFlags } from "./velero-files.js";
+import { createLogger } from "../log.js";
+import { createAgentCluster } from "../kube/agent-cluster.js";
+import type { BackupObject } from "../velero/types.js";
 import { formatPlan, planBackup } from "../agent/scope/plan.js";
 import type { BackupSpec } from "../velero/types.js";
-import { backupLogPath } from "../agent/store/backup-log.js";
-import { readResults, resultsPath } from "../agent/store/results.js";
+import type { BackupResultsFile } from "../agent/store/results.js";
+import { isBackupName } from "../agent/store/file-server.js";
+import { agentFiles, saveStream } from "./agent-files.js";
+import { pipeline } from "node:stream/promises";
 import { describeClusterFailure } from "../kube/errors.js";
-import { printError } from "./exit.js";
 import { withExamples } from "./help.js";
-import { UsageError, clusterOptions, guarded, openCluster, type ClusterFlags } from "./backup-common.js";
+import {
+  ONE_SHOT_RETRY,
+  UsageError,
+  clusterOptions,
+  guarded,
+  loadAccess,
+  openCluster,
+  type ClusterFlags,
+} from "./backup-common.js";
 
-interface CommonOptions extends ClusterFlags {
+interface CommonOptions extends ClusterFlags, DownloadFlags {
   namespace: string;
   storageDir?: string;
+  agentService?: string;
   output: "text" | "json";
 }
 
@@ -27,46 +43,116 @@ function common(cmd: Command): Command {
     .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
     .option(
       "--storage-dir <dir>",
-      "where the agent keeps archives, logs and hook results (default: $HOOKGUARD_STORAGE_DIR or ./hookguard-data)",
+      "Backups the standalone agent ran: read a local copy of its storage dir (default: $HOOKGUARD_STORAGE_DIR; unset: ask the agent through the cluster)",
+    )
+    .option(
+      "--agent-service <ns/name>",
+      "Backups the standalone agent ran: its stored-files Service (default: found by the chart's label app.kubernetes.io/component=agent-results)",
+    )
+    .option(
+      "--timeout <duration>",
+      "Backups Velero ran: how long to wait for Velero to answer the DownloadRequest",
+      "1m",
+    )
+    .option(
+      "--download-ca-file <file>",
+      "Backups Velero ran: PEM CA bundle to trust for the download URL (velero's --cacert; default: the storage location's caCert)",
     );
 }
 
-const storageDir = (opts: CommonOptions): string => opts.storageDir ?? defaultStorageDir(process.env);
+/** The Backup NAME and the kubeconfig it was read with. */
+async function readBackup(
+  name: string,
+  opts: CommonOptions,
+): Promise<{ backup: BackupObject; kc: ReturnType<typeof loadAccess>["kc"] }> {
+  const access = loadAccess(opts);
+  const cluster = createAgentCluster(access.kc, createLogger({ level: "warn" }), ONE_SHOT_RETRY);
+  const got = await cluster.getBackup(opts.namespace, name);
+  if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
+  if (!got.value) throw new Error(`backup ${opts.namespace}/${name} not found`);
+  return { backup: got.value, kc: access.kc };
+}
+
+async function describeVeleroRun(
+  backup: BackupObject,
+  kc: ReturnType<typeof loadAccess>["kc"],
+  opts: CommonOptions,
+): Promise<number> {
+  const files = await VeleroFiles.open(kc, backup, opts);
+  const results = await files.results();
+  const report = await files.hookReport();
+  if (opts.output === "json") {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          metadata: backup.metadata,
+          spec: backup.spec,
+          status: backup.status ?? {},
+          runBy: "velero",
+          hooks: report.kind === "records" ? report.records : null,
+          ...(report.kind === "no-log" ? { noLog: report.reason } : {}),
+          results: results ?? null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    process.stdout.write(formatVeleroDescribe(backup, results, report));
+  }
+  return 0;
+}
 
 const guard = guarded;
 
 async function describe(name: string, opts: CommonOptions): Promise<number> {
-  const cluster = openCluster(opts);
-  const got = await cluster.getBackup(opts.namespace, name);
-  if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
-  if (!got.value) throw new Error(`backup ${opts.namespace}/${name} not found`);
-  const where = resultsPath(storageDir(opts), name);
-  const results = await readResults(where);
-  if (!results.ok) printError(results.error);
-  const file = results.ok ? results.value : undefined;
+  const { backup, kc } = await readBackup(name, opts);
+  if (backupRunner(backup) === "velero") return describeVeleroRun(backup, kc, opts);
+  const files = await agentFiles(() => kc, opts, process.env);
+  const file: BackupResultsFile | undefined = await files.results(name);
   if (opts.output === "json") {
     process.stdout.write(
-      `${JSON.stringify({ metadata: got.value.metadata, spec: got.value.spec, status: got.value.status ?? {}, hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`,
+      `${JSON.stringify({ metadata: backup.metadata, spec: backup.spec, status: backup.status ?? {}, runBy: "hookguard", hooks: file?.hooks ?? null, errors: file?.errors ?? null }, null, 2)}\n`,
     );
   } else {
-    process.stdout.write(formatDescribe(got.value, file, where));
+    process.stdout.write(formatDescribe(backup, file, files.where));
   }
   return 0;
 }
 
 async function logs(name: string, opts: CommonOptions): Promise<number> {
-  const path = backupLogPath(storageDir(opts), name);
-  let text: string;
+  const { backup, kc } = await readBackup(name, opts);
+  if (backupRunner(backup) === "velero") {
+    const files = await VeleroFiles.open(kc, backup, opts);
+    process.stdout.write(await files.log());
+    return 0;
+  }
+  const files = await agentFiles(() => kc, opts, process.env);
+  await pipeline(await files.open(name, "log"), process.stdout, { end: false });
+  return 0;
+}
+
+interface DownloadOptions extends CommonOptions {
+  outputFile?: string;
+}
+
+async function download(name: string, opts: DownloadOptions): Promise<number> {
+  if (!isBackupName(name)) throw new UsageError(`invalid backup name ${JSON.stringify(name)}`);
+  const { backup, kc } = await readBackup(name, opts);
+  if (backupRunner(backup) === "velero")
+    throw new Error(
+      `backup ${name} was run by Velero: its archive is in Velero's object storage (velero backup download ${name})`,
+    );
+  const files = await agentFiles(() => kc, opts, process.env);
+  const target = opts.outputFile ?? `${name}-data.tar.gz`;
   try {
-    text = await readFile(path, "utf8");
+    await saveStream(await files.open(name, "archive"), target);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT")
-      throw new Error(
-        `no log for backup ${name} at ${path} (has the agent processed it? is --storage-dir the agent's?)`,
-      );
+    if ((err as NodeJS.ErrnoException).code === "EEXIST")
+      throw new Error(`${target} already exists: remove it or pick another with -o FILE`);
     throw err;
   }
-  process.stdout.write(text);
+  process.stdout.write(`Backup ${name} has been successfully downloaded to ${target}\n`);
   return 0;
 }
 
@@ -151,16 +237,38 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
   common(
     backupCmd
       .command("describe")
-      .description("Show a Backup's phase, counts, per-hook results and errors")
+      .description(
+        "Show a Backup's phase, counts, per-hook results and errors (Velero-run: from Velero's log, through a DownloadRequest)",
+      )
       .argument("<name>")
       .addOption(outputOption()),
   ).action((name: string, opts: CommonOptions) => guard(() => describe(name, opts)));
   common(
     backupCmd
       .command("logs")
-      .description("Print a Backup's log (JSON lines; try: | grep hookCommand)")
+      .description(
+        "Print a Backup's log: Velero's (through a DownloadRequest) or the standalone agent's (JSON lines)",
+      )
       .argument("<name>"),
   ).action((name: string, opts: CommonOptions) => guard(() => logs(name, opts)));
+  clusterOptions(
+    backupCmd
+      .command("download")
+      .description(
+        "Save the archive the standalone agent stored for a Backup (through the cluster, or from --storage-dir)",
+      )
+      .argument("<name>")
+      .option("-n, --namespace <ns>", "namespace of the Backup objects", "velero")
+      .option(
+        "--storage-dir <dir>",
+        "read a local copy of the agent's storage dir (default: $HOOKGUARD_STORAGE_DIR)",
+      )
+      .option(
+        "--agent-service <ns/name>",
+        "the agent's stored-files Service (default: found by the chart's label app.kubernetes.io/component=agent-results)",
+      )
+      .option("-o, --output-file <file>", "where to write it (default: NAME-data.tar.gz, like velero)"),
+  ).action((name: string, opts: DownloadOptions) => guard(() => download(name, opts)));
   clusterOptions(
     backupCmd
       .command("plan")
@@ -195,6 +303,12 @@ export function registerBackupInspectCommands(backupCmd: Command): void {
   withExamples(sub("logs"), [
     "hookguard backup logs nightly",
     "hookguard backup logs nightly | grep hookCommand",
+    "hookguard backup logs nightly --timeout 2m --download-ca-file minio-ca.pem",
+  ]);
+  withExamples(sub("download"), [
+    "hookguard backup download nightly",
+    "hookguard backup download nightly -o /tmp/nightly.tar.gz",
+    "hookguard backup download nightly --agent-service hookguard/hookguard-agent-results",
   ]);
   withExamples(sub("plan"), [
     "hookguard backup plan --include-namespaces shop",

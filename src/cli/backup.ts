@@ -3,6 +3,8 @@
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
 import {
+  backupRunner,
+  formatGoDuration,
   nanosToMillis,
   parseGoDuration,
   parseLabelSelector,
@@ -32,7 +34,9 @@ interface CreateOptions extends Common {
   selector?: string;
   orSelector?: string;
   snapshotVolumes?: string | boolean;
-  ttl: string;
+  storageLocation?: string;
+  labels?: string;
+  ttl?: string;
   wait?: boolean;
   waitTimeout: string;
   pollInterval: string;
@@ -102,14 +106,43 @@ export function backupFromFlags(name: string, opts: CreateOptions): BackupObject
     else if (v === "false") spec.snapshotVolumes = false;
     else throw new UsageError(`--snapshot-volumes: expected true or false, got ${JSON.stringify(v)}`);
   }
-  if (durationMs("ttl", opts.ttl) <= 0) throw new UsageError("--ttl must be positive");
+  // velero sends 0s without --ttl: the server then applies its --default-backup-ttl (720h)
+  const ttl = parseGoDuration(opts.ttl ?? "0s");
+  if (!ttl.ok) throw new UsageError(`--ttl: ${ttl.error}`);
+  if (ttl.value < 0) throw new UsageError("--ttl must not be negative");
   // validated with or without --wait: a typo must not wait until the day --wait is added
   if (durationMs("wait-timeout", opts.waitTimeout) <= 0)
     throw new UsageError("--wait-timeout must be positive");
   if (durationMs("poll-interval", opts.pollInterval) <= 0)
     throw new UsageError("--poll-interval must be positive");
-  spec.ttl = opts.ttl;
-  return { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: opts.namespace }, spec };
+  if (opts.storageLocation) spec.storageLocation = opts.storageLocation;
+  // what velero's client serializes for the flags it leaves unset: Go's JSON encoder writes the zero
+  // durations and the empty hooks/metadata structs (omitempty does not omit a struct)
+  spec.ttl = formatGoDuration(ttl.value);
+  spec.metadata = {};
+  spec.hooks = {};
+  spec.csiSnapshotTimeout = "0s";
+  spec.itemOperationTimeout = "0s";
+  const labels = labelsFromFlag(opts.labels);
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { name, namespace: opts.namespace, ...(labels ? { labels } : {}) },
+    spec,
+  };
+}
+
+/** velero's --labels: `k=v,k2=v2`. */
+function labelsFromFlag(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of value.split(",").map((p) => p.trim())) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--labels: expected key=value, got ${JSON.stringify(pair)}`);
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function progressLine(b: BackupObject): string {
@@ -214,11 +247,16 @@ function formatSelector(sel: BackupSpec["labelSelector"]): string {
   return terms.length ? terms.join(",") : "<none>";
 }
 
-/** One row of Velero's backup table (pkg/cmd/util/output/backup_printer.go). */
+/**
+ * One row: Velero's backup table (pkg/cmd/util/output/backup_printer.go), then what it does not show:
+ * when the Backup completed, Velero's hook counts (status.hookStatus; `-` before they are written)
+ * and who ran it (the standalone agent's claim annotation, else Velero).
+ */
 export function backupRow(b: BackupObject, now: Date): string[] {
   const meta = b.metadata as BackupObject["metadata"] & { deletionTimestamp?: string };
   let status = b.status?.phase || "New";
   if (meta.deletionTimestamp) status = "Deleting";
+  const hs = b.status?.hookStatus;
   let expires = "n/a";
   const expiration = (b.status?.expiration as string | undefined) ?? undefined;
   let when: number | undefined = expiration ? Date.parse(expiration) : undefined;
@@ -240,6 +278,10 @@ export function backupRow(b: BackupObject, now: Date): string[] {
     expires,
     String(b.spec.storageLocation ?? ""),
     formatSelector(b.spec.labelSelector),
+    b.status?.completionTimestamp ? goTime(b.status.completionTimestamp) : "<nil>",
+    hs ? String(hs.hooksAttempted ?? 0) : "-",
+    hs ? String(hs.hooksFailed ?? 0) : "-",
+    backupRunner(b),
   ];
 }
 
@@ -248,7 +290,20 @@ export function formatTable(header: string[], rows: string[][]): string {
   return `${tabulate([header, ...rows], { padding: 3, minWidth: 6 }).join("\n")}\n`;
 }
 
-const HEADER = ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"];
+const HEADER = [
+  "NAME",
+  "STATUS",
+  "ERRORS",
+  "WARNINGS",
+  "CREATED",
+  "EXPIRES",
+  "STORAGE LOCATION",
+  "SELECTOR",
+  "COMPLETED",
+  "HOOKS ATTEMPTED",
+  "HOOKS FAILED",
+  "RUN BY",
+];
 
 async function get(name: string | undefined, opts: GetOptions): Promise<number> {
   const cluster = openCluster(opts);
@@ -316,7 +371,15 @@ export function registerBackupCommand(program: Command): void {
       "--snapshot-volumes [bool]",
       "take VolumeSnapshots of PVCs (true|false; default: the agent's setting)",
     )
-    .option("--ttl <duration>", "how long before the backup can be garbage collected", "720h0m0s")
+    .option(
+      "--ttl <duration>",
+      "how long before the backup can be garbage collected (default: the Velero server's, 720h)",
+    )
+    .option(
+      "--storage-location <name>",
+      "BackupStorageLocation to store the backup in (default: Velero's default)",
+    )
+    .option("--labels <k=v,...>", "labels to put on the Backup")
     .option("-w, --wait", "wait for the backup to finish, showing progress; exit 0 only for Completed")
     .option("--wait-timeout <duration>", "give up waiting after this long (the backup continues)", "1h")
     .addOption(

@@ -59,11 +59,11 @@ function hookRow(h: HookRecord, withCause: boolean): string[] {
   return row;
 }
 
-export function formatDescribe(
-  backup: BackupObject,
-  results: BackupResultsFile | undefined,
-  resultsLocation: string,
-): string {
+/**
+ * What both describes print before the hooks: Velero's describer fields, with the error and warning
+ * messages listed under the one `Errors:` and `Warnings:` line.
+ */
+export function describeHeader(backup: BackupObject, errors: string[], warnings: string[]): string[] {
   const s = backup.status ?? {};
   const spec = backup.spec ?? {};
   const meta = backup.metadata;
@@ -83,13 +83,7 @@ export function formatDescribe(
     ["Errors:", String(s.errors ?? 0)],
     ["Warnings:", String(s.warnings ?? 0)],
   ]);
-  out.push(
-    "",
-    errorsLine!,
-    ...(results?.errors ?? []).map((e) => `  ${e}`),
-    warningsLine!,
-    ...(results?.warnings ?? []).map((w) => `  ${w}`),
-  );
+  out.push("", errorsLine!, ...errors.map((e) => `  ${e}`), warningsLine!, ...warnings.map((w) => `  ${w}`));
   out.push(
     "",
     "Namespaces:",
@@ -123,6 +117,15 @@ export function formatDescribe(
       ]),
     );
   }
+  return out;
+}
+
+export function formatDescribe(
+  backup: BackupObject,
+  results: BackupResultsFile | undefined,
+  resultsLocation: string,
+): string {
+  const out = describeHeader(backup, results?.errors ?? [], results?.warnings ?? []);
   out.push("");
   if (!results) {
     out.push(`Hooks:  <no hook results at ${resultsLocation}>`);

@@ -71,3 +71,5 @@ export {
   thawGuardSetting,
 } from "./thaw-guard.js";
 export type { ThawEligibility, ThawGuardSetting } from "./thaw-guard.js";
+export { OWNER_ANNOTATION, backupRunner } from "./backup-owner.js";
+export type { BackupRunner } from "./backup-owner.js";

@@ -264,3 +264,30 @@ export function fetchGunzipped(url: string, opts: FetchOptions = {}): Promise<Re
     req.end();
   });
 }
+
+/**
+ * The CA a BackupStorageLocation names for its object store (`spec.objectStorage.caCert`, base64 PEM),
+ * which the velero CLI trusts for download URLs by default. Undefined when the location has none or
+ * does not exist.
+ */
+export async function readStorageLocationCaCert(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  retry: RetryOptions = {},
+): Promise<KubeResult<string | undefined>> {
+  const custom = makePooledApiClient(kc, CustomObjectsApi);
+  const r = await withRetry(
+    () =>
+      custom.getNamespacedCustomObject({
+        ...VELERO,
+        namespace,
+        plural: "backupstoragelocations",
+        name,
+      }) as Promise<{ spec?: { objectStorage?: { caCert?: string } } }>,
+    retry,
+  );
+  if (!r.ok) return isNotFound(r.error) ? { ok: true, value: undefined } : r;
+  const b64 = r.value.spec?.objectStorage?.caCert;
+  return { ok: true, value: b64 ? Buffer.from(b64, "base64").toString("utf8") : undefined };
+}

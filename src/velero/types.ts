@@ -23,6 +23,7 @@ export interface BackupSpec {
   }>;
   snapshotVolumes?: boolean;
   ttl?: string;
+  storageLocation?: string;
   hooks?: unknown;
   [key: string]: unknown;
 }

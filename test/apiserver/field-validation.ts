@@ -29,6 +29,7 @@ const META = new Set([
 const TOP: Record<string, string[]> = {
   Secret: ["data", "stringData", "type", "immutable"],
   ConfigMap: ["data", "binaryData", "immutable"],
+  Endpoints: ["subsets"],
   Event: [
     "involvedObject",
     "reason",

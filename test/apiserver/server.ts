@@ -18,6 +18,7 @@
 //   startApiServer({ workloadControllers: true })  // Deployment → ReplicaSet → Pod and StatefulSet → Pod controllers (workload-controllers.ts)
 //   await api.stop();
 // Standalone: `npm run dev:cluster` prints KUBECONFIG=<path> and serves until SIGINT/SIGTERM.
+import { handleServiceProxy, isServiceProxyPath } from "./service-proxy.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -222,6 +223,8 @@ export async function startApiServer(opts: StartOptions = {}): Promise<ApiServer
     }
     const user = authn.authenticate(req);
     if (!user && !PUBLIC_PATHS.has(path)) throw unauthorized();
+    if (user && isServiceProxyPath(req.url ?? ""))
+      return handleServiceProxy(req, res, { store, policy }, user);
     if (path === "/version") return sendJson(res, 200, versionInfo());
     if (path === "/api") return sendJson(res, 200, apiVersions(serverAddress));
     if (path === "/apis") return sendJson(res, 200, apiGroupList());

@@ -24,9 +24,13 @@ export const valueCases: Record<string, object> = {
   },
   mutatingOff: { webhook: { mutating: { enabled: false } } },
   noLeaderElection: { agent: { replicas: 1, leaderElection: { enabled: false } } },
-  emptyDirStorage: { agent: { storage: { type: "emptyDir" } } },
+  standalone: { agent: { mode: "standalone" } },
+  emptyDirStorage: { agent: { mode: "standalone", storage: { type: "emptyDir" } } },
   existingClaim: {
-    agent: { storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] } },
+    agent: {
+      mode: "standalone",
+      storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] },
+    },
   },
   digestImage: { image: { digest: "sha256:" + "a".repeat(64) } },
   webhookOnly: {
@@ -35,5 +39,7 @@ export const valueCases: Record<string, object> = {
     metrics: { serviceMonitor: { enabled: true } },
   },
   hostNetwork: { webhook: { hostNetwork: true, port: 10263, metricsPort: 10280, priorityClassName: "" } },
-  singleAgentReadWriteOnce: { agent: { replicas: 1, storage: { accessModes: ["ReadWriteOnce"] } } },
+  singleAgentReadWriteOnce: {
+    agent: { mode: "standalone", replicas: 1, storage: { accessModes: ["ReadWriteOnce"] } },
+  },
 };

@@ -63,18 +63,28 @@ test("agent: the two replicas no longer require the same node, prefer different 
   }
 });
 
-test("agent: ReadWriteOnce storage with two replicas is refused with what to change; one replica is allowed, recreated, without a PDB", async () => {
-  const refused = await helmTemplate({ agent: { storage: { accessModes: ["ReadWriteOnce"] } } });
+test("agent (standalone): ReadWriteOnce storage with two replicas is refused with what to change; one replica is allowed, recreated, without a PDB", async () => {
+  const refused = await helmTemplate({
+    agent: { mode: "standalone", storage: { accessModes: ["ReadWriteOnce"] } },
+  });
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /agent\.replicas=2 needs storage every replica can mount/);
   assert.match(refused.stderr, /ReadWriteMany/);
   assert.match(refused.stderr, /agent\.replicas=1/);
   const existingRwo = await helmTemplate({
-    agent: { storage: { type: "existingClaim", existingClaim: "b", accessModes: ["ReadWriteOnce"] } },
+    agent: {
+      mode: "standalone",
+      storage: { type: "existingClaim", existingClaim: "b", accessModes: ["ReadWriteOnce"] },
+    },
   });
   assert.notEqual(existingRwo.code, 0, "an existing ReadWriteOnce claim too");
+  // companion mode stores nothing: its storage values do not matter
+  const companion = await helmTemplate({ agent: { storage: { accessModes: ["ReadWriteOnce"] } } });
+  assert.equal(companion.code, 0, companion.stderr);
 
-  const docs = await renderChart({ agent: { replicas: 1, storage: { accessModes: ["ReadWriteOnce"] } } });
+  const docs = await renderChart({
+    agent: { mode: "standalone", replicas: 1, storage: { accessModes: ["ReadWriteOnce"] } },
+  });
   const dep = findOne(docs, "Deployment", agentName);
   assert.equal(
     dep.spec.strategy.type,

@@ -63,10 +63,12 @@ test("optional objects appear only when their toggle is on", async () => {
     "ServiceAccount",
     "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration",
-    "PersistentVolumeClaim",
   ]) {
     assert.ok(defaults.includes(k), `${k} missing by default`);
   }
+  // the default agent is a companion: it stores no archives, so no PVC
+  assert.ok(!defaults.includes("PersistentVolumeClaim"), "a PVC rendered for the companion agent");
+  assert.ok(kinds(await renderChart(valueCases.standalone!)).includes("PersistentVolumeClaim"));
   const all = await renderChart(valueCases.allFeatures!);
   assert.equal(all.filter((d) => d.kind === "NetworkPolicy").length, 2);
   for (const k of ["ServiceMonitor", "PrometheusRule", "ConfigMap"])

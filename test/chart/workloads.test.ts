@@ -165,6 +165,30 @@ test("webhook toggles map to their flags", async () => {
   assert.equal(args.at(-1), "--x");
 });
 
+test("agent (companion, the default): no storage volume, no PVC, no --storage-dir", async () => {
+  for (const storage of [{}, { type: "existingClaim", existingClaim: "backups" }, { type: "emptyDir" }]) {
+    const docs = await renderChart({ agent: { storage } });
+    const pod = findOne(docs, "Deployment", agentName).spec.template.spec;
+    assert.ok(!docs.some((d) => d.kind === "PersistentVolumeClaim"), JSON.stringify(storage));
+    assert.deepEqual(
+      pod.volumes.map((v: any) => v.name),
+      ["tmp"],
+    );
+    assert.deepEqual(
+      pod.containers[0].volumeMounts.map((m: any) => m.mountPath),
+      ["/tmp"],
+    );
+    assert.ok(!pod.containers[0].args.includes("--storage-dir"));
+    assert.ok(!pod.containers[0].args.includes("--results-port"));
+    assert.ok(!docs.some((d) => d.kind === "Service" && d.metadata.name === `${agentName}-results`));
+    assert.deepEqual(
+      pod.containers[0].ports.map((p: any) => p.name),
+      ["metrics"],
+    );
+    assert.equal(findOne(docs, "Deployment", agentName).spec.strategy, undefined, "no volume to hand over");
+  }
+});
+
 test("agent (standalone): two replicas with leader election, metrics Service, storage mounted at --storage-dir", async () => {
   const docs = await renderChart({ agent: { mode: "standalone" } });
   const dep = findOne(docs, "Deployment", agentName);
@@ -192,6 +216,19 @@ test("agent (standalone): two replicas with leader election, metrics Service, st
   assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
   assert.equal(pvc.spec.resources.requests.storage, "10Gi");
   assert.equal(pvc.metadata.annotations["helm.sh/resource-policy"], "keep", "archives outlive an uninstall");
+
+  // the stored files, for the CLI through the API server's service proxy: found by this label
+  const results = findOne(docs, "Service", `${agentName}-results`);
+  assert.equal(results.metadata.labels["app.kubernetes.io/component"], "agent-results");
+  assert.ok(matches(results.spec.selector, dep.spec.template.metadata.labels));
+  assert.deepEqual(results.spec.ports, [
+    { name: "https-results", port: 8443, targetPort: "results", protocol: "TCP" },
+  ]);
+  assert.equal(flagValue(args, "--results-port"), "8443");
+  assert.deepEqual(
+    c.ports.find((p: any) => p.name === "results"),
+    { name: "results", containerPort: 8443, protocol: "TCP" },
+  );
 
   const svc = findOne(docs, "Service", `${agentName}-metrics`);
   assert.ok(matches(svc.spec.selector, dep.spec.template.metadata.labels));
@@ -239,7 +276,10 @@ test("agent toggles: snapshots, parallel hooks, selector, no leader election, ot
 
   const ex = findOne(
     await renderChart({
-      agent: { storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] } },
+      agent: {
+        mode: "standalone",
+        storage: { type: "existingClaim", existingClaim: "backups", accessModes: ["ReadWriteMany"] },
+      },
     }),
     "Deployment",
     agentName,

@@ -25,17 +25,37 @@ describe("backup table formatting", () => {
       },
       now,
     );
-    assert.deepEqual(row, ["a", "New", "0", "0", "<nil>", "2d", "default", "a=1,b=2,t in (x,y)"]);
+    assert.deepEqual(row, [
+      "a",
+      "New",
+      "0",
+      "0",
+      "<nil>",
+      "2d",
+      "default",
+      "a=1,b=2,t in (x,y)",
+      "<nil>",
+      "-",
+      "-",
+      "velero",
+    ]);
     const gone = backupRow(
       {
         apiVersion: "velero.io/v1",
         kind: "Backup",
-        metadata: { name: "b", namespace: "velero", deletionTimestamp: "2026-03-01T00:00:00Z" } as never,
+        metadata: {
+          name: "b",
+          namespace: "velero",
+          deletionTimestamp: "2026-03-01T00:00:00Z",
+          annotations: { "hookguard.io/owner": "agent-0" },
+        } as never,
         spec: {},
         status: {
           phase: "Completed",
           expiration: "2026-03-01T12:00:00Z",
           startTimestamp: "2026-02-01T10:00:00Z",
+          completionTimestamp: "2026-02-01T10:01:30Z",
+          hookStatus: { hooksAttempted: 2 },
         },
       },
       now,
@@ -49,6 +69,10 @@ describe("backup table formatting", () => {
       "12h ago",
       "",
       "<none>",
+      "2026-02-01 10:01:30 +0000 UTC",
+      "2",
+      "0",
+      "hookguard",
     ]);
     assert.deepEqual(
       [shortHumanDuration(59_000), shortHumanDuration(61 * 60_000), shortHumanDuration(400 * 86_400_000)],
@@ -93,19 +117,19 @@ describe("hookguard backup get (process)", () => {
     const lines = r.stdout.trimEnd().split("\n");
     assert.match(
       lines[0]!,
-      /^NAME\s{3,}STATUS\s{3,}ERRORS\s{3,}WARNINGS\s{3,}CREATED\s{3,}EXPIRES\s{3,}STORAGE LOCATION\s{3,}SELECTOR$/,
+      /^NAME\s{3,}STATUS\s{3,}ERRORS\s{3,}WARNINGS\s{3,}CREATED\s{3,}EXPIRES\s{3,}STORAGE LOCATION\s{3,}SELECTOR\s{3,}COMPLETED\s{3,}HOOKS ATTEMPTED\s{3,}HOOKS FAILED\s{3,}RUN BY$/,
     );
     assert.equal(lines.length, 3);
     const row = lines.find((l) => l.startsWith("nightly-1 "))!;
     assert.match(
       row,
-      /^nightly-1\s+PartiallyFailed\s+1\s+2\s+2026-03-01 01:00:00 \+0000 UTC\s+23h\s+app=db$/,
+      /^nightly-1\s+PartiallyFailed\s+1\s+2\s+2026-03-01 01:00:00 \+0000 UTC\s+23h\s+app=db\s+<nil>\s+-\s+-\s+velero$/,
     );
     assert.equal(row.indexOf("PartiallyFailed"), lines[0]!.indexOf("STATUS"));
     assert.equal(row.indexOf("2026-03-01"), lines[0]!.indexOf("CREATED"));
     assert.match(
       lines.find((l) => l.startsWith("plain "))!,
-      /^plain\s+New\s+0\s+0\s+<nil>\s+29d\s+<none>$/,
+      /^plain\s+New\s+0\s+0\s+<nil>\s+29d\s+<none>\s+<nil>\s+-\s+-\s+velero$/,
     );
   });
 

@@ -6,7 +6,9 @@ import { backupFromFlags } from "../../src/cli/backup.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 import { hookguard } from "./backup-create-spawn.js";
 
-const defaults = { namespace: "velero", ttl: "720h0m0s", waitTimeout: "1h", pollInterval: "1s" };
+const defaults = { namespace: "velero", waitTimeout: "1h", pollInterval: "1s" };
+/** What velero's client also sends for the flags left unset (Go's JSON of zero durations and empty structs). */
+const VELERO_ZEROES = { metadata: {}, hooks: {}, csiSnapshotTimeout: "0s", itemOperationTimeout: "0s" };
 
 describe("backupFromFlags", () => {
   it("maps velero's flags onto the Backup spec", () => {
@@ -37,7 +39,8 @@ describe("backupFromFlags", () => {
           ],
         },
         snapshotVolumes: true,
-        ttl: "24h",
+        ttl: "24h0m0s",
+        ...VELERO_ZEROES,
       },
     });
     // set-based terms, as kubectl -l and velero take them
@@ -62,18 +65,24 @@ describe("backupFromFlags", () => {
         { matchExpressions: [{ key: "tier", operator: "In", values: ["db", "cache"] }] },
       ],
     );
+    // without --ttl velero sends 0s and its server applies --default-backup-ttl
     assert.deepEqual(backupFromFlags("b", { ...defaults, snapshotVolumes: "false" }).spec, {
       includedNamespaces: ["*"],
       snapshotVolumes: false,
-      ttl: "720h0m0s",
+      ttl: "0s",
+      ...VELERO_ZEROES,
     });
+    const placed = backupFromFlags("b", { ...defaults, storageLocation: "aws", labels: "team=db, env=prod" });
+    assert.equal(placed.spec.storageLocation, "aws");
+    assert.deepEqual(placed.metadata.labels, { team: "db", env: "prod" });
   });
 
   it("rejects bad input with a message naming the flag", () => {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ["Bad_Name", {}, /invalid backup name "Bad_Name": must be a lowercase RFC 1123 subdomain/],
       ["ok", { ttl: "forever" }, /--ttl: time: invalid duration "forever"/],
-      ["ok", { ttl: "0s" }, /--ttl must be positive/],
+      ["ok", { ttl: "-1h" }, /--ttl must not be negative/],
+      ["ok", { labels: "team" }, /--labels: expected key=value, got "team"/],
       ["ok", { snapshotVolumes: "maybe" }, /--snapshot-volumes: expected true or false, got "maybe"/],
       ["ok", { selector: "a in (b" }, /--selector: unbalanced parentheses in label selector "a in \(b"/],
       [
@@ -131,7 +140,8 @@ describe("hookguard backup create (process)", () => {
       includedNamespaces: ["app", "db"],
       labelSelector: { matchLabels: { app: "db" } },
       snapshotVolumes: true,
-      ttl: "24h",
+      ttl: "24h0m0s",
+      ...VELERO_ZEROES,
     });
   });
 

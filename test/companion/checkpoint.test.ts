@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BackupCheckpoint, backupTime } from "../../src/agent/companion/checkpoint.js";
-import { downloadRequestName } from "../../src/agent/companion/download.js";
+import { downloadRequestName } from "../../src/velero/download.js";
 import { FakeCompanionCluster } from "./fakes.js";
 
 const NS = "hookguard";

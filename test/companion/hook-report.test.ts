@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BackupObject } from "../../src/velero/types.js";
-import { hookRecordsFromLog, readHookReport } from "../../src/agent/companion/hook-report.js";
+import { hookRecordsFromLog, readHookReport } from "../../src/agent/scope/velero-hooks.js";
 import { FakeCompanionCluster } from "./fakes.js";
 import { V114_TEXT, V115_TEXT } from "../velero-log/fixtures.js";
 

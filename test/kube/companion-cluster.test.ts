@@ -9,7 +9,7 @@ import { silentLogger } from "../../src/log.js";
 import type { BackupObject } from "../../src/velero/types.js";
 import type { CompanionCluster } from "../../src/agent/companion/ports.js";
 import { BackupCheckpoint } from "../../src/agent/companion/checkpoint.js";
-import { downloadBackupFile } from "../../src/agent/companion/download.js";
+import { downloadBackupFile } from "../../src/velero/download.js";
 import { createCompanionCluster, fetchGunzipped } from "../../src/kube/companion-cluster.js";
 import { startApiServer, type ApiServerHandle } from "../apiserver/server.js";
 import { findResource } from "../apiserver/resources.js";

@@ -9,7 +9,7 @@ import {
   pairHookEvents,
   type CompanionHookRecord,
   type ScopeInput,
-} from "../../src/agent/companion/records.js";
+} from "../../src/velero/hook-records.js";
 import { V112_TEXT, V114_JSON, V114_TEXT, V115_TEXT, V118_JSON, V118_TEXT } from "./fixtures.js";
 
 const PRE = "pre.hook.backup.velero.io/";

@@ -107,10 +107,11 @@ async function claim(deps: RunDeps, backup: any): Promise<{ backup: any; run: bo
         "velero.io/resource-timeout": "10m0s",
       },
     },
+    // a zero duration (what `velero backup create` sends without the flag) means "the server's default"
     spec: {
-      ttl: spec.ttl || DEFAULT_TTL,
-      csiSnapshotTimeout: spec.csiSnapshotTimeout || "10m0s",
-      itemOperationTimeout: spec.itemOperationTimeout || "4h0m0s",
+      ttl: orDefault(spec.ttl, DEFAULT_TTL),
+      csiSnapshotTimeout: orDefault(spec.csiSnapshotTimeout, "10m0s"),
+      itemOperationTimeout: orDefault(spec.itemOperationTimeout, "4h0m0s"),
       storageLocation: location,
       defaultVolumesToFsBackup: spec.defaultVolumesToFsBackup ?? false,
       snapshotMoveData: spec.snapshotMoveData ?? false,
@@ -120,6 +121,10 @@ async function claim(deps: RunDeps, backup: any): Promise<{ backup: any; run: bo
   };
   const updated = await deps.kube.mergePatch(backupPath(deps.namespace, backup.metadata.name), patch);
   return { backup: updated, run: errors.length === 0 };
+}
+
+function orDefault(value: string | undefined, fallback: string): string {
+  return value && specTimeoutNs(value) !== 0 ? value : fallback;
 }
 
 function ttlMs(ttl: string | undefined): number {

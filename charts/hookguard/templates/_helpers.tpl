@@ -273,8 +273,15 @@ ReadWriteMany). Such a volume cannot be shared by replicas on different nodes, a
 cannot hand one volume over to whichever replica becomes leader (the kubelet mounts volumes when a
 pod starts, not when its process wins a Lease), so the chart runs a single replica on it.
 */}}
+{{/* Only standalone stores archives, logs and hook results; companion mode mounts no storage. */}}
+{{- define "hookguard.agent.storesArchives" -}}
+{{- if eq .Values.agent.mode "standalone" -}}
+true
+{{- end -}}
+{{- end }}
+
 {{- define "hookguard.agent.singleNodeStorage" -}}
-{{- if and (ne .Values.agent.storage.type "emptyDir") (not (has "ReadWriteMany" .Values.agent.storage.accessModes)) -}}
+{{- if and (include "hookguard.agent.storesArchives" .) (ne .Values.agent.storage.type "emptyDir") (not (has "ReadWriteMany" .Values.agent.storage.accessModes)) -}}
 true
 {{- end -}}
 {{- end }}

@@ -4,7 +4,7 @@
 // Velero stands by when the log cannot be read or attributed.
 import type { HookSource, Phase } from "../../domain/index.js";
 import type { AgentMetrics } from "../runtime/metrics.js";
-import type { CompanionHookResult } from "./records.js";
+import type { CompanionHookResult } from "../../velero/hook-records.js";
 import type { ThawGuardMetrics } from "./thaw-guard.js";
 
 export interface CompanionMetricsSink {

@@ -20,10 +20,10 @@ import type { Logger } from "../../log.js";
 import type { Result } from "../../domain/index.js";
 import type { BackupObject } from "../../velero/types.js";
 import { BackupCheckpoint, backupTime } from "./checkpoint.js";
-import { readHookReport } from "./hook-report.js";
+import { readHookReport } from "../scope/velero-hooks.js";
 import type { CompanionMetricsSink } from "./metrics.js";
 import type { BackupWatch, CompanionCluster } from "./ports.js";
-import type { CompanionHookRecord } from "./records.js";
+import type { CompanionHookRecord } from "../../velero/hook-records.js";
 
 /** Velero's own terminal phases (its backup tracker and `backup create --wait` use exactly these). */
 export const TERMINAL_PHASES: ReadonlySet<string> = new Set([

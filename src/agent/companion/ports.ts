@@ -2,10 +2,11 @@
 // no annotation: the one writer of a Backup is Velero); its only writes are DownloadRequests (which
 // Velero answers and expires), its own checkpoint ConfigMap and Events. src/kube/companion-cluster.ts
 // implements it with client-node; tests use in-memory fakes.
-import type { PodLike, PvcLike, PvLike, Result } from "../../domain/types.js";
+import type { PodLike, PvcLike, PvLike } from "../../domain/types.js";
 import type { KubeResult } from "../ports.js";
 import type { BackupObject } from "../../velero/types.js";
 import type { ServerPodLike } from "../../velero/server-pods.js";
+import type { DownloadPort } from "../../velero/download.js";
 
 // ---------------------------------------------------------------- watching Backups
 
@@ -22,33 +23,14 @@ export interface BackupWatch {
 
 // ---------------------------------------------------------------- DownloadRequest (velero.io/v1)
 
-/** The target kinds the companion asks for (Velero's enum has more; BackupContents is never asked). */
-export type DownloadTargetKind = "BackupLog" | "BackupResults";
-
-export interface DownloadRequestObject {
-  apiVersion: "velero.io/v1";
-  kind: "DownloadRequest";
-  metadata: {
-    name: string;
-    namespace: string;
-    labels?: Record<string, string>;
-    resourceVersion?: string;
-    uid?: string;
-  };
-  spec: { target: { kind: DownloadTargetKind; name: string } };
-  status?: { phase?: "New" | "Processed" | string; downloadURL?: string; expiration?: string };
-}
-
-/** Why a signed URL could not be read. */
-export type DownloadError =
-  /** 404 from the object store: the file does not exist (FailedValidation, failed at server start...) */
-  | { kind: "not_found"; message: string }
-  /** another HTTP status */
-  | { kind: "http"; status: number; message: string }
-  /** connection, TLS or timeout */
-  | { kind: "transport"; message: string }
-  /** not gzip, or bigger than the cap once unzipped */
-  | { kind: "content"; message: string };
+// The DownloadRequest types and the download port live in src/velero/download.ts: the CLI reads
+// Velero's files the same way.
+export type {
+  DownloadError,
+  DownloadPort,
+  DownloadRequestObject,
+  DownloadTargetKind,
+} from "../../velero/download.js";
 
 // ---------------------------------------------------------------- checkpoint ConfigMap
 
@@ -75,7 +57,7 @@ export interface InvolvedObject {
   uid?: string;
 }
 
-export interface CompanionCluster {
+export interface CompanionCluster extends DownloadPort {
   /** Informer over the Backups of `namespace`. The handler must not throw (it is wrapped anyway). */
   watchBackups(
     namespace: string,
@@ -95,16 +77,6 @@ export interface CompanionCluster {
   listPods(namespace?: string): Promise<KubeResult<PodLike[]>>;
   listPvcs(namespace?: string): Promise<KubeResult<PvcLike[]>>;
   listPvs(): Promise<KubeResult<PvLike[]>>;
-
-  createDownloadRequest(request: DownloadRequestObject): Promise<KubeResult<DownloadRequestObject>>;
-  getDownloadRequest(namespace: string, name: string): Promise<KubeResult<DownloadRequestObject | undefined>>;
-  /** A DownloadRequest already gone counts as deleted. */
-  deleteDownloadRequest(namespace: string, name: string): Promise<KubeResult<void>>;
-  /** GET a signed URL and gunzip the body (Velero stores logs and results gzipped). */
-  fetchDownload(
-    url: string,
-    opts?: { timeoutMs?: number; maxBytes?: number; signal?: AbortSignal },
-  ): Promise<Result<string, DownloadError>>;
 
   getConfigMap(namespace: string, name: string): Promise<KubeResult<ConfigMapObject | undefined>>;
   /** 409 AlreadyExists when another agent made it first. */

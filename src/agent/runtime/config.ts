@@ -21,6 +21,8 @@ export interface AgentConfig {
   kubeconfig?: string;
   metricsPort: number;
   metricsHost: string;
+  /** standalone: HTTPS port serving the stored files read-only (0 = any free port) */
+  resultsPort: number;
   storageDir: string;
   workers: number;
   parallelHooks: boolean;
@@ -50,6 +52,7 @@ export interface AgentFlags {
   kubeconfig?: string;
   metricsPort: string;
   metricsBindAddress?: string;
+  resultsPort?: string;
   storageDir?: string;
   workers: string;
   parallelHooks?: boolean;
@@ -105,6 +108,7 @@ export function buildAgentConfig(
     namespace: flags.namespace,
     metricsPort: intFlag("metrics-port", flags.metricsPort, 0, 65535, problems),
     metricsHost: flags.metricsBindAddress ?? "0.0.0.0",
+    resultsPort: intFlag("results-port", flags.resultsPort ?? "0", 0, 65535, problems),
     storageDir: flags.storageDir ?? defaultStorageDir(env),
     workers: intFlag("workers", flags.workers, 1, 256, problems),
     parallelHooks: flags.parallelHooks === true,
@@ -150,6 +154,7 @@ export function buildAgentConfig(
     // these steer how hookguard runs a Backup itself; beside Velero they would silently do nothing
     const standaloneOnly: Array<[string, unknown]> = [
       ["--storage-dir", flags.storageDir],
+      ["--results-port", flags.resultsPort],
       ["--parallel-hooks", flags.parallelHooks],
       ["--volume-snapshot-class", flags.volumeSnapshotClass],
       ["--backup-selector", flags.backupSelector],

@@ -3,11 +3,12 @@
 // removed. A recovering agent runs what is left (recovery.ts). Blocks run concurrently, so the
 // annotation holds the union of all in-flight blocks and patches are serialised.
 import type { Logger } from "../../log.js";
-import type { Result } from "../../domain/index.js";
+import { OWNER_ANNOTATION, type Result } from "../../domain/index.js";
 import type { AgentCluster } from "../ports.js";
 
 export const PENDING_ANNOTATION = "hookguard.io/pending-post-hooks";
-export const OWNER_ANNOTATION = "hookguard.io/owner";
+/** the claim's annotation; defined in the domain, where the CLI reads it too */
+export { OWNER_ANNOTATION };
 
 export interface PendingPod {
   namespace: string;

@@ -34,8 +34,8 @@ import {
   type Phase,
   type PodLike,
   type ResourceHookSpec,
-} from "../../domain/index.js";
-import type { HookEvent, LoggedHook, LogPodRef } from "../../velero/log-parse.js";
+} from "../domain/index.js";
+import type { HookEvent, LoggedHook, LogPodRef } from "./log-parse.js";
 
 export type CompanionHookResult = "succeeded" | "failed" | "skipped";
 

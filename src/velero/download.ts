@@ -5,9 +5,59 @@
 // Velero never answers a request whose Backup or storage location it cannot find, and does not
 // answer at all while it is down: the wait is bounded and ends in a clear error.
 import { randomUUID } from "node:crypto";
-import type { Result } from "../../domain/types.js";
-import { sleep } from "../../util/async.js";
-import type { CompanionCluster, DownloadRequestObject, DownloadTargetKind } from "./ports.js";
+import type { Result } from "../domain/types.js";
+import { sleep } from "../util/async.js";
+
+/** The target kinds the companion asks for (Velero's enum has more; BackupContents is never asked). */
+export type DownloadTargetKind = "BackupLog" | "BackupResults";
+
+export interface DownloadRequestObject {
+  apiVersion: "velero.io/v1";
+  kind: "DownloadRequest";
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    resourceVersion?: string;
+    uid?: string;
+  };
+  spec: { target: { kind: DownloadTargetKind; name: string } };
+  status?: { phase?: "New" | "Processed" | string; downloadURL?: string; expiration?: string };
+}
+
+/** Why a signed URL could not be read. */
+export type DownloadError =
+  /** 404 from the object store: the file does not exist (FailedValidation, failed at server start...) */
+  | { kind: "not_found"; message: string }
+  /** another HTTP status */
+  | { kind: "http"; status: number; message: string }
+  /** connection, TLS or timeout */
+  | { kind: "transport"; message: string }
+  /** not gzip, or bigger than the cap once unzipped */
+  | { kind: "content"; message: string };
+
+/** An API error as the cluster adapters report it (the shape of src/agent/ports.ts's ClusterError). */
+export interface ApiFailure {
+  code: number;
+  reason: string;
+  message: string;
+}
+
+/** What reading a Backup's file needs from the cluster (the API calls and the GET of the signed URL). */
+export interface DownloadPort {
+  createDownloadRequest(request: DownloadRequestObject): Promise<Result<DownloadRequestObject, ApiFailure>>;
+  getDownloadRequest(
+    namespace: string,
+    name: string,
+  ): Promise<Result<DownloadRequestObject | undefined, ApiFailure>>;
+  /** A DownloadRequest already gone counts as deleted. */
+  deleteDownloadRequest(namespace: string, name: string): Promise<Result<void, ApiFailure>>;
+  /** GET a signed URL and gunzip the body (Velero stores logs and results gzipped). */
+  fetchDownload(
+    url: string,
+    opts?: { timeoutMs?: number; maxBytes?: number; signal?: AbortSignal },
+  ): Promise<Result<string, DownloadError>>;
+}
 
 export interface DownloadOptions {
   /** how long to wait for Velero to answer (default 60 s, the CLI's default) */
@@ -24,8 +74,8 @@ export type DownloadFailure =
   | { kind: "no_answer"; message: string }
   /** the file does not exist (FailedValidation, failed at server start, log upload failed) */
   | { kind: "not_found"; message: string }
-  /** the API refused or failed (RBAC, DownloadRequest CRD missing...) */
-  | { kind: "api"; message: string }
+  /** the API refused or failed (RBAC, DownloadRequest CRD missing...); `code` is the HTTP status (0: no answer) */
+  | { kind: "api"; message: string; code: number; verb: "create" | "get" }
   /** the URL could not be read or the content is not what Velero writes */
   | { kind: "download"; message: string }
   | { kind: "aborted"; message: string };
@@ -37,10 +87,7 @@ export function downloadRequestName(backup: string): string {
 }
 
 export async function downloadBackupFile(
-  cluster: Pick<
-    CompanionCluster,
-    "createDownloadRequest" | "getDownloadRequest" | "deleteDownloadRequest" | "fetchDownload"
-  >,
+  cluster: DownloadPort,
   namespace: string,
   backup: string,
   kind: DownloadTargetKind,
@@ -61,6 +108,8 @@ export async function downloadBackupFile(
       ok: false,
       error: {
         kind: "api",
+        code: created.error.code,
+        verb: "create",
         message: `creating DownloadRequest ${namespace}/${name}: ${created.error.message}`,
       },
     };
@@ -75,6 +124,8 @@ export async function downloadBackupFile(
           ok: false,
           error: {
             kind: "api",
+            code: got.error.code,
+            verb: "get",
             message: `reading DownloadRequest ${namespace}/${name}: ${got.error.message}`,
           },
         };
@@ -83,6 +134,8 @@ export async function downloadBackupFile(
           ok: false,
           error: {
             kind: "api",
+            code: 404,
+            verb: "get",
             message: `DownloadRequest ${namespace}/${name} disappeared before Velero answered it`,
           },
         };

@@ -1,14 +1,18 @@
-// The hook records of one Velero-run Backup, from its log: what the observer reports and what
-// `hookguard backup describe` can show for a Backup Velero ran. Reads the log through a
+// The hook records of one Velero-run Backup, from its log: what the companion's observer reports and
+// what `hookguard backup describe` shows for a Backup Velero ran (shared by both, so in scope/). Reads the log through a
 // DownloadRequest, parses it, and attributes the records to the pods in the Backup's scope.
 import { parseBackupHooks, type Result } from "../../domain/index.js";
 import { extractHookEvents, parseBackupLog } from "../../velero/log-parse.js";
-import { collectItems } from "../scope/collect.js";
+import { collectItems } from "./collect.js";
 import type { AgentCluster } from "../ports.js";
 import type { BackupObject } from "../../velero/types.js";
-import { downloadBackupFile, type DownloadFailure, type DownloadOptions } from "./download.js";
-import type { CompanionCluster } from "./ports.js";
-import { buildHookRecords, type CompanionHookRecord } from "./records.js";
+import {
+  downloadBackupFile,
+  type DownloadFailure,
+  type DownloadOptions,
+  type DownloadPort,
+} from "../../velero/download.js";
+import { buildHookRecords, type CompanionHookRecord } from "../../velero/hook-records.js";
 
 export type HookReport =
   | {
@@ -23,17 +27,7 @@ export type HookReport =
   /** Velero wrote no log, or it is gone: a definitive answer, not worth asking again */
   | { kind: "no-log"; reason: string };
 
-type Cluster = Pick<
-  CompanionCluster,
-  | "createDownloadRequest"
-  | "getDownloadRequest"
-  | "deleteDownloadRequest"
-  | "fetchDownload"
-  | "listNamespaces"
-  | "listPods"
-  | "listPvcs"
-  | "listPvs"
->;
+type Cluster = DownloadPort & Pick<AgentCluster, "listNamespaces" | "listPods" | "listPvcs" | "listPvs">;
 
 /** Fails only when the answer may differ later (Velero not answering, API or download errors). */
 export async function readHookReport(
@@ -78,9 +72,8 @@ export async function hookRecordsFromLog(
   );
   if (!needsScope) return { ...base, records: buildHookRecords(hookEvents.events, { specs: [], pods: [] }) };
   const specs = parseBackupHooks(backup.spec?.hooks, { pathPrefix: "spec.hooks" }).resources;
-  // The pods the Backup covers, by standalone mode's collector. It reads only namespaces, pods, PVCs
-  // and PVs, which this port serves with AgentCluster's signatures (narrowing collectItems' parameter
-  // to those four would remove the cast).
+  // The pods the Backup covers, by the collector standalone mode uses. It reads only namespaces, pods,
+  // PVCs and PVs (narrowing collectItems' parameter to those four would remove the cast).
   const scope = await collectItems(cluster as unknown as AgentCluster, backup.spec ?? {});
   const pods = scope.ok ? [...scope.value.pods, ...scope.value.extraPods] : [];
   const records = buildHookRecords(hookEvents.events, { specs, pods });
