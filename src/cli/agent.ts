@@ -59,6 +59,10 @@ export function registerAgentCommand(program: Command): void {
       "how long to wait for a VolumeSnapshot to become readyToUse",
       "5m",
     )
+    .option(
+      "--gc-interval <duration>",
+      "standalone: how often the leader deletes expired Backups, with their snapshots and files (default 1h)",
+    )
     .addOption(
       new Option(
         "--leader-elect",

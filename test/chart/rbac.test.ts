@@ -65,6 +65,8 @@ const agentGrants = [
   "cluster core pods/exec create",
   "cluster core pods/exec get",
   "cluster snapshot.storage.k8s.io volumesnapshots create",
+  // garbage collection and `backup delete`: the snapshots of the Backups the agent ran
+  "cluster snapshot.storage.k8s.io volumesnapshots delete",
   "cluster snapshot.storage.k8s.io volumesnapshots get",
   "cluster snapshot.storage.k8s.io volumesnapshots list",
   // the agent keeps its Lease in --namespace, next to the Backups
@@ -72,6 +74,8 @@ const agentGrants = [
   "velero coordination.k8s.io leases get [hookguard-agent]",
   "velero coordination.k8s.io leases update [hookguard-agent]",
   "velero velero.io backups create",
+  // the last step of deleting an expired or requested Backup the agent ran
+  "velero velero.io backups delete",
   "velero velero.io backups get",
   "velero velero.io backups list",
   "velero velero.io backups patch",
@@ -141,6 +145,13 @@ const companionGrants = [
 
 test("agent (companion, the default): read-only on Backups and Schedules, DownloadRequests and its checkpoint in the Velero namespace, no exec", async () => {
   assert.deepEqual(grantsOf(await renderChart(), "hookguard-agent"), companionGrants);
+});
+
+test("agent (companion): deletes nothing of Velero's, only the DownloadRequests it created", async () => {
+  const deletes = grantsOf(await renderChart(), "hookguard-agent").filter(
+    (g) => g.split(" ")[3] === "delete",
+  );
+  assert.deepEqual(deletes, ["velero velero.io downloadrequests delete"]);
 });
 
 test("agent (standalone): exactly the rights it needs", async () => {

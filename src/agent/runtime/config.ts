@@ -27,6 +27,8 @@ export interface AgentConfig {
   maxFreezeWindowMs: number;
   volumeSnapshotClass?: string;
   snapshotTimeoutMs: number;
+  /** standalone: how often the leader looks for expired Backups to delete */
+  gcIntervalMs: number;
   leaderElect: boolean;
   leaseName: string;
   leaseDurationMs: number;
@@ -53,6 +55,7 @@ export interface AgentFlags {
   maxFreezeWindow: string;
   volumeSnapshotClass?: string;
   snapshotTimeout: string;
+  gcInterval?: string;
   leaderElect?: boolean;
   leaseName: string;
   leaderElectLeaseDuration?: string;
@@ -104,6 +107,7 @@ export function buildAgentConfig(
     parallelHooks: flags.parallelHooks === true,
     maxFreezeWindowMs: durationMs("max-freeze-window", flags.maxFreezeWindow, problems),
     snapshotTimeoutMs: durationMs("snapshot-timeout", flags.snapshotTimeout, problems),
+    gcIntervalMs: durationMs("gc-interval", flags.gcInterval ?? "1h", problems),
     leaderElect: flags.leaderElect ?? inCluster,
     leaseName: flags.leaseName,
     leaseDurationMs: durationMs(
@@ -145,6 +149,7 @@ export function buildAgentConfig(
       ["--parallel-hooks", flags.parallelHooks],
       ["--volume-snapshot-class", flags.volumeSnapshotClass],
       ["--backup-selector", flags.backupSelector],
+      ["--gc-interval", flags.gcInterval],
     ];
     const given = standaloneOnly.filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
     if (given.length > 0)
