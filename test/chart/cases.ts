@@ -35,5 +35,17 @@ export const valueCases: Record<string, object> = {
     metrics: { serviceMonitor: { enabled: true } },
   },
   hostNetwork: { webhook: { hostNetwork: true, port: 10263, metricsPort: 10280, priorityClassName: "" } },
+  whoIsValidated: {
+    webhook: {
+      exemptUsers: ["system:serviceaccount:velero:velero", "oidc:ci-bot@example.com"],
+      exemptGroups: ["system:serviceaccounts:velero"],
+      namespaceSelector: {
+        matchLabels: { "hookguard.io/validate": "enabled" },
+        matchExpressions: [{ key: "tier", operator: "NotIn", values: ["sandbox"] }],
+      },
+      objectSelector: { matchExpressions: [{ key: "hookguard.io/skip", operator: "DoesNotExist" }] },
+      failOpen: true,
+    },
+  },
   singleAgentReadWriteOnce: { agent: { replicas: 1, storage: { accessModes: ["ReadWriteOnce"] } } },
 };
