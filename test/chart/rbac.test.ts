@@ -171,6 +171,8 @@ test("agent.mode picks the agent's --mode; standalone-only flags are passed only
   const standalone = args(await renderChart({ agent: { mode: "standalone" } }));
   assert.equal(standalone[standalone.indexOf("--mode") + 1], "standalone");
   assert.ok(standalone.includes("--storage-dir"));
+  assert.equal(standalone[standalone.indexOf("--gc-interval") + 1], "1h");
+  assert.ok(!companion.includes("--gc-interval"));
   await assert.rejects(renderChart({ agent: { mode: "velero" } }), /mode/);
 });
 

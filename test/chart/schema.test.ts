@@ -62,6 +62,11 @@ const bad: Array<[string, object, RegExp]> = [
     /\/agent\/maxFreezeWindow.*does not match pattern/,
   ],
   ["zero workers", { agent: { workers: 0 } }, /\/agent\/workers.*minimum/],
+  [
+    "a GC interval that is not a duration",
+    { agent: { gcInterval: "daily" } },
+    /\/agent\/gcInterval.*does not match pattern/,
+  ],
   ["zero webhook connections", { webhook: { maxConnections: 0 } }, /\/webhook\/maxConnections.*minimum/],
   [
     "a CIDR without prefix length",
