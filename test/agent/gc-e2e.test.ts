@@ -17,6 +17,7 @@ import { archivePath } from "../../src/agent/store/archive.js";
 import { backupLogPath } from "../../src/agent/store/backup-log.js";
 import { resultsPath } from "../../src/agent/store/results.js";
 import {
+  ROOT,
   applyNginxExample,
   backupPhase,
   newBackup,
@@ -228,6 +229,21 @@ test("hookguard backup delete: refuses without --confirm off a terminal and for 
     noConfirm.stderr,
     /^error: refusing to delete backup "unwanted" without --confirm: stdin is not a terminal/,
   );
+  assert.equal(backup("unwanted").metadata.annotations["hookguard.io/delete-requested"], undefined);
+
+  // on a terminal (util-linux `script` gives it one) it asks as velero does; "n" cancels
+  const asked = await runProcess(
+    "script",
+    [
+      "-qec",
+      `${process.execPath} bin/hookguard.js backup delete unwanted --kubeconfig ${api.kubeconfigPath} -n velero`,
+      "/dev/null",
+    ],
+    { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" }, input: "n\n" },
+  );
+  assert.equal(asked.code, 0, asked.stdout);
+  assert.match(asked.stdout, /Are you sure you want to continue \(Y\/N\)\? /);
+  assert.match(asked.stdout, /Cancelled\./);
   assert.equal(backup("unwanted").metadata.annotations["hookguard.io/delete-requested"], undefined);
 
   // a Backup hookguard did not run: refused, pointing to Velero's own deletion
