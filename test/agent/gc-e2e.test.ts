@@ -204,15 +204,20 @@ test("GC deletes exactly the expired Backups with their VolumeSnapshots and file
   assert.equal(files(storageDir, "young").length, 3);
   assert.equal(backup("velero-made").status.phase, "Completed");
   assert.ok(api.getObject(SNAPSHOT_GV, "VolumeSnapshot", "nginx-example", "velero-velero-made-x1"));
-  const events = api.store
-    .list(EVENTS)
-    .filter((e: any) => e.involvedObject.name === "old")
-    .map((e: any) => e.reason);
-  assert.ok(events.includes("BackupDeleting") && events.includes("BackupDeleted"), events.join(","));
+  // the Events: started (by each agent that took it up), the failure, and the end (just after the delete)
+  const reasons = () =>
+    api.store
+      .list(EVENTS)
+      .filter((e: any) => e.involvedObject.name === "old")
+      .map((e: any) => e.reason as string);
+  await waitFor("the BackupDeleted Event", () => (reasons().includes("BackupDeleted") ? true : undefined));
+  assert.ok(reasons().includes("BackupDeleting"), reasons().join(","));
   await kill(second, "SIGTERM");
 });
 
 test("hookguard backup delete: refuses without --confirm off a terminal and for a Velero-run Backup; with --confirm the agent deletes it", async () => {
+  // one agent only: none left over from the test before (with its own storage dir) may take part
+  for (const p of procs) await kill(p);
   const storageDir = mkdtempSync(join(tmpdir(), "hookguard-delete-"));
   mkdirSync(storageDir, { recursive: true });
   const a = agent(storageDir, "agent-delete", ["--gc-interval", "1h"]);
