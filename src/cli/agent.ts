@@ -56,7 +56,7 @@ export function registerAgentCommand(program: Command): void {
     )
     .option(
       "--snapshot-timeout <duration>",
-      "how long to wait for a VolumeSnapshot to become readyToUse",
+      "how long to wait for a VolumeSnapshot to become readyToUse (and, when deleting a Backup, to be gone; at most 1m there)",
       "5m",
     )
     .option(

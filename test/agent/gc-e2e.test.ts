@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { ApiServerHandle } from "../apiserver/server.js";
 import { runProcess } from "../helpers/process.js";
 import { findByKind } from "../apiserver/resources.js";
+import { BOUND_PROTECTION_FINALIZER } from "../apiserver/snapshot-controller.js";
 import { renderChart } from "../chart/render.js";
 import { policyFromChart, serviceAccountUser } from "../chart/rbac-policy.js";
 import { archivePath } from "../../src/agent/store/archive.js";
@@ -148,9 +149,20 @@ test("GC deletes exactly the expired Backups with their VolumeSnapshots and file
   });
   await kill(first, "SIGTERM");
 
-  // "old" expires; its snapshot is held by a finalizer, as a snapshot controller holds one until the
-  // storage's snapshot is gone: the deletion stops after deleting the VolumeSnapshot, waiting for it
+  // "old" expires. Its snapshot carries the snapshot controller's bound-protection finalizer; a second
+  // one (as a backup tool or a stuck CSI driver would hold it) keeps it after the controller has
+  // removed the content: the deletion stops after deleting the VolumeSnapshot, waiting for it to go
   expire("old");
+  const contentOf = (n: string) =>
+    api.getObject(
+      SNAPSHOT_GV,
+      "VolumeSnapshotContent",
+      undefined,
+      snapshot(n).status.boundVolumeSnapshotContentName,
+    );
+  const oldContent = snapshot("old").status.boundVolumeSnapshotContentName;
+  assert.ok(contentOf("old"));
+  assert.deepEqual(snapshot("old").metadata.finalizers, [BOUND_PROTECTION_FINALIZER]);
   await kubectl([
     "patch",
     "volumesnapshot",
@@ -158,11 +170,12 @@ test("GC deletes exactly the expired Backups with their VolumeSnapshots and file
     "-n",
     "nginx-example",
     "--type",
-    "merge",
+    "json",
     "-p",
-    '{"metadata":{"finalizers":["test.hookguard.dev/hold"]}}',
+    '[{"op":"add","path":"/metadata/finalizers/-","value":"test.hookguard.dev/hold"}]',
   ]);
-  const killed = agent(storageDir, "agent-killed", ["--gc-interval", "1h"]);
+  // --snapshot-timeout also bounds how long a deletion waits for its VolumeSnapshots to go
+  const killed = agent(storageDir, "agent-killed", ["--gc-interval", "1h", "--snapshot-timeout", "2s"]);
   await killed.ready;
   await waitFor("the VolumeSnapshot of old to be deleted (held by its finalizer)", () =>
     snapshot("old")?.metadata.deletionTimestamp ? true : undefined,
@@ -179,7 +192,12 @@ test("GC deletes exactly the expired Backups with their VolumeSnapshots and file
   assert.ok(backup("old"), "old is not forgotten while its snapshot remains");
   assert.equal(files(storageDir, "old").length, 3);
 
-  // the snapshot controller finishes; a new agent resumes and completes the deletion
+  // the controller has deleted the content and dropped its own finalizer; the other one goes now, and
+  // a new agent resumes and completes the deletion
+  await waitFor("the snapshot controller to finish", () =>
+    JSON.stringify(snapshot("old")?.metadata.finalizers) === '["test.hookguard.dev/hold"]' ? true : undefined,
+  );
+  assert.equal(api.getObject(SNAPSHOT_GV, "VolumeSnapshotContent", undefined, oldContent), undefined);
   await kubectl([
     "patch",
     "volumesnapshot",
@@ -187,9 +205,9 @@ test("GC deletes exactly the expired Backups with their VolumeSnapshots and file
     "-n",
     "nginx-example",
     "--type",
-    "merge",
+    "json",
     "-p",
-    '{"metadata":{"finalizers":null}}',
+    '[{"op":"remove","path":"/metadata/finalizers/0"}]',
   ]);
   assert.equal(snapshot("old"), undefined);
   const second = agent(storageDir, "agent-two", ["--gc-interval", "1h"]);
@@ -201,6 +219,7 @@ test("GC deletes exactly the expired Backups with their VolumeSnapshots and file
   // exactly that one: the unexpired Backup and Velero's, with their snapshots and files, remain
   assert.equal(backup("young").status.phase, "Completed");
   assert.ok(snapshot("young"));
+  assert.ok(contentOf("young"));
   assert.equal(files(storageDir, "young").length, 3);
   assert.equal(backup("velero-made").status.phase, "Completed");
   assert.ok(api.getObject(SNAPSHOT_GV, "VolumeSnapshot", "nginx-example", "velero-velero-made-x1"));
@@ -272,5 +291,13 @@ test("hookguard backup delete: refuses without --confirm off a terminal and for 
   assert.equal(snapshot("unwanted"), undefined);
   assert.equal(existsSync(join(storageDir, "unwanted")), false);
   assert.ok(backup("theirs"), "Velero's Backup stays");
+  // the snapshot controller took a moment to remove the snapshot: waited for, not a failure
+  assert.deepEqual(
+    api.store
+      .list(EVENTS)
+      .filter((e: any) => e.involvedObject.name === "unwanted" && e.reason.startsWith("BackupDelet"))
+      .map((e: any) => e.reason),
+    ["BackupDeleting", "BackupDeleted"],
+  );
   await kill(a, "SIGTERM");
 });

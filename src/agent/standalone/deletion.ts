@@ -7,6 +7,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Result } from "../../domain/index.js";
+import { sleep } from "../../util/async.js";
 import type { AgentDeps } from "../runtime/run-context.js";
 import type { BackupObject } from "../../velero/types.js";
 import { OWNER_ANNOTATION } from "./pending.js";
@@ -96,23 +97,30 @@ export async function deleteBackupAndData(
       error: { step: "snapshots", message: `deleting VolumeSnapshot ${failed.join("; ")}` },
     };
   // a deleted VolumeSnapshot stays until the snapshot controller has removed its content (and the
-  // storage's snapshot): only then is the Backup's record of it no longer needed
-  const left = await cluster.listVolumeSnapshots(selector);
-  if (!left.ok)
-    return {
-      ok: false,
-      error: { step: "snapshots", message: `listing VolumeSnapshots: ${left.error.message}` },
-    };
-  if (left.value.length > 0)
-    return {
-      ok: false,
-      error: {
-        step: "snapshots",
-        message: `waiting for the snapshot controller to remove ${left.value.length} VolumeSnapshot(s): ${left.value
-          .map((v) => `${v.namespace}/${v.name}`)
-          .join(", ")}`,
-      },
-    };
+  // storage's snapshot): only then is the Backup's record of it no longer needed. Waited for up to
+  // --snapshot-timeout (at most a minute); past that the deletion is retried later.
+  const deadline = Date.now() + Math.min(deps.options.snapshotTimeoutMs, 60_000);
+  for (;;) {
+    const left = await cluster.listVolumeSnapshots(selector);
+    if (!left.ok)
+      return {
+        ok: false,
+        error: { step: "snapshots", message: `listing VolumeSnapshots: ${left.error.message}` },
+      };
+    if (left.value.length === 0) break;
+    if (signal.aborted) return { ok: false, error: "aborted" };
+    if (Date.now() >= deadline)
+      return {
+        ok: false,
+        error: {
+          step: "snapshots",
+          message: `waiting for the snapshot controller to remove ${left.value.length} VolumeSnapshot(s): ${left.value
+            .map((v) => `${v.namespace}/${v.name}`)
+            .join(", ")}`,
+        },
+      };
+    await sleep(Math.min(deps.options.snapshotPollMs ?? 500, Math.max(1, deadline - Date.now())), signal);
+  }
   if (signal.aborted) return { ok: false, error: "aborted" };
 
   const dir = backupDir(deps.options.storageDir, name);
