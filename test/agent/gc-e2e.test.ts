@@ -292,12 +292,14 @@ test("hookguard backup delete: refuses without --confirm off a terminal and for 
   assert.equal(existsSync(join(storageDir, "unwanted")), false);
   assert.ok(backup("theirs"), "Velero's Backup stays");
   // the snapshot controller took a moment to remove the snapshot: waited for, not a failure
-  assert.deepEqual(
+  const reasons = () =>
     api.store
       .list(EVENTS)
       .filter((e: any) => e.involvedObject.name === "unwanted" && e.reason.startsWith("BackupDelet"))
-      .map((e: any) => e.reason),
-    ["BackupDeleting", "BackupDeleted"],
-  );
+      .map((e: any) => e.reason as string);
+  // the last Event follows the Backup's deletion
+  await waitFor("the BackupDeleted Event", () => (reasons().includes("BackupDeleted") ? true : undefined));
+  // (the store lists Events by name, not by time)
+  assert.deepEqual(reasons().sort(), ["BackupDeleted", "BackupDeleting"]);
   await kill(a, "SIGTERM");
 });
