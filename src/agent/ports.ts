@@ -116,6 +116,21 @@ export interface AgentCluster {
     name: string,
   ): Promise<KubeResult<{ readyToUse: boolean; error?: string }>>;
 
+  /**
+   * VolumeSnapshots in every namespace carrying `labelSelector` (e.g. the backup-uid label the agent
+   * sets on the snapshots it creates); `deleting` when a deletionTimestamp is set (finalizers pending).
+   */
+  listVolumeSnapshots(
+    labelSelector: string,
+  ): Promise<KubeResult<Array<VolumeSnapshotRef & { deleting: boolean }>>>;
+  /** Deletes one VolumeSnapshot; one that is already gone counts as deleted. */
+  deleteVolumeSnapshot(namespace: string, name: string): Promise<KubeResult<void>>;
+  /**
+   * Deletes the Backup object only if it is still the one with `uid` (a precondition: a new Backup
+   * of the same name gets {code: 409}); one that is already gone counts as deleted.
+   */
+  deleteBackup(namespace: string, name: string, uid: string): Promise<KubeResult<void>>;
+
   /** Best effort: failures are logged by the implementation and swallowed. */
   createEvent(
     involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string },

@@ -17,6 +17,7 @@ import { startFileServer } from "../agent/store/file-server.js";
 import { generateBundle } from "../tls/generate.js";
 import { KeyedMutex } from "../agent/runtime/pod-lock.js";
 import { ScheduleController } from "../agent/standalone/schedules.js";
+import { BackupCollector } from "../agent/standalone/gc.js";
 import type { AgentCluster, PodExecutor } from "../agent/ports.js";
 import type { BackupObject } from "../velero/types.js";
 import { createCompanionCluster } from "../kube/companion-cluster.js";
@@ -40,6 +41,8 @@ export interface RunningAgent {
   resultsPort?: number;
   /** the standalone controller; undefined in companion mode */
   controller?: BackupController;
+  /** standalone: garbage collection of expired and deletion-requested Backups */
+  collector?: BackupCollector;
   /** the companion observer; undefined in standalone mode */
   observer?: CompanionObserver;
   /** the companion's thaw guard; undefined in standalone mode or with --no-thaw-guard */
@@ -201,6 +204,11 @@ async function startStandalone(
     namespace: config.namespace,
     ...(config.backupSelector ? { backupSelector: config.backupSelector } : {}),
   });
+  // deleting expired and requested Backups is the leader's too, like claiming them
+  const collector = new BackupCollector(deps, {
+    namespace: config.namespace,
+    intervalMs: config.gcIntervalMs,
+  });
   // Schedules create Backups only while this agent leads (one catch-up Backup, never two agents' worth)
   const schedules = new ScheduleController(
     cluster,
@@ -224,7 +232,10 @@ async function startStandalone(
   const backups: ObjectWatcher = watchObjects<BackupObject>(
     kc,
     { path: backupsPath(config.namespace), list: listBackupsFn(kc, config.namespace) },
-    (type, obj) => controller.onBackup(obj, type),
+    (type, obj) => {
+      controller.onBackup(obj, type);
+      collector.onBackup(obj, type);
+    },
     logger.child({ component: "backup-informer" }),
   );
   await backups.start();
@@ -236,10 +247,13 @@ async function startStandalone(
         .startLeading(term)
         .catch((err: unknown) => logger.error({ err }, "starting to lead failed"));
       schedules.start();
+      collector.start();
+      term?.addEventListener("abort", () => collector.stop(), { once: true });
     },
     onStoppedLeading: () => {
       logger.warn({ identity: config.identity }, "lost leadership: no new hooks start");
       controller.stopLeading();
+      collector.stop();
       void schedules.stop();
     },
   });
@@ -258,11 +272,14 @@ async function startStandalone(
     metricsPort: server.port,
     resultsPort: files.port,
     controller,
+    collector,
     metrics,
     stop: () =>
       (stopping ??= (async () => {
         // no new hooks; let in-flight ones end; thaw what this agent froze; then give up the lease
         await schedules.stop();
+        collector.stop();
+        await collector.idle();
         await controller.stop();
         await controller.finishOwn(config.shutdownPostHookTimeoutMs);
         await leadership.stop();

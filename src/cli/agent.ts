@@ -68,8 +68,12 @@ export function registerAgentCommand(program: Command): void {
     )
     .option(
       "--snapshot-timeout <duration>",
-      "how long to wait for a VolumeSnapshot to become readyToUse",
+      "how long to wait for a VolumeSnapshot to become readyToUse (and, when deleting a Backup, to be gone; at most 1m there)",
       "5m",
+    )
+    .option(
+      "--gc-interval <duration>",
+      "standalone: how often the leader deletes expired Backups, with their snapshots and files (default 1h)",
     )
     .addOption(
       new Option(

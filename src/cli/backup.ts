@@ -1,5 +1,6 @@
-// `hookguard backup create | get` (mirroring `velero backup create/get`); describe, logs and plan
+// `hookguard backup create | get | delete` (mirroring `velero backup create/get/delete`); describe, logs and plan
 // are registered by backup-inspect.ts on the same `backup` command.
+import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
 import { stringify as toYaml } from "yaml";
 import {
@@ -13,6 +14,7 @@ import {
 } from "../domain/index.js";
 import type { BackupObject, BackupSpec } from "../velero/types.js";
 import { registerBackupInspectCommands } from "./backup-inspect.js";
+import { DELETE_ANNOTATION, deletionRefusal, deletionRequested } from "../agent/standalone/deletion.js";
 import { sleep } from "../util/async.js";
 import { tabulate } from "./table.js";
 import { describeClusterFailure, isAlreadyExists } from "../kube/errors.js";
@@ -40,6 +42,9 @@ interface CreateOptions extends Common {
   wait?: boolean;
   waitTimeout: string;
   pollInterval: string;
+}
+interface DeleteOptions extends Common {
+  confirm?: boolean;
 }
 interface GetOptions extends Common {
   output?: "table" | "json" | "yaml";
@@ -255,7 +260,8 @@ function formatSelector(sel: BackupSpec["labelSelector"]): string {
 export function backupRow(b: BackupObject, now: Date): string[] {
   const meta = b.metadata as BackupObject["metadata"] & { deletionTimestamp?: string };
   let status = b.status?.phase || "New";
-  if (meta.deletionTimestamp) status = "Deleting";
+  // Velero shows Deleting once deletion has begun; here that is the agent's deletion request too
+  if (meta.deletionTimestamp || deletionRequested(b)) status = "Deleting";
   const hs = b.status?.hookStatus;
   let expires = "n/a";
   const expiration = (b.status?.expiration as string | undefined) ?? undefined;
@@ -340,6 +346,62 @@ async function get(name: string | undefined, opts: GetOptions): Promise<number> 
   return 0;
 }
 
+// ---------------------------------------------------------------- delete
+
+/** Velero's prompt (`Are you sure you want to continue (Y/N)? `), asked again until it reads y or n. */
+async function confirmed(): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    for (;;) {
+      const answer = (await rl.question("Are you sure you want to continue (Y/N)? ")).trim().toLowerCase();
+      if (answer === "y" || answer === "yes") return true;
+      if (answer === "n" || answer === "no") return false;
+    }
+  } catch {
+    // stdin ended without an answer
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Marks the Backup for deletion; the standalone agent's leader deletes its VolumeSnapshots, files and
+ * then the Backup, so this command needs no access to the agent's storage. A Backup hookguard did not
+ * run is refused here (and ignored by the agent): Velero's own deletion removes its data properly.
+ */
+async function deleteBackup(name: string, opts: DeleteOptions): Promise<number> {
+  const cluster = openCluster(opts);
+  const got = await cluster.getBackup(opts.namespace, name);
+  if (!got.ok) throw new Error(describeClusterFailure(`reading backup ${opts.namespace}/${name}`, got.error));
+  if (!got.value) throw new Error(`backups.velero.io "${name}" not found`);
+  const refusal = deletionRefusal(got.value);
+  if (refusal) throw new Error(refusal.message);
+  if (deletionRequested(got.value)) {
+    process.stdout.write(`Deletion of backup "${name}" was already requested; the agent is deleting it.\n`);
+    return 0;
+  }
+  if (!opts.confirm) {
+    if (!process.stdin.isTTY)
+      throw new UsageError(`refusing to delete backup "${name}" without --confirm: stdin is not a terminal`);
+    if (!(await confirmed())) {
+      process.stdout.write("Cancelled.\n");
+      return 0;
+    }
+  }
+  const marked = await cluster.patchBackupMetadata(opts.namespace, name, {
+    annotations: { [DELETE_ANNOTATION]: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") },
+  });
+  if (!marked.ok)
+    throw new Error(
+      describeClusterFailure(`requesting deletion of backup ${opts.namespace}/${name}`, marked.error),
+    );
+  process.stdout.write(
+    `Request to delete backup "${name}" submitted successfully.\nThe hookguard agent deletes its VolumeSnapshots, archive, log and results, then the Backup; \`hookguard backup get ${name}\` shows it until then.\n`,
+  );
+  return 0;
+}
+
 export function registerBackupCommand(program: Command): void {
   const backup = withExamples(
     program
@@ -411,6 +473,18 @@ export function registerBackupCommand(program: Command): void {
       "hookguard backup get nightly -o yaml",
       "hookguard backup get --context prod -v",
     ],
+  );
+
+  common(backup.command("delete"))
+    .description(
+      "Delete a Backup hookguard's standalone agent ran, with its VolumeSnapshots, archive, log and results (the agent does the deleting)",
+    )
+    .argument("<name>", "backup name")
+    .option("--confirm", "do not ask for confirmation (required when stdin is not a terminal)")
+    .action((name: string, opts: DeleteOptions) => guard(() => deleteBackup(name, opts)));
+  withExamples(
+    backup.commands.find((c) => c.name() === "delete")!,
+    ["hookguard backup delete nightly-20260101020000", "hookguard backup delete old --confirm -n velero"],
   );
 
   registerBackupInspectCommands(backup);

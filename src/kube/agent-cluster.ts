@@ -244,6 +244,38 @@ export function createAgentCluster(kc: KubeConfig, log: Logger, retry: RetryOpti
       });
     },
 
+    async listVolumeSnapshots(labelSelector) {
+      const r = await call(
+        () =>
+          custom.listClusterCustomObject({ ...SNAPSHOTS, labelSelector }) as Promise<{
+            items?: Array<{ metadata?: { namespace?: string; name?: string; deletionTimestamp?: string } }>;
+          }>,
+      );
+      return mapOk(r, (l) =>
+        (l.items ?? []).map((vs) => ({
+          namespace: vs.metadata?.namespace ?? "",
+          name: vs.metadata?.name ?? "",
+          deleting: Boolean(vs.metadata?.deletionTimestamp),
+        })),
+      );
+    },
+    async deleteVolumeSnapshot(namespace, name) {
+      const r = await call(() => custom.deleteNamespacedCustomObject({ ...SNAPSHOTS, namespace, name }));
+      if (!r.ok && isNotFound(r.error)) return { ok: true, value: undefined };
+      return mapOk(r, () => undefined);
+    },
+    async deleteBackup(namespace, name, uid) {
+      const r = await call(() =>
+        custom.deleteNamespacedCustomObject({
+          ...backups(namespace),
+          name,
+          body: { preconditions: { uid } },
+        }),
+      );
+      if (!r.ok && isNotFound(r.error)) return { ok: true, value: undefined };
+      return mapOk(r, () => undefined);
+    },
+
     async createEvent(involved, type, reason, message) {
       const now = new Date();
       const body: CoreV1Event = {

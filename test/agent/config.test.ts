@@ -135,3 +135,16 @@ test("companion: the thaw guard is on by default, --no-thaw-guard turns it off; 
   const negative = buildAgentConfig(flags({ maxFreezeWindow: "-1m" }), {}, false);
   assert.deepEqual(negative.ok ? [] : negative.error, ["--max-freeze-window must be 0 or more, got -1m"]);
 });
+
+test("--gc-interval: 1h by default (Velero's GC frequency), a positive Go duration, standalone only", () => {
+  const d = buildAgentConfig(flags({ mode: "standalone" }), {}, false);
+  assert.ok(d.ok && d.value.gcIntervalMs === 3_600_000);
+  const set = buildAgentConfig(flags({ mode: "standalone", gcInterval: "15m" }), {}, false);
+  assert.ok(set.ok && set.value.gcIntervalMs === 900_000);
+  const bad = buildAgentConfig(flags({ mode: "standalone", gcInterval: "0s" }), {}, false);
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.error, ["--gc-interval must be positive, got 0s"]);
+  const companion = buildAgentConfig(flags({ gcInterval: "15m" }), {}, false);
+  assert.ok(!companion.ok);
+  assert.match(companion.error.join("\n"), /--gc-interval only apply with --mode standalone/);
+});

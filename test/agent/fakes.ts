@@ -161,6 +161,19 @@ export class FakeCluster implements AgentCluster {
     if (s.error) return ok({ readyToUse: false, error: s.error });
     return ok({ readyToUse: reads > this.snapshotReadyAfterReads });
   }
+  async listVolumeSnapshots(
+    _labelSelector: string,
+  ): Promise<KubeResult<Array<VolumeSnapshotRef & { deleting: boolean }>>> {
+    return ok([]);
+  }
+  async deleteVolumeSnapshot(ns: string, name: string): Promise<KubeResult<void>> {
+    this.snapshots.delete(this.key(ns, name));
+    return ok(undefined);
+  }
+  async deleteBackup(ns: string, name: string): Promise<KubeResult<void>> {
+    this.backups.delete(this.key(ns, name));
+    return ok(undefined);
+  }
   async createEvent(
     involved: { kind: string; name: string },
     type: "Normal" | "Warning",

@@ -39,6 +39,18 @@ export const valueCases: Record<string, object> = {
     metrics: { serviceMonitor: { enabled: true } },
   },
   hostNetwork: { webhook: { hostNetwork: true, port: 10263, metricsPort: 10280, priorityClassName: "" } },
+  whoIsValidated: {
+    webhook: {
+      exemptUsers: ["system:serviceaccount:velero:velero", "oidc:ci-bot@example.com"],
+      exemptGroups: ["system:serviceaccounts:velero"],
+      namespaceSelector: {
+        matchLabels: { "hookguard.io/validate": "enabled" },
+        matchExpressions: [{ key: "tier", operator: "NotIn", values: ["sandbox"] }],
+      },
+      objectSelector: { matchExpressions: [{ key: "hookguard.io/skip", operator: "DoesNotExist" }] },
+      failOpen: true,
+    },
+  },
   singleAgentReadWriteOnce: {
     agent: { mode: "standalone", replicas: 1, storage: { accessModes: ["ReadWriteOnce"] } },
   },

@@ -334,3 +334,37 @@ test("controllers' copies go to the Ignore entries only: owned workloads and sch
     false,
   );
 });
+
+test("exemptions: a request from an exempt user or a member of an exempt group never reaches the webhook; everyone else's does", async () => {
+  const docs = await renderChart({
+    webhook: {
+      exemptUsers: ["system:serviceaccount:velero:velero"],
+      exemptGroups: ["system:serviceaccounts:velero"],
+    },
+  });
+  for (const kind of ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"]) {
+    const entry = findOne(docs, kind).webhooks[0];
+    // every matchCondition must hold for the request to be sent
+    const sent = (userInfo: Record<string, unknown>): boolean =>
+      entry.matchConditions.every((c: { expression: string }) =>
+        evaluateCel(c.expression, {
+          object: pod(hook),
+          oldObject: null,
+          request: { operation: "CREATE", namespace: "shop", userInfo },
+        }),
+      );
+    assert.equal(
+      sent({ username: "system:serviceaccount:velero:velero", groups: ["system:serviceaccounts"] }),
+      false,
+    );
+    assert.equal(
+      sent({ username: "system:serviceaccount:velero:restic", groups: ["system:serviceaccounts:velero"] }),
+      false,
+    );
+    assert.equal(sent({ username: "alice", groups: ["system:authenticated", "devs"] }), true);
+    // a name that only contains the exempt one is not it
+    assert.equal(sent({ username: "system:serviceaccount:velero:velero-evil", groups: [] }), true);
+    // no groups at all (the field is omitted): the has() guard keeps the condition true
+    assert.equal(sent({ username: "bob" }), true);
+  }
+});

@@ -65,6 +65,8 @@ const agentGrants = [
   "cluster core pods/exec create",
   "cluster core pods/exec get",
   "cluster snapshot.storage.k8s.io volumesnapshots create",
+  // garbage collection and `backup delete`: the snapshots of the Backups the agent ran
+  "cluster snapshot.storage.k8s.io volumesnapshots delete",
   "cluster snapshot.storage.k8s.io volumesnapshots get",
   "cluster snapshot.storage.k8s.io volumesnapshots list",
   // the agent keeps its Lease in --namespace, next to the Backups
@@ -72,6 +74,8 @@ const agentGrants = [
   "velero coordination.k8s.io leases get [hookguard-agent]",
   "velero coordination.k8s.io leases update [hookguard-agent]",
   "velero velero.io backups create",
+  // the last step of deleting an expired or requested Backup the agent ran
+  "velero velero.io backups delete",
   "velero velero.io backups get",
   "velero velero.io backups list",
   "velero velero.io backups patch",
@@ -173,6 +177,13 @@ test("agent (companion): the thaw guard's exec right follows agent.thawGuard (of
   );
 });
 
+test("agent (companion): deletes nothing of Velero's, only the DownloadRequests it created", async () => {
+  const deletes = grantsOf(await renderChart(), "hookguard-agent").filter(
+    (g) => g.split(" ")[3] === "delete",
+  );
+  assert.deepEqual(deletes, ["velero velero.io downloadrequests delete"]);
+});
+
 test("agent (standalone): exactly the rights it needs", async () => {
   assert.deepEqual(
     grantsOf(await renderChart({ agent: { mode: "standalone" } }), "hookguard-agent"),
@@ -195,6 +206,8 @@ test("agent.mode picks the agent's --mode; standalone-only flags are passed only
   const standalone = args(await renderChart({ agent: { mode: "standalone" } }));
   assert.equal(standalone[standalone.indexOf("--mode") + 1], "standalone");
   assert.ok(standalone.includes("--storage-dir"));
+  assert.equal(standalone[standalone.indexOf("--gc-interval") + 1], "1h");
+  assert.ok(!companion.includes("--gc-interval"));
   await assert.rejects(renderChart({ agent: { mode: "velero" } }), /mode/);
 });
 

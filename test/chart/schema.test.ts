@@ -62,6 +62,11 @@ const bad: Array<[string, object, RegExp]> = [
     /\/agent\/maxFreezeWindow.*does not match pattern/,
   ],
   ["zero workers", { agent: { workers: 0 } }, /\/agent\/workers.*minimum/],
+  [
+    "a GC interval that is not a duration",
+    { agent: { gcInterval: "daily" } },
+    /\/agent\/gcInterval.*does not match pattern/,
+  ],
   ["zero webhook connections", { webhook: { maxConnections: 0 } }, /\/webhook\/maxConnections.*minimum/],
   [
     "a CIDR without prefix length",
@@ -80,6 +85,68 @@ const bad: Array<[string, object, RegExp]> = [
     /\/certificates\/provided\/caBundle.*does not match pattern/,
   ],
   ["a port out of range", { agent: { metricsPort: 70000 } }, /\/agent\/metricsPort.*maximum/],
+  // who is validated: values that would switch validation off for everyone, or silently select nothing
+  [
+    "exempting every authenticated user",
+    { webhook: { exemptGroups: ["system:authenticated"] } },
+    /\/webhook\/exemptGroups\/0/,
+  ],
+  [
+    "exempting every ServiceAccount",
+    { webhook: { exemptGroups: ["system:serviceaccounts"] } },
+    /\/webhook\/exemptGroups\/0/,
+  ],
+  [
+    "exempting anonymous requests",
+    { webhook: { exemptUsers: ["system:anonymous"] } },
+    /\/webhook\/exemptUsers\/0/,
+  ],
+  [
+    "a wildcard username (matched literally: it would exempt nobody, or be read as everyone)",
+    { webhook: { exemptUsers: ["system:serviceaccount:velero:*"] } },
+    /\/webhook\/exemptUsers\/0.*does not match pattern/,
+  ],
+  [
+    "an empty username",
+    { webhook: { exemptUsers: [""] } },
+    /\/webhook\/exemptUsers\/0.*does not match pattern/,
+  ],
+  [
+    "a quote inside a username (it would end the CEL string)",
+    { webhook: { exemptUsers: ["bob') || true || ('"] } },
+    /\/webhook\/exemptUsers\/0.*does not match pattern/,
+  ],
+  ["exemptUsers as one string", { webhook: { exemptUsers: "velero" } }, /\/webhook\/exemptUsers.*want array/],
+  [
+    "a misspelt selector key (a selector without terms selects everything)",
+    { webhook: { namespaceSelector: { matchLabel: { team: "a" } } } },
+    /\/webhook\/namespaceSelector.*additional properties 'matchLabel' not allowed/,
+  ],
+  [
+    "an unknown selector operator",
+    {
+      webhook: { objectSelector: { matchExpressions: [{ key: "app", operator: "Equals", values: ["a"] }] } },
+    },
+    /\/webhook\/objectSelector\/matchExpressions\/0\/operator/,
+  ],
+  [
+    "an In expression without values",
+    { webhook: { namespaceSelector: { matchExpressions: [{ key: "team", operator: "In" }] } } },
+    /\/webhook\/namespaceSelector\/matchExpressions\/0.*values/,
+  ],
+  [
+    "values on an Exists expression",
+    {
+      webhook: { objectSelector: { matchExpressions: [{ key: "app", operator: "Exists", values: ["a"] }] } },
+    },
+    /\/webhook\/objectSelector\/matchExpressions\/0\/values.*maxItems|\/webhook\/objectSelector\/matchExpressions\/0\/values/,
+  ],
+  [
+    "an invalid label key",
+    { webhook: { objectSelector: { matchLabels: { "bad key": "x" } } } },
+    /invalid propertyName 'bad key'/,
+  ],
+  ["failOpen as a string", { webhook: { failOpen: "yes" } }, /\/webhook\/failOpen.*want boolean/],
 ];
 
 for (const [what, values, message] of bad) {

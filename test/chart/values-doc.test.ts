@@ -48,7 +48,8 @@ test("every value in values.yaml is declared in values.schema.json, and nothing 
     [],
   );
   // optional keys the schema accepts without a default in values.yaml
-  const schemaOnly = /\.(seccompProfile\.localhostProfile|capabilities\.add|issuerRef\.(name|kind|group))$/;
+  const schemaOnly =
+    /\.(seccompProfile\.localhostProfile|capabilities\.add|issuerRef\.(name|kind|group)|(namespace|object)Selector\.(matchLabels|matchExpressions))$/;
   assert.deepEqual(
     [...inSchema].filter((k) => !inValues.includes(k) && !schemaOnly.test(k)),
     [],

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { findOne, renderChart, renderWebhookConfigurations } from "./render.js";
-import { caBundle, caPem } from "./cases.js";
+import { caBundle, caPem, valueCases } from "./cases.js";
 
 const kinds = ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] as const;
 const entryNames = (verb: string) =>
@@ -130,6 +130,83 @@ test("namespaceSelector excludes kube-system and the release namespace; mutation
   }
 });
 
+test("webhook.failOpen: every entry of both configurations fails open, whatever webhook.failurePolicy says", async () => {
+  const docs = await renderChart({
+    webhook: { failOpen: true, failurePolicy: { pods: "Fail", workloads: "Fail", velero: "Fail" } },
+  });
+  for (const kind of kinds)
+    for (const w of findOne(docs, kind).webhooks) assert.equal(w.failurePolicy, "Ignore", w.name);
+});
+
+test("webhook.namespaceSelector narrows every entry (ANDed after the exclusions and the mutation opt-in); webhook.objectSelector is set on every entry", async () => {
+  const values = valueCases.whoIsValidated as any;
+  const docs = await renderChart(values);
+  const excluded = {
+    key: "kubernetes.io/metadata.name",
+    operator: "NotIn",
+    values: ["hookguard", "kube-system"],
+  };
+  const own = values.webhook.namespaceSelector;
+  for (const w of findOne(docs, "ValidatingWebhookConfiguration").webhooks) {
+    assert.deepEqual(
+      w.namespaceSelector,
+      { matchLabels: own.matchLabels, matchExpressions: [excluded, ...own.matchExpressions] },
+      w.name,
+    );
+    assert.deepEqual(w.objectSelector, values.webhook.objectSelector, w.name);
+  }
+  for (const w of findOne(docs, "MutatingWebhookConfiguration").webhooks) {
+    assert.deepEqual(
+      w.namespaceSelector,
+      {
+        matchLabels: own.matchLabels,
+        matchExpressions: [
+          excluded,
+          { key: "hookguard.io/mutate", operator: "In", values: ["enabled"] },
+          ...own.matchExpressions,
+        ],
+      },
+      w.name,
+    );
+    assert.deepEqual(w.objectSelector, values.webhook.objectSelector, w.name);
+  }
+  // the defaults: no objectSelector at all (an empty one would select everything anyway)
+  for (const kind of kinds)
+    for (const w of findOne(await renderChart(), kind).webhooks) assert.equal(w.objectSelector, undefined);
+});
+
+test("webhook.exemptUsers/exemptGroups: one matchCondition each, on every entry of both configurations, after the entry's own", async () => {
+  const defaults = await renderChart();
+  const docs = await renderChart({
+    webhook: {
+      exemptUsers: ["system:serviceaccount:velero:velero", "ci@example.com"],
+      exemptGroups: ["ops"],
+    },
+  });
+  for (const kind of kinds) {
+    const before = findOne(defaults, kind).webhooks;
+    findOne(docs, kind).webhooks.forEach((w: any, i: number) => {
+      assert.deepEqual(w.matchConditions.slice(0, -2), before[i].matchConditions, w.name);
+      assert.deepEqual(w.matchConditions.slice(-2), [
+        {
+          name: "not-exempt-user",
+          expression:
+            "!(request.userInfo.username in ['system:serviceaccount:velero:velero', 'ci@example.com'])",
+        },
+        {
+          name: "not-exempt-group",
+          expression: "!(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ['ops']))",
+        },
+      ]);
+    });
+  }
+  const usersOnly = await renderChart({ webhook: { exemptUsers: ["a"] } });
+  const names = findOne(usersOnly, "ValidatingWebhookConfiguration").webhooks[0].matchConditions.map(
+    (c: any) => c.name,
+  );
+  assert.deepEqual(names, ["has-hook-annotation", "not-exempt-user"]);
+});
+
 test("matchConditions: pods and workloads only with a hook annotation (object, pod template, CronJob job template, oldObject on UPDATE); velero.io objects on CREATE or a hook change", async () => {
   const docs = await renderChart();
   for (const kind of kinds) {
@@ -203,7 +280,7 @@ test("matchConditions: pods and workloads only with a hook annotation (object, p
 const CEL_SUBSET = {
   functions: new Set(["has"]),
   methods: new Set(["exists", "contains"]),
-  identifiers: new Set(["object", "oldObject", "request", "k", "r", "true"]),
+  identifiers: new Set(["object", "oldObject", "request", "k", "r", "g", "true"]),
   operators: new Set(["&&", "||", "==", "!=", "!", "(", ")", "[", "]", ",", ".", "in"]),
 };
 
@@ -216,40 +293,40 @@ function celTokens(expr: string): string[] {
 }
 
 test("matchConditions stay inside the CEL subset the API-server double implements", async () => {
-  const docs = await renderChart();
   const used = new Set<string>();
-  for (const kind of kinds) {
-    for (const w of findOne(docs, kind).webhooks) {
-      for (const { expression } of w.matchConditions ?? []) {
-        const t = celTokens(expression);
-        let depth = 0;
-        t.forEach((tok, i) => {
-          assert.ok(!tok.startsWith("?"), `unexpected character ${tok.slice(1)} in ${w.name}`);
-          if (tok === "(") depth++;
-          if (tok === ")") depth--;
-          assert.ok(depth >= 0, "balanced parentheses");
-          if (tok.startsWith("'")) return used.add("string literal");
-          if (CEL_SUBSET.operators.has(tok)) return used.add(tok);
-          const prev = t[i - 1];
-          const next = t[i + 1];
-          if (prev === ".") {
-            // field selection, or a method call when followed by "("
+  for (const docs of [await renderChart(), await renderChart(valueCases.whoIsValidated!)])
+    for (const kind of kinds) {
+      for (const w of findOne(docs, kind).webhooks) {
+        for (const { expression } of w.matchConditions ?? []) {
+          const t = celTokens(expression);
+          let depth = 0;
+          t.forEach((tok, i) => {
+            assert.ok(!tok.startsWith("?"), `unexpected character ${tok.slice(1)} in ${w.name}`);
+            if (tok === "(") depth++;
+            if (tok === ")") depth--;
+            assert.ok(depth >= 0, "balanced parentheses");
+            if (tok.startsWith("'")) return used.add("string literal");
+            if (CEL_SUBSET.operators.has(tok)) return used.add(tok);
+            const prev = t[i - 1];
+            const next = t[i + 1];
+            if (prev === ".") {
+              // field selection, or a method call when followed by "("
+              if (next === "(") {
+                assert.ok(CEL_SUBSET.methods.has(tok), `method ${tok}() is outside the subset`);
+                used.add(`.${tok}()`);
+              } else used.add("field selection");
+              return;
+            }
             if (next === "(") {
-              assert.ok(CEL_SUBSET.methods.has(tok), `method ${tok}() is outside the subset`);
-              used.add(`.${tok}()`);
-            } else used.add("field selection");
-            return;
-          }
-          if (next === "(") {
-            assert.ok(CEL_SUBSET.functions.has(tok), `function ${tok}() is outside the subset`);
-            return used.add(`${tok}()`);
-          }
-          assert.ok(CEL_SUBSET.identifiers.has(tok), `identifier ${tok} is outside the subset`);
-        });
-        assert.equal(depth, 0, "balanced parentheses");
+              assert.ok(CEL_SUBSET.functions.has(tok), `function ${tok}() is outside the subset`);
+              return used.add(`${tok}()`);
+            }
+            assert.ok(CEL_SUBSET.identifiers.has(tok), `identifier ${tok} is outside the subset`);
+          });
+          assert.equal(depth, 0, "balanced parentheses");
+        }
       }
     }
-  }
   // documents what the double must implement; a new construct must be added there first
   assert.deepEqual(
     [...used].sort(),

@@ -9,7 +9,7 @@ import { scrape } from "./metrics-scrape.js";
 import { join } from "node:path";
 import { waitFor, ROOT } from "../agent/double.js";
 import { findByKind } from "../apiserver/resources.js";
-import { spawnReady, type ReadyProcess } from "../helpers/process.js";
+import { runProcess, spawnReady, type ReadyProcess } from "../helpers/process.js";
 import { renderChart } from "../chart/render.js";
 import { policyFromChart, serviceAccountUser } from "../chart/rbac-policy.js";
 import { Sandbox, bslCa, kubeConfig } from "../velero/harness.js";
@@ -270,6 +270,71 @@ for (const variant of [
         const text = JSON.stringify(cm?.data ?? {});
         for (const n of ["nightly-1", "nightly-2"])
           assert.ok(text.includes(sb.backup(n).metadata.uid), `${n} in the checkpoint: ${text}`);
+      });
+
+      test("companion mode deletes nothing of Velero's: an expired Backup, even one marked for deletion, stays; `backup delete` refuses it", async () => {
+        const total = async (): Promise<number> =>
+          (await scrape(agent.metricsPort))
+            .split("\n")
+            .filter((l) => l.startsWith("hookguard_backups_total{"))
+            .reduce((n, l) => n + Number(l.split(" ")[1]), 0);
+        const before = await total();
+        const r = await sb.kubectl.run(
+          ["create", "-f", "-"],
+          JSON.stringify({
+            apiVersion: "velero.io/v1",
+            kind: "Backup",
+            metadata: { name: "short-lived", namespace: "velero" },
+            spec: { includedNamespaces: ["db"], ttl: "1s" },
+          }),
+        );
+        assert.equal(r.code, 0, r.stderr);
+        await waitFor(
+          "Velero to finish short-lived",
+          () => (TERMINAL.has(sb.backup("short-lived")?.status?.phase) ? true : undefined),
+          90_000,
+          100,
+        );
+        // the CLI refuses a Backup Velero ran, and says how to delete it
+        const cli = await runProcess(
+          process.execPath,
+          [
+            join(ROOT, "bin/hookguard.js"),
+            "backup",
+            "delete",
+            "short-lived",
+            "--confirm",
+            "--kubeconfig",
+            sb.api.kubeconfigPath,
+          ],
+          { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" } },
+        );
+        assert.equal(cli.code, 1, cli.stderr);
+        assert.match(cli.stderr, /not run by hookguard's standalone agent.*velero backup delete short-lived/);
+        // someone sets hookguard's deletion marker by hand anyway
+        const annotate = await sb.kubectl.run([
+          "annotate",
+          "backup",
+          "short-lived",
+          "-n",
+          "velero",
+          "hookguard.io/delete-requested=2026-01-01T00:00:00Z",
+        ]);
+        assert.equal(annotate.code, 0, annotate.stderr);
+        // another Backup, run and counted after the marker and the expiration: the companion saw both
+        await createBackup(sb, "nightly-3");
+        await waitFor(
+          "the companion to count short-lived and nightly-3",
+          async () => ((await total()) >= before + 2 ? true : undefined),
+          90_000,
+          200,
+        );
+        assert.ok(Date.parse(sb.backup("short-lived").status.expiration) < Date.now());
+        assert.ok(sb.backup("short-lived"), "the expired, marked Backup is still there");
+        const deletes = sb.api.requestLog.filter(
+          (q) => q.user === AGENT_USER && q.method === "DELETE" && !q.url.includes("/downloadrequests"),
+        );
+        assert.deepEqual(deletes, []);
       });
     }
   });

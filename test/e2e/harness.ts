@@ -30,6 +30,8 @@ export interface E2eOptions {
   webhookArgs?: string[];
   /** Run the double's Deployment and ReplicaSet controllers (test/apiserver/workload-controllers.ts). */
   workloadControllers?: boolean;
+  /** Chart values the registered webhook configurations are rendered with (e.g. webhook.exemptUsers). */
+  chartValues?: object;
 }
 
 export interface E2e {
@@ -89,10 +91,10 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
     kubectl = new Kubectl(kubeconfig);
     const k = kubectl;
     // Registered the way a person would: the chart's configurations, applied with kubectl.
-    const configs = await webhookConfigurationsYaml({
-      url: `https://127.0.0.1:${webhook.port}`,
-      caPem: webhook.caPem,
-    });
+    const configs = await webhookConfigurationsYaml(
+      { url: `https://127.0.0.1:${webhook.port}`, caPem: webhook.caPem },
+      opts.chartValues,
+    );
     const registered = await k.run(["apply", "-f", k.manifest("webhook-configurations.yaml", configs)]);
     if (registered.code !== 0)
       throw new Error(`registering the chart's webhook configurations failed: ${registered.stderr}`);

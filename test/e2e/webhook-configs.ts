@@ -8,9 +8,12 @@ import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { renderWebhookConfigurations, type LocalWebhookTarget } from "../chart/render.js";
 
-/** The chart's webhook configurations for `target`, as one multi-document YAML stream. */
-export async function webhookConfigurationsYaml(target: LocalWebhookTarget): Promise<string> {
-  const configs = await renderWebhookConfigurations(target);
+/** The chart's webhook configurations for `target` (rendered with `values`), as one multi-document YAML stream. */
+export async function webhookConfigurationsYaml(
+  target: LocalWebhookTarget,
+  values: object = {},
+): Promise<string> {
+  const configs = await renderWebhookConfigurations(target, values);
   return configs.map((c) => stringify(c)).join("---\n");
 }
 

@@ -35,6 +35,8 @@ export const agentMetrics: Record<string, string> = {
   hookguard_backup_oldest_in_progress_start_timestamp_seconds: "gauge",
   hookguard_build_info: "gauge",
   hookguard_velero_server_detected: "gauge",
+  // standalone: garbage collection and `backup delete`
+  hookguard_backup_deletions_total: "counter",
   // companion mode only (Velero's status.hookStatus)
   hookguard_velero_backup_hooks_attempted_total: "counter",
   hookguard_velero_backup_hooks_failed_total: "counter",

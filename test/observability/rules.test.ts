@@ -27,6 +27,7 @@ const requiredAlerts = [
   "HookguardWebhookNoReadyEndpoints",
   "HookguardStandaloneBesideVelero",
   "HookguardVeleroHookFailures",
+  "HookguardBackupDeletionsFailing",
 ];
 
 test("promtool check rules accepts the rule file (expressions and annotation templates)", async () => {

@@ -52,6 +52,9 @@ class MemoryCluster {
       patchBackupMetadata: notUsed,
       createVolumeSnapshot: notUsed,
       getVolumeSnapshotState: notUsed,
+      listVolumeSnapshots: notUsed,
+      deleteVolumeSnapshot: notUsed,
+      deleteBackup: notUsed,
       createEvent: async () => undefined,
       readVeleroServerSignals: async () => ({
         ok: true,

@@ -242,6 +242,70 @@ Bare Pods have one entry either way: it fails open already.
 {{- end }}
 
 {{/* Namespaces the webhook never sees: kube-system (by default) and its own namespace. */}}
+{{/*
+namespaceSelector of every webhook entry: the excluded namespaces (release namespace included), the
+mutating opt-in label when asked (dict "ctx" $ "optIn" true), and webhook.namespaceSelector's own terms,
+all ANDed: webhook.namespaceSelector can only narrow what is sent, never re-include an excluded namespace.
+*/}}
+{{- define "hookguard.namespaceSelector" -}}
+{{- $sel := .ctx.Values.webhook.namespaceSelector -}}
+{{- with $sel.matchLabels }}
+matchLabels:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: NotIn
+    values: {{ include "hookguard.excludedNamespaces" .ctx }}
+{{- if .optIn }}
+  - key: hookguard.io/mutate
+    operator: In
+    values: ["enabled"]
+{{- end }}
+{{- with $sel.matchExpressions }}
+{{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* webhook.objectSelector, when it has terms (an empty selector selects everything: left out). */}}
+{{- define "hookguard.objectSelector" -}}
+{{- $sel := .Values.webhook.objectSelector -}}
+{{- if or $sel.matchLabels $sel.matchExpressions }}
+objectSelector:
+  {{- with $sel.matchLabels }}
+  matchLabels:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $sel.matchExpressions }}
+  matchExpressions:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Exemptions by identity, as matchConditions on request.userInfo (every condition must hold for a request
+to be sent): requests of webhook.exemptUsers (exact usernames) and of members of webhook.exemptGroups
+never reach the webhook. The names are CEL string literals; values.schema.json refuses quotes,
+backslashes, blanks and "*" in them, and the groups everyone is in.
+*/}}
+{{- define "hookguard.celStringList" -}}
+{{- $q := list -}}
+{{- range . }}{{ $q = append $q (printf "'%s'" .) }}{{ end -}}
+[{{ join ", " $q }}]
+{{- end }}
+
+{{- define "hookguard.matchConditions.exemptions" -}}
+{{- with .Values.webhook.exemptUsers }}
+- name: not-exempt-user
+  expression: {{ printf "!(request.userInfo.username in %s)" (include "hookguard.celStringList" .) | quote }}
+{{- end }}
+{{- with .Values.webhook.exemptGroups }}
+- name: not-exempt-group
+  expression: {{ printf "!(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in %s))" (include "hookguard.celStringList" .) | quote }}
+{{- end }}
+{{- end }}
+
 {{- define "hookguard.excludedNamespaces" -}}
 {{- $ns := concat (list .Release.Namespace) .Values.webhook.excludedNamespaces | uniq }}
 {{- toJson $ns }}

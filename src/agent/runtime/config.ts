@@ -32,6 +32,8 @@ export interface AgentConfig {
   thawGuard: boolean;
   volumeSnapshotClass?: string;
   snapshotTimeoutMs: number;
+  /** standalone: how often the leader looks for expired Backups to delete */
+  gcIntervalMs: number;
   leaderElect: boolean;
   leaseName: string;
   leaseDurationMs: number;
@@ -61,6 +63,7 @@ export interface AgentFlags {
   thawGuard?: boolean;
   volumeSnapshotClass?: string;
   snapshotTimeout: string;
+  gcInterval?: string;
   leaderElect?: boolean;
   leaseName: string;
   leaderElectLeaseDuration?: string;
@@ -116,6 +119,7 @@ export function buildAgentConfig(
     maxFreezeWindowMs: durationMs("max-freeze-window", flags.maxFreezeWindow, problems, mode === "companion"),
     thawGuard: flags.thawGuard !== false,
     snapshotTimeoutMs: durationMs("snapshot-timeout", flags.snapshotTimeout, problems),
+    gcIntervalMs: durationMs("gc-interval", flags.gcInterval ?? "1h", problems),
     leaderElect: flags.leaderElect ?? inCluster,
     leaseName: flags.leaseName,
     leaseDurationMs: durationMs(
@@ -158,6 +162,7 @@ export function buildAgentConfig(
       ["--parallel-hooks", flags.parallelHooks],
       ["--volume-snapshot-class", flags.volumeSnapshotClass],
       ["--backup-selector", flags.backupSelector],
+      ["--gc-interval", flags.gcInterval],
     ];
     const given = standaloneOnly.filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
     if (given.length > 0)

@@ -22,6 +22,8 @@ export class AgentMetrics {
   readonly hookConfigWarnings: Counter;
   readonly leader: Gauge;
   readonly oldestInProgress: Gauge;
+  /** standalone: Backups deleted (expired or on request), failed attempts, and requests refused */
+  readonly backupDeletions: Counter<"result">;
   /** Start time (seconds) of each backup this agent is running; the gauge shows the oldest. */
   private readonly inFlight = new Map<symbol, number>();
   /** standalone: 1 while a Velero server works in --namespace (the agent then claims nothing) */
@@ -94,6 +96,12 @@ export class AgentMetrics {
       help: "Start time of the oldest Backup this agent is running (0 when none)",
       registers,
     });
+    this.backupDeletions = new Counter({
+      name: "hookguard_backup_deletions_total",
+      help: "Standalone: deletions of expired or requested Backups (snapshots, files, then the Backup), by result: succeeded, failed (retried), refused (not run by hookguard)",
+      labelNames: ["result"],
+      registers,
+    });
     this.veleroServerDetected = new Gauge({
       name: "hookguard_velero_server_detected",
       help: "1 when a standalone agent found a live Velero server in its namespace and therefore claims no Backup",
@@ -123,6 +131,7 @@ export class AgentMetrics {
       this.thawGuardNotEligible.inc({ reason }, 0);
     // "no successful backup in N hours" is increase(...{phase="Completed"}[Nh]) == 0: the series must exist
     for (const phase of ["Completed", "PartiallyFailed", "Failed"]) this.backups.inc({ phase }, 0);
+    for (const result of ["succeeded", "failed", "refused"]) this.backupDeletions.inc({ result }, 0);
   }
 
   /** Marks a backup running until the returned function is called (once, on every exit path). */

@@ -6,6 +6,7 @@ import type { ItemBlock, PodLike } from "../../domain/index.js";
 import { sleep } from "../../util/async.js";
 import type { ArchiveItem } from "../store/archive.js";
 import type { AgentRunOptions, RunContext } from "../runtime/run-context.js";
+import { BACKUP_UID_LABEL } from "./deletion.js";
 
 export interface ItemStepResult {
   items: ArchiveItem[];
@@ -53,8 +54,11 @@ export async function backUpBlockItems(
     if (signal.aborted) return out;
     const ns = pvc.namespace ?? "";
     const name = snapshotName(backupName, pvc.name);
+    // the uid label is how garbage collection finds this Backup's snapshots (and only them)
+    const uid = ctx.backup.metadata.uid;
     const r = await ctx.cluster.createVolumeSnapshot(ns, name, pvc.name, snapshotClass, {
       "velero.io/backup-name": backupName,
+      ...(uid ? { [BACKUP_UID_LABEL]: uid } : {}),
     });
     if (!r.ok) {
       out.errors.push(

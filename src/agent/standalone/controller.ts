@@ -10,6 +10,7 @@ import type { BackupObject } from "../../velero/types.js";
 import { processBackup } from "./lifecycle.js";
 import { isOrphanCandidate, recoverBackup } from "./recovery.js";
 import { VeleroServerGuard } from "./velero-guard.js";
+import { expirationFor } from "./expiry.js";
 
 export interface ControllerOptions {
   namespace: string;
@@ -158,13 +159,20 @@ export class BackupController {
       ...(b.metadata.uid ? { uid: b.metadata.uid } : {}),
     });
     if (!allowed.ok || signal.aborted) return;
-    const startTimestamp = new Date().toISOString();
+    const started = new Date();
+    const startTimestamp = started.toISOString();
     const claim: BackupObject = structuredClone(b);
     claim.metadata.annotations = {
       ...(claim.metadata.annotations ?? {}),
       [OWNER_ANNOTATION]: this.deps.identity,
     };
-    claim.status = { ...(claim.status ?? {}), phase: "InProgress", startTimestamp };
+    // as Velero: the expiration is fixed when the Backup starts (spec.ttl, default 720h)
+    claim.status = {
+      ...(claim.status ?? {}),
+      phase: "InProgress",
+      startTimestamp,
+      expiration: expirationFor(b, started),
+    };
     const put = await this.deps.cluster.replaceBackup(claim);
     if (!put.ok) {
       if (put.error.code === 409) {
