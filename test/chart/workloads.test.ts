@@ -304,6 +304,16 @@ test("NetworkPolicy admits the API server to the webhook port and only Prometheu
   assert.equal(ag.spec.ingress.length, 1);
   assert.deepEqual(ag.spec.ingress[0].ports, [{ port: 8081, protocol: "TCP" }]);
   assert.ok(ag.spec.ingress[0].from[0].podSelector);
+
+  // standalone: the stored-files port admits the API server (its service proxy) and nothing else
+  const standalone = await renderChart({
+    agent: { mode: "standalone" },
+    networkPolicy: { enabled: true, apiServerCidrs: ["10.0.0.0/24"] },
+  });
+  const sag = findOne(standalone, "NetworkPolicy", agentName);
+  assert.equal(sag.spec.ingress.length, 2);
+  assert.deepEqual(sag.spec.ingress[1].ports, [{ port: 8443, protocol: "TCP" }]);
+  assert.deepEqual(sag.spec.ingress[1].from, [{ ipBlock: { cidr: "10.0.0.0/24" } }]);
 });
 
 test("ServiceMonitor scrapes both metrics ports and keeps the hooked pod's namespace label", async () => {
