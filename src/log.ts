@@ -4,6 +4,9 @@ import { pino, type Logger } from "pino";
 
 export type { Logger };
 
+/** The levels every command's --log-level accepts (pino's). */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
 export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
   return pino(
     {

@@ -2,7 +2,7 @@
 // it cannot start; SIGTERM/SIGINT stop it gracefully (no new hooks; an interrupted Backup is
 // recovered by the next leader, which runs its pending post hooks).
 import { Command, Option } from "commander";
-import { createLogger } from "../log.js";
+import { LOG_LEVELS, createLogger } from "../log.js";
 import { printError } from "./exit.js";
 import { withExamples } from "./help.js";
 import { describeAccess, loadClusterAccess, runningInCluster } from "../kube/config.js";
@@ -99,7 +99,7 @@ export function registerAgentCommand(program: Command): void {
       "only process Backups with these labels (k=v, k!=v, k, !k, k in (a,b), k notin (a,b))",
     )
     .option("--identity <id>", "this agent's identity (default: hostname-pid)")
-    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
+    .option("--log-level <level>", `log level (choices: ${LOG_LEVELS.join(", ")})`, "info")
     .action(async (flags: AgentFlags & { context?: string }) => {
       const cfg = buildAgentConfig(flags, process.env, runningInCluster());
       if (!cfg.ok) {

@@ -1,7 +1,7 @@
 // `hookguard webhook`: the admission webhook server. Flags map one to one onto WebhookConfig.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { withExamples } from "./help.js";
-import { createLogger } from "../log.js";
+import { LOG_LEVELS, createLogger } from "../log.js";
 import { DEFAULT_MAX_CONNECTIONS } from "../server/connection-limits.js";
 import { runWebhook, type WebhookConfig } from "../server/run.js";
 
@@ -112,11 +112,7 @@ export function registerWebhookCommand(program: Command): void {
       positiveInt("--max-connections"),
       DEFAULT_MAX_CONNECTIONS,
     )
-    .addOption(
-      new Option("--log-level <level>", "log level")
-        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-        .default("info"),
-    )
+    .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
     .action(async (opts: Record<string, unknown>) => {
       const log = createLogger({ level: opts.logLevel as string });
       if (opts.manageCerts && !opts.secret) throw new Error("--manage-certs needs --secret NAME");

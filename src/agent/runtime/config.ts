@@ -1,6 +1,7 @@
 // The agent's one typed configuration, built from flags (and the environment for the storage-dir
 // default), validated up front: every problem is reported at startup, before anything runs.
 import { hostname } from "node:os";
+import { LOG_LEVELS } from "../../log.js";
 import {
   nanosToMillis,
   parseGoDuration,
@@ -147,8 +148,8 @@ export function buildAgentConfig(
     problems.push(`--namespace ${JSON.stringify(cfg.namespace)} is not a valid namespace name`);
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(cfg.leaseName))
     problems.push(`--lease-name ${JSON.stringify(cfg.leaseName)} is not a valid object name`);
-  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(cfg.logLevel))
-    problems.push(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+  if (!(LOG_LEVELS as readonly string[]).includes(cfg.logLevel))
+    problems.push(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs && cfg.renewDeadlineMs > cfg.retryPeriodMs)) {
     problems.push(
       "leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period",
