@@ -8,6 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { get } from "node:https";
+import { get as httpGet, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
@@ -163,28 +164,37 @@ test("managed certificates with only the chart's RBAC: the Secret is stored and 
   }
 });
 
-test("the chart's probe paths answer over HTTPS with the managed certificate for the Service's DNS name", async () => {
+test("the chart's probes answer on the ports and schemes it names: readiness over HTTPS with the managed certificate, liveness on the metrics port", async () => {
   const deployment = (await renderChart()).find(
     (d) => d.kind === "Deployment" && d.metadata.name === "hookguard-webhook",
   );
   const container = deployment.spec.template.spec.containers[0];
+  // the chart's named container ports, mapped to where this process listens
+  const listening: Record<string, number> = { https: webhook.port, metrics: webhook.metricsPort };
   for (const probe of [container.readinessProbe, container.livenessProbe]) {
+    const { path, port, scheme } = probe.httpGet;
+    assert.ok(listening[port], `the probe's port ${port} is one of the container's`);
     const probeStatus = () =>
       new Promise<number>((resolve, reject) => {
+        const done = (res: IncomingMessage) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        };
         // the kubelet does not verify probe certificates; the API server does, so verify as it would
-        get(
-          {
-            host: "127.0.0.1",
-            port: webhook.port,
-            path: probe.httpGet.path,
-            ca: webhook.caPem,
-            servername: "hookguard-webhook.hookguard.svc",
-          },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        ).on("error", reject);
+        const req =
+          scheme === "HTTPS"
+            ? get(
+                {
+                  host: "127.0.0.1",
+                  port: listening[port],
+                  path,
+                  ca: webhook.caPem,
+                  servername: "hookguard-webhook.hookguard.svc",
+                },
+                done,
+              )
+            : httpGet({ host: "127.0.0.1", port: listening[port], path }, done);
+        req.on("error", reject);
       });
     // Readiness waits for the webhook's warm-up, and the kubelet retries it; liveness answers at once.
     const status =
@@ -193,9 +203,11 @@ test("the chart's probe paths answer over HTTPS with the managed certificate for
             (await probeStatus()) === 200 ? 200 : undefined,
           )
         : await probeStatus();
-    assert.equal(probe.httpGet.scheme, "HTTPS");
-    assert.equal(status, 200, `GET ${probe.httpGet.path}`);
+    assert.equal(status, 200, `GET ${scheme} ${port} ${path}`);
   }
+  assert.equal(container.readinessProbe.httpGet.scheme, "HTTPS", "readiness proves TLS serving");
+  // a connection flood at the cap fills the HTTPS port: liveness must not depend on it
+  assert.equal(container.livenessProbe.httpGet.port, "metrics");
 });
 
 test("every dashboard query returns data from a real Prometheus scraping the running webhook and agent", async (t) => {
