@@ -55,6 +55,7 @@ interface GcPauses {
   scavengeMeanMs: number;
   scavengeMaxMs: number;
   markCompacts: number;
+  markCompactMaxMs: number;
   pausedMs: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
@@ -74,6 +75,8 @@ interface PacedSummary {
   scavengeMeanMs: number;
   scavengeMaxMs: number;
   markCompacts: number;
+  /** per round: the server's mark-compacts, its longest one, its longest event-loop stall */
+  rounds: string[];
   loopDelayP99Ms: number;
   clientGcMaxMs: number;
 }
@@ -92,6 +95,9 @@ function summarisePaced(runs: PacedRun[]): PacedSummary {
       : 0,
     scavengeMaxMs: Math.max(...runs.map((r) => r.gc.scavengeMaxMs)),
     markCompacts: runs.reduce((n, r) => n + r.gc.markCompacts, 0),
+    rounds: runs.map(
+      (r) => `${r.gc.markCompacts}×${r.gc.markCompactMaxMs.toFixed(0)}ms/${r.gc.loopDelayMaxMs.toFixed(0)}ms`,
+    ),
     loopDelayP99Ms: median(runs.map((r) => r.gc.loopDelayP99Ms)),
     clientGcMaxMs: Math.max(...runs.map((r) => r.clientGc.maxMs)),
   };
@@ -266,7 +272,7 @@ try {
   console.log(fmt("(2) express floor", floor));
   console.log(fmt("(1) hookguard /validate", hg));
   const pacedText = (name: string, rate: number, h: PacedSummary) =>
-    `    ${name} at ${rate}/s: p50 ${h.p50} ms, p99 ${h.p99} ms (per round ${h.p99s.join("/")}); server: ${h.scavenges} scavenges of mean ${h.scavengeMeanMs.toFixed(1)} ms, max ${h.scavengeMaxMs.toFixed(1)} ms, ${h.markCompacts} mark-compacts, event-loop delay p99 ${h.loopDelayP99Ms.toFixed(1)} ms; paced client's own GC max ${h.clientGcMaxMs} ms`;
+    `    ${name} at ${rate}/s: p50 ${h.p50} ms, p99 ${h.p99} ms (per round ${h.p99s.join("/")}); server: ${h.scavenges} scavenges of mean ${h.scavengeMeanMs.toFixed(1)} ms, max ${h.scavengeMaxMs.toFixed(1)} ms, ${h.markCompacts} mark-compacts, event-loop delay p99 ${h.loopDelayP99Ms.toFixed(1)} ms (per round: mark-compacts×longest/longest stall ${h.rounds.join(" ")}); paced client's own GC max ${h.clientGcMaxMs} ms`;
   console.log(
     `    evenly paced half load, ${ROUNDS} interleaved rounds of ${ROUND_S + 2} s each (a fresh client process per run; medians):`,
   );

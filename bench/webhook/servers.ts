@@ -123,7 +123,7 @@ process.on("SIGUSR2", () => {
   const major = pauses.filter((p) => p.kind === 4).map((p) => p.ms);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   process.stdout.write(
-    `gc ${JSON.stringify({ scavenges: minor.length, scavengeMeanMs: minor.length ? sum(minor) / minor.length : 0, scavengeMaxMs: Math.max(0, ...minor), markCompacts: major.length, pausedMs: sum(pauses.map((p) => p.ms)), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 })}\n`,
+    `gc ${JSON.stringify({ scavenges: minor.length, scavengeMeanMs: minor.length ? sum(minor) / minor.length : 0, scavengeMaxMs: Math.max(0, ...minor), markCompacts: major.length, markCompactMaxMs: Math.max(0, ...major), pausedMs: sum(pauses.map((p) => p.ms)), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 })}\n`,
   );
   pauses = [];
   loopDelay.reset();
