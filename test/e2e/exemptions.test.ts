@@ -43,6 +43,17 @@ after(async () => {
 /** The webhook's logged reviews of the pod `name` (denials are logged at info, the webhook's level here). */
 const reviewsOf = (name: string): number => e.admissionLogs().filter((l) => l.name === name).length;
 
+/**
+ * Waits (bounded) until the webhook has logged a review of `name`: its JSON logs go to stderr through
+ * pino's asynchronous destination, so a line may land after kubectl has already printed the denial.
+ * Logs arrive in order, so once this review is in, any review made before it would be too.
+ */
+async function loggedReview(name: string): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (reviewsOf(name) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return reviewsOf(name) > 0;
+}
+
 test("a pod with a bad hook from an exempt user (Velero's ServiceAccount, restoring) is admitted without a review; alice's is refused", async () => {
   const restored = await e.run(
     "--user",
@@ -67,8 +78,8 @@ test("a pod with a bad hook from an exempt user (Velero's ServiceAccount, restor
     alices.stderr,
     /admission webhook "pods\.validate\.hookguard\.io" denied the request: .*on-error "continue" is not valid/,
   );
+  assert.ok(await loggedReview("alices"), "alice's request reached the webhook");
   assert.equal(reviewsOf("restored"), 0, "the exempt request never reached the webhook");
-  assert.ok(reviewsOf("alices") > 0, "alice's request did");
   assert.ok(!e.admissionLogs().some((l) => l.user === VELERO_SA));
 });
 
@@ -83,5 +94,6 @@ test("a member of an exempt group is admitted too; the same user outside it is n
     e.manifest("alice2.yaml", podYaml("from-ci-2", BAD_HOOK)),
   );
   assert.notEqual(again.code, 0);
+  assert.ok(await loggedReview("from-ci-2"), "alice's request reached the webhook");
   assert.equal(reviewsOf("from-ci"), 0);
 });
