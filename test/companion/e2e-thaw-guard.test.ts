@@ -7,88 +7,28 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor, ROOT } from "../agent/double.js";
+import { waitFor } from "../agent/double.js";
 import { readContainerFile } from "../apiserver/exec/index.js";
 import { findByKind } from "../apiserver/resources.js";
 import { renderChart } from "../chart/render.js";
 import { policyFromChart, serviceAccountUser } from "../chart/rbac-policy.js";
-import { spawnReady, type ReadyProcess } from "../helpers/process.js";
 import { Sandbox, bslCa, kubeConfig, type VeleroProcess } from "../velero/harness.js";
-import { scrape } from "./metrics-scrape.js";
+import { sample, scrape } from "./metrics-scrape.js";
+import { startCompanion, type CompanionAgent } from "./companion-process.js";
 
 const EVENTS = findByKind("v1", "Event")!;
 const PODS = findByKind("v1", "Pod")!;
 const AGENT_USER = serviceAccountUser("hookguard", "hookguard-agent");
+/** the thaw guard judges Backups against the server pods it has seen: wait until it watches */
+const STARTED = ["thaw guard: watching Velero's Backups"];
 const NS = "apps";
 const FREEZE = '["/sbin/fsfreeze","--freeze","/tmp"]';
 const THAW = '["/sbin/fsfreeze","--unfreeze","/tmp"]';
 const TERMINAL = new Set(["Completed", "PartiallyFailed", "Failed", "FailedValidation"]);
 
-interface Agent extends ReadyProcess {
-  metricsPort: number;
-  kill(): Promise<void>;
-}
-
-async function startCompanion(kubeconfigPath: string, caFile: string, extra: string[] = []): Promise<Agent> {
-  const p = spawnReady(
-    process.execPath,
-    [
-      join(ROOT, "bin/hookguard.js"),
-      "agent",
-      "--mode",
-      "companion",
-      "--kubeconfig",
-      kubeconfigPath,
-      "--download-ca-file",
-      caFile,
-      "--no-leader-elect",
-      "--metrics-port",
-      "0",
-      "--metrics-bind-address",
-      "127.0.0.1",
-      "--log-level",
-      "info",
-      ...extra,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: "" },
-      marker: "hookguard agent started",
-      stream: "stderr",
-      name: "companion agent",
-    },
-  );
-  await p.ready;
-  await waitFor(
-    "the thaw guard to start",
-    () => p.stderr().includes("thaw guard: watching Velero's Backups") || undefined,
-    60_000,
-    50,
-  );
-  const line = p
-    .stderr()
-    .split("\n")
-    .find((l) => l.includes('"metrics listening"'));
-  assert.ok(line, p.stderr());
-  return {
-    ...p,
-    metricsPort: JSON.parse(line).port,
-    async kill() {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-      p.child.kill("SIGKILL");
-      await p.exited;
-    },
-  };
-}
-
-function sample(metrics: string, series: string): number | undefined {
-  const line = metrics.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
 describe("thaw guard: post hooks run when Velero dies or overstays mid-backup", () => {
   let sb: Sandbox;
-  let agent: Agent;
+  let agent: CompanionAgent;
   let velero: VeleroProcess;
   let caFile: string;
   let agentKubeconfig: string;
@@ -231,7 +171,7 @@ describe("thaw guard: post hooks run when Velero dies or overstays mid-backup", 
       { groups: ["system:masters"], verbs: ["*"], resources: ["*"] },
       ...policyFromChart(await renderChart()),
     ]);
-    agent = await startCompanion(agentKubeconfig, caFile);
+    agent = await startCompanion(agentKubeconfig, caFile, STARTED);
   });
 
   after(async () => {
@@ -352,7 +292,7 @@ describe("thaw guard: post hooks run when Velero dies or overstays mid-backup", 
 
   test("--max-freeze-window 5s: the opted-in pod is thawed while Velero still holds the Backup; the pod that is not eligible is not, and an Event names its post hook", async () => {
     await agent.kill();
-    agent = await startCompanion(agentKubeconfig, caFile, ["--max-freeze-window", "5s"]);
+    agent = await startCompanion(agentKubeconfig, caFile, STARTED, ["--max-freeze-window", "5s"]);
     await velero.kill();
     velero = sb.velero(["--hold-items", "10m"]);
     await velero.ready;
@@ -415,7 +355,7 @@ describe("thaw guard: post hooks run when Velero dies or overstays mid-backup", 
     assert.equal(sb.backup("while-down").status.phase, "Failed");
     assert.ok(await frozen(pods("web")[0]), "Velero runs no post hook for a Backup it failed at startup");
 
-    agent = await startCompanion(agentKubeconfig, caFile);
+    agent = await startCompanion(agentKubeconfig, caFile, STARTED);
     await waitFor(
       "the thaw guard to unfreeze both replicas",
       async () => ((await Promise.all(pods("web").map(frozen))).some(Boolean) ? undefined : true),

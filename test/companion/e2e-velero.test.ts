@@ -5,11 +5,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { scrape } from "./metrics-scrape.js";
+import { sample, scrape } from "./metrics-scrape.js";
+import { startCompanion, type CompanionAgent } from "./companion-process.js";
 import { join } from "node:path";
 import { waitFor, ROOT } from "../agent/double.js";
 import { findByKind } from "../apiserver/resources.js";
-import { runProcess, spawnReady, type ReadyProcess } from "../helpers/process.js";
+import { runProcess } from "../helpers/process.js";
 import { renderChart } from "../chart/render.js";
 import { policyFromChart, serviceAccountUser } from "../chart/rbac-policy.js";
 import { Sandbox, bslCa, kubeConfig } from "../velero/harness.js";
@@ -17,70 +18,8 @@ import { Sandbox, bslCa, kubeConfig } from "../velero/harness.js";
 const EVENTS = findByKind("v1", "Event")!;
 /** the chart's agent ServiceAccount (release namespace hookguard), with exactly the chart's companion RBAC */
 const AGENT_USER = serviceAccountUser("hookguard", "hookguard-agent");
-
-interface Agent extends ReadyProcess {
-  metricsPort: number;
-  kill(): Promise<void>;
-}
-
-/** The agent as its own process, as the companion's own user, trusting the BSL's CA for downloads (--download-ca-file). */
-async function startCompanion(kubeconfigPath: string, caFile: string): Promise<Agent> {
-  const p = spawnReady(
-    process.execPath,
-    [
-      join(ROOT, "bin/hookguard.js"),
-      "agent",
-      "--mode",
-      "companion",
-      "--kubeconfig",
-      kubeconfigPath,
-      "--download-ca-file",
-      caFile,
-      "--no-leader-elect",
-      "--metrics-port",
-      "0",
-      "--metrics-bind-address",
-      "127.0.0.1",
-      "--log-level",
-      "info",
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: "" },
-      marker: "hookguard agent started",
-      stream: "stderr",
-      name: "companion agent",
-    },
-  );
-  await p.ready;
-  // Backups that finished before the observer first started are not reported: wait for it to start
-  await waitFor(
-    "the observer to start",
-    () => p.stderr().includes("companion: observing Velero's Backups") || undefined,
-    60_000,
-    50,
-  );
-  const line = p
-    .stderr()
-    .split("\n")
-    .find((l) => l.includes('"metrics listening"'));
-  assert.ok(line, p.stderr());
-  return {
-    ...p,
-    metricsPort: JSON.parse(line).port,
-    async kill() {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-      p.child.kill("SIGKILL");
-      await p.exited;
-    },
-  };
-}
-
-/** The value of one series (exact name and label text), or undefined when it is absent. */
-function sample(metrics: string, series: string): number | undefined {
-  const line = metrics.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+/** Backups that finished before this started are not reported: wait for it */
+const STARTED = ["companion: observing Velero's Backups"];
 
 /** mysql-0's hooks succeed; web-0's pre hook fails (exit 3, no on-error: Velero carries on). */
 function addFailingPod(sb: Sandbox): void {
@@ -118,7 +57,7 @@ for (const variant of [
 ]) {
   describe(`companion beside Velero ${variant.version} (${variant.format} log)`, () => {
     let sb: Sandbox;
-    let agent: Agent;
+    let agent: CompanionAgent;
     let caFile: string;
     let agentKubeconfig: string;
 
@@ -138,7 +77,7 @@ for (const variant of [
         { groups: ["system:masters"], verbs: ["*"], resources: ["*"] },
         ...policyFromChart(await renderChart()),
       ]);
-      agent = await startCompanion(agentKubeconfig, caFile);
+      agent = await startCompanion(agentKubeconfig, caFile, STARTED);
     });
 
     after(async () => {
@@ -241,7 +180,7 @@ for (const variant of [
     if (variant.version === "1.18") {
       test("a restarted agent counts each Backup once: the checkpoint ConfigMap remembers the reported ones", async () => {
         await agent.kill();
-        agent = await startCompanion(agentKubeconfig, caFile);
+        agent = await startCompanion(agentKubeconfig, caFile, STARTED);
         await createBackup(sb, "nightly-2");
         await waitFor(
           "Velero to finish nightly-2",

@@ -10,3 +10,9 @@ export function scrape(port: number): Promise<string> {
     }).on("error", reject);
   });
 }
+
+/** The value of one series (exact name and label text) in a scrape, or undefined when it is absent. */
+export function sample(metrics: string, series: string): number | undefined {
+  const line = metrics.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
