@@ -61,6 +61,27 @@ const time = (iso: string): number => {
  */
 const fromThisSecond = (now: Date): number => Math.floor(now.getTime() / 1000) * 1000 - 1;
 
+/** A companion checkpoint as stored: a ConfigMap of hookguard's own, labelled with what it holds. */
+export function checkpointConfigMap(
+  where: { namespace: string; name: string },
+  component: string,
+  data: Record<string, string>,
+): ConfigMapObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: where.name,
+      namespace: where.namespace,
+      labels: {
+        "app.kubernetes.io/managed-by": "hookguard",
+        "app.kubernetes.io/component": component,
+      },
+    },
+    data,
+  };
+}
+
 export class BackupCheckpoint {
   private entries = new Map<string, { name: string; at: string }>();
   private horizon = 0;
@@ -178,23 +199,11 @@ export class BackupCheckpoint {
   }
 
   private encode(entries: Map<string, { name: string; at: string }>, horizon: number): ConfigMapObject {
-    return {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: {
-        name: this.opts.name,
-        namespace: this.opts.namespace,
-        labels: {
-          "app.kubernetes.io/managed-by": "hookguard",
-          "app.kubernetes.io/component": "companion-checkpoint",
-        },
-      },
-      data: {
-        format: FORMAT,
-        horizon: new Date(horizon).toISOString(),
-        processed: JSON.stringify(Object.fromEntries(entries)),
-      },
-    };
+    return checkpointConfigMap(this.opts, "companion-checkpoint", {
+      format: FORMAT,
+      horizon: new Date(horizon).toISOString(),
+      processed: JSON.stringify(Object.fromEntries(entries)),
+    });
   }
 
   private adopt(cm: ConfigMapObject): { created: boolean; notice?: string } {

@@ -11,6 +11,7 @@
 // Writes are resourceVersion-guarded PUTs; a conflict re-reads and re-applies the change.
 import type { Result } from "../../domain/types.js";
 import { sleep } from "../../util/async.js";
+import { checkpointConfigMap } from "./checkpoint.js";
 import type { InterruptReason } from "./interruption.js";
 import type { CompanionCluster, ConfigMapObject } from "./ports.js";
 
@@ -139,23 +140,11 @@ export class ThawCheckpoint {
   }
 
   private encode(records: Map<string, ThawRecord>, horizon: number): ConfigMapObject {
-    return {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: {
-        name: this.opts.name,
-        namespace: this.opts.namespace,
-        labels: {
-          "app.kubernetes.io/managed-by": "hookguard",
-          "app.kubernetes.io/component": "thaw-guard-checkpoint",
-        },
-      },
-      data: {
-        format: FORMAT,
-        horizon: new Date(horizon).toISOString(),
-        backups: JSON.stringify(Object.fromEntries(records)),
-      },
-    };
+    return checkpointConfigMap(this.opts, "thaw-guard-checkpoint", {
+      format: FORMAT,
+      horizon: new Date(horizon).toISOString(),
+      backups: JSON.stringify(Object.fromEntries(records)),
+    });
   }
 
   private adopt(cm: ConfigMapObject): { created: boolean; notice?: string } {
