@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { renderChart } from "../chart/render.js";
 import { policyFromChart } from "../chart/rbac-policy.js";
-import { podYaml, startE2e, type E2e } from "./harness.js";
+import { eventually, podYaml, startE2e, type E2e } from "./harness.js";
 
 const VELERO_SA = "system:serviceaccount:velero:velero";
 const BAD_HOOK = {
@@ -48,11 +48,8 @@ const reviewsOf = (name: string): number => e.admissionLogs().filter((l) => l.na
  * pino's asynchronous destination, so a line may land after kubectl has already printed the denial.
  * Logs arrive in order, so once this review is in, any review made before it would be too.
  */
-async function loggedReview(name: string): Promise<boolean> {
-  const deadline = Date.now() + 30_000;
-  while (reviewsOf(name) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return reviewsOf(name) > 0;
-}
+const loggedReview = (name: string): Promise<boolean> =>
+  eventually(`the webhook's log line of ${name}`, async () => reviewsOf(name) > 0, 30_000, 50);
 
 test("a pod with a bad hook from an exempt user (Velero's ServiceAccount, restoring) is admitted without a review; alice's is refused", async () => {
   const restored = await e.run(
