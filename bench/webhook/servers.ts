@@ -2,7 +2,8 @@
 // does not share its event loop: `hookguard` (the real WebhookServer with metrics and logging at its
 // default level), `express` (the express floor: a minimal express 5 app whose one route reads the
 // body, JSON.parses it and answers a fixed allowed AdmissionReview) and `bare` (the same handler on
-// node:https), plus `prototypes` and `prototypes-born` (see promotion.ts).
+// node:https), plus `spin:<µs>` (bare node made as costly as hookguard: spinHandler), and
+// `prototypes` and `prototypes-born` (see promotion.ts).
 // Usage: servers.ts <mode> <certDir>; prints the port on stdout.
 import { readFileSync } from "node:fs";
 import { createServer, type ServerOptions } from "node:https";
@@ -56,6 +57,22 @@ function prototypeSwapHandler(
   };
 }
 
+/**
+ * The bare handler plus a busy loop of `extraUs` microseconds of this process's CPU time per
+ * request: a server that does no more than bare node but costs what hookguard costs, so the bench
+ * can show what that cost alone does to the tail at the same rate (mode `spin:<µs>`).
+ */
+function spinHandler(extraUs: number): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const start = process.cpuUsage();
+    for (;;) {
+      const used = process.cpuUsage(start);
+      if (used.user + used.system >= extraUs) break;
+    }
+    floorHandler(req, res);
+  };
+}
+
 /** A node:https listener for the modes other than hookguard, and any server options it needs. */
 function plainServer(): {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
@@ -70,6 +87,7 @@ function plainServer(): {
     return { listener: app };
   }
   if (mode === "prototypes") return { listener: prototypeSwapHandler() };
+  if (mode.startsWith("spin:")) return { listener: spinHandler(Number(mode.slice(5))) };
   if (mode === "prototypes-born") {
     class BornRequest extends IncomingMessage {}
     class BornResponse extends ServerResponse {}

@@ -50,6 +50,56 @@ const DOT = 0x2e;
 
 /** Parses a Go duration; ok value is nanoseconds, error is Go's exact error text. */
 export function parseGoDuration(text: string): Result<number, string> {
+  const simple = parseSimple(text);
+  return simple === undefined ? parseBytes(text) : { ok: true, value: simple };
+}
+
+// Unit values as numbers, for the fast path; every product it keeps is checked against 2^53.
+const SIMPLE_UNITS: ReadonlyMap<string, number> = new Map([
+  ["ns", 1],
+  ["us", 1e3],
+  ["ms", 1e6],
+  ["s", 1e9],
+  ["m", 60e9],
+  ["h", 3600e9],
+]);
+
+/**
+ * The timeouts people write ("30s", "2m", "1h30m"): ASCII digits and ASCII units, no sign, no
+ * fraction, below 2^53 ns (104 days), where number arithmetic is exact. Everything else, errors
+ * included, is undefined and goes to the byte-level parser. This path exists because the webhook
+ * parses every hook timeout of every pod admitted, and the byte-level one (UTF-8 encoding, BigInt)
+ * cost a quarter of a pod's validation.
+ */
+function parseSimple(text: string): number | undefined {
+  let total = 0;
+  let i = 0;
+  const n = text.length;
+  if (n === 0) return undefined;
+  while (i < n) {
+    let v = 0;
+    const intStart = i;
+    let c = text.charCodeAt(i);
+    while (c >= 0x30 && c <= 0x39) {
+      v = v * 10 + (c - 0x30);
+      c = text.charCodeAt(++i); // NaN past the end: ends the loop
+    }
+    // No digits (a sign, a dot, a unit first) or too many to stay exact: the byte-level parser.
+    if (i === intStart || i - intStart > 15) return undefined;
+    const unitStart = i;
+    while (i < n && !((c >= 0x30 && c <= 0x39) || c === 0x2e)) c = text.charCodeAt(++i);
+    // Go's unit is the whole run up to the next digit or dot; a dot here is a fraction.
+    if (i < n && c === 0x2e) return undefined;
+    const unit = i - unitStart <= 2 ? SIMPLE_UNITS.get(text.slice(unitStart, i)) : undefined;
+    if (unit === undefined) return undefined;
+    // Exact while the true sum stays at most 2^53 - 1; past it the rounded sum is at least 2^53.
+    total += v * unit;
+    if (total > Number.MAX_SAFE_INTEGER) return undefined;
+  }
+  return total;
+}
+
+function parseBytes(text: string): Result<number, string> {
   const bytes = UTF8.encode(text);
   let i = 0;
   let neg = false;

@@ -10,8 +10,23 @@ export function warning(code: string, path: string, message: string): Finding {
 
 /** `metadata.annotations["<key>"]` under a pod template prefix. */
 export function annotationPath(prefix: string, key: string): string {
-  return `${prefix}metadata.annotations[${JSON.stringify(key)}]`;
+  let byKey = PATHS.get(prefix);
+  const known = byKey?.get(key);
+  if (known !== undefined) return known;
+  const path = `${prefix}metadata.annotations[${JSON.stringify(key)}]`;
+  if (pathsKept < MAX_PATHS_KEPT) {
+    if (!byKey) PATHS.set(prefix, (byKey = new Map()));
+    byKey.set(key, path);
+    pathsKept++;
+  }
+  return path;
 }
+// The parsers name the path of every hook field they read, finding or not, on every admission; the
+// same few keys under the same few prefixes come back each time, so the first paths made are kept
+// (a bounded number: whatever else comes is quoted afresh).
+const PATHS = new Map<string, Map<string, string>>();
+const MAX_PATHS_KEPT = 512;
+let pathsKept = 0;
 
 /** Go %q for the ASCII cases that matter in messages (JSON string quoting is the same there). */
 export function q(value: string): string {
@@ -34,28 +49,37 @@ export function whitespaceFix(value: string): string {
     : `has spaces around it; remove them`;
 }
 
+// One row reused by every call on strings of annotation-key size: the webhook compares each unknown
+// annotation domain with the hook domains on every admission, and a fresh array per call showed in
+// its profile. Longer strings (lint input, anything) get a row of their own.
+const SHARED_ROW = new Int32Array(320);
+
 /**
  * Levenshtein distance, row by row. With a `bound`, it stops as soon as a whole row exceeds it (the
- * distance never shrinks from one row to the next) and returns bound + 1: unrelated annotation
+ * distance never shrinks from one row to the next) and returns a number above the bound: unrelated annotation
  * domains, compared on the webhook's hot path, differ within a few characters.
  */
 export function levenshtein(a: string, b: string, bound = Infinity): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const row = b.length < SHARED_ROW.length ? SHARED_ROW : new Int32Array(b.length + 1);
+  for (let j = 0; j <= b.length; j++) row[j] = j;
   for (let i = 1; i <= a.length; i++) {
+    const ai = a.charCodeAt(i - 1);
     let diag = row[0]!;
     row[0] = i;
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const up = row[j]!;
-      row[j] = Math.min(up + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (row[j]! < rowMin) rowMin = row[j]!;
+      let d = diag + (ai === b.charCodeAt(j - 1) ? 0 : 1);
+      if (up + 1 < d) d = up + 1;
+      if (row[j - 1]! + 1 < d) d = row[j - 1]! + 1;
+      row[j] = d;
+      if (d < rowMin) rowMin = d;
       diag = up;
     }
     if (rowMin > bound) return bound + 1;
   }
   return row[b.length]!;
 }
-
 /** Whether two strings are at most `max` edits apart; the length check alone settles most pairs. */
 export function withinEditDistance(a: string, b: string, max: number): boolean {
   return Math.abs(a.length - b.length) <= max && levenshtein(a, b, max) <= max;

@@ -56,7 +56,7 @@ export class WebhookServer {
     if (!loaded.ok) throw new Error(loaded.error);
     metrics.setCertExpiry("serving", loaded.value.notAfter);
     const deps = { ...this.#opts, warmupToken: this.#token, ready: () => this.ready() };
-    const app = createApp(deps);
+    const { app, listener } = createApp(deps);
     const limits = { ...DEFAULT_LIMITS, ...this.#opts.limits };
     const server = createServer(
       {
@@ -70,7 +70,7 @@ export class WebhookServer {
         connectionsCheckingInterval: limits.checkIntervalMs,
         ...appMessageClasses(app),
       },
-      app,
+      listener,
     );
     server.maxConnections = limits.maxConnections;
     server.on("drop", () => this.#dropped(limits.maxConnections));

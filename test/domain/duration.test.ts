@@ -129,3 +129,43 @@ test("very long inputs are rejected without blowing the stack", () => {
   assert.equal(r.ok, false);
   assert.ok(!r.ok && r.error.startsWith(`time: unknown unit "xxx`));
 });
+
+test("integer durations with ASCII units, the ones people write, have the exact Go value at any size", () => {
+  // The webhook parses these on a fast path of plain numbers (exact below 2^53 ns) and falls back to
+  // the byte-level parser beyond; the expected values here are BigInt sums, independent of both.
+  const units: Array<[string, bigint]> = [
+    ["ns", 1n],
+    ["us", 1_000n],
+    ["ms", 1_000_000n],
+    ["s", 1_000_000_000n],
+    ["m", 60_000_000_000n],
+    ["h", 3_600_000_000_000n],
+  ];
+  let seed = 17;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const cases = ["2501999h", "2502h", "9007199254740991ns", "9007199254740993ns", "104d", "1h30m", "0s0ms"];
+  for (let k = 0; k < 2000; k++) {
+    let text = "";
+    for (let c = 0, parts = 1 + next(4); c < parts; c++) {
+      const digits = 1 + next(17);
+      for (let d = 0; d < digits; d++) text += String(next(10));
+      text += units[next(units.length)]![0];
+    }
+    cases.push(text);
+  }
+  for (const text of cases) {
+    let total = 0n;
+    let valid = true;
+    for (const m of text.matchAll(/(\d+)([a-z]+)/g)) {
+      const unit = units.find(([u]) => u === m[2]);
+      if (!unit) valid = false;
+      else total += BigInt(m[1]!) * unit[1];
+    }
+    const parsed = parseGoDuration(text);
+    if (!valid || total > 2n ** 63n - 1n) assert.equal(parsed.ok, false, text);
+    else assert.deepEqual(parsed, { ok: true, value: Number(total) }, text);
+  }
+});
