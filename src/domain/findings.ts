@@ -56,8 +56,8 @@ const SHARED_ROW = new Int32Array(320);
 
 /**
  * Levenshtein distance, row by row. With a `bound`, it stops as soon as a whole row exceeds it (the
- * distance never shrinks from one row to the next) and returns a number above the bound: unrelated annotation
- * domains, compared on the webhook's hot path, differ within a few characters.
+ * distance never shrinks from one row to the next) and returns a number above the bound: unrelated
+ * annotation domains, compared on the webhook's hot path, differ within a few characters.
  */
 export function levenshtein(a: string, b: string, bound = Infinity): number {
   const row = b.length < SHARED_ROW.length ? SHARED_ROW : new Int32Array(b.length + 1);
@@ -80,6 +80,7 @@ export function levenshtein(a: string, b: string, bound = Infinity): number {
   }
   return row[b.length]!;
 }
+
 /** Whether two strings are at most `max` edits apart; the length check alone settles most pairs. */
 export function withinEditDistance(a: string, b: string, max: number): boolean {
   return Math.abs(a.length - b.length) <= max && levenshtein(a, b, max) <= max;
