@@ -68,13 +68,14 @@ function serverListener(app: Express, admission: ReadonlyMap<string, Listener>, 
   return (req, res) => {
     const url = req.url ?? "";
     const query = url.indexOf("?");
-    const handler = req.method === "POST" ? admission.get(query < 0 ? url : url.slice(0, query)) : undefined;
+    const path = query < 0 ? url : url.slice(0, query);
+    const handler = req.method === "POST" ? admission.get(path) : undefined;
     if (handler === undefined) return void app(req, res);
     try {
       handler(req, res);
     } catch (err) {
       // What express's error handler would have done with a synchronous throw.
-      internalError(deps, query < 0 ? url : url.slice(0, query), res, err);
+      internalError(deps, path, res, err);
     }
   };
 }

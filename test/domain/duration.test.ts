@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { seededInts } from "../helpers/seeded-random.js";
 import { formatGoDuration, parseGoDuration } from "../../src/domain/index.js";
 
 const S = 1e9;
@@ -141,11 +142,7 @@ test("integer durations with ASCII units, the ones people write, have the exact 
     ["m", 60_000_000_000n],
     ["h", 3_600_000_000_000n],
   ];
-  let seed = 17;
-  const next = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const next = seededInts(17);
   const cases = ["2501999h", "2502h", "9007199254740991ns", "9007199254740993ns", "104d", "1h30m", "0s0ms"];
   for (let k = 0; k < 2000; k++) {
     let text = "";

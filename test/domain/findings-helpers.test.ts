@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { seededInts } from "../helpers/seeded-random.js";
 import { annotationPath, levenshtein } from "../../src/domain/findings.js";
 
 /** The textbook full-matrix distance, as the oracle. */
@@ -18,11 +19,7 @@ function reference(a: string, b: string): number {
 }
 
 test("levenshtein gives the edit distance, and more than the bound past it, for short and long strings", () => {
-  let seed = 5;
-  const next = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const next = seededInts(5);
   const word = (max: number): string => Array.from({ length: next(max) }, () => "abcd./-"[next(7)]).join("");
   const pairs: Array<[string, string]> = [
     ["kubectl.kubernetes.io", "hook.backup.velero.io"],

@@ -83,7 +83,6 @@ async function runBackup(name: string): Promise<string> {
   }
 }
 
-/** Waits until Prometheus has scraped a value of `expr` satisfying `ok`. */
 /** Waits until Prometheus has a sample of `expr` that satisfies `ok`; returns that value. */
 async function scraped(expr: string, ok: (v: number) => boolean): Promise<number> {
   return eventually(
